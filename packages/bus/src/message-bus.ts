@@ -1,0 +1,87 @@
+import type { RecordHeaders } from '@roomcast/telemetry';
+
+/** One record to publish. `key` decides the partition: always the roomId for room-scoped topics. */
+export interface OutgoingRecord {
+  key: string;
+  value: Buffer | string;
+  /** Extra headers; W3C trace headers of the active context are added by the bus. */
+  headers?: Record<string, string>;
+}
+
+/** One record delivered to a handler. */
+export interface BusRecord {
+  topic: string;
+  partition: number;
+  /** Kafka offset as a decimal string. */
+  offset: string;
+  key: string;
+  value: Buffer;
+  headers: RecordHeaders;
+  /** Broker/producer timestamp, ms since epoch. */
+  timestamp: number;
+}
+
+export interface TopicConfig {
+  name: string;
+  /** Default 4. */
+  partitions?: number;
+}
+
+/**
+ * Handles a batch of records from ONE partition, in offset order. Resolve = every record is
+ * done and its offset may be committed. Throw = the bus retries (retriable errors, with backoff),
+ * then processes the batch record by record and dead-letters the ones that still fail.
+ * Handlers must be idempotent: a record can be seen again after a crash or rebalance.
+ */
+export type BatchHandler = (records: BusRecord[]) => Promise<void>;
+
+export interface SubscribeOptions {
+  /** Consumer group id; instances sharing it split the partitions. */
+  groupId: string;
+  topics: string[];
+  handler: BatchHandler;
+  /** Start at the earliest offset when the group has no committed offset (default false = latest). */
+  fromBeginning?: boolean;
+  /** Retries of a failing batch before falling back to per-record + DLQ. Default 5. */
+  maxRetries?: number;
+  /** First backoff in ms (doubles, with jitter). Default 100. */
+  retryBaseMs?: number;
+}
+
+export interface Subscription {
+  /** Stops fetching, waits for the in-flight batch, commits, leaves the group. */
+  stop(): Promise<void>;
+  /** Resolves when the consumer has joined its group and has partitions assigned. */
+  ready: Promise<void>;
+}
+
+/** Counters a bus exposes for /metrics. */
+export interface BusStats {
+  published: number;
+  consumed: number;
+  retried: number;
+  deadLettered: number;
+}
+
+/**
+ * The message bus port. `KafkaMessageBus` (kafkajs) is the production adapter,
+ * `InMemoryMessageBus` the twin used by the embedded start and unit tests; both pass
+ * `describeMessageBusContract`.
+ */
+export interface MessageBus {
+  /** Creates topics that do not exist yet (idempotent). */
+  ensureTopics(topics: TopicConfig[]): Promise<void>;
+  /** Deletes topics (idempotent); used for per-gateway delivery topics and tests. */
+  deleteTopics(names: string[]): Promise<void>;
+  /**
+   * Publishes records; resolves once the broker has them (acks=all). Records published in the
+   * same tick are sent in one request. Throws AppError(PUBLISH_FAILED, retriable).
+   */
+  publish(topic: string, records: OutgoingRecord[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  stats(): BusStats;
+  /** Whether the bus can currently reach its broker. */
+  healthy(): Promise<boolean>;
+  /** Stops every subscription and closes connections. */
+  close(): Promise<void>;
+}

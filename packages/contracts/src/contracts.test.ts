@@ -1,0 +1,64 @@
+import { AppError } from '@roomcast/errors';
+import {
+  ChatAcceptedV1,
+  ClientFrame,
+  ServerFrame,
+  TOPICS,
+  deliveryTopic,
+  dlqTopic,
+  isReconnectable,
+  CLOSE_CODES,
+  parseJson,
+  MAX_CHAT_TEXT_CHARS,
+} from './index';
+
+describe('client frames', () => {
+  it('parses a chat frame', () => {
+    const f = parseJson(ClientFrame, JSON.stringify({ type: 'chat', roomId: 'r1', clientMsgId: 'c1', text: 'hi' }));
+    expect(f).toEqual({ type: 'chat', roomId: 'r1', clientMsgId: 'c1', text: 'hi' });
+  });
+  it('defaults like count to 1', () => {
+    expect(parseJson(ClientFrame, '{"type":"like","roomId":"r"}')).toEqual({ type: 'like', roomId: 'r', count: 1 });
+  });
+  it('rejects unknown types, bad JSON, bad room ids and oversize text with BAD_FRAME', () => {
+    for (const raw of [
+      '{"type":"nope"}',
+      'not json',
+      '{"type":"join","roomId":"has space"}',
+      JSON.stringify({ type: 'chat', roomId: 'r', clientMsgId: 'c', text: 'x'.repeat(MAX_CHAT_TEXT_CHARS + 1) }),
+    ]) {
+      let caught: unknown;
+      try {
+        parseJson(ClientFrame, raw);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(AppError);
+      expect((caught as AppError).code).toBe('BAD_FRAME');
+    }
+  });
+  it('uses the given code for Kafka records', () => {
+    expect(() => parseJson(ChatAcceptedV1, '{}', 'BAD_EVENT')).toThrow(expect.objectContaining({ code: 'BAD_EVENT' }));
+  });
+});
+
+describe('server frames', () => {
+  it('validates error frames against the error code table', () => {
+    expect(ServerFrame.safeParse({ type: 'error', code: 'BAD_FRAME', message: 'x', temporary: false }).success).toBe(true);
+    expect(ServerFrame.safeParse({ type: 'error', code: 'MADE_UP', message: 'x', temporary: false }).success).toBe(false);
+  });
+});
+
+describe('topics and codes', () => {
+  it('names topics <domain>.<entity>.<event>.v<N>', () => {
+    for (const t of Object.values(TOPICS)) expect(t.name).toMatch(/^[a-z]+\.[a-z]+\.[a-z]+\.v\d+$/);
+    expect(deliveryTopic('gw-1')).toBe('delivery.gateway.gw-1.v1');
+    expect(dlqTopic('a.b.c.v1')).toBe('a.b.c.v1.dlq');
+  });
+  it('splits close codes into reconnectable and terminal ranges', () => {
+    expect(isReconnectable(CLOSE_CODES.SLOW_CONSUMER)).toBe(true);
+    expect(isReconnectable(CLOSE_CODES.SHUTDOWN)).toBe(true);
+    expect(isReconnectable(CLOSE_CODES.UNAUTHORIZED)).toBe(false);
+    expect(isReconnectable(CLOSE_CODES.TOKEN_EXPIRED)).toBe(false);
+  });
+});

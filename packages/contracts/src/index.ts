@@ -1,0 +1,6 @@
+export * from './limits';
+export * from './codes';
+export * from './ws';
+export * from './events';
+export * from './topics';
+export * from './json';

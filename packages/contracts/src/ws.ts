@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { ERROR_CODE_LIST } from '@roomcast/errors';
+import { MAX_CHAT_TEXT_CHARS, MAX_LIKES_PER_FRAME, ROOM_ID_PATTERN } from './limits';
+
+/** Version of the client protocol, sent in `welcome`. */
+export const PROTOCOL_VERSION = 1;
+
+export const RoomId = z.string().regex(ROOM_ID_PATTERN, 'roomId: 1-64 of [A-Za-z0-9_.:-]');
+const ReqId = z.string().max(64).optional();
+
+// ---------------------------------------------------------------- client -> server
+
+export const JoinFrame = z.object({ type: z.literal('join'), roomId: RoomId, reqId: ReqId });
+export const LeaveFrame = z.object({ type: z.literal('leave'), roomId: RoomId, reqId: ReqId });
+export const ChatFrame = z.object({
+  type: z.literal('chat'),
+  roomId: RoomId,
+  /** Client-chosen id; resubmitting the same id yields one message. */
+  clientMsgId: z.string().min(1).max(64),
+  text: z.string().min(1).max(MAX_CHAT_TEXT_CHARS),
+  /** Client clock at send, ms since epoch; carried to viewers for latency measurement. */
+  sentAt: z.number().int().nonnegative().optional(),
+});
+export const LikeFrame = z.object({
+  type: z.literal('like'),
+  roomId: RoomId,
+  count: z.number().int().min(1).max(MAX_LIKES_PER_FRAME).default(1),
+});
+export const PingFrame = z.object({ type: z.literal('ping'), reqId: ReqId });
+
+export const ClientFrame = z.discriminatedUnion('type', [JoinFrame, LeaveFrame, ChatFrame, LikeFrame, PingFrame]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+export type ClientFrameInput = z.input<typeof ClientFrame>;
+
+// ---------------------------------------------------------------- server -> client
+
+export const WelcomeFrame = z.object({
+  type: z.literal('welcome'),
+  protocol: z.number().int(),
+  sessionId: z.string(),
+  userId: z.string(),
+  gatewayId: z.string(),
+  heartbeatMs: z.number().int(),
+});
+export const JoinedFrame = z.object({
+  type: z.literal('joined'),
+  roomId: RoomId,
+  reqId: ReqId,
+  /** Seq of the newest accepted message the gateway has delivered in this room (0 if none yet). */
+  lastSeq: z.number().int().nonnegative(),
+});
+export const LeftFrame = z.object({ type: z.literal('left'), roomId: RoomId, reqId: ReqId });
+export const AckFrame = z.object({
+  type: z.literal('ack'),
+  roomId: RoomId,
+  clientMsgId: z.string(),
+});
+export const MessageFrame = z.object({
+  type: z.literal('message'),
+  roomId: RoomId,
+  /** Strictly increasing per room, no gaps among accepted messages. */
+  seq: z.number().int().positive(),
+  id: z.string(),
+  userId: z.string(),
+  clientMsgId: z.string(),
+  text: z.string(),
+  masked: z.boolean(),
+  sentAt: z.number().int(),
+  acceptedAt: z.number().int(),
+});
+export const RejectedFrame = z.object({
+  type: z.literal('rejected'),
+  roomId: RoomId,
+  clientMsgId: z.string(),
+  /** A category (e.g. `gambling`, `abuse`), never the matched words. */
+  reason: z.string(),
+});
+export const LikesFrame = z.object({ type: z.literal('likes'), roomId: RoomId, total: z.number().int().nonnegative() });
+export const OnlineFrame = z.object({ type: z.literal('online'), roomId: RoomId, count: z.number().int().nonnegative() });
+export const ErrorFrame = z.object({
+  type: z.literal('error'),
+  code: z.enum(ERROR_CODE_LIST as [string, ...string[]]),
+  message: z.string(),
+  temporary: z.boolean(),
+  reqId: ReqId,
+  /** For chat errors: which message failed. */
+  clientMsgId: z.string().optional(),
+});
+export const PongFrame = z.object({ type: z.literal('pong'), reqId: ReqId, serverTime: z.number().int() });
+
+export const ServerFrame = z.discriminatedUnion('type', [
+  WelcomeFrame,
+  JoinedFrame,
+  LeftFrame,
+  AckFrame,
+  MessageFrame,
+  RejectedFrame,
+  LikesFrame,
+  OnlineFrame,
+  ErrorFrame,
+  PongFrame,
+]);
+export type ServerFrame = z.infer<typeof ServerFrame>;
+export type WelcomeFrame = z.infer<typeof WelcomeFrame>;
+export type JoinedFrame = z.infer<typeof JoinedFrame>;
+export type AckFrame = z.infer<typeof AckFrame>;
+export type MessageFrame = z.infer<typeof MessageFrame>;
+export type RejectedFrame = z.infer<typeof RejectedFrame>;
+export type LikesFrame = z.infer<typeof LikesFrame>;
+export type OnlineFrame = z.infer<typeof OnlineFrame>;
+export type ErrorFrame = z.infer<typeof ErrorFrame>;

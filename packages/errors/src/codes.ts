@@ -1,0 +1,32 @@
+/**
+ * The one table of error codes. Every AppError carries one of these codes; the docs page
+ * (docs/errors.md) is generated from this table by `pnpm --filter @roomcast/errors docs`.
+ *
+ * `retriable`: the same operation may succeed later (back off and retry).
+ * `temporary`: what the client is told in an error frame (true = try again later).
+ * `httpStatus`: the status used when the error leaves through HTTP.
+ */
+export const ERROR_CODES = {
+  BAD_FRAME: { retriable: false, temporary: false, httpStatus: 400, summary: 'A WebSocket frame was not valid JSON or did not match any known frame type.' },
+  FRAME_TOO_LARGE: { retriable: false, temporary: false, httpStatus: 413, summary: 'A frame or a chat text exceeded its size cap.' },
+  BAD_REQUEST: { retriable: false, temporary: false, httpStatus: 400, summary: 'An HTTP request body or query failed validation.' },
+  NOT_IN_ROOM: { retriable: false, temporary: false, httpStatus: 409, summary: 'The connection sent to a room it has not joined.' },
+  TOO_MANY_ROOMS: { retriable: false, temporary: false, httpStatus: 429, summary: 'The connection tried to join more rooms than allowed.' },
+  RATE_LIMITED: { retriable: true, temporary: true, httpStatus: 429, summary: 'Too many frames in too short a time; slow down.' },
+  UNAUTHORIZED: { retriable: false, temporary: false, httpStatus: 401, summary: 'Missing, malformed or wrongly signed token.' },
+  TOKEN_EXPIRED: { retriable: false, temporary: false, httpStatus: 401, summary: 'The token has expired; fetch a new one.' },
+  NOT_FOUND: { retriable: false, temporary: false, httpStatus: 404, summary: 'No such resource.' },
+  PUBLISH_FAILED: { retriable: true, temporary: true, httpStatus: 503, summary: 'The message bus did not accept the record; the client may resend with the same clientMsgId.' },
+  BUS_UNAVAILABLE: { retriable: true, temporary: true, httpStatus: 503, summary: 'The message bus could not be reached.' },
+  STORE_UNAVAILABLE: { retriable: true, temporary: true, httpStatus: 503, summary: 'The message store could not be reached.' },
+  PRESENCE_UNAVAILABLE: { retriable: true, temporary: true, httpStatus: 503, summary: 'The presence store (Redis) could not be reached.' },
+  BAD_EVENT: { retriable: false, temporary: false, httpStatus: 500, summary: 'A Kafka record did not match its topic schema; it goes to the dead-letter topic.' },
+  HANDLER_FAILED: { retriable: true, temporary: true, httpStatus: 500, summary: 'A consumer handler failed; retried with backoff, then dead-lettered.' },
+  CONFIG_INVALID: { retriable: false, temporary: false, httpStatus: 500, summary: 'Environment variables failed validation at start-up.' },
+  SHUTTING_DOWN: { retriable: true, temporary: true, httpStatus: 503, summary: 'The service is stopping; reconnect or retry elsewhere.' },
+  INTERNAL: { retriable: false, temporary: true, httpStatus: 500, summary: 'An unexpected server error.' },
+} as const satisfies Record<string, { retriable: boolean; temporary: boolean; httpStatus: number; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];

@@ -1,0 +1,2 @@
+export { ERROR_CODES, ERROR_CODE_LIST, type ErrorCode } from './codes';
+export { AppError, isAppError, toAppError, isRetriable, type AppErrorOptions } from './app-error';

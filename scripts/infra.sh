@@ -1,0 +1,569 @@
+#!/usr/bin/env bash
+# Real infrastructure for the roomcast test suite: Kafka (KRaft), Redis and a
+# MongoDB-wire server (FerretDB on SQLite), all on loopback, no Docker.
+#
+#   scripts/infra.sh up [jaeger]   install what is missing, start what is not running
+#   scripts/infra.sh down          stop everything we started (safe when nothing runs)
+#   scripts/infra.sh status        print up/down per component; non-zero if any is down
+#   scripts/infra.sh env           print shell exports: eval "$(scripts/infra.sh env)"
+#
+# Everything downloaded or built (Maven jars, Go modules and build cache, npm
+# packages, the FerretDB/Jaeger binaries) lives under $ROOMCAST_CACHE so that
+# re-runs are fast; runtime data, pid files and logs live under $ROOMCAST_RUN.
+# A component's runtime dir is wiped whenever that component is (re)started, so
+# every fresh start is a clean state; `up` leaves healthy components alone.
+#
+# Only the package registries are used (Maven Central, the Go module proxy,
+# npm, Debian apt): this runs on a fresh CI machine with Java 17, Go and Node.
+set -euo pipefail
+
+# --- configuration ----------------------------------------------------------
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CACHE="${ROOMCAST_CACHE:-$HOME/.cache/roomcast}"
+RUN="${ROOMCAST_RUN:-$CACHE/run}"
+
+KAFKA_VERSION="${ROOMCAST_KAFKA_VERSION:-4.4.0}"
+KAFKA_FALLBACK_VERSIONS="4.3.1 4.2.2 4.1.2 4.0.2"   # tried in order if $KAFKA_VERSION won't resolve
+LOG4J_VERSION="2.25.3"
+SLF4J_VERSION="2.0.17"
+KAFKA_PORT=19092
+KAFKA_CONTROLLER_PORT=19093
+# Any fixed 16-byte base64 id will do: the storage dir is reformatted on every start.
+KAFKA_CLUSTER_ID="cm9vbWNhc3QtaW5mcmEtMQ"
+KAFKA_HEAP="${ROOMCAST_KAFKA_HEAP:--Xms256m -Xmx512m}"
+
+REDIS_PORT=16379
+FERRETDB_PORT=27018
+
+# Node packages used by the readiness probes (and by scripts/verify-kafkajs.mjs).
+KAFKAJS_VERSION="2.2.4"
+MONGODB_DRIVER_VERSION="7.8.0"
+
+JAEGER_VERSION="v1.76.0"
+
+READY_TIMEOUT_KAFKA=90
+READY_TIMEOUT_REDIS=20
+READY_TIMEOUT_FERRETDB=30
+
+TOOLS_DIR="$CACHE/node-tools"
+BIN_DIR="$CACHE/bin"
+
+# Keep Maven, Go and npm downloads inside our cache: a fresh clone + cache dir is
+# then fully self-contained, and wiping $ROOMCAST_CACHE really means "cold".
+export GOMODCACHE="$CACHE/go/mod"
+export GOCACHE="$CACHE/go/build"
+M2_REPO="$CACHE/m2"
+NPM_CACHE="$CACHE/npm"
+
+# --- small helpers ----------------------------------------------------------
+
+log()  { printf '[infra] %s\n' "$*" >&2; }
+die()  { printf '[infra] ERROR: %s\n' "$*" >&2; exit 1; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# True if something accepts TCP connections on 127.0.0.1:$1 (bash's /dev/tcp, no nc needed).
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Print the pid from pid file $1 if that process is alive AND its command line
+# contains $2. The marker check guards against a recycled pid: we never signal
+# a process that is not the one we started.
+live_pid() {
+  local pidfile="$1" marker="$2" pid
+  [[ -s "$pidfile" ]] || return 1
+  pid="$(tr -dc '0-9' <"$pidfile")"
+  [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$marker" || return 1
+  echo "$pid"
+}
+
+# stop_pid NAME PIDFILE MARKER: SIGTERM, wait up to 30s, then SIGKILL.
+stop_pid() {
+  local name="$1" pidfile="$2" marker="$3" pid i
+  if pid="$(live_pid "$pidfile" "$marker")"; then
+    log "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 300; i++)); do
+      [[ -d "/proc/$pid" ]] || break
+      # A zombie (our own child in tests) counts as gone.
+      [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" == Z ]] && break
+      sleep 0.1
+    done
+    if [[ -d "/proc/$pid" ]]; then
+      log "$name did not stop in 30s; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$pidfile"
+}
+
+# Refuse to start if a foreign process (not ours, or a stale one whose pid file
+# is gone) already holds the port: our probes would otherwise talk to it.
+require_free_port() {
+  local name="$1" port="$2"
+  if port_open "$port"; then
+    die "$name: port 127.0.0.1:$port is already in use by a process infra.sh did not start (see: ss -ltnp 'sport = :$port')"
+  fi
+}
+
+# Print the last lines of every log in run dir $1 (on failure).
+tail_logs() {
+  local f
+  for f in "$1"/*.log "$1"/*.out; do
+    [[ -s "$f" ]] || continue
+    printf -- '----- last lines of %s -----\n' "$f" >&2
+    tail -n 30 "$f" >&2
+  done
+}
+
+# wait_ready NAME TIMEOUT RUNDIR PIDFILE MARKER CMD...: poll CMD once a second
+# until it succeeds; fail fast if the process dies, show its logs on failure.
+wait_ready() {
+  local name="$1" timeout="$2" rundir="$3" pidfile="$4" marker="$5"
+  shift 5
+  local start=$SECONDS
+  while ((SECONDS - start < timeout)); do
+    if ! live_pid "$pidfile" "$marker" >/dev/null; then
+      log "$name exited during startup"
+      tail_logs "$rundir"
+      die "$name failed to start"
+    fi
+    if "$@" >/dev/null 2>&1; then
+      log "$name ready in $((SECONDS - start))s"
+      return 0
+    fi
+    sleep 1
+  done
+  log "$name not ready after ${timeout}s"
+  tail_logs "$rundir"
+  die "$name readiness timed out"
+}
+
+# Start a long-running server detached from our session (setsid) so it
+# survives the calling shell/CI step, with its pid in $pidfile.
+spawn() {
+  local pidfile="$1" outfile="$2"
+  shift 2
+  setsid nohup "$@" >"$outfile" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+}
+
+# apt-get install a Debian package if command $1 is missing.
+ensure_apt() {
+  local cmd="$1" pkg="$2" sudo=""
+  have "$cmd" && return 0
+  have apt-get || die "$cmd is missing and apt-get is not available; install $pkg"
+  if [[ $EUID -ne 0 ]]; then
+    have sudo || die "$cmd is missing; need root (or sudo) to apt-get install $pkg"
+    sudo="sudo"
+  fi
+  log "installing $pkg with apt-get"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null
+  have "$cmd" || die "apt-get install $pkg did not provide $cmd"
+}
+
+# sha256 of the given files (concatenated); used to detect source changes.
+hash_files() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+# --- node tools (readiness probes + verify-kafkajs) -------------------------
+
+# Installs kafkajs and the mongodb driver into $TOOLS_DIR (not into the repo:
+# the repo's own package manager setup is none of infra.sh's business) and
+# writes the probe script. Reinstalls only when the pinned versions change.
+ensure_node_tools() {
+  have node || die "node is required"
+  have npm || die "npm is required"
+  local want="kafkajs@$KAFKAJS_VERSION mongodb@$MONGODB_DRIVER_VERSION"
+  mkdir -p "$TOOLS_DIR"
+  if [[ "$(cat "$TOOLS_DIR/.installed" 2>/dev/null)" != "$want" ]]; then
+    log "installing node tools ($want) into $TOOLS_DIR"
+    printf '{"name":"roomcast-infra-tools","private":true}\n' >"$TOOLS_DIR/package.json"
+    rm -rf "$TOOLS_DIR/node_modules" "$TOOLS_DIR/package-lock.json"
+    # shellcheck disable=SC2086
+    (cd "$TOOLS_DIR" && npm install --silent --no-audit --no-fund --save-exact \
+      --cache "$NPM_CACHE" $want) || die "npm install of $want failed"
+    echo "$want" >"$TOOLS_DIR/.installed"
+  fi
+  write_probe
+}
+
+# probe.cjs kafka|mongo ADDRESS: one real protocol round trip, exit 0 on success.
+write_probe() {
+  cat >"$TOOLS_DIR/probe.cjs" <<'EOF'
+// Written by scripts/infra.sh. One real protocol round trip per call.
+'use strict';
+const [kind, addr] = process.argv.slice(2);
+const fail = (e) => { console.error(`${kind} probe failed: ${e && e.message || e}`); process.exit(1); };
+setTimeout(() => fail('timeout'), 8000).unref();
+(async () => {
+  if (kind === 'kafka') {
+    const { Kafka, logLevel } = require('./node_modules/kafkajs');
+    const admin = new Kafka({
+      clientId: 'roomcast-infra-probe', brokers: [addr], logLevel: logLevel.NOTHING,
+      connectionTimeout: 2000, requestTimeout: 4000, retry: { retries: 0 },
+    }).admin();
+    await admin.connect();
+    try {
+      await admin.listTopics();           // Metadata request/response
+      const c = await admin.describeCluster();
+      if (!c.brokers.length || c.controller == null) throw new Error('no brokers/controller in metadata');
+    } finally { await admin.disconnect(); }
+  } else if (kind === 'mongo') {
+    const { MongoClient } = require('./node_modules/mongodb');
+    const client = new MongoClient(addr, { serverSelectionTimeoutMS: 3000, connectTimeoutMS: 2000 });
+    try {
+      const r = await client.db('admin').command({ ping: 1 });
+      if (r.ok !== 1) throw new Error(`ping returned ${JSON.stringify(r)}`);
+    } finally { await client.close(); }
+  } else {
+    throw new Error(`unknown probe kind ${kind}`);
+  }
+  process.exit(0);
+})().catch(fail);
+EOF
+}
+
+probe_kafka() { node "$TOOLS_DIR/probe.cjs" kafka "127.0.0.1:$KAFKA_PORT"; }
+probe_mongo() { node "$TOOLS_DIR/probe.cjs" mongo "mongodb://127.0.0.1:$FERRETDB_PORT/"; }
+probe_redis() { [[ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
+
+# --- Kafka ------------------------------------------------------------------
+
+KAFKA_RUN="$RUN/kafka"
+KAFKA_PID="$KAFKA_RUN/kafka.pid"
+KAFKA_MARKER="kafka.Kafka"
+KAFKA_LIB=""   # set by ensure_kafka_jars
+
+# Resolve the broker jars from Maven Central with a generated pom (no Kafka
+# tarball: only registries are reachable). A ".complete" marker makes the
+# cached lib dir reusable only if the copy finished.
+resolve_kafka_version() {
+  local version="$1" dir="$CACHE/kafka/$1"
+  [[ -f "$dir/.complete" ]] && { KAFKA_LIB="$dir/lib"; return 0; }
+  log "resolving Kafka $version jars from Maven Central into $dir/lib"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  # slf4j-api 2.x is pinned explicitly: Kafka's pom still pulls 1.7.x, which
+  # cannot see log4j-slf4j2-impl, and logging would silently go nowhere.
+  cat >"$dir/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>roomcast.infra</groupId>
+  <artifactId>kafka-runtime</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId><version>$SLF4J_VERSION</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$version</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>$LOG4J_VERSION</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j2-impl</artifactId><version>$LOG4J_VERSION</version></dependency>
+  </dependencies>
+</project>
+EOF
+  if ! mvn -B -q -f "$dir/pom.xml" -Dmaven.repo.local="$M2_REPO" \
+      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir/lib" \
+      >"$dir/mvn.log" 2>&1; then
+    log "Maven could not resolve Kafka $version (see $dir/mvn.log)"
+    return 1
+  fi
+  touch "$dir/.complete"
+  KAFKA_LIB="$dir/lib"
+}
+
+ensure_kafka_jars() {
+  have java || die "java (17+) is required for Kafka"
+  ensure_apt mvn maven
+  local v
+  for v in "$KAFKA_VERSION" $KAFKA_FALLBACK_VERSIONS; do
+    resolve_kafka_version "$v" && { KAFKA_RESOLVED="$v"; return 0; }
+  done
+  die "could not resolve any Kafka 4.x from Maven Central"
+}
+
+write_kafka_config() {
+  cat >"$KAFKA_RUN/server.properties" <<EOF
+# Written by scripts/infra.sh: single-node KRaft broker+controller for tests.
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$KAFKA_RUN/data
+
+# One broker: every internal topic must have replication factor 1.
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+# Fewer internal partitions than the default 50: faster first group/txn use.
+offsets.topic.num.partitions=8
+transaction.state.log.num.partitions=8
+
+auto.create.topics.enable=true
+num.partitions=4
+# Tests should not wait 3s for the first consumer-group rebalance.
+group.initial.rebalance.delay.ms=0
+EOF
+  # Kafka 4.x logs through log4j2; keep it quiet and in a file.
+  cat >"$KAFKA_RUN/log4j2.xml" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<Configuration status="warn">
+  <Appenders>
+    <File name="file" fileName="$KAFKA_RUN/kafka.log">
+      <PatternLayout pattern="[%d] %p %m (%c)%n"/>
+    </File>
+  </Appenders>
+  <Loggers>
+    <Root level="warn"><AppenderRef ref="file"/></Root>
+    <!-- one INFO line when the broker has started, useful in the log tail -->
+    <Logger name="kafka.server.KafkaRaftServer" level="info"/>
+  </Loggers>
+</Configuration>
+EOF
+}
+
+# The broker JVM command line as an array (not a shell function: it is exec'd
+# by setsid/nohup, which can only run real programs).
+kafka_java_cmd() {
+  # shellcheck disable=SC2206
+  KAFKA_JAVA=(java $KAFKA_HEAP -XX:+UseG1GC -Djava.awt.headless=true
+    -Dlog4j2.configurationFile="$KAFKA_RUN/log4j2.xml"
+    -Dkafka.logs.dir="$KAFKA_RUN"
+    -cp "$KAFKA_LIB/*")
+}
+
+kafka_up() {
+  ensure_node_tools
+  if live_pid "$KAFKA_PID" "$KAFKA_MARKER" >/dev/null && probe_kafka >/dev/null 2>&1; then
+    log "kafka already up on 127.0.0.1:$KAFKA_PORT"
+    return 0
+  fi
+  ensure_kafka_jars
+  stop_pid kafka "$KAFKA_PID" "$KAFKA_MARKER"
+  require_free_port kafka "$KAFKA_PORT"
+  require_free_port kafka-controller "$KAFKA_CONTROLLER_PORT"
+  rm -rf "$KAFKA_RUN"
+  mkdir -p "$KAFKA_RUN/data"
+  write_kafka_config
+  log "formatting KRaft storage (Kafka $KAFKA_RESOLVED)"
+  # --standalone: a single-node dynamic controller quorum (4.x replacement for
+  # a static controller.quorum.voters list).
+  kafka_java_cmd
+  "${KAFKA_JAVA[@]}" kafka.tools.StorageTool format --standalone \
+    -t "$KAFKA_CLUSTER_ID" -c "$KAFKA_RUN/server.properties" \
+    >"$KAFKA_RUN/format.log" 2>&1 || { cat "$KAFKA_RUN/format.log" >&2; die "kafka storage format failed"; }
+  log "starting kafka on 127.0.0.1:$KAFKA_PORT (controller :$KAFKA_CONTROLLER_PORT)"
+  touch "$KAFKA_RUN/kafka.log"
+  # JVM stdout/stderr (crashes, OOM, class path trouble) go to kafka.out,
+  # the broker's own log4j2 output to kafka.log.
+  spawn "$KAFKA_PID" "$KAFKA_RUN/kafka.out" "${KAFKA_JAVA[@]}" kafka.Kafka "$KAFKA_RUN/server.properties"
+  wait_ready kafka "$READY_TIMEOUT_KAFKA" "$KAFKA_RUN" "$KAFKA_PID" "$KAFKA_MARKER" probe_kafka
+}
+
+kafka_down() { stop_pid kafka "$KAFKA_PID" "$KAFKA_MARKER"; }
+
+# --- Redis ------------------------------------------------------------------
+
+REDIS_RUN="$RUN/redis"
+REDIS_PID="$REDIS_RUN/redis.pid"
+REDIS_MARKER="redis-server 127.0.0.1:$REDIS_PORT"
+
+redis_up() {
+  ensure_apt redis-server redis-server
+  ensure_apt redis-cli redis-tools
+  if live_pid "$REDIS_PID" "$REDIS_MARKER" >/dev/null && probe_redis; then
+    log "redis already up on 127.0.0.1:$REDIS_PORT"
+    return 0
+  fi
+  stop_pid redis "$REDIS_PID" "$REDIS_MARKER"
+  require_free_port redis "$REDIS_PORT"
+  rm -rf "$REDIS_RUN"
+  mkdir -p "$REDIS_RUN"
+  log "starting redis on 127.0.0.1:$REDIS_PORT"
+  # Our own instance, not Debian's system service: own port, no persistence,
+  # everything under $REDIS_RUN. It daemonizes itself and writes the pid file.
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
+    --daemonize yes --pidfile "$REDIS_PID" --logfile "$REDIS_RUN/redis.log" \
+    --dir "$REDIS_RUN" --loglevel warning
+  # The pid file appears shortly after the fork.
+  local i
+  for ((i = 0; i < 50; i++)); do [[ -s "$REDIS_PID" ]] && break; sleep 0.1; done
+  wait_ready redis "$READY_TIMEOUT_REDIS" "$REDIS_RUN" "$REDIS_PID" "$REDIS_MARKER" probe_redis
+}
+
+redis_down() { stop_pid redis "$REDIS_PID" "$REDIS_MARKER"; }
+
+# --- FerretDB (MongoDB wire protocol over SQLite) ---------------------------
+
+FERRETDB_SRC="$SCRIPT_DIR/ferretdb"
+FERRETDB_BIN="$BIN_DIR/roomcast-ferretdb"
+FERRETDB_RUN="$RUN/ferretdb"
+FERRETDB_PID="$FERRETDB_RUN/ferretdb.pid"
+FERRETDB_MARKER="roomcast-ferretdb"
+
+# Build scripts/ferretdb (our own main around FerretDB's embeddable package;
+# see the comment in main.go for why) into the cache. Rebuild only when its
+# sources change, tracked by a hash stored next to the binary.
+ferretdb_src_hash() { hash_files "$FERRETDB_SRC/go.mod" "$FERRETDB_SRC/go.sum" "$FERRETDB_SRC/main.go"; }
+ferretdb_bin_fresh() {
+  [[ -x "$FERRETDB_BIN" && "$(cat "$FERRETDB_BIN.hash" 2>/dev/null)" == "$(ferretdb_src_hash)" ]]
+}
+
+ensure_ferretdb_bin() {
+  have go || die "go is required to build FerretDB"
+  ferretdb_bin_fresh && return 0
+  log "building FerretDB into $FERRETDB_BIN (first time takes ~1-2 min)"
+  mkdir -p "$BIN_DIR"
+  # -mod=readonly: go.sum is committed, so the build is reproducible and never
+  # edits the tree. CGO off: the SQLite driver is pure Go (modernc.org/sqlite).
+  (cd "$FERRETDB_SRC" && CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" \
+    go build -trimpath -o "$FERRETDB_BIN.tmp" .) || die "FerretDB build failed"
+  mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
+  ferretdb_src_hash >"$FERRETDB_BIN.hash"
+}
+
+ferretdb_up() {
+  ensure_node_tools
+  # A running instance is kept unless scripts/ferretdb changed since its build.
+  if ferretdb_bin_fresh && live_pid "$FERRETDB_PID" "$FERRETDB_MARKER" >/dev/null \
+      && probe_mongo >/dev/null 2>&1; then
+    log "ferretdb already up on 127.0.0.1:$FERRETDB_PORT"
+    return 0
+  fi
+  ensure_ferretdb_bin
+  stop_pid ferretdb "$FERRETDB_PID" "$FERRETDB_MARKER"
+  require_free_port ferretdb "$FERRETDB_PORT"
+  rm -rf "$FERRETDB_RUN"
+  mkdir -p "$FERRETDB_RUN/data"
+  log "starting ferretdb on 127.0.0.1:$FERRETDB_PORT"
+  spawn "$FERRETDB_PID" "$FERRETDB_RUN/ferretdb.log" \
+    "$FERRETDB_BIN" -listen "127.0.0.1:$FERRETDB_PORT" -data "$FERRETDB_RUN/data" -log-level warn
+  wait_ready ferretdb "$READY_TIMEOUT_FERRETDB" "$FERRETDB_RUN" "$FERRETDB_PID" "$FERRETDB_MARKER" probe_mongo
+}
+
+ferretdb_down() { stop_pid ferretdb "$FERRETDB_PID" "$FERRETDB_MARKER"; }
+
+# --- Jaeger (optional, only with `up jaeger`) -------------------------------
+
+JAEGER_BIN="$BIN_DIR/jaeger-$JAEGER_VERSION"
+JAEGER_RUN="$RUN/jaeger"
+JAEGER_PID="$JAEGER_RUN/jaeger.pid"
+JAEGER_MARKER="jaeger-$JAEGER_VERSION"
+
+ensure_jaeger_bin() {
+  have go || die "go is required to build Jaeger"
+  [[ -x "$JAEGER_BIN" ]] && return 0
+  log "building Jaeger $JAEGER_VERSION into $JAEGER_BIN (first time takes several minutes)"
+  mkdir -p "$BIN_DIR"
+  local gobin
+  gobin="$(mktemp -d "$BIN_DIR/.jaeger.XXXXXX")"
+  CGO_ENABLED=0 GOBIN="$gobin" GOFLAGS="-buildvcs=false" \
+    go install "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" \
+    || { rm -rf "$gobin"; die "Jaeger build failed"; }
+  mv "$gobin/jaeger" "$JAEGER_BIN"
+  rm -rf "$gobin"
+}
+
+jaeger_up() {
+  ensure_jaeger_bin
+  if live_pid "$JAEGER_PID" "$JAEGER_MARKER" >/dev/null && probe_jaeger; then
+    log "jaeger already up (UI http://127.0.0.1:16686, OTLP :4317/:4318)"
+    return 0
+  fi
+  stop_pid jaeger "$JAEGER_PID" "$JAEGER_MARKER"
+  require_free_port jaeger 16686
+  rm -rf "$JAEGER_RUN"
+  mkdir -p "$JAEGER_RUN"
+  log "starting jaeger (all-in-one, in-memory storage)"
+  spawn "$JAEGER_PID" "$JAEGER_RUN/jaeger.log" "$JAEGER_BIN"
+  wait_ready jaeger 60 "$JAEGER_RUN" "$JAEGER_PID" "$JAEGER_MARKER" probe_jaeger
+}
+
+probe_jaeger() { port_open 16686 && port_open 4318; }
+jaeger_down() { stop_pid jaeger "$JAEGER_PID" "$JAEGER_MARKER"; }
+
+# --- commands ---------------------------------------------------------------
+
+# Serialize up/down: several engineers (and CI) share one machine and cache.
+with_lock() {
+  mkdir -p "$CACHE"
+  exec 9>"$CACHE/.infra.lock"
+  flock -w 600 9 || die "timed out waiting for another infra.sh (lock $CACHE/.infra.lock)"
+}
+
+cmd_up() {
+  local extra="${1:-}"
+  with_lock
+  mkdir -p "$RUN"
+  redis_up
+  ferretdb_up
+  kafka_up
+  [[ "$extra" == jaeger ]] && jaeger_up
+  log "all up; use: eval \"\$($0 env)\""
+}
+
+cmd_down() {
+  with_lock
+  jaeger_down
+  kafka_down
+  ferretdb_down
+  redis_down
+  log "all down"
+}
+
+cmd_status() {
+  local rc=0
+  status_line() {   # name pidfile marker probe...
+    local name="$1" pidfile="$2" marker="$3" pid
+    shift 3
+    if pid="$(live_pid "$pidfile" "$marker")" && "$@" >/dev/null 2>&1; then
+      printf '%-9s up    (pid %s)\n' "$name" "$pid"
+    elif [[ -n "${pid:-}" ]]; then
+      printf '%-9s down  (pid %s alive but not answering)\n' "$name" "$pid"; return 1
+    else
+      printf '%-9s down\n' "$name"; return 1
+    fi
+  }
+  have node && [[ -f "$TOOLS_DIR/probe.cjs" ]] || { echo "node tools not installed (run: $0 up)"; }
+  status_line kafka "$KAFKA_PID" "$KAFKA_MARKER" probe_kafka || rc=1
+  status_line redis "$REDIS_PID" "$REDIS_MARKER" probe_redis || rc=1
+  status_line ferretdb "$FERRETDB_PID" "$FERRETDB_MARKER" probe_mongo || rc=1
+  # Jaeger is optional: only reported once it has been started.
+  if [[ -f "$JAEGER_PID" ]]; then
+    status_line jaeger "$JAEGER_PID" "$JAEGER_MARKER" probe_jaeger || rc=1
+  fi
+  return "$rc"
+}
+
+cmd_env() {
+  cat <<EOF
+export KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
+export REDIS_URL=redis://127.0.0.1:$REDIS_PORT
+export MONGO_URL=mongodb://127.0.0.1:$FERRETDB_PORT
+export ROOMCAST_NODE_TOOLS=$TOOLS_DIR
+EOF
+}
+
+usage() {
+  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+main() {
+  case "${1:-}" in
+    up)     shift; cmd_up "$@" ;;
+    down)   cmd_down ;;
+    status) cmd_status ;;
+    env)    cmd_env ;;
+    *)      usage ;;
+  esac
+}
+
+main "$@"

@@ -77,6 +77,12 @@ live_pid() {
   echo "$pid"
 }
 
+# True while process $1 runs. A zombie counts as gone: our daemons are
+# reparented to PID 1, and in containers PID 1 often never reaps them.
+pid_running() {
+  [[ -d "/proc/$1" ]] && [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]]
+}
+
 # stop_pid NAME PIDFILE MARKER: SIGTERM, wait up to 30s, then SIGKILL.
 stop_pid() {
   local name="$1" pidfile="$2" marker="$3" pid i
@@ -84,12 +90,10 @@ stop_pid() {
     log "stopping $name (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < 300; i++)); do
-      [[ -d "/proc/$pid" ]] || break
-      # A zombie (our own child in tests) counts as gone.
-      [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" == Z ]] && break
+      pid_running "$pid" || break
       sleep 0.1
     done
-    if [[ -d "/proc/$pid" ]]; then
+    if pid_running "$pid"; then
       log "$name did not stop in 30s; sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -144,8 +148,17 @@ wait_ready() {
 spawn() {
   local pidfile="$1" outfile="$2"
   shift 2
-  setsid nohup "$@" >"$outfile" 2>&1 </dev/null &
-  echo $! >"$pidfile"
+  # 9>&-: do not let the daemon inherit our lock fd (it would hold the lock forever).
+  setsid nohup "$@" >"$outfile" 2>&1 </dev/null 9>&- &
+  local pid=$! i
+  echo "$pid" >"$pidfile"
+  # Until setsid/nohup have exec'd the program, /proc/$pid/cmdline is still
+  # this shell's; wait for it so live_pid's marker check sees the real thing.
+  for ((i = 0; i < 50; i++)); do
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$1" && return 0
+    pid_running "$pid" || return 0   # exited already: wait_ready reports it
+    sleep 0.1
+  done
 }
 
 # apt-get install a Debian package if command $1 is missing.
@@ -331,9 +344,10 @@ EOF
 
 # The broker JVM command line as an array (not a shell function: it is exec'd
 # by setsid/nohup, which can only run real programs).
+# $1: heap options (the broker gets $KAFKA_HEAP, the one-shot format tool a fixed heap).
 kafka_java_cmd() {
   # shellcheck disable=SC2206
-  KAFKA_JAVA=(java $KAFKA_HEAP -XX:+UseG1GC -Djava.awt.headless=true
+  KAFKA_JAVA=(java $1 -XX:+UseG1GC -Djava.awt.headless=true
     -Dlog4j2.configurationFile="$KAFKA_RUN/log4j2.xml"
     -Dkafka.logs.dir="$KAFKA_RUN"
     -cp "$KAFKA_LIB/*")
@@ -355,12 +369,13 @@ kafka_up() {
   log "formatting KRaft storage (Kafka $KAFKA_RESOLVED)"
   # --standalone: a single-node dynamic controller quorum (4.x replacement for
   # a static controller.quorum.voters list).
-  kafka_java_cmd
+  kafka_java_cmd "-Xmx256m"
   "${KAFKA_JAVA[@]}" kafka.tools.StorageTool format --standalone \
     -t "$KAFKA_CLUSTER_ID" -c "$KAFKA_RUN/server.properties" \
     >"$KAFKA_RUN/format.log" 2>&1 || { cat "$KAFKA_RUN/format.log" >&2; die "kafka storage format failed"; }
   log "starting kafka on 127.0.0.1:$KAFKA_PORT (controller :$KAFKA_CONTROLLER_PORT)"
   touch "$KAFKA_RUN/kafka.log"
+  kafka_java_cmd "$KAFKA_HEAP"
   # JVM stdout/stderr (crashes, OOM, class path trouble) go to kafka.out,
   # the broker's own log4j2 output to kafka.log.
   spawn "$KAFKA_PID" "$KAFKA_RUN/kafka.out" "${KAFKA_JAVA[@]}" kafka.Kafka "$KAFKA_RUN/server.properties"
@@ -391,7 +406,7 @@ redis_up() {
   # everything under $REDIS_RUN. It daemonizes itself and writes the pid file.
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
     --daemonize yes --pidfile "$REDIS_PID" --logfile "$REDIS_RUN/redis.log" \
-    --dir "$REDIS_RUN" --loglevel warning
+    --dir "$REDIS_RUN" --loglevel warning 9>&-
   # The pid file appears shortly after the fork.
   local i
   for ((i = 0; i < 50; i++)); do [[ -s "$REDIS_PID" ]] && break; sleep 0.1; done
@@ -423,8 +438,11 @@ ensure_ferretdb_bin() {
   mkdir -p "$BIN_DIR"
   # -mod=readonly: go.sum is committed, so the build is reproducible and never
   # edits the tree. CGO off: the SQLite driver is pure Go (modernc.org/sqlite).
-  (cd "$FERRETDB_SRC" && CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" \
-    go build -trimpath -o "$FERRETDB_BIN.tmp" .) || die "FerretDB build failed"
+  if ! (cd "$FERRETDB_SRC" && CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" \
+      go build -trimpath -o "$FERRETDB_BIN.tmp" .) >"$BIN_DIR/ferretdb-build.log" 2>&1; then
+    tail -n 30 "$BIN_DIR/ferretdb-build.log" >&2
+    die "FerretDB build failed (full log: $BIN_DIR/ferretdb-build.log)"
+  fi
   mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
   ferretdb_src_hash >"$FERRETDB_BIN.hash"
 }
@@ -457,18 +475,25 @@ JAEGER_RUN="$RUN/jaeger"
 JAEGER_PID="$JAEGER_RUN/jaeger.pid"
 JAEGER_MARKER="jaeger-$JAEGER_VERSION"
 
+# Why not `go install .../cmd/jaeger@version`: Jaeger's go.mod has a replace
+# directive, which `go install pkg@version` refuses. So we download the module
+# and build inside it, where it is the main module and the replace applies.
 ensure_jaeger_bin() {
   have go || die "go is required to build Jaeger"
   [[ -x "$JAEGER_BIN" ]] && return 0
-  log "building Jaeger $JAEGER_VERSION into $JAEGER_BIN (first time takes several minutes)"
+  log "building Jaeger $JAEGER_VERSION into $JAEGER_BIN (first time takes ~5 min)"
   mkdir -p "$BIN_DIR"
-  local gobin
-  gobin="$(mktemp -d "$BIN_DIR/.jaeger.XXXXXX")"
-  CGO_ENABLED=0 GOBIN="$gobin" GOFLAGS="-buildvcs=false" \
-    go install "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" \
-    || { rm -rf "$gobin"; die "Jaeger build failed"; }
-  mv "$gobin/jaeger" "$JAEGER_BIN"
-  rm -rf "$gobin"
+  local src tmp="$JAEGER_BIN.tmp.$$"
+  src="$(cd "$CACHE" && go mod download -json "github.com/jaegertracing/jaeger@$JAEGER_VERSION" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [[ -n "$src" && -d "$src" ]] || die "could not download github.com/jaegertracing/jaeger@$JAEGER_VERSION"
+  if ! (cd "$src" && CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" \
+      go build -trimpath -o "$tmp" ./cmd/jaeger) >"$BIN_DIR/jaeger-build.log" 2>&1; then
+    rm -f "$tmp"
+    tail -n 30 "$BIN_DIR/jaeger-build.log" >&2
+    die "Jaeger build failed (full log: $BIN_DIR/jaeger-build.log)"
+  fi
+  mv "$tmp" "$JAEGER_BIN"
 }
 
 jaeger_up() {
@@ -481,12 +506,66 @@ jaeger_up() {
   require_free_port jaeger 16686
   rm -rf "$JAEGER_RUN"
   mkdir -p "$JAEGER_RUN"
-  log "starting jaeger (all-in-one, in-memory storage)"
-  spawn "$JAEGER_PID" "$JAEGER_RUN/jaeger.log" "$JAEGER_BIN"
+  write_jaeger_config
+  log "starting jaeger (in-memory) UI http://127.0.0.1:16686, OTLP 127.0.0.1:4317 (grpc) / :4318 (http)"
+  spawn "$JAEGER_PID" "$JAEGER_RUN/jaeger.log" "$JAEGER_BIN" --config "$JAEGER_RUN/config.yaml"
   wait_ready jaeger 60 "$JAEGER_RUN" "$JAEGER_PID" "$JAEGER_MARKER" probe_jaeger
 }
 
-probe_jaeger() { port_open 16686 && port_open 4318; }
+# Our own config rather than the built-in all-in-one one: that binds the query
+# UI/API to all interfaces and opens a dozen receivers we do not need. This
+# keeps everything on loopback: OTLP in, in-memory storage, UI/API, health.
+write_jaeger_config() {
+  cat >"$JAEGER_RUN/config.yaml" <<'EOF'
+service:
+  extensions: [jaeger_storage, jaeger_query, healthcheckv2]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [jaeger_storage_exporter]
+  telemetry:
+    logs:
+      level: warn
+    metrics:
+      level: none
+extensions:
+  healthcheckv2:
+    use_v2: true
+    http:
+      endpoint: 127.0.0.1:13133
+  jaeger_query:
+    storage:
+      traces: memstore
+    http:
+      endpoint: 127.0.0.1:16686
+    grpc:
+      endpoint: 127.0.0.1:16685
+  jaeger_storage:
+    backends:
+      memstore:
+        memory:
+          max_traces: 100000
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:4317
+      http:
+        endpoint: 127.0.0.1:4318
+processors:
+  batch:
+exporters:
+  jaeger_storage_exporter:
+    trace_storage: memstore
+EOF
+}
+
+# healthcheckv2 extension (see the config above): 200 once all pipelines are up.
+probe_jaeger() {
+  port_open 4318 && node -e "fetch('http://127.0.0.1:13133/status')
+    .then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
+}
 jaeger_down() { stop_pid jaeger "$JAEGER_PID" "$JAEGER_MARKER"; }
 
 # --- commands ---------------------------------------------------------------
@@ -500,6 +579,10 @@ with_lock() {
 
 cmd_up() {
   local extra="${1:-}"
+  case "$extra" in "" | jaeger) ;; *) die "unknown component '$extra' (only: jaeger)" ;; esac
+  # Jaeger's first build takes minutes: do it before taking the lock so other
+  # users of the machine are not blocked (the build itself is race-safe).
+  [[ "$extra" == jaeger ]] && ensure_jaeger_bin
   with_lock
   mkdir -p "$RUN"
   redis_up
@@ -531,7 +614,9 @@ cmd_status() {
       printf '%-9s down\n' "$name"; return 1
     fi
   }
-  have node && [[ -f "$TOOLS_DIR/probe.cjs" ]] || { echo "node tools not installed (run: $0 up)"; }
+  if ! have node || [[ ! -f "$TOOLS_DIR/probe.cjs" ]]; then
+    echo "(node probe tools not installed yet: run $0 up)"
+  fi
   status_line kafka "$KAFKA_PID" "$KAFKA_MARKER" probe_kafka || rc=1
   status_line redis "$REDIS_PID" "$REDIS_MARKER" probe_redis || rc=1
   status_line ferretdb "$FERRETDB_PID" "$FERRETDB_MARKER" probe_mongo || rc=1
@@ -549,6 +634,9 @@ export REDIS_URL=redis://127.0.0.1:$REDIS_PORT
 export MONGO_URL=mongodb://127.0.0.1:$FERRETDB_PORT
 export ROOMCAST_NODE_TOOLS=$TOOLS_DIR
 EOF
+  if live_pid "$JAEGER_PID" "$JAEGER_MARKER" >/dev/null; then
+    echo "export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318"
+  fi
 }
 
 usage() {

@@ -44,7 +44,7 @@ export function loadConfig<S extends z.ZodObject<EnvShape>>(
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const key = i.path.join('.') || '(root)';
-      const desc = schema.shape[key]?.description;
+      const desc = (schema.shape[key] as z.ZodType | undefined)?.description;
       return `  ${key}: ${i.message}${desc ? ` — ${desc}` : ''}`;
     });
     throw new AppError('CONFIG_INVALID', `invalid configuration; set these environment variables:\n${lines.join('\n')}`, {
@@ -58,7 +58,7 @@ export function loadConfig<S extends z.ZodObject<EnvShape>>(
 export function describeConfig<S extends z.ZodObject<EnvShape>>(schema: S, config: z.infer<S>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config as Record<string, unknown>)) {
-    const field = schema.shape[key];
+    const field = schema.shape[key] as z.ZodType | undefined;
     if ((field && isSecret(field)) || SECRET_NAME.test(key)) out[key] = '***';
     else if (typeof value === 'string') out[key] = value.replace(URL_CREDENTIALS, '$1***@');
     else out[key] = value;

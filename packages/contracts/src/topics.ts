@@ -69,3 +69,27 @@ export const DELIVERY_SCHEMA = GatewayDeliveryV1;
 
 /** Gateway ids appear in topic names, so they are restricted to Kafka's topic alphabet. */
 export const GATEWAY_ID_PATTERN = /^[A-Za-z0-9_-]{1,48}$/;
+
+/** Topic names as one deployment sees them. */
+export interface TopicNames {
+  chatSubmitted: string;
+  chatIngested: string;
+  chatAccepted: string;
+  chatRejected: string;
+  /** The delivery topic of one gateway. */
+  delivery(gatewayId: string): string;
+}
+
+/**
+ * Applies a deployment's topic prefix (`KAFKA_TOPIC_PREFIX`, empty by default) to the catalog.
+ * A prefix lets several deployments — or several test runs — share one Kafka cluster.
+ */
+export function resolveTopics(prefix = ''): TopicNames {
+  return {
+    chatSubmitted: prefix + TOPICS.chatSubmitted.name,
+    chatIngested: prefix + TOPICS.chatIngested.name,
+    chatAccepted: prefix + TOPICS.chatAccepted.name,
+    chatRejected: prefix + TOPICS.chatRejected.name,
+    delivery: (gatewayId) => prefix + deliveryTopic(gatewayId),
+  };
+}

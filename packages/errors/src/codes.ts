@@ -1,6 +1,6 @@
 /**
  * The one table of error codes. Every AppError carries one of these codes; the docs page
- * (docs/errors.md) is generated from this table by `pnpm --filter @roomcast/errors docs`.
+ * (docs/errors.md) is generated from this table by `pnpm --filter @roomcast/errors run docs`.
  *
  * `retriable`: the same operation may succeed later (back off and retry).
  * `temporary`: what the client is told in an error frame (true = try again later).

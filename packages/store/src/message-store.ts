@@ -26,3 +26,23 @@ export interface MessageStore {
   healthy(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** Page size when `HistoryQuery.limit` is not given. */
+export const DEFAULT_HISTORY_LIMIT = 50;
+/** Largest page `listByRoom` returns; bigger limits are clamped to this. */
+export const MAX_HISTORY_LIMIT = 500;
+
+/**
+ * Normalises a history query the same way in every store: `afterSeq` defaults to 0;
+ * `limit` defaults to 50, is truncated to an integer and clamped to 1..500 (a bad limit
+ * from an HTTP query should page, not fail).
+ */
+export function resolveHistoryQuery(query: HistoryQuery = {}): { afterSeq: number; limit: number } {
+  const afterSeq = query.afterSeq !== undefined && Number.isFinite(query.afterSeq) ? query.afterSeq : 0;
+  const raw = query.limit;
+  const limit =
+    raw === undefined || Number.isNaN(raw)
+      ? DEFAULT_HISTORY_LIMIT
+      : Math.min(MAX_HISTORY_LIMIT, Math.max(1, Math.trunc(raw)));
+  return { afterSeq, limit };
+}

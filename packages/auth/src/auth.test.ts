@@ -1,0 +1,40 @@
+import { SignJWT } from 'jose';
+import { AppError } from '@roomcast/errors';
+import { signUserToken, verifyUserToken } from './index';
+
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (err) {
+    expect(err).toBeInstanceOf(AppError);
+    return (err as AppError).code;
+  }
+}
+
+describe('user tokens', () => {
+  const secret = 'test-secret-0123456789';
+
+  it('round-trips a user id', async () => {
+    const token = await signUserToken(secret, 'alice');
+    await expect(verifyUserToken(secret, token)).resolves.toMatchObject({ userId: 'alice' });
+  });
+
+  it('refuses missing, malformed and wrongly signed tokens as UNAUTHORIZED', async () => {
+    expect(await codeOf(verifyUserToken(secret, undefined))).toBe('UNAUTHORIZED');
+    expect(await codeOf(verifyUserToken(secret, 'not.a.jwt'))).toBe('UNAUTHORIZED');
+    expect(await codeOf(verifyUserToken(secret, await signUserToken('another-secret-xyz', 'alice')))).toBe('UNAUTHORIZED');
+  });
+
+  it('refuses expired tokens as TOKEN_EXPIRED', async () => {
+    const token = await signUserToken(secret, 'alice', -10);
+    expect(await codeOf(verifyUserToken(secret, token))).toBe('TOKEN_EXPIRED');
+  });
+
+  it('refuses tokens without a subject or with an invalid one', async () => {
+    const noSub = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(new TextEncoder().encode(secret));
+    expect(await codeOf(verifyUserToken(secret, noSub))).toBe('UNAUTHORIZED');
+    const badSub = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('has space').setExpirationTime('1h').sign(new TextEncoder().encode(secret));
+    expect(await codeOf(verifyUserToken(secret, badSub))).toBe('UNAUTHORIZED');
+  });
+});

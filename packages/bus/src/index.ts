@@ -1,0 +1,41 @@
+export type {
+  BatchHandler,
+  BusRecord,
+  BusStats,
+  MessageBus,
+  OutgoingRecord,
+  SubscribeOptions,
+  Subscription,
+  TopicConfig,
+} from './message-bus';
+export {
+  InMemoryMessageBus,
+  DEFAULT_PARTITIONS,
+  DEFAULT_MAX_BATCH_RECORDS,
+  DEFAULT_RETENTION_RECORDS,
+  type InMemoryMessageBusOptions,
+} from './message-bus.memory';
+export {
+  KafkaMessageBus,
+  KAFKA_DEFAULT_PARTITIONS,
+  KAFKA_SESSION_TIMEOUT_MS,
+  KAFKA_HEARTBEAT_INTERVAL_MS,
+  KAFKA_MAX_WAIT_TIME_MS,
+  KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
+  KAFKA_HEALTH_TIMEOUT_MS,
+  type KafkaMessageBusOptions,
+  type KafkaConsumerTuning,
+} from './message-bus.kafka';
+export {
+  runBatch,
+  deadLetterRecord,
+  backoffMs,
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_RETRY_BASE_MS,
+  MAX_RETRY_BACKOFF_MS,
+  type BatchRunContext,
+  type RetryPolicy,
+  type RunnerCounters,
+} from './consumer-runner';
+export { partitionForKey, murmur2 } from './partitioner';
+export { headerValue } from './record-headers';

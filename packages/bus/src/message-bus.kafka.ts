@@ -1,0 +1,486 @@
+// The only file that imports kafkajs: it is unmaintained, so it must stay replaceable.
+import { AppError } from '@roomcast/errors';
+import type { Logger } from '@roomcast/logger';
+import {
+  Kafka,
+  Partitioners,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type KafkaMessage,
+  type LogEntry,
+  type Message,
+  type Producer,
+  type logCreator,
+} from 'kafkajs';
+import { DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BASE_MS, runBatch, type RunnerCounters } from './consumer-runner';
+import type {
+  BusRecord,
+  BusStats,
+  MessageBus,
+  OutgoingRecord,
+  SubscribeOptions,
+  Subscription,
+  TopicConfig,
+} from './message-bus';
+import { activeTraceHeaders, outgoingHeaders } from './record-headers';
+
+/** Partitions of topics ensured without a count. */
+export const KAFKA_DEFAULT_PARTITIONS = 4;
+/** Consumer session timeout: how long a silent member keeps its partitions. */
+export const KAFKA_SESSION_TIMEOUT_MS = 10_000;
+export const KAFKA_HEARTBEAT_INTERVAL_MS = 1_000;
+/**
+ * Longest a fetch waits on the broker for new records. Low because chat latency matters more
+ * than the few idle fetch requests per second it costs.
+ */
+export const KAFKA_MAX_WAIT_TIME_MS = 100;
+/** Partitions one consumer processes at the same time (still one batch per partition). */
+export const KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY = 4;
+/** `healthy()` answers false when the broker does not answer within this. */
+export const KAFKA_HEALTH_TIMEOUT_MS = 2_000;
+const KAFKA_CONNECTION_TIMEOUT_MS = 3_000;
+
+export interface KafkaConsumerTuning {
+  /** Default KAFKA_SESSION_TIMEOUT_MS (10 s). */
+  sessionTimeoutMs?: number;
+  /** Default KAFKA_HEARTBEAT_INTERVAL_MS (1 s). */
+  heartbeatIntervalMs?: number;
+  /** Default KAFKA_MAX_WAIT_TIME_MS (100 ms). */
+  maxWaitTimeMs?: number;
+  /** Default KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY (4). */
+  partitionsConsumedConcurrently?: number;
+}
+
+export interface KafkaMessageBusOptions {
+  brokers: string[];
+  clientId: string;
+  /** kafkajs's own logs go here (warn and above), under `component: kafkajs`. */
+  logger: Logger;
+  /**
+   * How long publishes are collected before one `sendBatch`; default 0 = everything published
+   * in the same tick (and while the previous send is in flight) goes in one request.
+   */
+  lingerMs?: number;
+  consumer?: KafkaConsumerTuning;
+}
+
+/** Publishes waiting for the next `sendBatch`; all their callers share `done`. */
+interface PendingSend {
+  topics: Map<string, Message[]>;
+  count: number;
+  done: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * The production `MessageBus` on kafkajs 2.2.4. Publishing is coalesced: one `sendBatch`
+ * (acks = all) per tick or linger window, and only one in flight at a time, which both batches
+ * under load and keeps per-key order across `publish` calls. Consumers use `eachBatch` with
+ * manual offset resolution and the shared retry/DLQ runner (consumer-runner.ts).
+ */
+export class KafkaMessageBus implements MessageBus {
+  private readonly kafka: Kafka;
+  private readonly logger: Logger;
+  private readonly lingerMs: number;
+  private readonly tuning: Required<KafkaConsumerTuning>;
+  private readonly counters: RunnerCounters = { consumed: 0, retried: 0, deadLettered: 0 };
+  private published = 0;
+  private readonly subscriptions = new Set<Subscription>();
+  private producer: Promise<Producer> | undefined;
+  private admin: Promise<Admin> | undefined;
+  private pending: PendingSend | undefined;
+  private sending: Promise<void> | undefined;
+  /** Cancels the scheduled flush (a timer when lingering, else an immediate). */
+  private cancelScheduledFlush: (() => void) | undefined;
+  private closing = false;
+  private closed = false;
+  private closeDone: Promise<void> | undefined;
+
+  constructor(options: KafkaMessageBusOptions) {
+    this.logger = options.logger;
+    this.lingerMs = options.lingerMs ?? 0;
+    this.tuning = {
+      sessionTimeoutMs: options.consumer?.sessionTimeoutMs ?? KAFKA_SESSION_TIMEOUT_MS,
+      heartbeatIntervalMs: options.consumer?.heartbeatIntervalMs ?? KAFKA_HEARTBEAT_INTERVAL_MS,
+      maxWaitTimeMs: options.consumer?.maxWaitTimeMs ?? KAFKA_MAX_WAIT_TIME_MS,
+      partitionsConsumedConcurrently:
+        options.consumer?.partitionsConsumedConcurrently ?? KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
+    };
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      connectionTimeout: KAFKA_CONNECTION_TIMEOUT_MS,
+      // ~3 s of backoff in total before a request fails (kafkajs default: 300 ms initial, ~10 s).
+      retry: { initialRetryTime: 100, retries: 5 },
+      logLevel: logLevel.WARN,
+      logCreator: pinoLogCreator(options.logger.child({ component: 'kafkajs' })),
+    });
+  }
+
+  async ensureTopics(topics: TopicConfig[]): Promise<void> {
+    if (topics.length === 0) return;
+    const admin = await this.connectedAdmin();
+    try {
+      // Only the missing ones: every service ensures its topics at start, and the broker's
+      // TOPIC_ALREADY_EXISTS reply would be logged as an error by kafkajs.
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t.name));
+      if (missing.length === 0) return;
+      // A concurrent creator is not an error: kafkajs answers false when all already exist.
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.name,
+          numPartitions: t.partitions ?? KAFKA_DEFAULT_PARTITIONS,
+        })),
+      });
+    } catch (err) {
+      throw new AppError('BUS_UNAVAILABLE', `creating topics failed: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  async deleteTopics(names: string[]): Promise<void> {
+    if (names.length === 0) return;
+    const admin = await this.connectedAdmin();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const topics = names.filter((n) => existing.has(n));
+      if (topics.length > 0) await admin.deleteTopics({ topics });
+    } catch (err) {
+      if (kafkaErrorType(err) === 'UNKNOWN_TOPIC_OR_PARTITION') return;
+      throw new AppError('BUS_UNAVAILABLE', `deleting topics failed: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  publish(topic: string, records: OutgoingRecord[]): Promise<void> {
+    if (this.closed)
+      return Promise.reject(new AppError('PUBLISH_FAILED', 'message bus is closed', { retriable: false }));
+    if (records.length === 0) return Promise.resolve();
+    const trace = activeTraceHeaders();
+    const pending = (this.pending ??= newPendingSend());
+    let messages = pending.topics.get(topic);
+    if (!messages) {
+      messages = [];
+      pending.topics.set(topic, messages);
+    }
+    for (const record of records) {
+      messages.push({
+        key: record.key,
+        value: record.value,
+        headers: outgoingHeaders(record.headers, trace),
+      });
+    }
+    pending.count += records.length;
+    this.scheduleFlush();
+    return pending.done;
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    if (this.closing) throw new AppError('BUS_UNAVAILABLE', 'message bus is closed', { retriable: false });
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: this.tuning.sessionTimeoutMs,
+      heartbeatInterval: this.tuning.heartbeatIntervalMs,
+      maxWaitTimeInMs: this.tuning.maxWaitTimeMs,
+      allowAutoTopicCreation: true,
+    });
+    const abort = new AbortController();
+    const ready = whenConsuming(consumer);
+    // `ready` may reject without anyone awaiting it; the crash itself is logged below.
+    ready.catch((err: unknown) =>
+      this.logger.debug({ err, groupId: options.groupId }, 'subscription never became ready'),
+    );
+    consumer.on(consumer.events.CRASH, (event) => {
+      this.logger.error(
+        { err: event.payload.error, groupId: options.groupId, restart: event.payload.restart },
+        'kafka consumer crashed',
+      );
+    });
+    const policy = {
+      maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
+      retryBaseMs: options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
+    };
+    const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
+      const { batch } = payload;
+      if (batch.messages.length === 0) return;
+      const records = batch.messages.map((m) => toBusRecord(batch.topic, batch.partition, m));
+      await runBatch(records, {
+        handler: options.handler,
+        policy,
+        publish: (topic, letters) => this.publish(topic, letters),
+        markDone: (record) => payload.resolveOffset(record.offset),
+        heartbeat: () => payload.heartbeat(),
+        signal: abort.signal,
+        isActive: () => payload.isRunning() && !payload.isStale(),
+        counters: this.counters,
+        logger: this.logger,
+      });
+      // autoCommitThreshold 1: commits what the runner resolved, right after the handler succeeded.
+      await payload.commitOffsetsIfNecessary();
+      await payload.heartbeat();
+    };
+
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? false });
+      await consumer.run({
+        autoCommit: true,
+        autoCommitThreshold: 1,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.tuning.partitionsConsumedConcurrently,
+        eachBatch,
+      });
+    } catch (err) {
+      abort.abort();
+      await consumer
+        .disconnect()
+        .catch((e: unknown) => this.logger.warn({ err: e }, 'consumer disconnect after failed subscribe'));
+      throw new AppError('BUS_UNAVAILABLE', `subscribing ${options.groupId} failed: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+
+    let stopped: Promise<void> | undefined;
+    const subscription: Subscription = {
+      ready,
+      stop: () => {
+        // Abort first so a retry backoff ends and kafkajs's disconnect (which waits for the
+        // running eachBatch, then commits and leaves the group) does not hang.
+        stopped ??= (async () => {
+          abort.abort();
+          try {
+            await consumer.disconnect();
+          } finally {
+            this.subscriptions.delete(subscription);
+          }
+        })();
+        return stopped;
+      },
+    };
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  stats(): BusStats {
+    return { published: this.published, ...this.counters };
+  }
+
+  async healthy(): Promise<boolean> {
+    if (this.closed) return false;
+    try {
+      await withTimeout(
+        this.connectedAdmin().then((admin) => admin.describeCluster()),
+        KAFKA_HEALTH_TIMEOUT_MS,
+      );
+      return true;
+    } catch (err) {
+      this.logger.debug({ err }, 'kafka health check failed');
+      return false;
+    }
+  }
+
+  close(): Promise<void> {
+    this.closeDone ??= this.closeOnce();
+    return this.closeDone;
+  }
+
+  private async closeOnce(): Promise<void> {
+    this.closing = true;
+    // Subscriptions first, while publish still works: a handler that publishes downstream must
+    // not fail (and dead-letter) its in-flight batch because the bus is closing.
+    const stops = await Promise.allSettled([...this.subscriptions].map((s) => s.stop()));
+    this.closed = true;
+    // Publishes accepted before close still go out (their callers are waiting).
+    while (this.sending || this.pending) {
+      if (!this.sending) this.flush();
+      await this.sending?.catch((err: unknown) => this.logger.warn({ err }, 'publish failed while closing'));
+    }
+    const producer = this.producer;
+    const admin = this.admin;
+    this.producer = undefined;
+    this.admin = undefined;
+    const disconnects = await Promise.allSettled([
+      producer?.then((p) => p.disconnect()),
+      admin?.then((a) => a.disconnect()),
+    ]);
+    for (const result of [...stops, ...disconnects]) {
+      if (result.status === 'rejected')
+        this.logger.warn({ err: result.reason }, 'error while closing kafka bus');
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.sending || this.cancelScheduledFlush) return;
+    if (this.lingerMs > 0) {
+      const timer = setTimeout(() => this.flush(), this.lingerMs);
+      this.cancelScheduledFlush = () => clearTimeout(timer);
+    } else {
+      const immediate = setImmediate(() => this.flush());
+      this.cancelScheduledFlush = () => clearImmediate(immediate);
+    }
+  }
+
+  /** Sends everything pending in one `sendBatch`; what arrives meanwhile waits for the next. */
+  private flush(): void {
+    this.cancelScheduledFlush?.();
+    this.cancelScheduledFlush = undefined;
+    const batch = this.pending;
+    if (!batch || this.sending) return;
+    this.pending = undefined;
+    this.sending = this.send(batch).finally(() => {
+      this.sending = undefined;
+      // Records that queued up during the send already waited a round trip: send at once.
+      if (this.pending) this.flush();
+    });
+  }
+
+  private async send(batch: PendingSend): Promise<void> {
+    try {
+      const producer = await this.connectedProducer();
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...batch.topics].map(([topic, messages]) => ({ topic, messages })),
+      });
+      this.published += batch.count;
+      batch.resolve();
+    } catch (err) {
+      batch.reject(
+        new AppError('PUBLISH_FAILED', `publishing ${batch.count} records failed: ${errorMessage(err)}`, {
+          cause: err,
+          retriable: true,
+        }),
+      );
+    }
+  }
+
+  private connectedProducer(): Promise<Producer> {
+    if (!this.producer) {
+      const producer = this.kafka.producer({
+        // Explicit, so kafkajs does not warn about its v2 partitioner change on every start.
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: true,
+      });
+      const connecting = producer.connect().then(() => producer);
+      this.producer = connecting;
+      connecting.catch(() => {
+        if (this.producer === connecting) this.producer = undefined;
+      });
+    }
+    return this.producer;
+  }
+
+  private connectedAdmin(): Promise<Admin> {
+    if (!this.admin) {
+      const admin = this.kafka.admin();
+      const connecting = admin.connect().then(() => admin);
+      this.admin = connecting;
+      connecting.catch(() => {
+        if (this.admin === connecting) this.admin = undefined;
+      });
+    }
+    return this.admin.catch((err: unknown) => {
+      throw new AppError('BUS_UNAVAILABLE', `kafka admin connect failed: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    });
+  }
+}
+
+function newPendingSend(): PendingSend {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { topics: new Map(), count: 0, done, resolve, reject };
+}
+
+function toBusRecord(topic: string, partition: number, message: KafkaMessage): BusRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString() ?? '',
+    value: message.value ?? Buffer.alloc(0),
+    headers: message.headers ?? {},
+    timestamp: Number(message.timestamp),
+  };
+}
+
+/**
+ * Resolves once the consumer joined its group AND fetched once: kafkajs resolves the start
+ * offset (committed, or earliest/latest) at the first fetch, not at the join, so a record
+ * published right after GROUP_JOIN could land before a `latest` start and be skipped.
+ */
+function whenConsuming(consumer: Consumer): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let joined = false;
+    const removers: Array<() => void> = [];
+    const finish = (err?: unknown): void => {
+      for (const remove of removers) remove();
+      if (err === undefined) resolve();
+      else reject(err instanceof Error ? err : new Error(String(err)));
+    };
+    removers.push(
+      consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        joined = true;
+        const assigned = Object.values(event.payload.memberAssignment).some(
+          (partitions) => partitions.length > 0,
+        );
+        // Without partitions this member never fetches; joined is all there is to wait for.
+        if (!assigned) finish();
+      }),
+      consumer.on(consumer.events.FETCH, () => {
+        if (joined) finish();
+      }),
+      consumer.on(consumer.events.CRASH, (event) => {
+        if (!event.payload.restart)
+          finish(
+            new AppError('BUS_UNAVAILABLE', 'kafka consumer crashed before it was ready', {
+              cause: event.payload.error,
+            }),
+          );
+      }),
+    );
+  });
+}
+
+/** Routes kafkajs logs to pino; kafkajs is set to WARN, so only warnings and errors arrive. */
+function pinoLogCreator(logger: Logger): logCreator {
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, timestamp: _timestamp, logger: _logger, ...extra } = log;
+      const fields = { ...extra, namespace };
+      // kafkajs logs every error response (a heartbeat during a rebalance, ...) as an error
+      // before handling it or handing it to the caller, which reports it: keep those quiet.
+      if (namespace === 'Connection' && message.startsWith('Response ')) logger.debug(fields, message);
+      else if (level === logLevel.ERROR) logger.error(fields, message);
+      else if (level === logLevel.WARN) logger.warn(fields, message);
+      else if (level === logLevel.INFO) logger.info(fields, message);
+      else logger.debug(fields, message);
+    };
+}
+
+function kafkaErrorType(err: unknown): string | undefined {
+  if (err && typeof err === 'object' && 'type' in err && typeof err.type === 'string') return err.type;
+  return undefined;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new AppError('BUS_UNAVAILABLE', `no answer from kafka within ${ms} ms`)),
+      ms,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,21 @@
+export {
+  RoomcastClient,
+  type RoomcastClientOptions,
+  type RoomcastEvents,
+  type ChatOptions,
+  type CloseInfo,
+  type ReconnectInfo,
+  type ClientStats,
+  type ClientState,
+  type LeftFrame,
+  type PongFrame,
+} from './roomcast-client';
+export { RoomcastError, type RoomcastErrorKind } from './roomcast-error';
+export { TypedEmitter } from './emitter';
+export { backoffDelayMs, DEFAULT_RECONNECT, type ReconnectOptions } from './backoff';
+export type {
+  WebSocketConstructor,
+  WebSocketLike,
+  WebSocketMessageEventLike,
+  WebSocketCloseEventLike,
+} from './transport';

@@ -1,0 +1,491 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
+import { AppError } from '@roomcast/errors';
+import { CLOSE_CODES, MAX_CHAT_TEXT_CHARS, type ServerFrame, type WelcomeFrame } from '@roomcast/contracts';
+import {
+  RoomcastClient,
+  RoomcastError,
+  type CloseInfo,
+  type RoomcastClientOptions,
+  type WebSocketConstructor,
+} from './index';
+import { createFakeWebSocket, type FakeWebSocket } from './testing';
+
+const WELCOME: WelcomeFrame = {
+  type: 'welcome',
+  protocol: 1,
+  sessionId: 's1',
+  userId: 'alice',
+  gatewayId: 'gw-1',
+  heartbeatMs: 30_000,
+};
+
+function message(roomId: string, seq: number, text = `m${seq}`): ServerFrame {
+  return {
+    type: 'message',
+    roomId,
+    seq,
+    id: `id-${seq}`,
+    userId: 'bob',
+    clientMsgId: `c-${seq}`,
+    text,
+    masked: false,
+    sentAt: 1,
+    acceptedAt: 2,
+  };
+}
+
+const tick = (ms = 0): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(predicate: () => boolean, timeoutMs = 1000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error('waitFor timed out');
+    await tick(2);
+  }
+}
+
+let clients: RoomcastClient[] = [];
+afterEach(() => {
+  for (const c of clients) c.close();
+  clients = [];
+});
+
+function setup(options: Partial<RoomcastClientOptions> = {}) {
+  const fake = createFakeWebSocket();
+  const client = new RoomcastClient({
+    url: 'ws://gateway.test/ws',
+    token: 'tok en',
+    WebSocket: fake.WebSocket,
+    reconnect: { enabled: true, baseMs: 1, maxMs: 5 },
+    ...options,
+  } as RoomcastClientOptions);
+  clients.push(client);
+  return { fake, client };
+}
+
+/** Connects and answers the welcome; returns the server side of the socket. */
+async function connected(options: Partial<RoomcastClientOptions> = {}) {
+  const s = setup(options);
+  const welcome = s.client.connect();
+  await waitFor(() => s.fake.sockets.length === 1);
+  s.fake.last().accept(WELCOME);
+  await welcome;
+  return { ...s, socket: s.fake.last() };
+}
+
+function lastSent(socket: FakeWebSocket) {
+  const frames = socket.sentFrames();
+  const frame = frames[frames.length - 1];
+  if (frame === undefined) throw new Error('nothing sent');
+  return frame;
+}
+
+async function joinRoom(client: RoomcastClient, socket: FakeWebSocket, roomId: string, lastSeq = 0) {
+  const joined = client.join(roomId);
+  const frame = lastSent(socket);
+  if (frame.type !== 'join') throw new Error(`expected join, got ${frame.type}`);
+  socket.receive({ type: 'joined', roomId, reqId: frame.reqId, lastSeq });
+  return joined;
+}
+
+describe('RoomcastClient connect', () => {
+  it('resolves with the welcome frame and passes the token in the query', async () => {
+    const { client, fake } = setup();
+    const seen: WelcomeFrame[] = [];
+    client.on('welcome', (w) => seen.push(w));
+    const promise = client.connect();
+    await waitFor(() => fake.sockets.length === 1);
+    expect(fake.last().url).toBe('ws://gateway.test/ws?token=tok%20en');
+    expect(fake.last().token).toBe('tok en');
+    expect(client.state).toBe('connecting');
+    fake.last().accept(WELCOME);
+    await expect(promise).resolves.toEqual(WELCOME);
+    expect(seen).toEqual([WELCOME]);
+    expect(client.state).toBe('open');
+    expect(client.connect()).toBe(client.connect());
+  });
+
+  it('asks getToken for a fresh token on every connection', async () => {
+    let n = 0;
+    const { client, fake } = setup({ token: undefined, getToken: async () => `t${++n}` });
+    const p = client.connect();
+    await waitFor(() => fake.sockets.length === 1);
+    fake.last().accept(WELCOME);
+    await p;
+    fake.last().serverClose(CLOSE_CODES.SHUTDOWN);
+    await waitFor(() => fake.sockets.length === 2);
+    expect(fake.sockets.map((s) => s.token)).toEqual(['t1', 't2']);
+  });
+
+  it('rejects with the close code when closed with 4501 before welcome, and does not retry', async () => {
+    const { client, fake } = setup();
+    const closes: CloseInfo[] = [];
+    client.on('close', (c) => closes.push(c));
+    const p = client.connect();
+    await waitFor(() => fake.sockets.length === 1);
+    fake.last().serverClose(CLOSE_CODES.UNAUTHORIZED, 'bad token');
+    const err: unknown = await p.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RoomcastError);
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toMatchObject({
+      code: 'UNAUTHORIZED',
+      kind: 'closed',
+      closeCode: 4501,
+      temporary: false,
+      retriable: false,
+    });
+    expect(closes).toEqual([{ code: 4501, reason: 'bad token', willReconnect: false }]);
+    await tick(30);
+    expect(fake.sockets).toHaveLength(1);
+    expect(client.state).toBe('closed');
+  });
+
+  it('maps 4502 to TOKEN_EXPIRED', async () => {
+    const { client, fake } = setup();
+    const p = client.connect();
+    await waitFor(() => fake.sockets.length === 1);
+    fake.last().serverClose(CLOSE_CODES.TOKEN_EXPIRED);
+    await expect(p).rejects.toMatchObject({ code: 'TOKEN_EXPIRED', closeCode: 4502 });
+  });
+});
+
+describe('RoomcastClient requests', () => {
+  it('join resolves with the joined frame matched by reqId and seeds lastSeq', async () => {
+    const { client, socket } = await connected();
+    const a = client.join('lobby');
+    const b = client.join('other');
+    const [joinA, joinB] = socket.sentFrames();
+    expect(joinA).toMatchObject({ type: 'join', roomId: 'lobby' });
+    expect(joinB).toMatchObject({ type: 'join', roomId: 'other' });
+    if (joinA?.type !== 'join' || joinB?.type !== 'join') throw new Error('unreachable');
+    expect(joinA.reqId).not.toBe(joinB.reqId);
+    socket.receive({ type: 'joined', roomId: 'other', reqId: joinB.reqId, lastSeq: 3 });
+    socket.receive({ type: 'joined', roomId: 'lobby', reqId: joinA.reqId, lastSeq: 7 });
+    await expect(a).resolves.toMatchObject({ roomId: 'lobby', lastSeq: 7 });
+    await expect(b).resolves.toMatchObject({ roomId: 'other', lastSeq: 3 });
+    expect(client.lastSeq('lobby')).toBe(7);
+    expect(client.joinedRooms().sort()).toEqual(['lobby', 'other']);
+  });
+
+  it('correlates chat acks by clientMsgId, generating distinct ids', async () => {
+    const { client, socket } = await connected();
+    await joinRoom(client, socket, 'lobby');
+    const first = client.chat('lobby', 'hello');
+    const second = client.chat('lobby', 'world', { clientMsgId: 'mine-1', sentAt: 42 });
+    const frames = socket.sentFrames().slice(1);
+    expect(frames[1]).toEqual({
+      type: 'chat',
+      roomId: 'lobby',
+      clientMsgId: 'mine-1',
+      text: 'world',
+      sentAt: 42,
+    });
+    const f0 = frames[0];
+    if (f0?.type !== 'chat') throw new Error('expected chat');
+    expect(f0.clientMsgId).not.toBe('mine-1');
+    expect(f0.clientMsgId.length).toBeGreaterThan(0);
+
+    let firstSettled = false;
+    void first.then(() => (firstSettled = true));
+    socket.receive({ type: 'ack', roomId: 'lobby', clientMsgId: 'mine-1' });
+    await expect(second).resolves.toEqual({ type: 'ack', roomId: 'lobby', clientMsgId: 'mine-1' });
+    expect(firstSettled).toBe(false);
+    socket.receive({ type: 'ack', roomId: 'lobby', clientMsgId: f0.clientMsgId });
+    await expect(first).resolves.toMatchObject({ clientMsgId: f0.clientMsgId });
+  });
+
+  it('rejects a chat with a typed RoomcastError on an error frame; other chats are unaffected', async () => {
+    const { client, socket } = await connected();
+    await joinRoom(client, socket, 'lobby');
+    const failing = client.chat('lobby', 'a', { clientMsgId: 'x1' });
+    const ok = client.chat('lobby', 'b', { clientMsgId: 'x2' });
+    socket.receive({
+      type: 'error',
+      code: 'PUBLISH_FAILED',
+      message: 'kafka down',
+      temporary: true,
+      clientMsgId: 'x1',
+    });
+    const err: unknown = await failing.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RoomcastError);
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toMatchObject({
+      code: 'PUBLISH_FAILED',
+      temporary: true,
+      clientMsgId: 'x1',
+      kind: 'server',
+      message: 'kafka down',
+    });
+    socket.receive({ type: 'ack', roomId: 'lobby', clientMsgId: 'x2' });
+    await expect(ok).resolves.toMatchObject({ clientMsgId: 'x2' });
+  });
+
+  it('uses the temporary flag the server sent, not the table default', async () => {
+    const { client, socket } = await connected();
+    const p = client.chat('lobby', 'a', { clientMsgId: 'y' });
+    socket.receive({
+      type: 'error',
+      code: 'NOT_IN_ROOM',
+      message: 'join first',
+      temporary: true,
+      clientMsgId: 'y',
+    });
+    await expect(p).rejects.toMatchObject({ code: 'NOT_IN_ROOM', temporary: true });
+  });
+
+  it('rejects a join with the error frame carrying its reqId', async () => {
+    const { client, socket } = await connected();
+    const p = client.join('r17');
+    const frame = lastSent(socket);
+    if (frame.type !== 'join') throw new Error('expected join');
+    socket.receive({
+      type: 'error',
+      code: 'TOO_MANY_ROOMS',
+      message: 'max 16',
+      temporary: false,
+      reqId: frame.reqId,
+    });
+    await expect(p).rejects.toMatchObject({ code: 'TOO_MANY_ROOMS', reqId: frame.reqId });
+    expect(client.joinedRooms()).toEqual([]);
+  });
+
+  it('emits uncorrelated error frames as error events and keeps working', async () => {
+    const { client, socket } = await connected();
+    const errors: RoomcastError[] = [];
+    client.on('error', (e) => errors.push(e));
+    socket.receive({ type: 'error', code: 'BAD_FRAME', message: 'huh', temporary: false });
+    expect(errors.map((e) => e.code)).toEqual(['BAD_FRAME']);
+    const pong = client.ping();
+    const frame = lastSent(socket);
+    if (frame.type !== 'ping') throw new Error('expected ping');
+    socket.receive({ type: 'pong', reqId: frame.reqId, serverTime: 99 });
+    await expect(pong).resolves.toMatchObject({ serverTime: 99 });
+  });
+
+  it('refuses an invalid chat locally without sending it', async () => {
+    const { client, socket } = await connected();
+    const before = socket.sent.length;
+    const p = client.chat('lobby', 'x'.repeat(MAX_CHAT_TEXT_CHARS + 1), { clientMsgId: 'long' });
+    await expect(p).rejects.toMatchObject({ code: 'BAD_FRAME', kind: 'local', clientMsgId: 'long' });
+    expect(socket.sent.length).toBe(before);
+  });
+
+  it('rejects calls made while not connected', async () => {
+    const { client } = setup();
+    await expect(client.chat('lobby', 'hi')).rejects.toMatchObject({ kind: 'closed', closeCode: undefined });
+    expect(client.like('lobby')).toBe(false);
+  });
+
+  it('times out a chat that gets no reply', async () => {
+    const { client } = await connected({ requestTimeoutMs: 40 });
+    const p = client.chat('lobby', 'hi', { clientMsgId: 'slow' });
+    await expect(p).rejects.toMatchObject({ kind: 'timeout', clientMsgId: 'slow', retriable: true });
+  });
+
+  it('sends keepalive pings only when heartbeat is on and the socket is idle', async () => {
+    const quiet = setup();
+    const q = quiet.client.connect();
+    await waitFor(() => quiet.fake.sockets.length === 1);
+    quiet.fake.last().accept({ ...WELCOME, heartbeatMs: 20 });
+    await q;
+    const { client, fake } = setup({ heartbeat: true });
+    const p = client.connect();
+    await waitFor(() => fake.sockets.length === 1);
+    fake.last().accept({ ...WELCOME, heartbeatMs: 20 });
+    await p;
+    await tick(60);
+    expect(fake.last().sentFrames().length).toBeGreaterThanOrEqual(2);
+    expect(
+      fake
+        .last()
+        .sentFrames()
+        .every((f) => f.type === 'ping'),
+    ).toBe(true);
+    expect(quiet.fake.last().sent).toEqual([]);
+  });
+
+  it('sends likes with a default count of 1', async () => {
+    const { client, socket } = await connected();
+    expect(client.like('lobby')).toBe(true);
+    expect(client.like('lobby', 5)).toBe(true);
+    expect(socket.sentFrames()).toEqual([
+      { type: 'like', roomId: 'lobby', count: 1 },
+      { type: 'like', roomId: 'lobby', count: 5 },
+    ]);
+  });
+});
+
+describe('RoomcastClient events and seq tracking', () => {
+  it('drops duplicates (seq <= lastSeq) and counts gaps (seq > lastSeq + 1)', async () => {
+    const { client, socket } = await connected();
+    await joinRoom(client, socket, 'lobby', 0);
+    const seqs: number[] = [];
+    client.on('message', (m) => seqs.push(m.seq));
+    for (const seq of [1, 2, 2, 1, 3, 6, 6, 7]) socket.receive(message('lobby', seq));
+    expect(seqs).toEqual([1, 2, 3, 6, 7]);
+    expect(client.stats()).toMatchObject({ duplicatesDropped: 3, gaps: 1 });
+    expect(client.lastSeq('lobby')).toBe(7);
+  });
+
+  it('treats messages at or below the joined lastSeq as duplicates', async () => {
+    const { client, socket } = await connected();
+    await joinRoom(client, socket, 'lobby', 10);
+    const seqs: number[] = [];
+    client.on('message', (m) => seqs.push(m.seq));
+    socket.receive(message('lobby', 10));
+    socket.receive(message('lobby', 11));
+    expect(seqs).toEqual([11]);
+    expect(client.stats()).toMatchObject({ duplicatesDropped: 1, gaps: 0 });
+  });
+
+  it('emits rejected, likes and online frames', async () => {
+    const { client, socket } = await connected();
+    const got: string[] = [];
+    client.on('rejected', (r) => got.push(`rejected:${r.clientMsgId}:${r.reason}`));
+    client.on('likes', (l) => got.push(`likes:${l.total}`));
+    client.on('online', (o) => got.push(`online:${o.count}`));
+    socket.receive({ type: 'rejected', roomId: 'lobby', clientMsgId: 'c9', reason: 'gambling' });
+    socket.receive({ type: 'likes', roomId: 'lobby', total: 12 });
+    socket.receive({ type: 'online', roomId: 'lobby', count: 3 });
+    expect(got).toEqual(['rejected:c9:gambling', 'likes:12', 'online:3']);
+  });
+
+  it('reports invalid server frames as BAD_FRAME errors without closing', async () => {
+    const { client, socket } = await connected();
+    const errors: RoomcastError[] = [];
+    client.on('error', (e) => errors.push(e));
+    socket.receive('not json');
+    socket.receive({ type: 'message', roomId: 'lobby', seq: -1 });
+    expect(errors.map((e) => [e.code, e.kind])).toEqual([
+      ['BAD_FRAME', 'protocol'],
+      ['BAD_FRAME', 'protocol'],
+    ]);
+    expect(client.stats().invalidFrames).toBe(2);
+    expect(client.state).toBe('open');
+  });
+
+  it('skips schema validation when validateFrames is false', async () => {
+    const { client, socket } = await connected({ validateFrames: false });
+    const texts: string[] = [];
+    client.on('message', (m) => texts.push(m.text));
+    socket.receive({ ...message('lobby', 1), extra: true, masked: 'not-a-boolean' });
+    expect(texts).toEqual(['m1']);
+  });
+
+  it('decodes binary frames', async () => {
+    const { client, socket } = await connected();
+    const totals: number[] = [];
+    client.on('likes', (l) => totals.push(l.total));
+    socket.onmessage?.({ data: new TextEncoder().encode('{"type":"likes","roomId":"lobby","total":4}') });
+    expect(totals).toEqual([4]);
+  });
+});
+
+describe('RoomcastClient reconnect', () => {
+  it('reconnects after 4001 with backoff, rejoins joined rooms and rejects in-flight calls', async () => {
+    const { client, fake, socket } = await connected();
+    await joinRoom(client, socket, 'lobby', 5);
+    await joinRoom(client, socket, 'gone', 0);
+    void client.leave('gone').catch(() => undefined);
+    socket.receive(message('lobby', 6));
+    const inflight = client.chat('lobby', 'hi', { clientMsgId: 'during-drop' });
+    const closes: CloseInfo[] = [];
+    const reconnects: number[] = [];
+    client.on('close', (c) => closes.push(c));
+    client.on('reconnect', (r) => reconnects.push(r.attempts));
+
+    socket.serverClose(CLOSE_CODES.SLOW_CONSUMER, 'slow');
+    expect(closes).toEqual([{ code: 4001, reason: 'slow', willReconnect: true }]);
+    await expect(inflight).rejects.toMatchObject({
+      kind: 'closed',
+      closeCode: 4001,
+      clientMsgId: 'during-drop',
+      retriable: true,
+    });
+    expect(client.state).toBe('reconnecting');
+
+    await waitFor(() => fake.sockets.length === 2);
+    const second = fake.last();
+    second.accept(WELCOME);
+    expect(reconnects).toEqual([1]);
+    expect(client.state).toBe('open');
+    const rejoins = second.sentFrames();
+    expect(rejoins).toEqual([expect.objectContaining({ type: 'join', roomId: 'lobby' })]);
+    const rejoin = rejoins[0];
+    if (rejoin?.type !== 'join') throw new Error('expected join');
+
+    // The gateway delivered seq 7..9 while we were away: one gap, and 6 is still a duplicate.
+    second.receive({ type: 'joined', roomId: 'lobby', reqId: rejoin.reqId, lastSeq: 9 });
+    second.receive(message('lobby', 9));
+    second.receive(message('lobby', 10));
+    expect(client.lastSeq('lobby')).toBe(10);
+    expect(client.stats()).toMatchObject({ gaps: 1, duplicatesDropped: 1, reconnects: 1 });
+  });
+
+  it('keeps retrying while reconnect attempts fail, then rejoins', async () => {
+    const { client, fake, socket } = await connected();
+    await joinRoom(client, socket, 'lobby');
+    socket.serverClose(1006);
+    await waitFor(() => fake.sockets.length === 2);
+    fake.last().serverClose(1006);
+    await waitFor(() => fake.sockets.length === 3);
+    const reconnected = new Promise<number>((resolve) => client.on('reconnect', (r) => resolve(r.attempts)));
+    fake.last().accept(WELCOME);
+    await expect(reconnected).resolves.toBe(2);
+    expect(fake.last().sentFrames()).toEqual([expect.objectContaining({ type: 'join', roomId: 'lobby' })]);
+  });
+
+  it('does not reconnect after a terminal close (4501)', async () => {
+    const { client, fake, socket } = await connected();
+    const closes: CloseInfo[] = [];
+    client.on('close', (c) => closes.push(c));
+    socket.serverClose(CLOSE_CODES.UNAUTHORIZED);
+    expect(closes).toEqual([{ code: 4501, reason: '', willReconnect: false }]);
+    await tick(40);
+    expect(fake.sockets).toHaveLength(1);
+    expect(client.state).toBe('closed');
+  });
+
+  it('does not reconnect when reconnect is disabled', async () => {
+    const { client, fake, socket } = await connected({ reconnect: { enabled: false } });
+    socket.serverClose(CLOSE_CODES.SHUTDOWN);
+    await tick(40);
+    expect(fake.sockets).toHaveLength(1);
+    expect(client.state).toBe('closed');
+  });
+
+  it('close() stops for good and reports willReconnect false', async () => {
+    const { client, fake, socket } = await connected();
+    const pending = client.ping();
+    const closed = new Promise<CloseInfo>((resolve) => client.on('close', resolve));
+    client.close(1000);
+    await expect(pending).rejects.toMatchObject({ kind: 'closed' });
+    await expect(closed).resolves.toMatchObject({ code: 1000, willReconnect: false });
+    expect(socket.closedByClient).toBe(1000);
+    await tick(30);
+    expect(fake.sockets).toHaveLength(1);
+  });
+});
+
+describe('browser compatibility', () => {
+  it('accepts the DOM WebSocket constructor type', () => {
+    // Compile-time check: fails typecheck if the SDK needs more than the browser WebSocket offers.
+    const compatible: typeof WebSocket extends WebSocketConstructor ? true : false = true;
+    expect(compatible).toBe(true);
+  });
+
+  it('has no Node-only imports outside tests', () => {
+    const dir = __dirname;
+    const sources = readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+    expect(sources).toContain('roomcast-client.ts');
+    for (const file of sources) {
+      const text = readFileSync(joinPath(dir, file), 'utf8');
+      expect({ file, nodeImports: text.match(/from '(node:[^']+|ws|fs|path|net|events|buffer)'/g) }).toEqual({
+        file,
+        nodeImports: null,
+      });
+      expect({ file, buffer: /\bBuffer\b/.test(text) }).toEqual({ file, buffer: false });
+    }
+  });
+});

@@ -1,0 +1,19 @@
+export { createWordFilter, DEFAULT_MAX_TEXT_LENGTH } from './word-filter';
+export {
+  parseDictionary,
+  type DictionaryFormat,
+  type ParsedDictionary,
+  type ParseDictionaryOptions,
+} from './dictionary';
+export { FilterError, isFilterError, type FilterErrorCode } from './errors';
+export type {
+  CheckResult,
+  FilterEntry,
+  FilterMatch,
+  FilterStats,
+  MatchKind,
+  Policy,
+  Verdict,
+  WordFilter,
+  WordFilterOptions,
+} from './types';

@@ -1,0 +1,9 @@
+export type { PresenceStore } from './presence-store';
+export { InMemoryPresenceStore, type InMemoryPresenceStoreOptions } from './presence-store.memory';
+export {
+  RedisPresenceStore,
+  DEFAULT_PRESENCE_KEY_PREFIX,
+  PRESENCE_CONNECT_TIMEOUT_MS,
+  PRESENCE_COMMAND_TIMEOUT_MS,
+  type RedisPresenceStoreOptions,
+} from './presence-store.redis';

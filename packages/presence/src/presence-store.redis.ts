@@ -1,0 +1,351 @@
+import { createHash } from 'node:crypto';
+import { AppError, type ErrorCode } from '@roomcast/errors';
+import type { Logger } from '@roomcast/logger';
+import Redis, { ReplyError, type RedisOptions } from 'ioredis';
+import type { PresenceStore } from './presence-store';
+
+/** Key prefix used when none is given. */
+export const DEFAULT_PRESENCE_KEY_PREFIX = 'rc:';
+/** Connect timeout of clients this store creates from a URL. */
+export const PRESENCE_CONNECT_TIMEOUT_MS = 2000;
+/** Default per-command timeout of clients this store creates from a URL: presence sits on the hot path, so fail fast. */
+export const PRESENCE_COMMAND_TIMEOUT_MS = 2000;
+
+export interface RedisPresenceStoreOptions {
+  /**
+   * An ioredis client (left open by `close()`, its owner closes it) or a `redis://` URL
+   * (the store creates, and on `close()` quits, its own client).
+   */
+  redis: Redis | string;
+  /** Prepended to every key, so several stores (or tests) share one Redis. Default `rc:`. */
+  keyPrefix?: string;
+  /** Per-command timeout when the store creates the client from a URL. Default PRESENCE_COMMAND_TIMEOUT_MS. */
+  commandTimeoutMs?: number;
+  /** Where connection errors are reported (warn, once per outage). */
+  logger?: Logger;
+}
+
+// All expiry decisions are made on the Redis server clock: user keys use native PX expiry and
+// every script that stores or compares an expiry timestamp reads `TIME` itself. Gateways on
+// several hosts therefore never disagree because of clock skew between them.
+const SERVER_NOW_MS = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+// KEYS[1] user key; ARGV[1] gatewayId, ARGV[2] ttlMs. Refreshes only if the user is still ours.
+const COMPARE_PEXPIRE = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0`;
+
+// KEYS[1] user key; ARGV[1] gatewayId. Deletes only if the user is still ours (a reconnect to
+// another gateway must not be undone by the old gateway's late disconnect).
+const COMPARE_DELETE = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
+// KEYS room-gateway zsets; ARGV[1] gatewayId, ARGV[2] ttlMs.
+// Score = expiry (server ms). Expired members are trimmed on every touch (O(log n + m)), and the
+// zset itself expires ttl after its last touch, so a room nobody refreshes leaves nothing behind.
+const TOUCH_ROOM_GATEWAYS = `${SERVER_NOW_MS}
+local ttl = tonumber(ARGV[2])
+local expiresAt = now + ttl
+for i = 1, #KEYS do
+  redis.call('ZADD', KEYS[i], expiresAt, ARGV[1])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+  if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
+end
+return #KEYS`;
+
+// KEYS room-gateway zsets. Returns one array of live gateway ids per key.
+const GET_ROOM_GATEWAYS = `${SERVER_NOW_MS}
+local out = {}
+for i = 1, #KEYS do
+  out[i] = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. now, '+inf')
+end
+return out`;
+
+// KEYS online hashes; ARGV[1] gatewayId, ARGV[2] ttlMs, ARGV[2+i] count for KEYS[i].
+// Field = gatewayId, value = "count:expiresAtMs". Expired fields are deleted, never summed, so a
+// crashed gateway's viewers disappear ttl after its last report. Returns the sum per key.
+const REPORT_ONLINE = `${SERVER_NOW_MS}
+local ttl = tonumber(ARGV[2])
+local expiresAt = now + ttl
+local sums = {}
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local count = tonumber(ARGV[2 + i])
+  if count > 0 then
+    redis.call('HSET', key, ARGV[1], count .. ':' .. expiresAt)
+  else
+    redis.call('HDEL', key, ARGV[1])
+  end
+  local sum = 0
+  local all = redis.call('HGETALL', key)
+  for j = 1, #all, 2 do
+    local v = all[j + 1]
+    local sep = string.find(v, ':', 1, true)
+    local exp = sep and tonumber(string.sub(v, sep + 1)) or 0
+    if exp > now then
+      sum = sum + tonumber(string.sub(v, 1, sep - 1))
+    else
+      redis.call('HDEL', key, all[j])
+    end
+  end
+  if redis.call('EXISTS', key) == 1 and redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+  sums[i] = sum
+end
+return sums`;
+
+/** Counts and deltas are whole numbers; NaN and infinities count as 0 (Redis would reject them). */
+const toInt = (n: number): number => (Number.isFinite(n) ? Math.trunc(n) : 0);
+
+class LuaScript {
+  readonly sha: string;
+  constructor(readonly source: string) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+}
+
+const SCRIPTS = {
+  comparePexpire: new LuaScript(COMPARE_PEXPIRE),
+  compareDelete: new LuaScript(COMPARE_DELETE),
+  touchRoomGateways: new LuaScript(TOUCH_ROOM_GATEWAYS),
+  getRoomGateways: new LuaScript(GET_ROOM_GATEWAYS),
+  reportOnline: new LuaScript(REPORT_ONLINE),
+};
+
+// Reply errors that mean "this server cannot serve right now" rather than "the command is wrong".
+const UNAVAILABLE_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN)\b/;
+
+function isNoScript(err: unknown): boolean {
+  return err instanceof ReplyError && (err as Error).message.startsWith('NOSCRIPT');
+}
+
+/**
+ * Presence on Redis. Key layout (P = keyPrefix):
+ * - `P` `presence:user:` userId          STRING gatewayId, PX ttl
+ * - `P` `presence:room-gw:` roomId       ZSET gatewayId -> expiresAt (server ms); key PX = longest ttl
+ * - `P` `presence:online:` roomId        HASH gatewayId -> "count:expiresAt"; key PX = longest ttl
+ * - `P` `presence:likes:` roomId         STRING integer total, no TTL
+ */
+export class RedisPresenceStore implements PresenceStore {
+  private readonly redis: Redis;
+  private readonly ownsClient: boolean;
+  private readonly prefix: string;
+  private lastConnectionError: Error | undefined;
+
+  constructor(options: RedisPresenceStoreOptions) {
+    this.prefix = `${options.keyPrefix ?? DEFAULT_PRESENCE_KEY_PREFIX}presence:`;
+    if (typeof options.redis === 'string') {
+      const clientOptions: RedisOptions = {
+        connectTimeout: PRESENCE_CONNECT_TIMEOUT_MS,
+        commandTimeout: options.commandTimeoutMs ?? PRESENCE_COMMAND_TIMEOUT_MS,
+        // Fail a command after one reconnect attempt instead of queueing it for ~20.
+        maxRetriesPerRequest: 1,
+        // CLIENT SETINFO is rejected by Redis < 7.2 (the test infra runs 7.0), and ioredis keeps a
+        // rejected command's commandTimeout timer alive, holding the process open for that long.
+        disableClientInfo: true,
+        // close() on a client that never connected (or lost its server) ends a socket that is already
+        // closed; ioredis then waits this long for a 'close' that never comes (default 2 s).
+        disconnectTimeout: 200,
+      };
+      this.redis = new Redis(options.redis, clientOptions);
+      this.ownsClient = true;
+    } else {
+      this.redis = options.redis;
+      this.ownsClient = false;
+    }
+    const logger = options.logger;
+    // Kept as the cause of the next PRESENCE_UNAVAILABLE; logged once per outage, not per retry.
+    this.redis.on('error', (err: Error) => {
+      if (this.lastConnectionError === undefined) logger?.warn({ err }, 'presence redis connection error');
+      this.lastConnectionError = err;
+    });
+    this.redis.on('ready', () => {
+      this.lastConnectionError = undefined;
+    });
+  }
+
+  async setUserGateway(userId: string, gatewayId: string, ttlMs: number): Promise<void> {
+    await this.call('setUserGateway', () => this.redis.set(this.userKey(userId), gatewayId, 'PX', ttlMs));
+  }
+
+  async refreshUsers(userIds: string[], gatewayId: string, ttlMs: number): Promise<void> {
+    if (userIds.length === 0) return;
+    await this.call('refreshUsers', async () => {
+      const script = SCRIPTS.comparePexpire;
+      const run = async (): Promise<void> => {
+        const pipeline = this.redis.pipeline();
+        for (const userId of userIds) pipeline.evalsha(script.sha, 1, this.userKey(userId), gatewayId, ttlMs);
+        const results = (await pipeline.exec()) ?? [];
+        for (const [err] of results) if (err) throw err;
+      };
+      try {
+        await run();
+      } catch (err) {
+        // First use on this server (or after SCRIPT FLUSH / failover): load and run again;
+        // the script only extends TTLs, so running it twice is harmless.
+        if (!isNoScript(err)) throw err;
+        await this.redis.script('LOAD', script.source);
+        await run();
+      }
+    });
+  }
+
+  async removeUser(userId: string, gatewayId: string): Promise<void> {
+    await this.call('removeUser', () =>
+      this.eval(SCRIPTS.compareDelete, [this.userKey(userId)], [gatewayId]),
+    );
+  }
+
+  async getUserGateway(userId: string): Promise<string | null> {
+    return this.call('getUserGateway', () => this.redis.get(this.userKey(userId)));
+  }
+
+  async touchRoomGateways(roomIds: string[], gatewayId: string, ttlMs: number): Promise<void> {
+    if (roomIds.length === 0) return;
+    await this.call('touchRoomGateways', () =>
+      this.eval(
+        SCRIPTS.touchRoomGateways,
+        roomIds.map((r) => this.roomGatewaysKey(r)),
+        [gatewayId, ttlMs],
+      ),
+    );
+  }
+
+  async removeRoomGateway(roomId: string, gatewayId: string): Promise<void> {
+    await this.call('removeRoomGateway', () => this.redis.zrem(this.roomGatewaysKey(roomId), gatewayId));
+  }
+
+  async getRoomGateways(roomIds: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (roomIds.length === 0) return out;
+    const reply = await this.call('getRoomGateways', () =>
+      this.eval(
+        SCRIPTS.getRoomGateways,
+        roomIds.map((r) => this.roomGatewaysKey(r)),
+        [],
+      ),
+    );
+    const lists = reply as string[][];
+    roomIds.forEach((roomId, i) => out.set(roomId, lists[i] ?? []));
+    return out;
+  }
+
+  async reportOnline(
+    gatewayId: string,
+    counts: Map<string, number>,
+    ttlMs: number,
+  ): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (counts.size === 0) return out;
+    const roomIds = [...counts.keys()];
+    const reply = await this.call('reportOnline', () =>
+      this.eval(
+        SCRIPTS.reportOnline,
+        roomIds.map((r) => this.onlineKey(r)),
+        [gatewayId, ttlMs, ...roomIds.map((r) => Math.max(0, toInt(counts.get(r) ?? 0)))],
+      ),
+    );
+    const sums = reply as number[];
+    roomIds.forEach((roomId, i) => out.set(roomId, sums[i] ?? 0));
+    return out;
+  }
+
+  async addLikes(deltas: Map<string, number>): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (deltas.size === 0) return out;
+    const roomIds = [...deltas.keys()];
+    const results = await this.call('addLikes', async () => {
+      const pipeline = this.redis.pipeline();
+      for (const roomId of roomIds) pipeline.incrby(this.likesKey(roomId), toInt(deltas.get(roomId) ?? 0));
+      return (await pipeline.exec()) ?? [];
+    });
+    roomIds.forEach((roomId, i) => {
+      const [err, total] = results[i] ?? [new Error('missing pipeline reply'), null];
+      if (err) throw this.toAppError(err, 'addLikes');
+      out.set(roomId, Number(total));
+    });
+    return out;
+  }
+
+  async getLikes(roomIds: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (roomIds.length === 0) return out;
+    const totals = await this.call('getLikes', () => this.redis.mget(roomIds.map((r) => this.likesKey(r))));
+    roomIds.forEach((roomId, i) => out.set(roomId, Number(totals[i] ?? 0)));
+    return out;
+  }
+
+  async healthy(): Promise<boolean> {
+    try {
+      return (await this.redis.ping()) === 'PONG';
+    } catch (err) {
+      this.lastConnectionError = err instanceof Error ? err : new Error(String(err));
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.ownsClient || this.redis.status === 'end') return;
+    if (this.redis.status !== 'ready') {
+      // Not connected (yet, or any more): QUIT would wait for a reconnect that may never come.
+      this.redis.disconnect();
+      return;
+    }
+    try {
+      await this.redis.quit();
+    } catch (err) {
+      // quit() fails when the connection is already gone; nothing is left to release.
+      this.redis.disconnect();
+      this.lastConnectionError = err instanceof Error ? err : new Error(String(err));
+    }
+  }
+
+  private userKey(userId: string): string {
+    return `${this.prefix}user:${userId}`;
+  }
+
+  private roomGatewaysKey(roomId: string): string {
+    return `${this.prefix}room-gw:${roomId}`;
+  }
+
+  private onlineKey(roomId: string): string {
+    return `${this.prefix}online:${roomId}`;
+  }
+
+  private likesKey(roomId: string): string {
+    return `${this.prefix}likes:${roomId}`;
+  }
+
+  /** EVALSHA, falling back to EVAL (which also caches the script) when the server lacks it. */
+  private async eval(script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      return await this.redis.evalsha(script.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!isNoScript(err)) throw err;
+      return this.redis.eval(script.source, keys.length, ...keys, ...args);
+    }
+  }
+
+  private async call<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.toAppError(err, op);
+    }
+  }
+
+  private toAppError(err: unknown, op: string): AppError {
+    if (err instanceof AppError) return err;
+    const replyError = err instanceof ReplyError;
+    const message = err instanceof Error ? err.message : String(err);
+    const code: ErrorCode =
+      !replyError || UNAVAILABLE_REPLY.test(message) ? 'PRESENCE_UNAVAILABLE' : 'INTERNAL';
+    return new AppError(code, `presence ${op} failed: ${message}`, {
+      cause: err,
+      details: this.lastConnectionError ? { connectionError: this.lastConnectionError.message } : undefined,
+    });
+  }
+}

@@ -1,0 +1,15 @@
+export type { RoomSequencer, SubmissionDeduper, SequencerBackend, ClaimResult } from './sequencer';
+export {
+  InMemorySequencerBackend,
+  InMemorySequencerState,
+  DEFAULT_MEMORY_ASSIGNMENT_TTL_MS,
+  type InMemorySequencerBackendOptions,
+} from './sequencer.memory';
+export {
+  RedisSequencerBackend,
+  DEFAULT_SEQUENCER_KEY_PREFIX,
+  DEFAULT_ASSIGNMENT_TTL_MS,
+  SEQUENCER_CONNECT_TIMEOUT_MS,
+  SEQUENCER_COMMAND_TIMEOUT_MS,
+  type RedisSequencerBackendOptions,
+} from './sequencer.redis';

@@ -1,0 +1,81 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type ErrorRequestHandler, type Express, type Router } from 'express';
+import { AppError, toAppError } from '@roomcast/errors';
+import type { Logger } from '@roomcast/logger';
+import type { MetricsRegistry } from './metrics';
+
+/** A named readiness check: resolves true when the dependency is usable. */
+export type ReadinessCheck = () => Promise<boolean> | boolean;
+
+export interface HttpOptions {
+  routers?: Router[];
+  /** Every check must pass for /readyz to answer 200. */
+  readiness: Record<string, ReadinessCheck>;
+  /** Extra fields for /readyz (e.g. dictionary version). */
+  info?: () => Record<string, unknown>;
+  /** Served at `/metrics` in Prometheus text format. */
+  metrics?: MetricsRegistry;
+  logger: Logger;
+}
+
+/**
+ * The express app every service serves: `/healthz` (process is up), `/readyz` (dependencies
+ * usable), the service's own routers, and one error handler that turns AppError into
+ * `{ code, message, temporary }` with the code's HTTP status.
+ */
+export function createHttpApp(options: HttpOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks: Record<string, boolean> = {};
+    await Promise.all(
+      Object.entries(options.readiness).map(async ([name, check]) => {
+        try {
+          checks[name] = await check();
+        } catch (err) {
+          options.logger.warn({ err, check: name }, 'readiness check failed');
+          checks[name] = false;
+        }
+      }),
+    );
+    const ready = Object.values(checks).every(Boolean);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', checks, ...(options.info?.() ?? {}) });
+  });
+  const metrics = options.metrics;
+  if (metrics) {
+    app.get('/metrics', (_req, res) => {
+      res.type('text/plain; version=0.0.4').send(metrics.render());
+    });
+  }
+  for (const r of options.routers ?? []) app.use(r);
+  app.use((_req, _res, next) => next(new AppError('NOT_FOUND', 'no such route')));
+  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
+    const e = toAppError(err);
+    if (e.code === 'INTERNAL') options.logger.error({ err }, 'request failed');
+    res.status(e.httpStatus).json(e.toWire());
+  };
+  app.use(onError);
+  return app;
+}
+
+/** Starts listening; resolves with the server and the port actually bound (PORT=0 picks one). */
+export async function listen(app: Express, port: number, host: string): Promise<{ server: Server; port: number }> {
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+export async function closeServer(server: Server): Promise<void> {
+  server.closeIdleConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}

@@ -1,0 +1,6 @@
+export { kafkaEnv, redisEnv, mongoEnv, commonEnv } from './env';
+export { createHttpApp, listen, closeServer, type HttpOptions, type ReadinessCheck } from './http';
+export { handleSignals, type Stoppable } from './lifecycle';
+export { processRecord, recordSource } from './consumer';
+export { newMessageId } from './ids';
+export { Counter, MetricsRegistry } from './metrics';

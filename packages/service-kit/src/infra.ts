@@ -1,0 +1,29 @@
+/**
+ * Real adapters built from a service's validated config. Only main.ts files import this module;
+ * createApp() functions take ports, so the embedded start can hand them in-memory twins.
+ */
+import { KafkaMessageBus, type MessageBus } from '@roomcast/bus';
+import type { Logger } from '@roomcast/logger';
+import { RedisPresenceStore, type PresenceStore } from '@roomcast/presence';
+import { RedisSequencerBackend, type SequencerBackend } from '@roomcast/sequencer';
+import { MongoMessageStore, type MessageStore } from '@roomcast/store';
+
+export function createKafkaBus(
+  c: { KAFKA_BROKERS: string[]; KAFKA_CLIENT_ID?: string | undefined; KAFKA_LINGER_MS: number },
+  service: string,
+  logger: Logger,
+): MessageBus {
+  return new KafkaMessageBus({ brokers: c.KAFKA_BROKERS, clientId: c.KAFKA_CLIENT_ID ?? service, logger, lingerMs: c.KAFKA_LINGER_MS });
+}
+
+export function createRedisPresence(c: { REDIS_URL: string; REDIS_KEY_PREFIX: string }): PresenceStore {
+  return new RedisPresenceStore({ redis: c.REDIS_URL, keyPrefix: c.REDIS_KEY_PREFIX });
+}
+
+export function createRedisSequencer(c: { REDIS_URL: string; REDIS_KEY_PREFIX: string }): SequencerBackend {
+  return new RedisSequencerBackend({ redis: c.REDIS_URL, keyPrefix: c.REDIS_KEY_PREFIX });
+}
+
+export function createMongoStore(c: { MONGO_URL: string; MONGO_DB: string }, logger: Logger): MessageStore {
+  return new MongoMessageStore({ uri: c.MONGO_URL, dbName: c.MONGO_DB, logger });
+}

@@ -1,0 +1,211 @@
+import type { MessageStore, StoredMessage } from './message-store';
+
+export interface MessageStoreFixture {
+  /** A store that init() has not been called on yet, on empty storage of its own. */
+  store: MessageStore;
+  /** Closes the store and removes whatever it stored (e.g. drops the test database). */
+  cleanup(): Promise<void>;
+}
+
+const MESSAGE_KEYS = [
+  'acceptedAt',
+  'clientMsgId',
+  'id',
+  'masked',
+  'roomId',
+  'sentAt',
+  'seq',
+  'text',
+  'userId',
+];
+
+/** A realistic accepted message; ids are unique per room and seq unless overridden. */
+export function makeStoredMessage(
+  roomId: string,
+  seq: number,
+  overrides: Partial<StoredMessage> = {},
+): StoredMessage {
+  const acceptedAt = 1_764_000_000_000 + seq;
+  return {
+    id: `${roomId}:${seq}`,
+    roomId,
+    seq,
+    userId: `user-${seq % 7}`,
+    clientMsgId: `c-${seq}`,
+    text: `message ${seq} ✓ 弹幕`,
+    masked: seq % 5 === 0,
+    sentAt: acceptedAt - 12,
+    acceptedAt,
+    ...overrides,
+  };
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+const seqs = (messages: StoredMessage[]): number[] => messages.map((m) => m.seq);
+
+/**
+ * The behaviour every MessageStore must have. Runs against `InMemoryMessageStore` (unit) and
+ * `MongoMessageStore` on the real Mongo-wire server (integration). `factory` is called once per
+ * test and must give a store on storage no other test uses.
+ */
+export function describeMessageStoreContract(
+  name: string,
+  factory: () => Promise<MessageStoreFixture>,
+): void {
+  describe(`MessageStore contract: ${name}`, () => {
+    let fixture: MessageStoreFixture | undefined;
+    let store: MessageStore;
+
+    beforeEach(async () => {
+      fixture = await factory();
+      store = fixture.store;
+      await store.init();
+    });
+
+    afterEach(async () => {
+      await fixture?.cleanup();
+      fixture = undefined;
+    });
+
+    it('lists a room in seq order even when inserted out of order', async () => {
+      const batch = [5, 1, 4, 2, 3].map((s) => makeStoredMessage('room-a', s));
+      await expect(store.insertMany(batch)).resolves.toEqual({ inserted: 5, duplicates: 0 });
+      await expect(
+        store.insertMany([makeStoredMessage('room-a', 7), makeStoredMessage('room-a', 6)]),
+      ).resolves.toEqual({
+        inserted: 2,
+        duplicates: 0,
+      });
+      const listed = await store.listByRoom('room-a');
+      expect(seqs(listed)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    });
+
+    it('returns exactly the stored message: same fields and values, nothing extra (no _id, no __v)', async () => {
+      const message = makeStoredMessage('room-a', 1, {
+        sentAt: Date.now() - 5,
+        acceptedAt: Date.now(),
+        masked: true,
+        clientMsgId: '',
+      });
+      await store.insertMany([message]);
+      const [listed] = await store.listByRoom('room-a');
+      expect(listed).toStrictEqual(message);
+      expect(Object.keys(listed ?? {}).sort()).toEqual(MESSAGE_KEYS);
+    });
+
+    it('does not share objects with the caller', async () => {
+      const message = makeStoredMessage('room-a', 1);
+      await store.insertMany([message]);
+      message.text = 'changed by the caller after insert';
+      const [first] = await store.listByRoom('room-a');
+      expect(first?.text).toBe('message 1 ✓ 弹幕');
+      if (first) first.text = 'changed by the reader';
+      const [again] = await store.listByRoom('room-a');
+      expect(again?.text).toBe('message 1 ✓ 弹幕');
+    });
+
+    it('returns only messages after afterSeq, at most limit, so pages chain', async () => {
+      await store.insertMany(range(1, 10).map((s) => makeStoredMessage('room-a', s)));
+      expect(seqs(await store.listByRoom('room-a', { afterSeq: 7 }))).toEqual([8, 9, 10]);
+      expect(seqs(await store.listByRoom('room-a', { afterSeq: 10 }))).toEqual([]);
+      expect(seqs(await store.listByRoom('room-a', { afterSeq: 0, limit: 3 }))).toEqual([1, 2, 3]);
+      const page2 = await store.listByRoom('room-a', { afterSeq: 3, limit: 3 });
+      expect(seqs(page2)).toEqual([4, 5, 6]);
+      expect(seqs(await store.listByRoom('room-a', { afterSeq: page2.at(-1)?.seq ?? -1, limit: 3 }))).toEqual(
+        [7, 8, 9],
+      );
+    });
+
+    it('skips gaps: afterSeq need not be a stored seq', async () => {
+      await store.insertMany([2, 4, 6, 8].map((s) => makeStoredMessage('room-a', s)));
+      expect(seqs(await store.listByRoom('room-a', { afterSeq: 3, limit: 2 }))).toEqual([4, 6]);
+      expect(seqs(await store.listByRoom('room-a', { afterSeq: 4 }))).toEqual([6, 8]);
+    });
+
+    it('defaults limit to 50 and clamps it to 1..500', async () => {
+      await store.insertMany(range(1, 510).map((s) => makeStoredMessage('room-a', s)));
+      expect(seqs(await store.listByRoom('room-a'))).toEqual(range(1, 50));
+      expect(seqs(await store.listByRoom('room-a', { limit: 1000 }))).toEqual(range(1, 500));
+      expect(seqs(await store.listByRoom('room-a', { limit: 0 }))).toEqual([1]);
+      expect(seqs(await store.listByRoom('room-a', { limit: -3 }))).toEqual([1]);
+      expect(seqs(await store.listByRoom('room-a', { limit: 2.7 }))).toEqual([1, 2]);
+      expect(seqs(await store.listByRoom('room-a', { afterSeq: 505, limit: 500 }))).toEqual(range(506, 510));
+    });
+
+    it('counts an already stored id as a duplicate, not an error, and keeps the first copy', async () => {
+      const original = makeStoredMessage('room-a', 1);
+      await store.insertMany([original]);
+      await expect(store.insertMany([{ ...original, text: 'redelivered' }])).resolves.toEqual({
+        inserted: 0,
+        duplicates: 1,
+      });
+      expect(await store.listByRoom('room-a')).toEqual([original]);
+    });
+
+    it('stores the new messages of a batch that mixes new and duplicate ids', async () => {
+      await store.insertMany([makeStoredMessage('room-a', 2), makeStoredMessage('room-a', 4)]);
+      // Duplicates first, in the middle and last: an unordered insert must carry on past each.
+      const batch = [2, 1, 3, 4, 5].map((s) => makeStoredMessage('room-a', s));
+      await expect(store.insertMany(batch)).resolves.toEqual({ inserted: 3, duplicates: 2 });
+      expect(seqs(await store.listByRoom('room-a'))).toEqual([1, 2, 3, 4, 5]);
+    });
+
+    it('counts a repeated id within one batch once', async () => {
+      const m = makeStoredMessage('room-a', 1);
+      await expect(store.insertMany([m, m, makeStoredMessage('room-a', 2)])).resolves.toEqual({
+        inserted: 2,
+        duplicates: 1,
+      });
+      expect(seqs(await store.listByRoom('room-a'))).toEqual([1, 2]);
+    });
+
+    it('refuses a second id for a seq already used in the room (counted as duplicate)', async () => {
+      await store.insertMany([makeStoredMessage('room-a', 1, { id: 'first' })]);
+      await expect(
+        store.insertMany([makeStoredMessage('room-a', 1, { id: 'second' }), makeStoredMessage('room-a', 2)]),
+      ).resolves.toEqual({
+        inserted: 1,
+        duplicates: 1,
+      });
+      const listed = await store.listByRoom('room-a');
+      expect(listed.map((m) => m.id)).toEqual(['first', 'room-a:2']);
+    });
+
+    it('keeps rooms apart: the same seq in two rooms, each listed alone', async () => {
+      await store.insertMany([
+        makeStoredMessage('room-a', 1),
+        makeStoredMessage('room-b', 1),
+        makeStoredMessage('room-a', 2),
+        makeStoredMessage('room-b', 2),
+        makeStoredMessage('room-b', 3),
+      ]);
+      const a = await store.listByRoom('room-a');
+      const b = await store.listByRoom('room-b');
+      expect(a.map((m) => m.id)).toEqual(['room-a:1', 'room-a:2']);
+      expect(b.map((m) => m.id)).toEqual(['room-b:1', 'room-b:2', 'room-b:3']);
+      expect(await store.listByRoom('room-c')).toEqual([]);
+    });
+
+    it('accepts an empty batch', async () => {
+      await expect(store.insertMany([])).resolves.toEqual({ inserted: 0, duplicates: 0 });
+    });
+
+    it('init is idempotent and keeps what is stored', async () => {
+      await store.insertMany([makeStoredMessage('room-a', 1)]);
+      await store.init();
+      await store.init();
+      expect(seqs(await store.listByRoom('room-a'))).toEqual([1]);
+      await expect(store.insertMany([makeStoredMessage('room-a', 1)])).resolves.toEqual({
+        inserted: 0,
+        duplicates: 1,
+      });
+    });
+
+    it('reports healthy while open', async () => {
+      await expect(store.healthy()).resolves.toBe(true);
+    });
+  });
+}

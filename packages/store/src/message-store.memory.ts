@@ -1,0 +1,90 @@
+import { AppError } from '@roomcast/errors';
+import {
+  resolveHistoryQuery,
+  type HistoryQuery,
+  type MessageStore,
+  type StoredMessage,
+} from './message-store';
+
+/**
+ * The in-process twin of `MongoMessageStore`, for `pnpm start` and unit tests. Same rules as
+ * the Mongo collection: a message is a duplicate when its id is already stored (the `_id`
+ * index) or its room already has a message with that seq (the unique `{roomId, seq}` index).
+ *
+ * Each room keeps one array sorted by seq, so the usual in-order insert is an append and
+ * `listByRoom` is a binary search plus a slice.
+ */
+export class InMemoryMessageStore implements MessageStore {
+  private readonly ids = new Set<string>();
+  private readonly rooms = new Map<string, StoredMessage[]>();
+  private closed = false;
+
+  async init(): Promise<void> {
+    this.assertOpen();
+  }
+
+  async insertMany(messages: StoredMessage[]): Promise<{ inserted: number; duplicates: number }> {
+    this.assertOpen();
+    let inserted = 0;
+    let duplicates = 0;
+    for (const message of messages) {
+      if (this.ids.has(message.id)) {
+        duplicates++;
+        continue;
+      }
+      let room = this.rooms.get(message.roomId);
+      if (!room) {
+        room = [];
+        this.rooms.set(message.roomId, room);
+      }
+      const at = lowerBound(room, message.seq, false);
+      if (room[at]?.seq === message.seq) {
+        duplicates++;
+        continue;
+      }
+      // Copy: the caller may reuse its objects, and Mongo would not see later mutations either.
+      room.splice(at, 0, { ...message });
+      this.ids.add(message.id);
+      inserted++;
+    }
+    return { inserted, duplicates };
+  }
+
+  async listByRoom(roomId: string, query?: HistoryQuery): Promise<StoredMessage[]> {
+    this.assertOpen();
+    const room = this.rooms.get(roomId);
+    if (!room) return [];
+    const { afterSeq, limit } = resolveHistoryQuery(query);
+    const from = lowerBound(room, afterSeq, true);
+    return room.slice(from, from + limit).map((m) => ({ ...m }));
+  }
+
+  async healthy(): Promise<boolean> {
+    return !this.closed;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new AppError('SHUTTING_DOWN', 'message store is closed');
+  }
+}
+
+/**
+ * Index of the first message whose seq is >= `seq` (or > `seq` when `strict`) in a seq-sorted
+ * array; the array's length if there is none.
+ */
+function lowerBound(room: readonly StoredMessage[], seq: number, strict: boolean): number {
+  let lo = 0;
+  let hi = room.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    // mid < hi <= length, so the element exists.
+    const midSeq = room[mid]!.seq;
+    if (midSeq < seq || (strict && midSeq === seq)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command (`npm test` / `pnpm test`): starts the real infrastructure (Kafka, Redis,
+# FerretDB; installed on first use by scripts/infra.sh), then typechecks, lints and runs every
+# jest suite — unit tests, contract suites on twins and real adapters, and the end-to-end tests.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/infra.sh up
+eval "$(bash scripts/infra.sh env)"
+
+echo "[test] typecheck" >&2
+pnpm exec tsc -p tsconfig.json --noEmit
+echo "[test] lint" >&2
+pnpm exec eslint --max-warnings 0 packages services test
+echo "[test] jest (unit + integration)" >&2
+results=$(mktemp)
+status=0
+pnpm exec jest --ci --maxWorkers=2 --json --outputFile="$results" "$@" || status=$?
+# One plain summary line for CI logs: "jest: N passed, N failed".
+node -e 'const r=require(process.argv[1]);console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""))' "$results" || true
+rm -f "$results"
+exit "$status"

@@ -1,0 +1,91 @@
+import type { BusRecord, MessageBus, Subscription } from '@roomcast/bus';
+import { ChatSubmittedV1, type ChatIngestedV1, type TopicNames } from '@roomcast/contracts';
+import type { Logger } from '@roomcast/logger';
+import type { SubmissionDeduper } from '@roomcast/sequencer';
+import { MetricsRegistry, newMessageId, processRecord, recordSource } from '@roomcast/service-kit';
+import { checkSubmission } from './rules';
+
+export interface ChatIngestDeps {
+  bus: MessageBus;
+  deduper: SubmissionDeduper;
+  logger: Logger;
+  topics: TopicNames;
+  groupId: string;
+  dedupTtlMs: number;
+  maxTextChars: number;
+  metrics?: MetricsRegistry;
+}
+
+export interface ChatIngestApp {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readiness: Record<string, () => Promise<boolean> | boolean>;
+  metrics: MetricsRegistry;
+}
+
+/**
+ * chat-ingest: the authoritative checks on a submitted chat message, dedup by
+ * (userId, clientMsgId), and the server message id. submitted.v1 -> ingested.v1, key roomId.
+ */
+export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
+  const metrics = deps.metrics ?? new MetricsRegistry();
+  const ingested = metrics.counter('roomcast_ingest_ingested_total', 'messages passed to the filter');
+  const duplicates = metrics.counter('roomcast_ingest_duplicates_total', 'resubmissions dropped by (userId, clientMsgId)');
+  const refused = metrics.counter('roomcast_ingest_refused_total', 'messages refused by the authoritative checks');
+  let subscription: Subscription | undefined;
+
+  async function handle(records: BusRecord[]): Promise<void> {
+    // Parse and check each record inside its own span; one round trip claims the whole batch.
+    const candidates: { record: BusRecord; event: ChatSubmittedV1; id: string }[] = [];
+    for (const record of records) {
+      await processRecord('chat-ingest.check', ChatSubmittedV1, record, async (event, span) => {
+        const problem = checkSubmission(event, deps.maxTextChars);
+        if (problem) {
+          refused.inc();
+          span.setAttribute('roomcast.refused', problem);
+          deps.logger.info({ roomId: event.roomId, userId: event.userId, problem }, 'submission refused');
+          return;
+        }
+        candidates.push({ record, event, id: newMessageId() });
+      });
+    }
+    if (candidates.length === 0) return;
+    const claims = await deps.deduper.claim(
+      candidates.map((c) => ({ userId: c.event.userId, clientMsgId: c.event.clientMsgId, candidateId: c.id, source: recordSource(c.record) })),
+      deps.dedupTtlMs,
+    );
+    await Promise.all(
+      candidates.map((c, i) => {
+        const claim = claims[i];
+        if (!claim || claim.status === 'duplicate') {
+          duplicates.inc();
+          return Promise.resolve();
+        }
+        return processRecord('chat-ingest.publish', ChatSubmittedV1, c.record, async (event) => {
+          const out: ChatIngestedV1 = { ...event, id: claim.id, ingestedAt: Date.now() };
+          await deps.bus.publish(deps.topics.chatIngested, [{ key: event.roomId, value: JSON.stringify(out) }]);
+          ingested.inc();
+        });
+      }),
+    );
+  }
+
+  return {
+    metrics,
+    readiness: {
+      bus: () => deps.bus.healthy(),
+      consuming: () => subscription !== undefined,
+    },
+    async start() {
+      await deps.bus.ensureTopics([{ name: deps.topics.chatSubmitted }, { name: deps.topics.chatIngested }]);
+      const sub = await deps.bus.subscribe({ groupId: deps.groupId, topics: [deps.topics.chatSubmitted], fromBeginning: true, handler: handle });
+      await sub.ready;
+      subscription = sub;
+    },
+    async stop() {
+      const sub = subscription;
+      subscription = undefined;
+      await sub?.stop();
+    },
+  };
+}

@@ -1,0 +1,404 @@
+// roomcast room page: a small self-contained client for the ws protocol (packages/contracts/src/ws.ts).
+// Plain ES2020, no build step, no network beyond this host. All user text goes through textContent.
+'use strict';
+
+(() => {
+  const ROOM_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+  const USER_ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/;
+  const MAX_CHAT_TEXT_CHARS = 500;
+  const MAX_LIKES_PER_FRAME = 100;
+  /** Likes clicked within this window go out as one frame. */
+  const LIKE_FLUSH_MS = 150;
+  const MAX_LIST_ITEMS = 300;
+  const MAX_FLYING = 40;
+  const FLY_LANES = 6;
+  const HISTORY_ON_JOIN = 50;
+  const RECONNECT_BASE_MS = 500;
+  const RECONNECT_MAX_MS = 15000;
+  const NOTICE_TTL_MS = 8000;
+  const MAX_NOTICES = 5;
+
+  const $ = (id) => {
+    const el = document.getElementById(id);
+    if (!el) throw new Error(`missing #${id}`);
+    return el;
+  };
+  const els = {
+    form: $('join-form'),
+    name: $('name'),
+    room: $('room'),
+    join: $('join'),
+    text: $('text'),
+    send: $('send'),
+    like: $('like'),
+    messages: $('messages'),
+    online: $('online'),
+    likes: $('likes'),
+    status: $('status'),
+    notices: $('notices'),
+    stage: $('stage'),
+    roomLabel: $('room-label'),
+  };
+
+  /** Everything about the current connection; replaced wholesale on every Join click. */
+  let s = null;
+  let generation = 0;
+  let idCounter = 0;
+  let flyCounter = 0;
+  const idPrefix = Math.random().toString(36).slice(2, 10);
+  const nextId = () => `${idPrefix}-${(++idCounter).toString(36)}`;
+  const decoder = new TextDecoder();
+
+  // ---------------------------------------------------------------- ui helpers
+
+  function setStatus(state, text) {
+    els.status.dataset.state = state;
+    els.status.textContent = text;
+  }
+
+  function setComposer(enabled) {
+    els.text.disabled = !enabled;
+    els.send.disabled = !enabled;
+    els.like.disabled = !enabled;
+  }
+
+  function notice(text, kind) {
+    const li = document.createElement('li');
+    if (kind === 'info') li.className = 'info';
+    li.textContent = text;
+    els.notices.prepend(li);
+    while (els.notices.children.length > MAX_NOTICES) els.notices.lastElementChild.remove();
+    setTimeout(() => li.remove(), NOTICE_TTL_MS);
+  }
+
+  function formatTime(ms) {
+    const d = new Date(ms);
+    return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  }
+
+  function showEmpty() {
+    els.messages.replaceChildren();
+    const li = document.createElement('li');
+    li.className = 'empty';
+    li.textContent = 'No messages yet — say hi.';
+    els.messages.append(li);
+  }
+
+  function nearBottom() {
+    const m = els.messages;
+    return m.scrollHeight - m.scrollTop - m.clientHeight < 40;
+  }
+
+  /** Inserts a message in seq order; false if that seq is already shown. */
+  function insertMessage(m, live) {
+    if (!s || s.shown.has(m.seq)) return false;
+    s.shown.add(m.seq);
+    const empty = els.messages.querySelector('.empty');
+    if (empty) empty.remove();
+
+    const li = document.createElement('li');
+    li.dataset.seq = String(m.seq);
+    li.dataset.user = m.userId;
+    if (m.userId === s.userId) li.classList.add('mine');
+    if (m.masked) {
+      li.classList.add('masked');
+      li.title = 'some words were masked';
+    }
+    const time = document.createElement('span');
+    time.className = 'time';
+    time.textContent = formatTime(m.acceptedAt);
+    const who = document.createElement('span');
+    who.className = 'who';
+    who.textContent = m.userId;
+    const body = document.createElement('span');
+    body.className = 'body';
+    body.textContent = m.text;
+    li.append(time, who, body);
+
+    const stick = nearBottom();
+    let ref = null;
+    let node = els.messages.lastElementChild;
+    while (node && Number(node.dataset.seq) > m.seq) {
+      ref = node;
+      node = node.previousElementSibling;
+    }
+    els.messages.insertBefore(li, ref);
+    while (els.messages.children.length > MAX_LIST_ITEMS) {
+      const first = els.messages.firstElementChild;
+      s.shown.delete(Number(first.dataset.seq));
+      first.remove();
+    }
+    if (stick || m.userId === s.userId) els.messages.scrollTop = els.messages.scrollHeight;
+    if (live) fly(m);
+    return true;
+  }
+
+  function fly(m) {
+    if (els.stage.querySelectorAll('.fly').length >= MAX_FLYING) return;
+    const span = document.createElement('span');
+    span.className = m.userId === s.userId ? 'fly mine' : 'fly';
+    span.textContent = m.text;
+    span.style.top = `${12 + (flyCounter++ % FLY_LANES) * 30}px`;
+    span.style.setProperty('--dist', `${els.stage.clientWidth}px`);
+    span.style.animationDuration = `${7 + Math.random() * 3}s`;
+    span.addEventListener('animationend', () => span.remove(), { once: true });
+    els.stage.append(span);
+  }
+
+  // ---------------------------------------------------------------- connection
+
+  function send(frame) {
+    if (!s || !s.ws || s.ws.readyState !== WebSocket.OPEN) return false;
+    s.ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  async function fetchToken(userId) {
+    const res = await fetch('/dev/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId }),
+    });
+    if (!res.ok) throw new Error(`POST /dev/token: HTTP ${res.status}`);
+    const body = await res.json();
+    if (!body || typeof body.token !== 'string') throw new Error('POST /dev/token: no token in reply');
+    return body.token;
+  }
+
+  function stop() {
+    if (!s) return;
+    s.stopped = true;
+    clearTimeout(s.reconnectTimer);
+    clearTimeout(s.likeTimer);
+    if (s.ws) s.ws.close(1000, 'leaving');
+    s.ws = null;
+    s = null;
+  }
+
+  async function start() {
+    let userId = els.name.value.trim();
+    if (!userId) userId = `guest-${Math.random().toString(36).slice(2, 7)}`;
+    userId = userId.replace(/[^A-Za-z0-9_.:@-]/g, '_').slice(0, 128);
+    const roomId = els.room.value.trim() || 'lobby';
+    if (!USER_ID_PATTERN.test(userId)) return notice('name: use letters, digits and _ . : @ -');
+    if (!ROOM_ID_PATTERN.test(roomId)) return notice('room id: 1–64 of letters, digits and _ . : -');
+    els.name.value = userId;
+    els.room.value = roomId;
+
+    stop();
+    const gen = ++generation;
+    s = {
+      gen,
+      userId,
+      roomId,
+      token: '',
+      ws: null,
+      joined: false,
+      lastSeq: 0,
+      hadJoined: false,
+      attempt: 0,
+      reconnectTimer: 0,
+      likeTimer: 0,
+      likeBuffer: 0,
+      pending: new Map(),
+      shown: new Set(),
+      stopped: false,
+    };
+    els.roomLabel.textContent = `#${roomId}`;
+    els.online.textContent = '0';
+    els.likes.textContent = '0';
+    showEmpty();
+    setComposer(false);
+    setStatus('connecting', 'getting a token…');
+    try {
+      s.token = await fetchToken(userId);
+    } catch (err) {
+      if (gen !== generation) return;
+      setStatus('closed', 'could not get a token');
+      notice(String(err && err.message ? err.message : err));
+      return;
+    }
+    if (gen !== generation) return;
+    open();
+  }
+
+  function open() {
+    const session = s;
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(`${scheme}//${location.host}/ws?token=${encodeURIComponent(session.token)}`);
+    ws.binaryType = 'arraybuffer';
+    session.ws = ws;
+    setStatus('connecting', 'connecting…');
+    ws.onmessage = (ev) => {
+      if (session.ws === ws) onData(session, ev.data);
+    };
+    ws.onerror = () => {
+      // Browsers always follow an error with a close event, which decides what happens next.
+      if (session.ws === ws) setStatus('connecting', 'connection error');
+    };
+    ws.onclose = (ev) => {
+      if (session.ws === ws) onClose(session, ev.code, ev.reason);
+    };
+  }
+
+  function onClose(session, code, reason) {
+    session.ws = null;
+    session.joined = false;
+    setComposer(false);
+    for (const text of session.pending.values()) notice(`not sent (connection lost): ${text}`);
+    session.pending.clear();
+    if (session.stopped) return;
+    if (code >= 4500 && code <= 4999) {
+      const why =
+        code === 4501
+          ? 'unauthorized'
+          : code === 4502
+            ? 'token expired — press Join again'
+            : code === 4503
+              ? 'banned'
+              : 'refused';
+      setStatus('closed', `disconnected: ${why}${reason ? ` (${reason})` : ''}`);
+      return;
+    }
+    // 4000–4499 and abnormal closes: back off (exponential, half of it random) and come back.
+    const exp = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** Math.min(session.attempt, 20));
+    const delay = Math.round(exp / 2 + (Math.random() * exp) / 2);
+    session.attempt++;
+    setStatus('reconnecting', `reconnecting in ${(delay / 1000).toFixed(1)} s (code ${code})`);
+    session.reconnectTimer = setTimeout(() => {
+      if (s === session && !session.stopped) open();
+    }, delay);
+  }
+
+  function onData(session, data) {
+    let frame;
+    try {
+      frame = JSON.parse(typeof data === 'string' ? data : decoder.decode(data));
+    } catch (err) {
+      console.warn('roomcast: bad frame from server', err);
+      return;
+    }
+    if (!frame || typeof frame.type !== 'string') return;
+    switch (frame.type) {
+      case 'welcome':
+        session.attempt = 0;
+        setStatus('open', `connected as ${frame.userId}, joining #${session.roomId}…`);
+        send({ type: 'join', roomId: session.roomId, reqId: nextId() });
+        return;
+      case 'joined':
+        if (frame.roomId !== session.roomId) return;
+        onJoined(session, frame);
+        return;
+      case 'message':
+        if (frame.roomId !== session.roomId) return;
+        if (frame.seq > session.lastSeq) session.lastSeq = frame.seq;
+        insertMessage(frame, true);
+        return;
+      case 'ack':
+        session.pending.delete(frame.clientMsgId);
+        return;
+      case 'rejected':
+        session.pending.delete(frame.clientMsgId);
+        notice(`your message was blocked: ${frame.reason}`);
+        return;
+      case 'likes':
+        if (frame.roomId === session.roomId) els.likes.textContent = String(frame.total + session.likeBuffer);
+        return;
+      case 'online':
+        if (frame.roomId === session.roomId) els.online.textContent = String(frame.count);
+        return;
+      case 'error': {
+        const text = frame.clientMsgId ? session.pending.get(frame.clientMsgId) : undefined;
+        if (text !== undefined) {
+          session.pending.delete(frame.clientMsgId);
+          notice(`not sent: ${frame.message}${frame.temporary ? ' (try again)' : ''} — “${text}”`);
+        } else {
+          notice(`server: ${frame.message} (${frame.code})`);
+        }
+        return;
+      }
+      default:
+        return; // pong and future frame types
+    }
+  }
+
+  function onJoined(session, frame) {
+    const rejoin = session.hadJoined;
+    session.joined = true;
+    session.hadJoined = true;
+    setComposer(true);
+    setStatus('joined', `in #${session.roomId} as ${session.userId}`);
+    if (!rejoin) els.text.focus();
+    // Backfill from the history API: recent messages on first join, the missed ones after a reconnect.
+    const from = rejoin ? session.lastSeq : Math.max(0, frame.lastSeq - HISTORY_ON_JOIN);
+    if (frame.lastSeq > from) void loadHistory(session, from);
+    if (frame.lastSeq > session.lastSeq) session.lastSeq = frame.lastSeq;
+  }
+
+  async function loadHistory(session, afterSeq) {
+    const url = `/rooms/${encodeURIComponent(session.roomId)}/messages?afterSeq=${afterSeq}&limit=${HISTORY_ON_JOIN}`;
+    try {
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const body = await res.json();
+      if (s !== session || !body || !Array.isArray(body.messages)) return;
+      for (const m of body.messages) {
+        if (m && typeof m.seq === 'number' && typeof m.text === 'string') insertMessage(m, false);
+      }
+    } catch (err) {
+      console.warn('roomcast: history unavailable', err);
+    }
+  }
+
+  // ---------------------------------------------------------------- actions
+
+  function sendChat() {
+    if (!s || !s.joined) return;
+    const text = els.text.value.trim();
+    if (!text) return;
+    if (text.length > MAX_CHAT_TEXT_CHARS)
+      return notice(`messages are at most ${MAX_CHAT_TEXT_CHARS} characters`);
+    const clientMsgId = nextId();
+    if (!send({ type: 'chat', roomId: s.roomId, clientMsgId, text, sentAt: Date.now() }))
+      return notice('not connected');
+    s.pending.set(clientMsgId, text);
+    els.text.value = '';
+    els.text.focus();
+  }
+
+  function like() {
+    if (!s || !s.joined) return;
+    s.likeBuffer++;
+    els.likes.textContent = String(Number(els.likes.textContent || '0') + 1);
+    if (s.likeTimer) return;
+    const session = s;
+    session.likeTimer = setTimeout(() => {
+      session.likeTimer = 0;
+      while (session.likeBuffer > 0) {
+        const count = Math.min(session.likeBuffer, MAX_LIKES_PER_FRAME);
+        session.likeBuffer -= count;
+        if (!send({ type: 'like', roomId: session.roomId, count })) break;
+      }
+      session.likeBuffer = 0;
+    }, LIKE_FLUSH_MS);
+  }
+
+  els.form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void start();
+  });
+  els.send.addEventListener('click', sendChat);
+  els.text.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && !ev.isComposing) {
+      ev.preventDefault();
+      sendChat();
+    }
+  });
+  els.like.addEventListener('click', like);
+
+  // Convenience for manual testing: ?room=...&name=... prefill the form.
+  const params = new URLSearchParams(location.search);
+  if (params.get('room')) els.room.value = params.get('room');
+  if (params.get('name')) els.name.value = params.get('name');
+  showEmpty();
+})();

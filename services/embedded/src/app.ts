@@ -1,0 +1,91 @@
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import express, { Router } from 'express';
+import { signUserToken } from '@roomcast/auth';
+import { InMemoryMessageBus } from '@roomcast/bus';
+import { resolveTopics } from '@roomcast/contracts';
+import { AppError } from '@roomcast/errors';
+import { createChatIngestApp } from '@roomcast/chat-ingest';
+import { createFilterApp, createSimpleWordChecker } from '@roomcast/filter';
+import { createGatewayApp, gatewayOptionsFromConfig } from '@roomcast/gateway';
+import type { Logger } from '@roomcast/logger';
+import { createNotificationApp } from '@roomcast/notification';
+import { createPersistenceApp } from '@roomcast/persistence';
+import { InMemoryPresenceStore } from '@roomcast/presence';
+import { InMemorySequencerBackend } from '@roomcast/sequencer';
+import { createHttpApp, MetricsRegistry } from '@roomcast/service-kit';
+import { InMemoryMessageStore } from '@roomcast/store';
+import { z } from 'zod';
+import type { EmbeddedConfig } from './config';
+
+export interface EmbeddedApp {
+  http: express.Express;
+  attach(server: Server): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+const TokenRequest = z.object({ userId: z.string().min(1).max(128) });
+
+/**
+ * Every roomcast service, wired to in-memory twins of Kafka, Redis and MongoDB, behind one HTTP
+ * server. The same createApp() functions the standalone services use — nothing here is a demo
+ * copy of service logic.
+ */
+export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): EmbeddedApp {
+  const bus = new InMemoryMessageBus();
+  const presence = new InMemoryPresenceStore();
+  const seq = new InMemorySequencerBackend();
+  const store = new InMemoryMessageStore();
+  const topics = resolveTopics('');
+  const metrics = new MetricsRegistry();
+
+  const ingest = createChatIngestApp({ bus, deduper: seq.deduper, logger: logger.child({ svc: 'chat-ingest' }), topics, groupId: 'chat-ingest', dedupTtlMs: DAY_MS, maxTextChars: 500, metrics });
+  const checker = createSimpleWordChecker([
+    ...config.FILTER_BLOCKED_WORDS.map((word) => ({ word, policy: 'reject' as const, category: 'blocked' })),
+    ...config.FILTER_MASKED_WORDS.map((word) => ({ word, policy: 'mask' as const })),
+  ]);
+  const filter = createFilterApp({ bus, sequencer: seq.sequencer, checker, logger: logger.child({ svc: 'filter' }), topics, groupId: 'filter', metrics });
+  const persistence = createPersistenceApp({ bus, store, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', metrics });
+  const notification = createNotificationApp({ bus, presence, logger: logger.child({ svc: 'notification' }), topics, groupId: 'notification', metrics });
+  const gateway = createGatewayApp({ bus, presence, logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
+
+  // Embedded mode only: mint tokens for whoever asks. Never part of the standalone gateway.
+  const dev = Router();
+  dev.post('/dev/token', express.json({ limit: '4kb' }), async (req, res) => {
+    const body = TokenRequest.safeParse(req.body);
+    if (!body.success) throw new AppError('BAD_REQUEST', 'body must be {"userId": "..."}');
+    res.json({ token: await signUserToken(config.JWT_SECRET, body.data.userId, 12 * 3600) });
+  });
+  const publicDir = join(__dirname, '..', 'public');
+  const pages = Router();
+  if (existsSync(publicDir)) pages.use(express.static(publicDir));
+
+  const http = createHttpApp({
+    logger,
+    metrics,
+    routers: [dev, persistence.router, pages],
+    readiness: { ...gateway.readiness, ...persistence.readiness },
+    info: () => ({ mode: 'embedded', gatewayId: config.GATEWAY_ID }),
+  });
+  const apps = [persistence, notification, filter, ingest, gateway];
+
+  return {
+    http,
+    attach: (server) => gateway.attach(server),
+    async start() {
+      // Downstream first, so nothing the gateway accepts waits for a consumer that is not there.
+      for (const a of apps) await a.start();
+    },
+    async stop() {
+      // Upstream first: stop taking messages, then drain the pipeline.
+      for (const a of [...apps].reverse()) await a.stop();
+      await bus.close();
+      await presence.close();
+      await seq.close();
+      await store.close();
+    },
+  };
+}

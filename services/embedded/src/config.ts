@@ -1,0 +1,19 @@
+import { envList, z } from '@roomcast/config';
+import { gatewayTuningEnv } from '@roomcast/gateway/config';
+import { commonEnv } from '@roomcast/service-kit';
+
+/**
+ * The embedded start: every service in one process on in-memory twins. For trying roomcast
+ * and for tests; production runs each service on its own against Kafka, Redis and MongoDB.
+ */
+export const configSchema = z.object({
+  ...commonEnv,
+  ...gatewayTuningEnv,
+  PORT: commonEnv.PORT.default(8080),
+  HOST: z.string().default('127.0.0.1').describe('Bind address; the dev token endpoint makes this unsafe to expose'),
+  JWT_SECRET: gatewayTuningEnv.JWT_SECRET.default('roomcast-embedded-dev-secret').describe('HS256 secret; the embedded start mints tokens at POST /dev/token'),
+  FILTER_BLOCKED_WORDS: envList.default(['badword', 'spamlink', '赌博']).describe('Words that reject a message'),
+  FILTER_MASKED_WORDS: envList.default(['darn', 'heck']).describe('Words masked with *'),
+  GATEWAY_ID: z.string().default('embedded'),
+});
+export type EmbeddedConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,384 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { verifyUserToken } from '@roomcast/auth';
+import type { BusRecord, MessageBus, Subscription } from '@roomcast/bus';
+import {
+  CLOSE_CODES,
+  GatewayDeliveryV1,
+  PROTOCOL_VERSION,
+  type ChatAcceptedV1,
+  type ChatRejectedV1,
+  type TopicNames,
+} from '@roomcast/contracts';
+import { AppError, toAppError } from '@roomcast/errors';
+import type { Logger } from '@roomcast/logger';
+import type { PresenceStore } from '@roomcast/presence';
+import { MetricsRegistry, processRecord } from '@roomcast/service-kit';
+import { Connection, type SendBudget } from './connection';
+import { handleFrame, type ProtocolContext } from './protocol';
+import { RoomRegistry } from './room-registry';
+
+export interface GatewayOptions {
+  gatewayId: string;
+  wsPath: string;
+  jwtSecret: string;
+  maxPayloadBytes: number;
+  maxRoomsPerConnection: number;
+  heartbeatIntervalMs: number;
+  sendSoftLimitBytes: number;
+  sendHardLimitBytes: number;
+  chatRatePerSec: number;
+  chatBurst: number;
+  presenceRefreshMs: number;
+  likesTickMs: number;
+  onlineTickMs: number;
+}
+
+export interface GatewayDeps {
+  bus: MessageBus;
+  presence: PresenceStore;
+  logger: Logger;
+  topics: TopicNames;
+  options: GatewayOptions;
+  metrics?: MetricsRegistry;
+}
+
+export interface GatewayApp {
+  readonly gatewayId: string;
+  /** Handles WebSocket upgrades on `options.wsPath` of this HTTP server. */
+  attach(server: Server): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readiness: Record<string, () => Promise<boolean> | boolean>;
+  metrics: MetricsRegistry;
+}
+
+/**
+ * gateway: holds WebSocket sessions. Chat goes to Kafka (ack once Kafka has it); deliveries come
+ * back on this gateway's own delivery topic and fan out to the room's sockets, each frame encoded
+ * once. Likes and online counts roll up in Redis and go out at fixed ticks.
+ */
+export function createGatewayApp(deps: GatewayDeps): GatewayApp {
+  const { options, logger, presence, bus, topics } = deps;
+  const gatewayId = options.gatewayId;
+  const metrics = deps.metrics ?? new MetricsRegistry();
+  const registry = new RoomRegistry();
+  const budget: SendBudget = {
+    softBytes: options.sendSoftLimitBytes,
+    hardBytes: options.sendHardLimitBytes,
+    dropped: metrics.counter('roomcast_gateway_frames_dropped_total', 'droppable frames dropped above the soft send budget'),
+    slowClosed: metrics.counter('roomcast_gateway_slow_consumer_closes_total', 'sockets closed above the hard send budget'),
+  };
+  const delivered = metrics.counter('roomcast_gateway_frames_delivered_total', 'message frames written to sockets');
+  const dupDropped = metrics.counter('roomcast_gateway_duplicate_deliveries_total', 'deliveries dropped as already delivered (seq <= last)');
+  const seqGaps = metrics.counter('roomcast_gateway_seq_gaps_total', 'deliveries whose seq skipped ahead of the last delivered');
+  metrics.gauge('roomcast_gateway_connections', 'open WebSocket sessions', () => registry.connectionCount());
+  metrics.gauge('roomcast_gateway_rooms', 'rooms with viewers on this gateway', () => registry.rooms.size);
+
+  const presenceTtlMs = options.presenceRefreshMs * 3;
+  const pendingLikes = new Map<string, number>();
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
+  const timers: NodeJS.Timeout[] = [];
+  let subscription: Subscription | undefined;
+  let accepting = false;
+
+  const ctx: ProtocolContext = {
+    gatewayId,
+    registry,
+    bus,
+    presence,
+    logger,
+    topics,
+    maxRoomsPerConnection: options.maxRoomsPerConnection,
+    presenceTtlMs,
+    pendingLikes,
+  };
+
+  // ------------------------------------------------------------------ connections
+
+  async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== options.wsPath) {
+      socket.destroy();
+      return;
+    }
+    let userId: string | undefined;
+    let refusal: AppError | undefined;
+    if (!accepting) refusal = new AppError('SHUTTING_DOWN', 'gateway is not accepting connections');
+    else {
+      try {
+        const bearer = req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice(7) : undefined;
+        userId = (await verifyUserToken(options.jwtSecret, url.searchParams.get('token') ?? bearer)).userId;
+      } catch (err) {
+        refusal = toAppError(err, 'UNAUTHORIZED');
+      }
+    }
+    // Upgrade even when refusing, so the client sees a close code it can act on (browsers
+    // cannot read an HTTP 401 on a WebSocket handshake).
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (refusal || !userId) {
+        const code =
+          refusal?.code === 'TOKEN_EXPIRED' ? CLOSE_CODES.TOKEN_EXPIRED : refusal?.code === 'SHUTTING_DOWN' ? CLOSE_CODES.SHUTDOWN : CLOSE_CODES.UNAUTHORIZED;
+        ws.close(code, refusal?.message ?? 'unauthorized');
+        return;
+      }
+      void onConnection(ws, userId);
+    });
+  }
+
+  async function onConnection(ws: WebSocket, userId: string): Promise<void> {
+    const conn = new Connection(randomUUID(), userId, ws, budget, options.chatRatePerSec, options.chatBurst);
+    registry.addConnection(conn);
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      conn.alive = true;
+      handleFrame(ctx, conn, data, isBinary);
+    });
+    ws.on('pong', () => {
+      conn.alive = true;
+    });
+    ws.on('error', (err) => {
+      logger.debug({ err, connId: conn.id }, 'socket error');
+    });
+    ws.on('close', () => {
+      conn.closed = true;
+      const emptied = registry.removeConnection(conn);
+      const stillHere = registry.users.has(userId);
+      void Promise.all([
+        ...emptied.map((roomId) => presence.removeRoomGateway(roomId, gatewayId)),
+        stillHere ? Promise.resolve() : presence.removeUser(userId, gatewayId),
+      ]).catch((err: unknown) => logger.warn({ err }, 'presence cleanup failed'));
+    });
+    try {
+      await presence.setUserGateway(userId, gatewayId, presenceTtlMs);
+    } catch (err) {
+      logger.warn({ err, userId }, 'could not record user presence');
+    }
+    conn.sendJson({ type: 'welcome', protocol: PROTOCOL_VERSION, sessionId: conn.id, userId, gatewayId, heartbeatMs: options.heartbeatIntervalMs });
+  }
+
+  // ------------------------------------------------------------------ deliveries
+
+  function deliverMessage(m: ChatAcceptedV1): number {
+    const state = registry.rooms.get(m.roomId);
+    if (!state) return 0;
+    if (m.seq <= state.lastSeq) {
+      dupDropped.inc();
+      return 0;
+    }
+    if (state.lastSeq > 0 && m.seq > state.lastSeq + 1) seqGaps.inc();
+    state.lastSeq = m.seq;
+    // Encode once per room frame; the same bytes go to every member.
+    const frame = Buffer.from(
+      JSON.stringify({
+        type: 'message',
+        roomId: m.roomId,
+        seq: m.seq,
+        id: m.id,
+        userId: m.userId,
+        clientMsgId: m.clientMsgId,
+        text: m.text,
+        masked: m.masked,
+        sentAt: m.sentAt,
+        acceptedAt: m.acceptedAt,
+      }),
+    );
+    for (const c of state.members) c.send(frame);
+    delivered.inc(state.members.size);
+    return state.members.size;
+  }
+
+  function deliverRejection(r: ChatRejectedV1): void {
+    const conns = registry.users.get(r.userId);
+    if (!conns) return;
+    const frame = JSON.stringify({ type: 'rejected', roomId: r.roomId, clientMsgId: r.clientMsgId, reason: r.reason });
+    for (const c of conns) c.send(frame);
+  }
+
+  async function onDeliveries(records: BusRecord[]): Promise<void> {
+    for (const record of records) {
+      await processRecord('gateway.deliver', GatewayDeliveryV1, record, async (d, span) => {
+        if (d.kind === 'room.message') span.setAttribute('roomcast.fanout', deliverMessage(d.message));
+        else deliverRejection(d.rejected);
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------ ticks
+
+  function broadcastCounter(roomId: string, type: 'likes' | 'online', value: number): void {
+    const state = registry.rooms.get(roomId);
+    if (!state) return;
+    if (type === 'likes') {
+      if (state.likes === value) return;
+      state.likes = value;
+    } else {
+      if (state.online === value) return;
+      state.online = value;
+    }
+    const frame = Buffer.from(JSON.stringify(type === 'likes' ? { type, roomId, total: value } : { type, roomId, count: value }));
+    for (const c of state.members) c.send(frame, true);
+  }
+
+  async function likesTick(): Promise<void> {
+    const deltas = new Map(pendingLikes);
+    pendingLikes.clear();
+    try {
+      if (deltas.size > 0) await presence.addLikes(deltas);
+      if (registry.rooms.size === 0) return;
+      const totals = await presence.getLikes([...registry.rooms.keys()]);
+      for (const [roomId, total] of totals) broadcastCounter(roomId, 'likes', total);
+    } catch (err) {
+      // Put the deltas back so no like is lost when Redis blips.
+      for (const [roomId, n] of deltas) pendingLikes.set(roomId, (pendingLikes.get(roomId) ?? 0) + n);
+      logger.warn({ err }, 'likes tick failed');
+    }
+  }
+
+  async function onlineTick(): Promise<void> {
+    const counts = new Map<string, number>();
+    for (const roomId of registry.emptied) counts.set(roomId, 0);
+    for (const [roomId, state] of registry.rooms) counts.set(roomId, state.members.size);
+    if (counts.size === 0) return;
+    try {
+      const sums = await presence.reportOnline(gatewayId, counts, options.onlineTickMs * 3);
+      registry.emptied.clear();
+      for (const [roomId, n] of sums) broadcastCounter(roomId, 'online', n);
+    } catch (err) {
+      logger.warn({ err }, 'online tick failed');
+    }
+  }
+
+  async function presenceTick(): Promise<void> {
+    try {
+      await Promise.all([
+        presence.refreshUsers([...registry.users.keys()], gatewayId, presenceTtlMs),
+        registry.rooms.size > 0 ? presence.touchRoomGateways([...registry.rooms.keys()], gatewayId, presenceTtlMs) : Promise.resolve(),
+      ]);
+    } catch (err) {
+      logger.warn({ err }, 'presence refresh failed');
+    }
+  }
+
+  function heartbeatTick(): void {
+    for (const conns of registry.users.values()) {
+      for (const c of conns) {
+        if (!c.alive) {
+          c.close(CLOSE_CODES.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
+          continue;
+        }
+        c.alive = false;
+        c.ws.ping();
+      }
+    }
+  }
+
+  function every(ms: number, fn: () => Promise<void> | void): void {
+    let running = false;
+    const t = setInterval(() => {
+      if (running) return; // never overlap ticks when Redis is slow
+      running = true;
+      Promise.resolve(fn())
+        .catch((err: unknown) => logger.warn({ err }, 'tick failed'))
+        .finally(() => {
+          running = false;
+        });
+    }, ms);
+    t.unref();
+    timers.push(t);
+  }
+
+  return {
+    gatewayId,
+    metrics,
+    readiness: {
+      bus: () => bus.healthy(),
+      presence: () => presence.healthy(),
+      delivering: () => subscription !== undefined,
+    },
+    attach(server) {
+      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        onUpgrade(req, socket, head).catch((err: unknown) => {
+          logger.error({ err }, 'upgrade failed');
+          socket.destroy();
+        });
+      });
+    },
+    async start() {
+      const deliveryTopic = topics.delivery(gatewayId);
+      await bus.ensureTopics([{ name: topics.chatSubmitted }, { name: deliveryTopic }]);
+      // A fresh group per incarnation: a restarted gateway must not replay deliveries meant for
+      // the sockets of its previous life; it reads from the end of its topic.
+      const sub = await bus.subscribe({
+        groupId: `gateway.${gatewayId}.${randomUUID().slice(0, 8)}`,
+        topics: [deliveryTopic],
+        fromBeginning: false,
+        handler: onDeliveries,
+      });
+      await sub.ready;
+      subscription = sub;
+      every(options.heartbeatIntervalMs, heartbeatTick);
+      every(options.presenceRefreshMs, presenceTick);
+      every(options.likesTickMs, likesTick);
+      every(options.onlineTickMs, onlineTick);
+      accepting = true;
+    },
+    async stop() {
+      accepting = false;
+      for (const t of timers) clearInterval(t);
+      timers.length = 0;
+      const rooms = [...registry.rooms.keys()];
+      const users = [...registry.users.keys()];
+      for (const conns of [...registry.users.values()]) for (const c of [...conns]) c.close(CLOSE_CODES.SHUTDOWN, 'gateway shutting down');
+      // Flush what the sockets gave us, then drop out of presence so nothing is routed here.
+      await likesTick();
+      const zeros = new Map(rooms.map((r) => [r, 0]));
+      await Promise.all([
+        ...rooms.map((r) => presence.removeRoomGateway(r, gatewayId)),
+        ...users.map((u) => presence.removeUser(u, gatewayId)),
+        zeros.size > 0 ? presence.reportOnline(gatewayId, zeros, options.onlineTickMs * 3) : Promise.resolve(new Map()),
+      ]).catch((err: unknown) => logger.warn({ err }, 'presence cleanup on stop failed'));
+      const sub = subscription;
+      subscription = undefined;
+      await sub?.stop();
+      wss.close();
+    },
+  };
+}
+
+/** Maps the gateway env (standalone or embedded) to GatewayOptions. */
+export function gatewayOptionsFromConfig(
+  c: {
+    WS_PATH: string;
+    JWT_SECRET: string;
+    WS_MAX_PAYLOAD_BYTES: number;
+    WS_MAX_ROOMS_PER_CONNECTION: number;
+    WS_HEARTBEAT_INTERVAL_MS: number;
+    WS_SEND_SOFT_LIMIT_BYTES: number;
+    WS_SEND_HARD_LIMIT_BYTES: number;
+    WS_CHAT_RATE_PER_SEC: number;
+    WS_CHAT_BURST: number;
+    PRESENCE_REFRESH_MS: number;
+    LIKES_TICK_MS: number;
+    ONLINE_TICK_MS: number;
+  },
+  gatewayId: string,
+): GatewayOptions {
+  return {
+    gatewayId,
+    wsPath: c.WS_PATH,
+    jwtSecret: c.JWT_SECRET,
+    maxPayloadBytes: c.WS_MAX_PAYLOAD_BYTES,
+    maxRoomsPerConnection: c.WS_MAX_ROOMS_PER_CONNECTION,
+    heartbeatIntervalMs: c.WS_HEARTBEAT_INTERVAL_MS,
+    sendSoftLimitBytes: c.WS_SEND_SOFT_LIMIT_BYTES,
+    sendHardLimitBytes: c.WS_SEND_HARD_LIMIT_BYTES,
+    chatRatePerSec: c.WS_CHAT_RATE_PER_SEC,
+    chatBurst: c.WS_CHAT_BURST,
+    presenceRefreshMs: c.PRESENCE_REFRESH_MS,
+    likesTickMs: c.LIKES_TICK_MS,
+    onlineTickMs: c.ONLINE_TICK_MS,
+  };
+}
+export { gatewayTuningEnv, configSchema as gatewayConfigSchema } from './config';

@@ -1,0 +1,68 @@
+import type { Connection } from './connection';
+
+export interface RoomState {
+  members: Set<Connection>;
+  /** Newest seq delivered to this room on this gateway; older or equal seqs are duplicates. */
+  lastSeq: number;
+  /** Last like total / online count broadcast, to send only changes. */
+  likes: number;
+  online: number;
+}
+
+/** Rooms with viewers on this gateway, and users' connections by user id. */
+export class RoomRegistry {
+  readonly rooms = new Map<string, RoomState>();
+  readonly users = new Map<string, Set<Connection>>();
+  /** Rooms that emptied since the last online roll-up (reported once as 0). */
+  readonly emptied = new Set<string>();
+
+  addConnection(c: Connection): void {
+    let set = this.users.get(c.userId);
+    if (!set) this.users.set(c.userId, (set = new Set()));
+    set.add(c);
+  }
+
+  /** Removes the connection from every room; returns the rooms it emptied. */
+  removeConnection(c: Connection): string[] {
+    const set = this.users.get(c.userId);
+    if (set) {
+      set.delete(c);
+      if (set.size === 0) this.users.delete(c.userId);
+    }
+    const emptied: string[] = [];
+    for (const roomId of c.rooms) if (this.leave(c, roomId)) emptied.push(roomId);
+    return emptied;
+  }
+
+  /** Adds the connection to a room; returns true if the room was new on this gateway. */
+  join(c: Connection, roomId: string): { state: RoomState; first: boolean } {
+    let state = this.rooms.get(roomId);
+    const first = !state;
+    if (!state) {
+      state = { members: new Set(), lastSeq: 0, likes: -1, online: -1 };
+      this.rooms.set(roomId, state);
+      this.emptied.delete(roomId);
+    }
+    state.members.add(c);
+    c.rooms.add(roomId);
+    return { state, first };
+  }
+
+  /** Removes the connection from a room; returns true if the room is now empty here. */
+  leave(c: Connection, roomId: string): boolean {
+    c.rooms.delete(roomId);
+    const state = this.rooms.get(roomId);
+    if (!state) return false;
+    state.members.delete(c);
+    if (state.members.size > 0) return false;
+    this.rooms.delete(roomId);
+    this.emptied.add(roomId);
+    return true;
+  }
+
+  connectionCount(): number {
+    let n = 0;
+    for (const set of this.users.values()) n += set.size;
+    return n;
+  }
+}

@@ -1,0 +1,94 @@
+import { signUserToken } from '@roomcast/auth';
+import { infraEnv, uniqueId } from '@roomcast/testing';
+import { startService, type ServiceProcess } from './processes';
+
+/** What a scenario needs to talk to a running roomcast, whichever way it was started. */
+export interface Stack {
+  /** WebSocket URLs of the gateways (two distinct gateways for the real stack). */
+  gatewayUrls: string[];
+  /** Base URL serving `GET /rooms/:roomId/messages`. */
+  historyUrl: string;
+  jwtSecret: string;
+  token(userId: string, ttlSeconds?: number): Promise<string>;
+  processes: ServiceProcess[];
+  stop(): Promise<void>;
+}
+
+/** Fast ticks so tests see likes/online updates quickly; the words the scenario relies on. */
+const TEST_TUNING = {
+  LIKES_TICK_MS: '200',
+  ONLINE_TICK_MS: '200',
+  PRESENCE_REFRESH_MS: '1000',
+  WS_HEARTBEAT_INTERVAL_MS: '5000',
+  FILTER_BLOCKED_WORDS: 'badword',
+  FILTER_MASKED_WORDS: 'darn',
+};
+
+/**
+ * Every service as its own process on the real Kafka, Redis and MongoDB-wire server: chat-ingest,
+ * filter, persistence, notification and TWO gateways. Topics, groups, Redis keys and the
+ * database are unique to this stack so suites can share the infrastructure.
+ */
+export async function startRealStack(): Promise<Stack> {
+  const infra = infraEnv();
+  const id = uniqueId('e2e');
+  const jwtSecret = `secret-${id}`;
+  const common: Record<string, string> = {
+    ...TEST_TUNING,
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    KAFKA_TOPIC_PREFIX: `${id}.`,
+    REDIS_URL: infra.redisUrl,
+    REDIS_KEY_PREFIX: `${id}:`,
+    MONGO_URL: infra.mongoUrl,
+    MONGO_DB: id.replace(/[^A-Za-z0-9_-]/g, '_'),
+    JWT_SECRET: jwtSecret,
+  };
+  const processes: ServiceProcess[] = [];
+  const stop = async () => {
+    await Promise.all(processes.splice(0).map((p) => p.stop()));
+  };
+  try {
+    // Consumers first: each one's /readyz waits for its group to be joined.
+    const started = await Promise.all([
+      startService('persistence', 'persistence', { ...common, PERSISTENCE_GROUP_ID: `${id}.persistence` }),
+      startService('notification', 'notification', { ...common, NOTIFICATION_GROUP_ID: `${id}.notification` }),
+      startService('filter', 'filter', { ...common, FILTER_GROUP_ID: `${id}.filter` }),
+      startService('chat-ingest', 'chat-ingest', { ...common, INGEST_GROUP_ID: `${id}.chat-ingest` }),
+    ]);
+    processes.push(...started);
+    const gateways = await Promise.all([
+      startService('gateway-a', 'gateway', { ...common, GATEWAY_ID: 'gw-a' }),
+      startService('gateway-b', 'gateway', { ...common, GATEWAY_ID: 'gw-b' }),
+    ]);
+    processes.push(...gateways);
+    const persistence = started[0];
+    return {
+      gatewayUrls: gateways.map((g) => `ws://127.0.0.1:${g.port}/ws`),
+      historyUrl: `http://127.0.0.1:${persistence?.port}`,
+      jwtSecret,
+      token: (userId, ttl) => signUserToken(jwtSecret, userId, ttl),
+      processes,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The embedded start (`pnpm start`) as its own process: one gateway, all services, twins. */
+export async function startEmbeddedStack(): Promise<Stack> {
+  const jwtSecret = `secret-${uniqueId('emb')}`;
+  const proc = await startService('embedded', 'embedded', { ...TEST_TUNING, JWT_SECRET: jwtSecret });
+  const base = `http://127.0.0.1:${proc.port}`;
+  return {
+    gatewayUrls: [`ws://127.0.0.1:${proc.port}/ws`, `ws://127.0.0.1:${proc.port}/ws`],
+    historyUrl: base,
+    jwtSecret,
+    token: (userId, ttl) => signUserToken(jwtSecret, userId, ttl),
+    processes: [proc],
+    stop: async () => {
+      await proc.stop();
+    },
+  };
+}

@@ -12,7 +12,13 @@ if [[ "$have" != "$want" ]]; then
   npm install --global --silent "pnpm@$want" >&2
 fi
 
-# --frozen-lockfile: CI and fresh clones install exactly what pnpm-lock.yaml pins.
-if [[ ! -d node_modules/.pnpm || pnpm-lock.yaml -nt node_modules/.modules.yaml ]]; then
-  pnpm install --frozen-lockfile >&2
+# Install exactly what pnpm-lock.yaml pins. Not `--frozen-lockfile`: pnpm 12 then insists on
+# recording the packageManager version in the lockfile, which it cannot do for this release, and
+# fails. --prefer-frozen-lockfile resolves from the lockfile; in CI we check it did not change.
+if [[ ! -d node_modules/.pnpm || pnpm-lock.yaml -nt node_modules/.modules.yaml || package.json -nt node_modules/.modules.yaml ]]; then
+  pnpm install --no-frozen-lockfile --prefer-frozen-lockfile >&2
+  if [[ "${CI:-}" == "true" ]] && ! git diff --quiet -- pnpm-lock.yaml 2>/dev/null; then
+    echo "[setup] pnpm-lock.yaml is out of date with package.json: run pnpm install and commit the lockfile" >&2
+    exit 1
+  fi
 fi

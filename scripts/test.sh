@@ -11,12 +11,12 @@ eval "$(bash scripts/infra.sh env)"
 echo "[test] typecheck" >&2
 pnpm exec tsc -p tsconfig.json --noEmit
 echo "[test] lint" >&2
-pnpm exec eslint --max-warnings 0 packages services test
+pnpm exec eslint --max-warnings 0 packages services test bench scripts
 echo "[test] jest (unit + integration)" >&2
 results=$(mktemp)
 status=0
 pnpm exec jest --ci --maxWorkers=2 --json --outputFile="$results" "$@" || status=$?
 # One plain summary line for CI logs: "jest: N passed, N failed".
-node -e 'const r=require(process.argv[1]);console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""))' "$results" || true
+node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""))' "$results" || true
 rm -f "$results"
 exit "$status"

@@ -29,7 +29,7 @@ const TEST_TUNING = {
  * filter, persistence, notification and TWO gateways. Topics, groups, Redis keys and the
  * database are unique to this stack so suites can share the infrastructure.
  */
-export async function startRealStack(): Promise<Stack> {
+export async function startRealStack(extraEnv: Record<string, string> = {}): Promise<Stack> {
   const infra = infraEnv();
   const id = uniqueId('e2e');
   const jwtSecret = `secret-${id}`;
@@ -42,6 +42,7 @@ export async function startRealStack(): Promise<Stack> {
     MONGO_URL: infra.mongoUrl,
     MONGO_DB: id.replace(/[^A-Za-z0-9_-]/g, '_'),
     JWT_SECRET: jwtSecret,
+    ...extraEnv,
   };
   const processes: ServiceProcess[] = [];
   const stop = async () => {
@@ -77,9 +78,9 @@ export async function startRealStack(): Promise<Stack> {
 }
 
 /** The embedded start (`pnpm start`) as its own process: one gateway, all services, twins. */
-export async function startEmbeddedStack(): Promise<Stack> {
+export async function startEmbeddedStack(extraEnv: Record<string, string> = {}): Promise<Stack> {
   const jwtSecret = `secret-${uniqueId('emb')}`;
-  const proc = await startService('embedded', 'embedded', { ...TEST_TUNING, JWT_SECRET: jwtSecret });
+  const proc = await startService('embedded', 'embedded', { ...TEST_TUNING, JWT_SECRET: jwtSecret, ...extraEnv });
   const base = `http://127.0.0.1:${proc.port}`;
   return {
     gatewayUrls: [`ws://127.0.0.1:${proc.port}/ws`, `ws://127.0.0.1:${proc.port}/ws`],

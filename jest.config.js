@@ -12,7 +12,7 @@ const common = {
 };
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{packages,services}/*/src/**/*.test.ts', '<rootDir>/test/**/*.unit.test.ts'] },
+    { ...common, displayName: 'unit', testTimeout: 30000, testMatch: ['<rootDir>/{packages,services}/*/src/**/*.test.ts', '<rootDir>/test/**/*.unit.test.ts'] },
     {
       ...common,
       displayName: 'integration',

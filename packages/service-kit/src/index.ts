@@ -4,3 +4,4 @@ export { handleSignals, type Stoppable } from './lifecycle';
 export { processRecord, recordSource } from './consumer';
 export { newMessageId } from './ids';
 export { Counter, MetricsRegistry } from './metrics';
+export { runService, consumerLifecycle, type ServiceApp, type ServiceParts } from './service';

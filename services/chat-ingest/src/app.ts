@@ -1,8 +1,8 @@
-import type { BusRecord, MessageBus, Subscription } from '@roomcast/bus';
+import type { BusRecord, MessageBus } from '@roomcast/bus';
 import { ChatSubmittedV1, type ChatIngestedV1, type TopicNames } from '@roomcast/contracts';
 import type { Logger } from '@roomcast/logger';
 import type { SubmissionDeduper } from '@roomcast/sequencer';
-import { MetricsRegistry, newMessageId, processRecord, recordSource } from '@roomcast/service-kit';
+import { consumerLifecycle, MetricsRegistry, newMessageId, processRecord, recordSource, type ServiceApp } from '@roomcast/service-kit';
 import { checkSubmission } from './rules';
 
 export interface ChatIngestDeps {
@@ -16,12 +16,7 @@ export interface ChatIngestDeps {
   metrics?: MetricsRegistry;
 }
 
-export interface ChatIngestApp {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  readiness: Record<string, () => Promise<boolean> | boolean>;
-  metrics: MetricsRegistry;
-}
+export type ChatIngestApp = ServiceApp;
 
 /**
  * chat-ingest: the authoritative checks on a submitted chat message, dedup by
@@ -32,7 +27,6 @@ export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
   const ingested = metrics.counter('roomcast_ingest_ingested_total', 'messages passed to the filter');
   const duplicates = metrics.counter('roomcast_ingest_duplicates_total', 'resubmissions dropped by (userId, clientMsgId)');
   const refused = metrics.counter('roomcast_ingest_refused_total', 'messages refused by the authoritative checks');
-  let subscription: Subscription | undefined;
 
   async function handle(records: BusRecord[]): Promise<void> {
     // Parse and check each record inside its own span; one round trip claims the whole batch.
@@ -70,22 +64,16 @@ export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
     );
   }
 
+  const consumer = consumerLifecycle(deps.bus, [{ name: deps.topics.chatSubmitted }, { name: deps.topics.chatIngested }], {
+    groupId: deps.groupId,
+    topics: [deps.topics.chatSubmitted],
+    fromBeginning: true,
+    handler: handle,
+  });
   return {
     metrics,
-    readiness: {
-      bus: () => deps.bus.healthy(),
-      consuming: () => subscription !== undefined,
-    },
-    async start() {
-      await deps.bus.ensureTopics([{ name: deps.topics.chatSubmitted }, { name: deps.topics.chatIngested }]);
-      const sub = await deps.bus.subscribe({ groupId: deps.groupId, topics: [deps.topics.chatSubmitted], fromBeginning: true, handler: handle });
-      await sub.ready;
-      subscription = sub;
-    },
-    async stop() {
-      const sub = subscription;
-      subscription = undefined;
-      await sub?.stop();
-    },
+    readiness: { bus: () => deps.bus.healthy(), consuming: consumer.consuming },
+    start: consumer.start,
+    stop: consumer.stop,
   };
 }

@@ -15,7 +15,7 @@ import {
 import { AppError, toAppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
-import { MetricsRegistry, processRecord } from '@roomcast/service-kit';
+import { MetricsRegistry, processRecord, type ServiceApp } from '@roomcast/service-kit';
 import { Connection, type SendBudget } from './connection';
 import { handleFrame, type ProtocolContext } from './protocol';
 import { RoomRegistry } from './room-registry';
@@ -45,14 +45,10 @@ export interface GatewayDeps {
   metrics?: MetricsRegistry;
 }
 
-export interface GatewayApp {
+export interface GatewayApp extends ServiceApp {
   readonly gatewayId: string;
   /** Handles WebSocket upgrades on `options.wsPath` of this HTTP server. */
   attach(server: Server): void;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  readiness: Record<string, () => Promise<boolean> | boolean>;
-  metrics: MetricsRegistry;
 }
 
 /**
@@ -224,15 +220,23 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   async function likesTick(): Promise<void> {
     const deltas = new Map(pendingLikes);
     pendingLikes.clear();
+    if (deltas.size > 0) {
+      try {
+        await presence.addLikes(deltas);
+      } catch (err) {
+        // Put the deltas back so no like is lost when Redis blips. Only here: once addLikes
+        // succeeded, putting them back would count them twice.
+        for (const [roomId, n] of deltas) pendingLikes.set(roomId, (pendingLikes.get(roomId) ?? 0) + n);
+        logger.warn({ err }, 'likes flush failed');
+        return;
+      }
+    }
+    if (registry.rooms.size === 0) return;
     try {
-      if (deltas.size > 0) await presence.addLikes(deltas);
-      if (registry.rooms.size === 0) return;
       const totals = await presence.getLikes([...registry.rooms.keys()]);
       for (const [roomId, total] of totals) broadcastCounter(roomId, 'likes', total);
     } catch (err) {
-      // Put the deltas back so no like is lost when Redis blips.
-      for (const [roomId, n] of deltas) pendingLikes.set(roomId, (pendingLikes.get(roomId) ?? 0) + n);
-      logger.warn({ err }, 'likes tick failed');
+      logger.warn({ err }, 'likes read failed');
     }
   }
 
@@ -292,6 +296,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   return {
     gatewayId,
     metrics,
+    info: () => ({ gatewayId }),
     readiness: {
       bus: () => bus.healthy(),
       presence: () => presence.healthy(),

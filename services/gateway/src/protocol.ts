@@ -95,6 +95,9 @@ async function onJoin(ctx: ProtocolContext, conn: Connection, roomId: string, re
     }
   }
   conn.sendJson({ type: 'joined', roomId, reqId, lastSeq: state.lastSeq });
+  // Counters go out only when they change; a late joiner gets the current values now.
+  if (state.likes >= 0) conn.sendJson({ type: 'likes', roomId, total: state.likes });
+  if (state.online >= 0) conn.sendJson({ type: 'online', roomId, count: state.online });
 }
 
 function onLeave(ctx: ProtocolContext, conn: Connection, roomId: string, reqId: string | undefined): void {

@@ -1,8 +1,8 @@
-import type { BusRecord, MessageBus, Subscription } from '@roomcast/bus';
+import type { BusRecord, MessageBus } from '@roomcast/bus';
 import { ChatAcceptedV1, ChatRejectedV1, type GatewayDeliveryV1, type TopicNames } from '@roomcast/contracts';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
-import { MetricsRegistry, processRecord } from '@roomcast/service-kit';
+import { consumerLifecycle, MetricsRegistry, processRecord, type ServiceApp } from '@roomcast/service-kit';
 
 export interface NotificationDeps {
   bus: MessageBus;
@@ -13,12 +13,7 @@ export interface NotificationDeps {
   metrics?: MetricsRegistry;
 }
 
-export interface NotificationApp {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  readiness: Record<string, () => Promise<boolean> | boolean>;
-  metrics: MetricsRegistry;
-}
+export type NotificationApp = ServiceApp;
 
 /**
  * notification: routes each accepted message to the delivery topic of every gateway that has
@@ -29,7 +24,6 @@ export function createNotificationApp(deps: NotificationDeps): NotificationApp {
   const metrics = deps.metrics ?? new MetricsRegistry();
   const routed = metrics.counter('roomcast_notification_deliveries_total', 'records written to gateway delivery topics');
   const unrouted = metrics.counter('roomcast_notification_unrouted_total', 'messages with no gateway to deliver to');
-  let subscription: Subscription | undefined;
 
   async function handle(records: BusRecord[]): Promise<void> {
     const accepted: { record: BusRecord; event: ChatAcceptedV1 }[] = [];
@@ -83,28 +77,16 @@ export function createNotificationApp(deps: NotificationDeps): NotificationApp {
     await Promise.all(sends);
   }
 
+  const consumer = consumerLifecycle(deps.bus, [{ name: deps.topics.chatAccepted }, { name: deps.topics.chatRejected }], {
+    groupId: deps.groupId,
+    topics: [deps.topics.chatAccepted, deps.topics.chatRejected],
+    fromBeginning: true,
+    handler: handle,
+  });
   return {
     metrics,
-    readiness: {
-      bus: () => deps.bus.healthy(),
-      presence: () => deps.presence.healthy(),
-      consuming: () => subscription !== undefined,
-    },
-    async start() {
-      await deps.bus.ensureTopics([{ name: deps.topics.chatAccepted }, { name: deps.topics.chatRejected }]);
-      const sub = await deps.bus.subscribe({
-        groupId: deps.groupId,
-        topics: [deps.topics.chatAccepted, deps.topics.chatRejected],
-        fromBeginning: true,
-        handler: handle,
-      });
-      await sub.ready;
-      subscription = sub;
-    },
-    async stop() {
-      const sub = subscription;
-      subscription = undefined;
-      await sub?.stop();
-    },
+    readiness: { bus: () => deps.bus.healthy(), presence: () => deps.presence.healthy(), consuming: consumer.consuming },
+    start: consumer.start,
+    stop: consumer.stop,
   };
 }

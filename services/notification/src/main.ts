@@ -1,40 +1,18 @@
-import { loadConfig, describeConfig } from '@roomcast/config';
 import { resolveTopics } from '@roomcast/contracts';
-import { createLogger } from '@roomcast/logger';
-import { createHttpApp, handleSignals, listen, closeServer } from '@roomcast/service-kit';
+import { runService } from '@roomcast/service-kit';
 import { createKafkaBus, createRedisPresence } from '@roomcast/service-kit/infra';
-import { startTelemetry } from '@roomcast/telemetry/sdk';
 import { createNotificationApp } from './app';
 import { configSchema } from './config';
 
-async function main(): Promise<void> {
-  const config = loadConfig(configSchema, process.env);
-  const telemetry = startTelemetry({ serviceName: 'notification', exporter: config.OTEL_TRACES_EXPORTER, otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, sampleRatio: config.OTEL_SAMPLE_RATIO });
-  const logger = createLogger({ name: 'notification', level: config.LOG_LEVEL });
-  logger.info({ config: describeConfig(configSchema, config) }, 'starting');
+runService('notification', configSchema, (config, logger) => {
   const bus = createKafkaBus(config, 'notification', logger);
   const presence = createRedisPresence(config);
   const app = createNotificationApp({ bus, presence, logger, topics: resolveTopics(config.KAFKA_TOPIC_PREFIX), groupId: config.NOTIFICATION_GROUP_ID });
-  const http = createHttpApp({ readiness: app.readiness, logger, metrics: app.metrics });
-  const { server, port } = await listen(http, config.PORT, config.HOST);
-  await app.start();
-  logger.info({ port }, 'notification ready');
-  handleSignals(
-    {
-      async stop() {
-        await closeServer(server);
-        await app.stop();
-        await bus.close();
-        await presence.close();
-        await telemetry.shutdown();
-      },
+  return {
+    app,
+    async close() {
+      await bus.close();
+      await presence.close();
     },
-    logger,
-    config.SHUTDOWN_TIMEOUT_MS,
-  );
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
+  };
 });

@@ -1,8 +1,8 @@
 import type { Router } from 'express';
-import type { BusRecord, MessageBus, Subscription } from '@roomcast/bus';
+import type { BusRecord, MessageBus } from '@roomcast/bus';
 import { ChatAcceptedV1, type TopicNames } from '@roomcast/contracts';
 import type { Logger } from '@roomcast/logger';
-import { MetricsRegistry, processRecord } from '@roomcast/service-kit';
+import { consumerLifecycle, MetricsRegistry, processRecord, type ServiceApp } from '@roomcast/service-kit';
 import type { MessageStore } from '@roomcast/store';
 import { historyRouter } from './history';
 
@@ -15,13 +15,7 @@ export interface PersistenceDeps {
   metrics?: MetricsRegistry;
 }
 
-export interface PersistenceApp {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  router: Router;
-  readiness: Record<string, () => Promise<boolean> | boolean>;
-  metrics: MetricsRegistry;
-}
+export type PersistenceApp = ServiceApp & { router: Router };
 
 /**
  * persistence: batch-inserts accepted messages (one insertMany per Kafka batch; duplicates are
@@ -32,7 +26,6 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
   const metrics = deps.metrics ?? new MetricsRegistry();
   const stored = metrics.counter('roomcast_persistence_inserted_total', 'messages written');
   const dupes = metrics.counter('roomcast_persistence_duplicates_total', 'messages already stored (replays)');
-  let subscription: Subscription | undefined;
 
   async function handle(records: BusRecord[]): Promise<void> {
     const messages: ChatAcceptedV1[] = [];
@@ -46,25 +39,20 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
     dupes.inc(r.duplicates);
   }
 
+  const consumer = consumerLifecycle(deps.bus, [{ name: deps.topics.chatAccepted }], {
+    groupId: deps.groupId,
+    topics: [deps.topics.chatAccepted],
+    fromBeginning: true,
+    handler: handle,
+  });
   return {
     metrics,
     router: historyRouter(deps.store),
-    readiness: {
-      bus: () => deps.bus.healthy(),
-      store: () => deps.store.healthy(),
-      consuming: () => subscription !== undefined,
-    },
+    readiness: { bus: () => deps.bus.healthy(), store: () => deps.store.healthy(), consuming: consumer.consuming },
     async start() {
       await deps.store.init();
-      await deps.bus.ensureTopics([{ name: deps.topics.chatAccepted }]);
-      const sub = await deps.bus.subscribe({ groupId: deps.groupId, topics: [deps.topics.chatAccepted], fromBeginning: true, handler: handle });
-      await sub.ready;
-      subscription = sub;
+      await consumer.start();
     },
-    async stop() {
-      const sub = subscription;
-      subscription = undefined;
-      await sub?.stop();
-    },
+    stop: consumer.stop,
   };
 }

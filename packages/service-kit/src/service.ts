@@ -1,0 +1,108 @@
+import type { Server } from 'node:http';
+import type { Router } from 'express';
+import type { MessageBus, SubscribeOptions, Subscription, TopicConfig } from '@roomcast/bus';
+import { describeConfig, loadConfig, type z } from '@roomcast/config';
+import { createLogger, type Logger } from '@roomcast/logger';
+import { startTelemetry } from '@roomcast/telemetry/sdk';
+import { createHttpApp, closeServer, listen, type ReadinessCheck } from './http';
+import { handleSignals } from './lifecycle';
+import type { MetricsRegistry } from './metrics';
+
+/** What every service's createApp() returns. */
+export interface ServiceApp {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readiness: Record<string, ReadinessCheck>;
+  metrics: MetricsRegistry;
+  /** HTTP routes of the service (history, admin APIs), mounted next to /healthz. */
+  router?: Router;
+  /** Extra /readyz fields. */
+  info?: () => Record<string, unknown>;
+  /** Takes over the HTTP server after listen (the gateway's WebSocket upgrades). */
+  attach?(server: Server): void;
+}
+
+/**
+ * The subscription half of a consumer service: creates its topics, joins the group and reports
+ * `consuming` for /readyz; stop() finishes the batch in flight and commits.
+ */
+export function consumerLifecycle(
+  bus: MessageBus,
+  topics: TopicConfig[],
+  subscribe: Omit<SubscribeOptions, 'topics'> & { topics: string[] },
+): { start(): Promise<void>; stop(): Promise<void>; consuming(): boolean } {
+  let subscription: Subscription | undefined;
+  return {
+    async start() {
+      await bus.ensureTopics(topics);
+      const sub = await bus.subscribe(subscribe);
+      await sub.ready;
+      subscription = sub;
+    },
+    async stop() {
+      const sub = subscription;
+      subscription = undefined;
+      await sub?.stop();
+    },
+    consuming: () => subscription !== undefined,
+  };
+}
+
+type CommonConfig = {
+  PORT: number;
+  HOST: string;
+  LOG_LEVEL: string;
+  OTEL_TRACES_EXPORTER: 'none' | 'otlp' | 'console';
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string | undefined;
+  OTEL_SAMPLE_RATIO: number;
+  SHUTDOWN_TIMEOUT_MS: number;
+};
+
+export interface ServiceParts {
+  app: ServiceApp;
+  /** Closes the adapters the service opened (bus, Redis, Mongo), after app.stop(). */
+  close(): Promise<void>;
+}
+
+/**
+ * The body of every service's main.ts: validate env (all problems at once), start the OTel SDK,
+ * build the app from real adapters, serve /healthz /readyz /metrics (+ the app's routes), start
+ * consuming, and on SIGTERM stop in order: app (stop taking work, finish, commit), HTTP, adapters,
+ * telemetry.
+ */
+export function runService<S extends z.ZodObject>(
+  name: string,
+  schema: S,
+  build: (config: Readonly<z.infer<S>>, logger: Logger) => ServiceParts | Promise<ServiceParts>,
+): void {
+  const boot = async () => {
+    const config = loadConfig(schema, process.env);
+    const c = config as unknown as CommonConfig;
+    const telemetry = startTelemetry({ serviceName: name, exporter: c.OTEL_TRACES_EXPORTER, otlpEndpoint: c.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, sampleRatio: c.OTEL_SAMPLE_RATIO });
+    const logger = createLogger({ name, level: c.LOG_LEVEL });
+    logger.info({ config: describeConfig(schema, config as z.infer<S>) }, 'starting');
+    const { app, close } = await build(config, logger);
+    const http = createHttpApp({ readiness: app.readiness, logger, metrics: app.metrics, routers: app.router ? [app.router] : [], info: app.info });
+    await app.start();
+    const { server, port } = await listen(http, c.PORT, c.HOST);
+    app.attach?.(server);
+    logger.info({ port }, `${name} ready`);
+    handleSignals(
+      {
+        async stop() {
+          await app.stop();
+          await closeServer(server);
+          await close();
+          await telemetry.shutdown();
+        },
+      },
+      logger,
+      c.SHUTDOWN_TIMEOUT_MS,
+    );
+  };
+  boot().catch((err: unknown) => {
+    // Config errors list every bad variable; print them plainly, not as a stack.
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,767 @@
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import WebSocket from 'ws';
+import { signUserToken } from '@roomcast/auth';
+import { InMemoryMessageBus, type BusRecord, type OutgoingRecord } from '@roomcast/bus';
+import {
+  CLOSE_CODES,
+  ChatSubmittedV1,
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  ServerFrame,
+  resolveTopics,
+  type GatewayDeliveryV1,
+  type TopicNames,
+} from '@roomcast/contracts';
+import { AppError } from '@roomcast/errors';
+import { silentLogger } from '@roomcast/logger';
+import { InMemoryPresenceStore } from '@roomcast/presence';
+import { closeServer, createHttpApp, listen } from '@roomcast/service-kit';
+import { traceIdOf } from '@roomcast/telemetry';
+import { installInMemoryTracing } from '@roomcast/telemetry/sdk';
+import { sleep, uniqueId, waitFor } from '@roomcast/testing';
+import { createGatewayApp, type GatewayApp, type GatewayOptions } from './app';
+
+const SECRET = 'gateway-test-secret';
+/** Generous for a loaded 2-core machine; the happy path takes a few ms. */
+const WAIT_MS = 5000;
+const POLL_MS = 5;
+
+// ------------------------------------------------------------------ twins with knobs
+
+/** The in-memory bus, with a switch to fail or hold publishes (the gateway only publishes chat). */
+class ControllableBus extends InMemoryMessageBus {
+  failWith: AppError | undefined;
+  hold: Promise<void> | undefined;
+
+  override async publish(topic: string, records: OutgoingRecord[]): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    if (this.hold) await this.hold;
+    return super.publish(topic, records);
+  }
+}
+
+/** The in-memory presence store, with a delay on room registration and injectable read failures. */
+class ControllablePresence extends InMemoryPresenceStore {
+  touchDelayMs = 0;
+  /** How many of the next addLikes / getLikes calls fail, as a Redis blip would. */
+  addLikesFailures = 0;
+  getLikesFailures = 0;
+
+  override async touchRoomGateways(roomIds: string[], gatewayId: string, ttlMs: number): Promise<void> {
+    if (this.touchDelayMs > 0) await sleep(this.touchDelayMs);
+    return super.touchRoomGateways(roomIds, gatewayId, ttlMs);
+  }
+
+  override async addLikes(deltas: Map<string, number>): Promise<Map<string, number>> {
+    if (this.addLikesFailures > 0) {
+      this.addLikesFailures--;
+      throw new AppError('PRESENCE_UNAVAILABLE', 'redis blip');
+    }
+    return super.addLikes(deltas);
+  }
+
+  override async getLikes(roomIds: string[]): Promise<Map<string, number>> {
+    if (this.getLikesFailures > 0) {
+      this.getLikesFailures--;
+      throw new AppError('PRESENCE_UNAVAILABLE', 'redis blip');
+    }
+    return super.getLikes(roomIds);
+  }
+}
+
+// ------------------------------------------------------------------ a gateway on port 0
+
+interface Harness {
+  app: GatewayApp;
+  bus: ControllableBus;
+  presence: ControllablePresence;
+  topics: TopicNames;
+  gatewayId: string;
+  url: string;
+  server: Server;
+  /** Set by a test that stopped the app itself; teardown still closes the server and bus. */
+  stopped: boolean;
+}
+
+const running: Harness[] = [];
+const peers: Peer[] = [];
+
+async function startGateway(overrides: Partial<GatewayOptions> = {}): Promise<Harness> {
+  const gatewayId = uniqueId('gw');
+  const bus = new ControllableBus();
+  const presence = new ControllablePresence();
+  const topics = resolveTopics(`${uniqueId('p')}.`);
+  const options: GatewayOptions = {
+    gatewayId,
+    wsPath: '/ws',
+    jwtSecret: SECRET,
+    maxPayloadBytes: MAX_FRAME_BYTES,
+    maxRoomsPerConnection: 3,
+    // Long by default so pings never interfere; the heartbeat test sets its own.
+    heartbeatIntervalMs: 60_000,
+    sendSoftLimitBytes: 256 * 1024,
+    sendHardLimitBytes: 4 * 1024 * 1024,
+    chatRatePerSec: 20,
+    chatBurst: 40,
+    presenceRefreshMs: 200,
+    likesTickMs: 50,
+    onlineTickMs: 50,
+    ...overrides,
+  };
+  const logger = silentLogger();
+  const app = createGatewayApp({ bus, presence, logger, topics, options });
+  const http = createHttpApp({ readiness: app.readiness, logger, metrics: app.metrics });
+  await app.start();
+  const { server, port } = await listen(http, 0, '127.0.0.1');
+  app.attach(server);
+  const h: Harness = {
+    app,
+    bus,
+    presence,
+    topics,
+    gatewayId,
+    url: `ws://127.0.0.1:${port}/ws`,
+    server,
+    stopped: false,
+  };
+  running.push(h);
+  return h;
+}
+
+afterEach(async () => {
+  for (const p of peers.splice(0)) p.ws.terminate();
+  for (const h of running.splice(0)) {
+    if (!h.stopped) await h.app.stop();
+    await closeServer(h.server);
+    await h.bus.close();
+  }
+});
+
+// ------------------------------------------------------------------ a raw ws client
+
+type FrameType = ServerFrame['type'];
+type FrameOf<T extends FrameType> = Extract<ServerFrame, { type: T }>;
+
+/** A raw `ws` client that records every server frame (validated against the protocol schema). */
+class Peer {
+  readonly frames: ServerFrame[] = [];
+  /** Server frames that did not match the protocol schema. */
+  readonly invalid: string[] = [];
+  readonly errors: Error[] = [];
+  closed: { code: number; reason: string } | undefined;
+  private nextReq = 0;
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const text = data.toString();
+      const parsed = ServerFrame.safeParse(JSON.parse(text));
+      if (parsed.success) this.frames.push(parsed.data);
+      else this.invalid.push(text);
+    });
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+    });
+    ws.on('error', (err) => this.errors.push(err));
+  }
+
+  send(frame: object): void {
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  all<T extends FrameType>(type: T, roomId?: string): FrameOf<T>[] {
+    return this.frames.filter(
+      (f): f is FrameOf<T> =>
+        f.type === type && (roomId === undefined || !('roomId' in f) || f.roomId === roomId),
+    );
+  }
+
+  next<T extends FrameType>(type: T, match: (f: FrameOf<T>) => boolean = () => true): Promise<FrameOf<T>> {
+    return waitFor(() => this.all(type).find(match), `a ${type} frame`, WAIT_MS, POLL_MS);
+  }
+
+  async join(roomId: string): Promise<FrameOf<'joined'>> {
+    const reqId = `j${this.nextReq++}`;
+    this.send({ type: 'join', roomId, reqId });
+    return this.next('joined', (f) => f.reqId === reqId);
+  }
+
+  async leave(roomId: string): Promise<FrameOf<'left'>> {
+    const reqId = `l${this.nextReq++}`;
+    this.send({ type: 'leave', roomId, reqId });
+    return this.next('left', (f) => f.reqId === reqId);
+  }
+
+  /**
+   * Frames are ordered on one socket: once the pong to this ping is here, every frame the server
+   * wrote before handling the ping is here too. Used to assert that something did NOT arrive.
+   */
+  async barrier(): Promise<void> {
+    const reqId = `b${this.nextReq++}`;
+    this.send({ type: 'ping', reqId });
+    await this.next('pong', (f) => f.reqId === reqId);
+  }
+
+  whenClosed(): Promise<{ code: number; reason: string }> {
+    return waitFor(() => this.closed, 'the socket to close', WAIT_MS, POLL_MS);
+  }
+}
+
+function open(url: string, options: WebSocket.ClientOptions = {}): Promise<Peer> {
+  const ws = new WebSocket(url, options);
+  const peer = new Peer(ws);
+  peers.push(peer);
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(peer));
+    ws.once('error', reject);
+  });
+}
+
+/** Connects as `userId` and waits for `welcome`. */
+async function connect(h: Harness, userId: string, options: WebSocket.ClientOptions = {}): Promise<Peer> {
+  const token = await signUserToken(SECRET, userId);
+  const peer = await open(`${h.url}?token=${encodeURIComponent(token)}`, options);
+  await peer.next('welcome');
+  return peer;
+}
+
+/** Publishes deliveries to the gateway's own delivery topic, as notification does. */
+async function deliver(h: Harness, ...ds: GatewayDeliveryV1[]): Promise<void> {
+  const records = ds.map((d) => ({
+    key: d.kind === 'room.message' ? d.message.roomId : d.rejected.roomId,
+    value: JSON.stringify(d),
+  }));
+  await h.bus.publish(h.topics.delivery(h.gatewayId), records);
+}
+
+function roomMessage(roomId: string, seq: number, text = `m${seq}`): GatewayDeliveryV1 {
+  return {
+    kind: 'room.message',
+    message: {
+      id: `id-${roomId}-${seq}`,
+      roomId,
+      seq,
+      userId: 'author',
+      clientMsgId: `c${seq}`,
+      text,
+      masked: false,
+      sentAt: 1,
+      acceptedAt: 2,
+    },
+  };
+}
+
+function metric(h: Harness, name: string): number {
+  return h.app.metrics.snapshot()[name] ?? NaN;
+}
+
+// ------------------------------------------------------------------ tests
+
+describe('gateway: authentication', () => {
+  it('closes 4501 without a token and with a wrongly signed token', async () => {
+    const h = await startGateway();
+    const none = await open(h.url);
+    expect((await none.whenClosed()).code).toBe(CLOSE_CODES.UNAUTHORIZED);
+
+    const forged = await signUserToken('some-other-secret', 'mallory');
+    const bad = await open(`${h.url}?token=${forged}`);
+    expect((await bad.whenClosed()).code).toBe(CLOSE_CODES.UNAUTHORIZED);
+    expect(none.frames).toEqual([]);
+    expect(bad.frames).toEqual([]);
+  });
+
+  it('closes 4502 with an expired token', async () => {
+    const h = await startGateway();
+    const expired = await signUserToken(SECRET, 'alice', -60);
+    const peer = await open(`${h.url}?token=${expired}`);
+    expect((await peer.whenClosed()).code).toBe(CLOSE_CODES.TOKEN_EXPIRED);
+    expect(peer.frames).toEqual([]);
+  });
+
+  it('welcomes a valid token with the user and gateway ids, as query parameter or Bearer header', async () => {
+    const h = await startGateway();
+    const viaQuery = await connect(h, 'alice');
+    expect(viaQuery.frames[0]).toMatchObject({
+      type: 'welcome',
+      protocol: PROTOCOL_VERSION,
+      userId: 'alice',
+      gatewayId: h.gatewayId,
+      heartbeatMs: 60_000,
+    });
+
+    const token = await signUserToken(SECRET, 'bob');
+    const viaHeader = await open(h.url, { headers: { authorization: `Bearer ${token}` } });
+    const welcome = await viaHeader.next('welcome');
+    expect(welcome).toMatchObject({ userId: 'bob', gatewayId: h.gatewayId });
+    expect(welcome.sessionId).not.toBe((viaQuery.frames[0] as FrameOf<'welcome'>).sessionId);
+  });
+});
+
+describe('gateway: inbound frames', () => {
+  it('answers invalid JSON, an unknown type and a binary frame with BAD_FRAME and stays open', async () => {
+    const h = await startGateway();
+    const peer = await connect(h, 'alice');
+    peer.ws.send('{not json');
+    peer.send({ type: 'shout', reqId: 'r1' });
+    peer.ws.send(Buffer.from('{"type":"ping"}'), { binary: true });
+    const errors = await waitFor(
+      () => (peer.all('error').length >= 3 ? peer.all('error') : undefined),
+      'three errors',
+      WAIT_MS,
+      POLL_MS,
+    );
+    expect(errors.map((e) => [e.code, e.temporary])).toEqual([
+      ['BAD_FRAME', false],
+      ['BAD_FRAME', false],
+      ['BAD_FRAME', false],
+    ]);
+    expect(errors[1]?.reqId).toBe('r1');
+    await peer.barrier();
+    expect(peer.closed).toBeUndefined();
+  });
+
+  it('answers chat text over 500 characters with FRAME_TOO_LARGE', async () => {
+    const h = await startGateway();
+    const peer = await connect(h, 'alice');
+    await peer.join('r1');
+    peer.send({ type: 'chat', roomId: 'r1', clientMsgId: 'long', text: 'x'.repeat(501) });
+    const err = await peer.next('error');
+    expect(err).toMatchObject({ code: 'FRAME_TOO_LARGE', temporary: false });
+    await peer.barrier();
+    expect(peer.all('ack')).toEqual([]);
+    expect(h.bus.stats().published).toBe(0);
+  });
+
+  it('answers chat and like in a room not joined with NOT_IN_ROOM', async () => {
+    const h = await startGateway();
+    const peer = await connect(h, 'alice');
+    peer.send({ type: 'chat', roomId: 'elsewhere', clientMsgId: 'c1', text: 'hi' });
+    await peer.next('error', (e) => e.clientMsgId === 'c1');
+    peer.send({ type: 'like', roomId: 'elsewhere', count: 3 });
+    const errors = await waitFor(
+      () => (peer.all('error').length >= 2 ? peer.all('error') : undefined),
+      'two errors',
+      WAIT_MS,
+      POLL_MS,
+    );
+    expect(errors.map((e) => e.code)).toEqual(['NOT_IN_ROOM', 'NOT_IN_ROOM']);
+    expect(errors[0]?.clientMsgId).toBe('c1');
+    expect(h.bus.stats().published).toBe(0);
+    expect(await h.presence.getLikes(['elsewhere'])).toEqual(new Map([['elsewhere', 0]]));
+  });
+
+  it('refuses a join beyond maxRoomsPerConnection with TOO_MANY_ROOMS; rejoining a joined room is fine', async () => {
+    const h = await startGateway({ maxRoomsPerConnection: 2 });
+    const peer = await connect(h, 'alice');
+    await peer.join('a');
+    await peer.join('b');
+    await peer.join('a');
+    peer.send({ type: 'join', roomId: 'c', reqId: 'third' });
+    const err = await peer.next('error');
+    expect(err).toMatchObject({ code: 'TOO_MANY_ROOMS', temporary: false, reqId: 'third' });
+    await peer.barrier();
+    expect(peer.all('joined', 'c')).toEqual([]);
+    expect((await h.presence.getRoomGateways(['c'])).get('c')).toEqual([]);
+  });
+
+  it('closes the socket with 1009 when a frame exceeds maxPayload', async () => {
+    const h = await startGateway({ maxPayloadBytes: 1024 });
+    const peer = await connect(h, 'alice');
+    peer.send({ type: 'ping', reqId: 'x'.repeat(1100) });
+    expect((await peer.whenClosed()).code).toBe(1009);
+  });
+});
+
+describe('gateway: chat', () => {
+  const tracing = installInMemoryTracing();
+  afterAll(() => tracing.shutdown());
+
+  async function collectSubmitted(h: Harness): Promise<BusRecord[]> {
+    const got: BusRecord[] = [];
+    const sub = await h.bus.subscribe({
+      groupId: uniqueId('reader'),
+      topics: [h.topics.chatSubmitted],
+      fromBeginning: true,
+      handler: async (rs) => void got.push(...rs),
+    });
+    await sub.ready;
+    return got;
+  }
+
+  it('publishes one record keyed by room, with a traceparent and the token user, then acks', async () => {
+    const h = await startGateway();
+    const submitted = await collectSubmitted(h);
+    const peer = await connect(h, 'alice');
+    await peer.join('r1');
+    const before = Date.now();
+    // A client-supplied userId must be ignored: the sender is whoever the token says.
+    peer.send({
+      type: 'chat',
+      roomId: 'r1',
+      clientMsgId: 'c1',
+      text: 'hello',
+      sentAt: 1234,
+      userId: 'mallory',
+    });
+    const ack = await peer.next('ack');
+    expect(ack).toEqual({ type: 'ack', roomId: 'r1', clientMsgId: 'c1' });
+    expect(h.bus.stats().published).toBe(1);
+
+    const [record] = await waitFor(
+      () => (submitted.length > 0 ? submitted : undefined),
+      'the submitted record',
+      WAIT_MS,
+      POLL_MS,
+    );
+    expect(record?.topic).toBe(h.topics.chatSubmitted);
+    expect(record?.key).toBe('r1');
+    const event = ChatSubmittedV1.parse(JSON.parse(record?.value.toString() ?? ''));
+    expect(event).toMatchObject({
+      roomId: 'r1',
+      userId: 'alice',
+      clientMsgId: 'c1',
+      text: 'hello',
+      sentAt: 1234,
+      gatewayId: h.gatewayId,
+    });
+    expect(event.submittedAt).toBeGreaterThanOrEqual(before);
+    const traceparent = record?.headers.traceparent?.toString();
+    expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/);
+    const span = tracing.exporter.getFinishedSpans().find((s) => s.name === 'gateway.chat.submit');
+    expect(span).toBeDefined();
+    expect(traceIdOf(traceparent)).toBe(span?.spanContext().traceId);
+    await peer.barrier();
+    expect(submitted).toHaveLength(1);
+  });
+
+  it('acks only after the publish resolved', async () => {
+    const h = await startGateway();
+    const peer = await connect(h, 'alice');
+    await peer.join('r1');
+    let release = (): void => undefined;
+    h.bus.hold = new Promise<void>((r) => (release = r));
+    peer.send({ type: 'chat', roomId: 'r1', clientMsgId: 'c1', text: 'hello' });
+    await peer.barrier();
+    await peer.barrier();
+    expect(peer.all('ack')).toEqual([]);
+    release();
+    await peer.next('ack', (a) => a.clientMsgId === 'c1');
+    expect(h.bus.stats().published).toBe(1);
+  });
+
+  it('answers a failed publish with a temporary PUBLISH_FAILED carrying the clientMsgId, and no ack', async () => {
+    const h = await startGateway();
+    const peer = await connect(h, 'alice');
+    await peer.join('r1');
+    h.bus.failWith = new AppError('PUBLISH_FAILED', 'broker unreachable');
+    peer.send({ type: 'chat', roomId: 'r1', clientMsgId: 'c1', text: 'hello' });
+    const err = await peer.next('error');
+    expect(err).toMatchObject({ code: 'PUBLISH_FAILED', temporary: true, clientMsgId: 'c1' });
+    await peer.barrier();
+    expect(peer.all('ack')).toEqual([]);
+    expect(peer.closed).toBeUndefined();
+  });
+
+  it('rate-limits chat: burst + 1 frames at once yield one RATE_LIMITED', async () => {
+    const h = await startGateway({ chatBurst: 3, chatRatePerSec: 1 });
+    const peer = await connect(h, 'alice');
+    await peer.join('r1');
+    for (let i = 0; i < 4; i++) peer.send({ type: 'chat', roomId: 'r1', clientMsgId: `c${i}`, text: 'spam' });
+    const err = await peer.next('error');
+    expect(err).toMatchObject({ code: 'RATE_LIMITED', temporary: true, clientMsgId: 'c3' });
+    await waitFor(() => peer.all('ack').length === 3, 'three acks', WAIT_MS, POLL_MS);
+    await peer.barrier();
+    expect(peer.all('ack').map((a) => a.clientMsgId)).toEqual(['c0', 'c1', 'c2']);
+    expect(h.bus.stats().published).toBe(3);
+  });
+});
+
+describe('gateway: presence', () => {
+  // Entries live 3 x presenceRefreshMs; a long TTL here so expiry cannot stand in for removal.
+  const LONG_REFRESH_MS = 10_000;
+
+  it('registers the gateway for the room before sending joined', async () => {
+    const h = await startGateway();
+    h.presence.touchDelayMs = 100;
+    const peer = await connect(h, 'alice');
+    let atJoined: Promise<Map<string, string[]>> | undefined;
+    peer.ws.on('message', (data) => {
+      if ((JSON.parse(data.toString()) as { type: string }).type === 'joined')
+        atJoined = h.presence.getRoomGateways(['r1']);
+    });
+    await peer.join('r1');
+    const gateways = await waitFor(() => atJoined, 'the presence read at joined', WAIT_MS, POLL_MS);
+    expect(gateways.get('r1')).toEqual([h.gatewayId]);
+  });
+
+  it('keeps the room registered until its last viewer leaves', async () => {
+    const h = await startGateway({ presenceRefreshMs: LONG_REFRESH_MS });
+    const a = await connect(h, 'alice');
+    const b = await connect(h, 'bob');
+    await a.join('r1');
+    await b.join('r1');
+    await a.leave('r1');
+    const gatewaysOf = async (): Promise<string[] | undefined> =>
+      (await h.presence.getRoomGateways(['r1'])).get('r1');
+    expect(await gatewaysOf()).toEqual([h.gatewayId]);
+    await b.leave('r1');
+    await waitFor(
+      async () => (await gatewaysOf())?.length === 0,
+      'the room to be deregistered',
+      WAIT_MS,
+      POLL_MS,
+    );
+  });
+
+  it('records user -> gateway while connected and removes it on close (also for a socket still in a room)', async () => {
+    const h = await startGateway({ presenceRefreshMs: LONG_REFRESH_MS });
+    const a = await connect(h, 'alice');
+    await a.join('r1');
+    expect(await h.presence.getUserGateway('alice')).toBe(h.gatewayId);
+    a.ws.close();
+    await waitFor(
+      async () => (await h.presence.getUserGateway('alice')) === null,
+      'the user entry to go',
+      WAIT_MS,
+      POLL_MS,
+    );
+    await waitFor(
+      async () => (await h.presence.getRoomGateways(['r1'])).get('r1')?.length === 0,
+      'the room entry to go',
+      WAIT_MS,
+      POLL_MS,
+    );
+  });
+
+  it('keeps the user entry while another socket of the same user is still open', async () => {
+    const h = await startGateway({ presenceRefreshMs: LONG_REFRESH_MS });
+    const first = await connect(h, 'alice');
+    const second = await connect(h, 'alice');
+    first.ws.close();
+    await first.whenClosed();
+    await second.barrier();
+    expect(await h.presence.getUserGateway('alice')).toBe(h.gatewayId);
+    second.ws.close();
+    await waitFor(
+      async () => (await h.presence.getUserGateway('alice')) === null,
+      'the user entry to go',
+      WAIT_MS,
+      POLL_MS,
+    );
+  });
+});
+
+describe('gateway: delivery', () => {
+  it('fans room messages out to every member of the room, once per seq, and to no other room', async () => {
+    const h = await startGateway();
+    const a = await connect(h, 'alice');
+    const b = await connect(h, 'bob');
+    const other = await connect(h, 'carol');
+    await a.join('r1');
+    await b.join('r1');
+    await other.join('r2');
+
+    await deliver(h, roomMessage('r1', 1, 'hello'));
+    await deliver(h, roomMessage('r1', 1, 'hello')); // a redelivery of the same record
+    await deliver(h, roomMessage('r1', 2, 'world'));
+    for (const p of [a, b]) {
+      await waitFor(() => p.all('message').some((m) => m.seq === 2), 'seq 2', WAIT_MS, POLL_MS);
+      await p.barrier();
+      expect(p.all('message').map((m) => [m.roomId, m.seq, m.text])).toEqual([
+        ['r1', 1, 'hello'],
+        ['r1', 2, 'world'],
+      ]);
+    }
+    expect(a.all('message')[0]).toEqual({
+      type: 'message',
+      roomId: 'r1',
+      seq: 1,
+      id: 'id-r1-1',
+      userId: 'author',
+      clientMsgId: 'c1',
+      text: 'hello',
+      masked: false,
+      sentAt: 1,
+      acceptedAt: 2,
+    });
+    await other.barrier();
+    expect(other.all('message')).toEqual([]);
+    expect(metric(h, 'roomcast_gateway_duplicate_deliveries_total')).toBe(1);
+    expect(metric(h, 'roomcast_gateway_frames_delivered_total')).toBe(4);
+    expect(await a.join('r1')).toMatchObject({ lastSeq: 2 });
+  });
+
+  it('delivers a rejection only to the sockets of the rejected user', async () => {
+    const h = await startGateway();
+    const alice1 = await connect(h, 'alice');
+    const alice2 = await connect(h, 'alice');
+    const bob = await connect(h, 'bob');
+    await alice1.join('r1');
+    await bob.join('r1');
+    await deliver(h, {
+      kind: 'user.rejected',
+      rejected: {
+        id: 'x1',
+        roomId: 'r1',
+        userId: 'alice',
+        clientMsgId: 'c9',
+        reason: 'blocked',
+        rejectedAt: 3,
+      },
+    });
+    for (const p of [alice1, alice2]) {
+      expect(await p.next('rejected')).toEqual({
+        type: 'rejected',
+        roomId: 'r1',
+        clientMsgId: 'c9',
+        reason: 'blocked',
+      });
+    }
+    await bob.barrier();
+    expect(bob.all('rejected')).toEqual([]);
+  });
+});
+
+describe('gateway: likes and online counts', () => {
+  it('sums likes of a tick into one likes frame per room', async () => {
+    const tickMs = 200;
+    const h = await startGateway({ likesTickMs: tickMs });
+    const a = await connect(h, 'alice');
+    const b = await connect(h, 'bob');
+    await a.join('r1');
+    await b.join('r1');
+    // Right after a tick has gone out there is a whole tick before the next one.
+    await waitFor(
+      () => a.all('likes').length > 0 && b.all('likes').length > 0,
+      'the first likes frame',
+      WAIT_MS,
+      POLL_MS,
+    );
+    a.send({ type: 'like', roomId: 'r1', count: 2 });
+    b.send({ type: 'like', roomId: 'r1', count: 3 });
+    for (const p of [a, b])
+      await waitFor(() => p.all('likes').some((f) => f.total === 5), 'likes 5', WAIT_MS, POLL_MS);
+    await sleep(tickMs * 2.5);
+    for (const p of [a, b]) {
+      expect(p.all('likes').map((f) => f.total)).toEqual([0, 5]);
+    }
+    expect(await h.presence.getLikes(['r1'])).toEqual(new Map([['r1', 5]]));
+  });
+
+  it.each([
+    ['adding them', 'addLikesFailures'],
+    ['reading the totals back after they were added', 'getLikesFailures'],
+  ] as const)('counts likes exactly once when %s fails once', async (_what, knob) => {
+    const h = await startGateway();
+    const a = await connect(h, 'alice');
+    await a.join('r1');
+    await a.next('likes');
+    h.presence[knob] = 1;
+    a.send({ type: 'like', roomId: 'r1', count: 2 });
+    await a.next('likes', (f) => f.total > 0);
+    await sleep(150); // three more ticks
+    expect(await h.presence.getLikes(['r1'])).toEqual(new Map([['r1', 2]]));
+    expect(a.all('likes').map((f) => f.total)).toEqual([0, 2]);
+  });
+
+  it('gives a late joiner the current like total and online count at once', async () => {
+    const h = await startGateway();
+    const a = await connect(h, 'alice');
+    await a.join('r1');
+    a.send({ type: 'like', roomId: 'r1', count: 7 });
+    await a.next('likes', (f) => f.total === 7);
+    await waitFor(() => a.all('online').at(-1)?.count === 1, 'online 1', WAIT_MS, POLL_MS);
+    // Nothing changes after bob joins but the online count, so only the join can tell him 7.
+    const b = await connect(h, 'bob');
+    await b.join('r1');
+    await b.next('likes', (f) => f.total === 7);
+    expect(b.all('online').length).toBeGreaterThan(0);
+  });
+
+  it('broadcasts the online count of the room when it changes', async () => {
+    const h = await startGateway();
+    const a = await connect(h, 'alice');
+    const b = await connect(h, 'bob');
+    await a.join('r1');
+    await b.join('r1');
+    const lastOnline = (p: Peer): number | undefined => p.all('online').at(-1)?.count;
+    await waitFor(() => lastOnline(a) === 2 && lastOnline(b) === 2, 'online 2', WAIT_MS, POLL_MS);
+    await b.leave('r1');
+    await waitFor(() => lastOnline(a) === 1, 'online 1', WAIT_MS, POLL_MS);
+    await sleep(150); // three more ticks
+    // Sent only on change: an unchanged count is never repeated.
+    for (const counts of [a.all('online').map((f) => f.count), b.all('online').map((f) => f.count)]) {
+      expect(counts.filter((c, i) => i > 0 && c === counts[i - 1])).toEqual([]);
+    }
+    expect(a.all('online').at(-1)?.count).toBe(1);
+    expect(await h.presence.reportOnline('probe', new Map([['r1', 0]]), 1000)).toEqual(new Map([['r1', 1]]));
+  });
+});
+
+describe('gateway: heartbeat', () => {
+  it('closes a socket that does not answer pings with 4003 and keeps one that does', async () => {
+    const h = await startGateway({ heartbeatIntervalMs: 150 });
+    const silent = await connect(h, 'alice', { autoPong: false });
+    const lively = await connect(h, 'bob');
+    expect((await silent.whenClosed()).code).toBe(CLOSE_CODES.HEARTBEAT_TIMEOUT);
+    // Two more intervals: the answering socket must still be open.
+    await sleep(300);
+    await lively.barrier();
+    expect(lively.closed).toBeUndefined();
+  });
+});
+
+describe('gateway: slow consumer', () => {
+  it('closes a socket whose outbound buffer passes the hard budget with 4001 and counts it', async () => {
+    const h = await startGateway({ sendSoftLimitBytes: 16 * 1024, sendHardLimitBytes: 64 * 1024 });
+    const slow = await connect(h, 'alice');
+    const reader = await connect(h, 'bob');
+    await slow.join('r1');
+    await reader.join('r2');
+    // Stop reading: the kernel buffers fill, then the server's ws buffer grows.
+    (slow.ws as unknown as { _socket: Socket })._socket.pause();
+    const text = 'x'.repeat(60_000);
+    let seq = 0;
+    await waitFor(
+      async () => {
+        if (metric(h, 'roomcast_gateway_slow_consumer_closes_total') > 0) return true;
+        await deliver(h, ...Array.from({ length: 10 }, () => roomMessage('r1', ++seq, text)));
+        return false;
+      },
+      'a slow-consumer close',
+      20_000,
+      10,
+    );
+    (slow.ws as unknown as { _socket: Socket })._socket.resume();
+    expect((await waitFor(() => slow.closed, 'the slow socket to close', 20_000, POLL_MS)).code).toBe(
+      CLOSE_CODES.SLOW_CONSUMER,
+    );
+    expect(metric(h, 'roomcast_gateway_slow_consumer_closes_total')).toBe(1);
+    // Others are unaffected.
+    await reader.barrier();
+    expect(reader.closed).toBeUndefined();
+  }, 60_000);
+});
+
+describe('gateway: stop', () => {
+  it('closes open sockets with 4000 and removes its presence entries', async () => {
+    const h = await startGateway();
+    const a = await connect(h, 'alice');
+    const b = await connect(h, 'bob');
+    await a.join('r1');
+    await b.join('r2');
+    h.stopped = true;
+    await h.app.stop();
+    // Checked at once: stop() itself must clear presence, not the sockets' later close events.
+    expect(await h.presence.getUserGateway('alice')).toBeNull();
+    expect(await h.presence.getUserGateway('bob')).toBeNull();
+    expect(await h.presence.getRoomGateways(['r1', 'r2'])).toEqual(
+      new Map([
+        ['r1', []],
+        ['r2', []],
+      ]),
+    );
+    expect((await a.whenClosed()).code).toBe(CLOSE_CODES.SHUTDOWN);
+    expect((await b.whenClosed()).code).toBe(CLOSE_CODES.SHUTDOWN);
+  });
+});

@@ -1,0 +1,61 @@
+import type { WebSocket } from 'ws';
+import { CLOSE_CODES } from '@roomcast/contracts';
+import { Counter } from '@roomcast/service-kit';
+import { Connection, type SendBudget } from './connection';
+
+/** Just what Connection touches of a ws socket; `bufferedAmount` is set by the test. */
+class FakeSocket {
+  bufferedAmount = 0;
+  readonly sent: (Buffer | string)[] = [];
+  readonly closes: [number, string][] = [];
+  send(frame: Buffer | string): void {
+    this.sent.push(frame);
+  }
+  close(code: number, reason: string): void {
+    this.closes.push([code, reason]);
+  }
+}
+
+function setup(): { ws: FakeSocket; conn: Connection; budget: SendBudget } {
+  const ws = new FakeSocket();
+  const budget: SendBudget = {
+    softBytes: 100,
+    hardBytes: 1000,
+    dropped: new Counter('dropped', ''),
+    slowClosed: new Counter('slow', ''),
+  };
+  return { ws, conn: new Connection('c1', 'alice', ws as unknown as WebSocket, budget, 1, 1), budget };
+}
+
+describe('Connection.send budget', () => {
+  it('sends everything below the soft budget', () => {
+    const { ws, conn } = setup();
+    ws.bufferedAmount = 100;
+    conn.send('a');
+    conn.send('b', true);
+    expect(ws.sent).toEqual(['a', 'b']);
+  });
+
+  it('drops droppable frames above the soft budget and counts them, but still sends the rest', () => {
+    const { ws, conn, budget } = setup();
+    ws.bufferedAmount = 101;
+    conn.send('likes', true);
+    conn.send('message');
+    expect(ws.sent).toEqual(['message']);
+    expect(budget.dropped.value).toBe(1);
+    expect(ws.closes).toEqual([]);
+  });
+
+  it('closes with SLOW_CONSUMER above the hard budget, once, and sends nothing after', () => {
+    const { ws, conn, budget } = setup();
+    ws.bufferedAmount = 1001;
+    conn.send('message');
+    conn.send('another');
+    ws.bufferedAmount = 0;
+    conn.send('after');
+    expect(ws.sent).toEqual([]);
+    expect(ws.closes).toEqual([[CLOSE_CODES.SLOW_CONSUMER, 'slow consumer']]);
+    expect(budget.slowClosed.value).toBe(1);
+    expect(conn.closed).toBe(true);
+  });
+});

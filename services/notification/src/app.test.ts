@@ -1,0 +1,241 @@
+import {
+  DEFAULT_PARTITIONS,
+  headerValue,
+  InMemoryMessageBus,
+  partitionForKey,
+  type BusRecord,
+  type MessageBus,
+  type OutgoingRecord,
+} from '@roomcast/bus';
+import {
+  GatewayDeliveryV1,
+  HEADERS,
+  dlqTopic,
+  resolveTopics,
+  type ChatAcceptedV1,
+  type ChatRejectedV1,
+  type TopicNames,
+} from '@roomcast/contracts';
+import { silentLogger } from '@roomcast/logger';
+import { InMemoryPresenceStore } from '@roomcast/presence';
+import { uniqueId, waitFor } from '@roomcast/testing';
+import { createNotificationApp, type NotificationApp } from './app';
+
+const PRESENCE_TTL_MS = 60_000;
+
+interface Harness {
+  bus: InMemoryMessageBus;
+  presence: InMemoryPresenceStore;
+  topics: TopicNames;
+  app: NotificationApp;
+  /** Every publish the app made (not the test's own input records), in call order. */
+  sent: { topic: string; records: OutgoingRecord[] }[];
+}
+
+let h: Harness;
+
+beforeEach(async () => {
+  const bus = new InMemoryMessageBus();
+  const presence = new InMemoryPresenceStore();
+  const topics = resolveTopics(`${uniqueId('notify')}.`);
+  const sent: Harness['sent'] = [];
+  // Record every publish the app makes. This sees topics no test would think of subscribing to,
+  // so "published nowhere else" can be asserted, not just "not on gw3's topic".
+  const recording: MessageBus = {
+    ensureTopics: (t) => bus.ensureTopics(t),
+    deleteTopics: (n) => bus.deleteTopics(n),
+    subscribe: (o) => bus.subscribe(o),
+    stats: () => bus.stats(),
+    healthy: () => bus.healthy(),
+    close: () => bus.close(),
+    publish: async (topic, records) => {
+      sent.push({ topic, records });
+      await bus.publish(topic, records);
+    },
+  };
+  const app = createNotificationApp({
+    bus: recording,
+    presence,
+    logger: silentLogger(),
+    topics,
+    groupId: uniqueId('notification'),
+  });
+  await app.start();
+  h = { bus, presence, topics, app, sent };
+});
+
+afterEach(async () => {
+  await h.app.stop();
+  await h.bus.close();
+});
+
+async function collect(topic: string): Promise<BusRecord[]> {
+  const records: BusRecord[] = [];
+  const sub = await h.bus.subscribe({
+    groupId: uniqueId('collector'),
+    topics: [topic],
+    fromBeginning: true,
+    handler: async (batch) => {
+      records.push(...batch);
+    },
+  });
+  await sub.ready;
+  return records;
+}
+
+let msgNo = 0;
+function accepted(roomId: string, overrides: Partial<ChatAcceptedV1> = {}): ChatAcceptedV1 {
+  msgNo += 1;
+  return {
+    id: `m-${msgNo}`,
+    roomId,
+    seq: msgNo,
+    userId: 'user-1',
+    clientMsgId: `c-${msgNo}`,
+    text: `message ${msgNo}`,
+    masked: false,
+    sentAt: 1_700_000_000_000,
+    acceptedAt: 1_700_000_000_010,
+    ...overrides,
+  };
+}
+
+function rejected(roomId: string, userId: string): ChatRejectedV1 {
+  msgNo += 1;
+  return {
+    id: `m-${msgNo}`,
+    roomId,
+    userId,
+    clientMsgId: `c-${msgNo}`,
+    reason: 'blocked-word',
+    rejectedAt: 1_700_000_000_020,
+  };
+}
+
+async function publish(topic: string, events: (ChatAcceptedV1 | ChatRejectedV1)[]): Promise<void> {
+  await h.bus.publish(
+    topic,
+    events.map((e) => ({ key: e.roomId, value: JSON.stringify(e) })),
+  );
+}
+
+function counter(name: string): number {
+  return h.app.metrics.snapshot()[name] ?? NaN;
+}
+
+const deliveries = (): number => counter('roomcast_notification_deliveries_total');
+const unrouted = (): number => counter('roomcast_notification_unrouted_total');
+
+function delivery(record: BusRecord): GatewayDeliveryV1 {
+  return GatewayDeliveryV1.parse(JSON.parse(record.value.toString()));
+}
+
+/** The room of the one delivery in `records` (what the app handed to publish). */
+function roomOf(records: OutgoingRecord[]): string {
+  expect(records).toHaveLength(1);
+  const d = GatewayDeliveryV1.parse(JSON.parse(String(records[0]!.value)));
+  return d.kind === 'room.message' ? d.message.roomId : d.rejected.roomId;
+}
+
+describe('createNotificationApp', () => {
+  it('routes an accepted message to exactly the gateways with viewers in its room', async () => {
+    await h.presence.touchRoomGateways(['room-r'], 'gw1', PRESENCE_TTL_MS);
+    await h.presence.touchRoomGateways(['room-r'], 'gw2', PRESENCE_TTL_MS);
+    await h.presence.touchRoomGateways(['room-s'], 'gw3', PRESENCE_TTL_MS);
+    // A user of gw3 sent it: who SENT a room message must not matter for where it goes.
+    await h.presence.setUserGateway('user-1', 'gw3', PRESENCE_TTL_MS);
+    const gw1 = await collect(h.topics.delivery('gw1'));
+    const gw2 = await collect(h.topics.delivery('gw2'));
+    const message = accepted('room-r');
+
+    await publish(h.topics.chatAccepted, [message]);
+
+    await waitFor(() => gw1.length === 1 && gw2.length === 1, 'the message on gw1 and gw2');
+    // Every gateway publish of one record starts before the counter moves (one Promise.all).
+    expect(deliveries()).toBe(2);
+    expect(h.sent.map((s) => s.topic).sort()).toEqual([h.topics.delivery('gw1'), h.topics.delivery('gw2')]);
+    for (const record of [gw1[0]!, gw2[0]!]) {
+      expect(record.key).toBe('room-r');
+      expect(delivery(record)).toEqual({ kind: 'room.message', message });
+    }
+    expect(unrouted()).toBe(0);
+  });
+
+  it('routes each room of one batch to its own gateways', async () => {
+    // Three rooms that hash to the same partition, published together, reach the handler as
+    // one batch: one presence lookup for several rooms, each routed by its own entry.
+    const a = 'room-s';
+    const b = 'room-1';
+    const empty = 'room-empty';
+    for (const room of [b, empty])
+      expect(partitionForKey(room, DEFAULT_PARTITIONS)).toBe(partitionForKey(a, DEFAULT_PARTITIONS));
+    await h.presence.touchRoomGateways([a], 'gw1', PRESENCE_TTL_MS);
+    await h.presence.touchRoomGateways([a, b], 'gw2', PRESENCE_TTL_MS);
+    await h.presence.touchRoomGateways([b], 'gw3', PRESENCE_TTL_MS);
+    await publish(h.topics.chatAccepted, [accepted(a), accepted(empty), accepted(b)]);
+
+    await waitFor(() => deliveries() === 4, 'four deliveries');
+    const routes = h.sent.map((x) => `${x.topic} <- ${roomOf(x.records)}`);
+    expect(routes.sort()).toEqual(
+      [
+        `${h.topics.delivery('gw1')} <- ${a}`,
+        `${h.topics.delivery('gw2')} <- ${a}`,
+        `${h.topics.delivery('gw2')} <- ${b}`,
+        `${h.topics.delivery('gw3')} <- ${b}`,
+      ].sort(),
+    );
+    expect(unrouted()).toBe(1);
+  });
+
+  it('routes a rejection only to the gateway that owns the sender', async () => {
+    await h.presence.touchRoomGateways(['room-r'], 'gw1', PRESENCE_TTL_MS);
+    await h.presence.touchRoomGateways(['room-r'], 'gw2', PRESENCE_TTL_MS);
+    await h.presence.setUserGateway('user-9', 'gw2', PRESENCE_TTL_MS);
+    const gw2 = await collect(h.topics.delivery('gw2'));
+    const rejection = rejected('room-r', 'user-9');
+
+    await publish(h.topics.chatRejected, [rejection]);
+
+    await waitFor(() => gw2.length === 1, 'the rejection on gw2');
+    expect(deliveries()).toBe(1);
+    expect(h.sent.map((s) => s.topic)).toEqual([h.topics.delivery('gw2')]);
+    expect(gw2[0]!.key).toBe('room-r');
+    expect(delivery(gw2[0]!)).toEqual({ kind: 'user.rejected', rejected: rejection });
+  });
+
+  it('counts a message for a room without gateways as unrouted and publishes it nowhere', async () => {
+    await h.presence.touchRoomGateways(['room-s'], 'gw3', PRESENCE_TTL_MS);
+    await h.presence.setUserGateway('user-1', 'gw3', PRESENCE_TTL_MS);
+
+    await publish(h.topics.chatAccepted, [accepted('room-empty')]);
+
+    await waitFor(() => unrouted() === 1, 'the unrouted count');
+    // The handler resolved (the count moves in it, after any publish would have started).
+    expect(h.sent).toEqual([]);
+    expect(deliveries()).toBe(0);
+  });
+
+  it('counts a rejection whose sender is offline as unrouted and publishes it nowhere', async () => {
+    await h.presence.touchRoomGateways(['room-r'], 'gw1', PRESENCE_TTL_MS);
+
+    await publish(h.topics.chatRejected, [rejected('room-r', 'user-gone')]);
+
+    await waitFor(() => unrouted() === 1, 'the unrouted count');
+    expect(h.sent).toEqual([]);
+  });
+
+  it('dead-letters an accepted record that fails the schema and still routes the rest of the batch', async () => {
+    await h.presence.touchRoomGateways(['room-r'], 'gw1', PRESENCE_TTL_MS);
+    const gw1 = await collect(h.topics.delivery('gw1'));
+    const dead = await collect(dlqTopic(h.topics.chatAccepted));
+    const good = accepted('room-r');
+    await h.bus.publish(h.topics.chatAccepted, [
+      { key: 'room-r', value: JSON.stringify({ ...accepted('room-r'), seq: 0 }) },
+      { key: 'room-r', value: JSON.stringify(good) },
+    ]);
+
+    await waitFor(() => gw1.length === 1 && dead.length === 1, 'one delivery and one dead letter');
+    expect(delivery(gw1[0]!)).toEqual({ kind: 'room.message', message: good });
+    expect(headerValue(dead[0]!.headers[HEADERS.errorCode])).toBe('BAD_EVENT');
+  });
+});

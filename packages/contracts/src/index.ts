@@ -4,3 +4,4 @@ export * from './ws';
 export * from './events';
 export * from './topics';
 export * from './json';
+export * from './filter';

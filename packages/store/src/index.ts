@@ -13,3 +13,32 @@ export {
   DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
   type MongoMessageStoreOptions,
 } from './message-store.mongo';
+export { DEFAULT_STORE_SERVER_SELECTION_TIMEOUT_MS, type MongoStoreOptions } from './connection.mongo';
+export {
+  DICTIONARY_POLICIES,
+  type DictionaryChange,
+  type DictionaryEntry,
+  type DictionaryEntryInput,
+  type DictionaryPolicy,
+  type DictionaryScopeRef,
+  type DictionarySnapshot,
+  type DictionaryStore,
+  type DictionaryVersions,
+  type DictionaryWordInput,
+} from './dictionary-store';
+export { InMemoryDictionaryStore } from './dictionary-store.memory';
+export { MongoDictionaryStore, DICTIONARY_COLLECTION, DICTIONARY_VERSIONS_COLLECTION } from './dictionary-store.mongo';
+export {
+  DEFAULT_REVIEW_LIMIT,
+  MAX_REVIEW_LIMIT,
+  resolveReviewLimit,
+  type NewReviewItem,
+  type ReviewClaim,
+  type ReviewDecision,
+  type ReviewItem,
+  type ReviewListQuery,
+  type ReviewStatus,
+  type ReviewStore,
+} from './review-store';
+export { InMemoryReviewStore } from './review-store.memory';
+export { MongoReviewStore, REVIEW_COLLECTION, REVIEW_CLAIMS_COLLECTION } from './review-store.mongo';

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import express, { Router } from 'express';
 import { signUserToken } from '@roomcast/auth';
 import { InMemoryMessageBus } from '@roomcast/bus';
-import { resolveTopics } from '@roomcast/contracts';
+import { resolveFilterTopics, resolveTopics } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
 import { createChatIngestApp } from '@roomcast/chat-ingest';
-import { createFilterApp, createSimpleWordChecker } from '@roomcast/filter';
+import { createFilterApp, DEFAULT_DICTIONARY_FILE, loadBaseDictionary } from '@roomcast/filter';
 import { createGatewayApp, gatewayOptionsFromConfig } from '@roomcast/gateway';
 import type { Logger } from '@roomcast/logger';
 import { createNotificationApp } from '@roomcast/notification';
@@ -15,7 +15,7 @@ import { createPersistenceApp } from '@roomcast/persistence';
 import { InMemoryPresenceStore } from '@roomcast/presence';
 import { InMemorySequencerBackend } from '@roomcast/sequencer';
 import { createHttpApp, MetricsRegistry } from '@roomcast/service-kit';
-import { InMemoryMessageStore } from '@roomcast/store';
+import { InMemoryDictionaryStore, InMemoryMessageStore, InMemoryReviewStore } from '@roomcast/store';
 import { z } from 'zod';
 import type { EmbeddedConfig } from './config';
 
@@ -43,11 +43,25 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
   const metrics = new MetricsRegistry();
 
   const ingest = createChatIngestApp({ bus, deduper: seq.deduper, logger: logger.child({ svc: 'chat-ingest' }), topics, groupId: 'chat-ingest', dedupTtlMs: DAY_MS, maxTextChars: 500, metrics });
-  const checker = createSimpleWordChecker([
-    ...config.FILTER_BLOCKED_WORDS.map((word) => ({ word, policy: 'reject' as const, category: 'blocked' })),
-    ...config.FILTER_MASKED_WORDS.map((word) => ({ word, policy: 'mask' as const })),
-  ]);
-  const filter = createFilterApp({ bus, sequencer: seq.sequencer, checker, logger: logger.child({ svc: 'filter' }), topics, groupId: 'filter', metrics });
+  const base = loadBaseDictionary({
+    blockedWords: config.FILTER_BLOCKED_WORDS,
+    maskedWords: config.FILTER_MASKED_WORDS,
+    file: config.FILTER_DICTIONARY_FILE ?? DEFAULT_DICTIONARY_FILE,
+  });
+  const filter = createFilterApp({
+    bus,
+    sequencer: seq.sequencer,
+    dictionaryStore: new InMemoryDictionaryStore(),
+    reviewStore: new InMemoryReviewStore(),
+    base,
+    logger: logger.child({ svc: 'filter' }),
+    topics,
+    dictionaryTopic: resolveFilterTopics('').dictionaryChanged,
+    groupId: 'filter',
+    instanceId: 'embedded',
+    adminToken: config.FILTER_ADMIN_TOKEN,
+    metrics,
+  });
   const persistence = createPersistenceApp({ bus, store, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', metrics });
   const notification = createNotificationApp({ bus, presence, logger: logger.child({ svc: 'notification' }), topics, groupId: 'notification', metrics });
   const gateway = createGatewayApp({ bus, presence, logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
@@ -66,9 +80,9 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
   const http = createHttpApp({
     logger,
     metrics,
-    routers: [dev, persistence.router, pages],
-    readiness: { ...gateway.readiness, ...persistence.readiness },
-    info: () => ({ mode: 'embedded', gatewayId: config.GATEWAY_ID }),
+    routers: [dev, persistence.router, filter.router, pages],
+    readiness: { ...gateway.readiness, ...persistence.readiness, filterDictionary: filter.readiness.dictionary ?? (() => false) },
+    info: () => ({ mode: 'embedded', gatewayId: config.GATEWAY_ID, filter: filter.info() }),
   });
   const apps = [persistence, notification, filter, ingest, gateway];
 

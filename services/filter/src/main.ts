@@ -1,45 +1,47 @@
-import { loadConfig, describeConfig } from '@roomcast/config';
-import { resolveTopics } from '@roomcast/contracts';
-import { createLogger } from '@roomcast/logger';
-import { createHttpApp, handleSignals, listen, closeServer } from '@roomcast/service-kit';
+import { hostname } from 'node:os';
+import { resolveFilterTopics, resolveTopics } from '@roomcast/contracts';
+import { runService } from '@roomcast/service-kit';
 import { createKafkaBus, createRedisSequencer } from '@roomcast/service-kit/infra';
-import { startTelemetry } from '@roomcast/telemetry/sdk';
+import { MongoDictionaryStore, MongoReviewStore } from '@roomcast/store';
 import { createFilterApp } from './app';
 import { configSchema } from './config';
-import { createSimpleWordChecker } from './word-check';
+import { loadBaseDictionary } from './dictionary-file';
 
-async function main(): Promise<void> {
-  const config = loadConfig(configSchema, process.env);
-  const telemetry = startTelemetry({ serviceName: 'filter', exporter: config.OTEL_TRACES_EXPORTER, otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, sampleRatio: config.OTEL_SAMPLE_RATIO });
-  const logger = createLogger({ name: 'filter', level: config.LOG_LEVEL });
-  logger.info({ config: describeConfig(configSchema, config) }, 'starting');
+runService('filter', configSchema, (config, logger) => {
+  const base = loadBaseDictionary({ blockedWords: config.FILTER_BLOCKED_WORDS, maskedWords: config.FILTER_MASKED_WORDS, file: config.FILTER_DICTIONARY_FILE });
   const bus = createKafkaBus(config, 'filter', logger);
   const sequencer = createRedisSequencer(config);
-  const checker = createSimpleWordChecker([
-    ...(config.FILTER_BLOCKED_WORDS ?? []).map((word) => ({ word, policy: 'reject' as const, category: 'blocked' })),
-    ...(config.FILTER_MASKED_WORDS ?? []).map((word) => ({ word, policy: 'mask' as const })),
-  ]);
-  const app = createFilterApp({ bus, sequencer: sequencer.sequencer, checker, logger, topics: resolveTopics(config.KAFKA_TOPIC_PREFIX), groupId: config.FILTER_GROUP_ID });
-  const http = createHttpApp({ readiness: app.readiness, logger, metrics: app.metrics });
-  const { server, port } = await listen(http, config.PORT, config.HOST);
-  await app.start();
-  logger.info({ port }, 'filter ready');
-  handleSignals(
-    {
-      async stop() {
-        await closeServer(server);
-        await app.stop();
-        await bus.close();
-        await sequencer.close();
-        await telemetry.shutdown();
-      },
-    },
+  const mongo = { uri: config.MONGO_URL, dbName: config.MONGO_DB, logger };
+  const dictionaryStore = new MongoDictionaryStore(mongo);
+  const reviewStore = new MongoReviewStore(mongo);
+  const instanceId = config.FILTER_INSTANCE_ID ?? `${hostname().replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 48)}-${process.pid}`;
+  if (config.FILTER_ADMIN_TOKEN === undefined) logger.warn('FILTER_ADMIN_TOKEN is not set: the /dictionary and /review APIs are off');
+  const app = createFilterApp({
+    bus,
+    sequencer: sequencer.sequencer,
+    dictionaryStore,
+    reviewStore,
+    base,
     logger,
-    config.SHUTDOWN_TIMEOUT_MS,
-  );
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
+    topics: resolveTopics(config.KAFKA_TOPIC_PREFIX),
+    dictionaryTopic: resolveFilterTopics(config.KAFKA_TOPIC_PREFIX).dictionaryChanged,
+    groupId: config.FILTER_GROUP_ID,
+    instanceId,
+    adminToken: config.FILTER_ADMIN_TOKEN,
+    tuning: {
+      maxTextLength: config.FILTER_MAX_TEXT_CHARS,
+      reloadDebounceMs: config.FILTER_RELOAD_DEBOUNCE_MS,
+      pollIntervalMs: config.FILTER_DICTIONARY_POLL_MS,
+      roomCacheSize: config.FILTER_ROOM_CACHE_SIZE,
+    },
+  });
+  return {
+    app,
+    async close() {
+      await bus.close();
+      await sequencer.close();
+      await dictionaryStore.close();
+      await reviewStore.close();
+    },
+  };
 });

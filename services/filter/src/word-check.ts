@@ -1,51 +1,59 @@
-export type Verdict = 'allow' | 'mask' | 'review' | 'reject';
+import type { CheckResult, FilterMatch, Verdict, WordFilter } from '@roomcast/filter-engine';
+
+export type { Verdict } from '@roomcast/filter-engine';
 
 export interface WordCheckResult {
   verdict: Verdict;
-  /** The text with masked words replaced by `*`. */
+  /** The text with every `mask` match replaced by `*` (one per visible character). */
   text: string;
-  matches: { category?: string | undefined }[];
+  /** What matched, ordered by position. Never leaves the service except to moderators. */
+  matches: readonly FilterMatch[];
 }
 
-/** What the filter service needs from a word matcher. */
+/** What the filter service needs from a word matcher. Throws FilterError TEXT_TOO_LONG before matching an oversized text. */
 export interface WordChecker {
   check(text: string): WordCheckResult;
 }
 
-export interface SimpleEntry {
-  word: string;
-  policy: 'mask' | 'reject';
-  category?: string;
+const RANK: Record<Verdict, number> = { allow: 0, mask: 1, review: 2, reject: 3 };
+
+/** The checker of one compiled engine filter. */
+export function engineChecker(filter: WordFilter): WordChecker {
+  return { check: (text) => filter.check(text) };
 }
 
 /**
- * A case-insensitive substring matcher: the simple word check of the walking skeleton.
- * The evasion-resistant engine (@roomcast/filter-engine) plugs in behind the same interface.
+ * A room's checker: the shared global filter, then the room's own (small) overlay filter, merged.
+ * Verdict = the stronger one; matches = both. Masked text: if only one side masked anything, its
+ * text; if both did, the overlay is run once more over the globally masked text to mask its words
+ * too (the two filters' offsets refer to the same original, but masking may drop zero-width
+ * characters, so the second pass is the simple way to line them up).
  */
-export function createSimpleWordChecker(entries: SimpleEntry[]): WordChecker {
-  const list = entries.filter((e) => e.word.length > 0).map((e) => ({ ...e, lower: e.word.toLowerCase() }));
+export function layeredChecker(global: WordFilter, overlay: WordFilter): WordChecker {
   return {
     check(text) {
-      const lower = text.toLowerCase();
-      let verdict: Verdict = 'allow';
-      let out = text;
-      const matches: { category?: string }[] = [];
-      for (const e of list) {
-        let from = 0;
-        for (;;) {
-          const at = lower.indexOf(e.lower, from);
-          if (at < 0) break;
-          matches.push({ category: e.category });
-          if (e.policy === 'reject') verdict = 'reject';
-          else {
-            if (verdict === 'allow') verdict = 'mask';
-            // toLowerCase keeps UTF-16 length for the scripts we mask, so offsets line up.
-            out = out.slice(0, at) + '*'.repeat(e.lower.length) + out.slice(at + e.lower.length);
-          }
-          from = at + e.lower.length;
-        }
-      }
-      return { verdict, text: out, matches };
+      const a: CheckResult = global.check(text);
+      const b: CheckResult = overlay.check(text);
+      if (b.verdict === 'allow') return a;
+      if (a.verdict === 'allow') return b;
+      const aMasked = a.text !== text;
+      const bMasked = b.text !== text;
+      const masked = aMasked && bMasked ? overlay.check(a.text).text : aMasked ? a.text : b.text;
+      const matches = [...a.matches, ...b.matches].sort((x, y) => x.start - y.start || x.end - y.end);
+      return { verdict: RANK[a.verdict] >= RANK[b.verdict] ? a.verdict : b.verdict, text: masked, matches };
     },
   };
+}
+
+/**
+ * What a rejected sender is told: the category of the first reject match that has one, else
+ * `blocked`. Never the word.
+ */
+export function rejectionReason(result: WordCheckResult): string {
+  return result.matches.find((m) => m.policy === 'reject' && m.category !== undefined)?.category ?? 'blocked';
+}
+
+/** Distinct categories of the matches with `policy` (for the review queue). */
+export function categoriesOf(result: WordCheckResult, policy: FilterMatch['policy']): string[] {
+  return [...new Set(result.matches.filter((m) => m.policy === policy).map((m) => m.category ?? 'unspecified'))];
 }

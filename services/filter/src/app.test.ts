@@ -1,0 +1,385 @@
+import type { Server } from 'node:http';
+import { InMemoryMessageBus, type BusRecord } from '@roomcast/bus';
+import {
+  ChatAcceptedV1,
+  ChatRejectedV1,
+  FilterDictionaryChangedV1,
+  resolveFilterTopics,
+  resolveTopics,
+  type ChatIngestedV1,
+  type TopicNames,
+} from '@roomcast/contracts';
+import { silentLogger } from '@roomcast/logger';
+import { InMemorySequencerBackend } from '@roomcast/sequencer';
+import { closeServer, createHttpApp, listen, MetricsRegistry } from '@roomcast/service-kit';
+import { InMemoryDictionaryStore, InMemoryReviewStore } from '@roomcast/store';
+import { uniqueId, waitFor } from '@roomcast/testing';
+import { createFilterApp, type FilterApp } from './app';
+import type { BaseDictionary } from './dictionary';
+
+const TOKEN = 'test-admin-token-0123456789';
+const BASE: BaseDictionary = {
+  entries: [
+    { word: 'badword', policy: 'reject', category: 'blocked' },
+    { word: 'darn', policy: 'mask' },
+    { word: '赌博', policy: 'reject', category: 'gambling' },
+    { word: 'cheap pills', policy: 'review', category: 'spam' },
+  ],
+  allow: [],
+};
+
+interface Instance {
+  app: FilterApp;
+  metrics: MetricsRegistry;
+  server: Server;
+  url: string;
+}
+
+/** Shared twins (one "cluster"), any number of filter instances on them, and collectors of the outputs. */
+interface World {
+  bus: InMemoryMessageBus;
+  seq: InMemorySequencerBackend;
+  dictionaryStore: InMemoryDictionaryStore;
+  reviewStore: InMemoryReviewStore;
+  topics: TopicNames;
+  dictionaryTopic: string;
+  groupId: string;
+  accepted: ChatAcceptedV1[];
+  rejected: ChatRejectedV1[];
+  announcements: FilterDictionaryChangedV1[];
+  instances: Instance[];
+}
+
+let w: World;
+
+async function collect<T>(topic: string, parse: (v: unknown) => T, into: T[]): Promise<void> {
+  const sub = await w.bus.subscribe({
+    groupId: uniqueId('collector'),
+    topics: [topic],
+    fromBeginning: true,
+    handler: async (batch: BusRecord[]) => {
+      for (const r of batch) into.push(parse(JSON.parse(r.value.toString())));
+    },
+  });
+  await sub.ready;
+}
+
+async function startInstance(options: { adminToken?: string | undefined; base?: BaseDictionary } = {}): Promise<Instance> {
+  const metrics = new MetricsRegistry();
+  const app = createFilterApp({
+    bus: w.bus,
+    sequencer: w.seq.sequencer,
+    dictionaryStore: w.dictionaryStore,
+    reviewStore: w.reviewStore,
+    base: options.base ?? BASE,
+    logger: silentLogger(),
+    topics: w.topics,
+    dictionaryTopic: w.dictionaryTopic,
+    groupId: w.groupId,
+    instanceId: uniqueId('inst'),
+    adminToken: 'adminToken' in options ? options.adminToken : TOKEN,
+    // No version poll: a second instance can only learn of a change from the announcement.
+    tuning: { reloadDebounceMs: 20, pollIntervalMs: 0, approveWaitMs: 2000 },
+    metrics,
+  });
+  await app.start();
+  const http = createHttpApp({ readiness: app.readiness, logger: silentLogger(), metrics, routers: [app.router], info: app.info });
+  const { server, port } = await listen(http, 0, '127.0.0.1');
+  const instance = { app, metrics, server, url: `http://127.0.0.1:${port}` };
+  w.instances.push(instance);
+  return instance;
+}
+
+beforeEach(async () => {
+  const prefix = `${uniqueId('filter')}.`;
+  w = {
+    bus: new InMemoryMessageBus(),
+    seq: new InMemorySequencerBackend(),
+    dictionaryStore: new InMemoryDictionaryStore(),
+    reviewStore: new InMemoryReviewStore(),
+    topics: resolveTopics(prefix),
+    dictionaryTopic: resolveFilterTopics(prefix).dictionaryChanged,
+    groupId: uniqueId('filter'),
+    accepted: [],
+    rejected: [],
+    announcements: [],
+    instances: [],
+  };
+  await w.bus.ensureTopics([{ name: w.topics.chatAccepted }, { name: w.topics.chatRejected }, { name: w.dictionaryTopic, partitions: 1 }]);
+  await collect(w.topics.chatAccepted, (v) => ChatAcceptedV1.parse(v), w.accepted);
+  await collect(w.topics.chatRejected, (v) => ChatRejectedV1.parse(v), w.rejected);
+  await collect(w.dictionaryTopic, (v) => FilterDictionaryChangedV1.parse(v), w.announcements);
+});
+
+afterEach(async () => {
+  for (const i of w.instances) {
+    await closeServer(i.server);
+    await i.app.stop();
+  }
+  await w.bus.close();
+});
+
+let n = 0;
+async function send(roomId: string, text: string, clientMsgId = `c-${++n}`): Promise<ChatIngestedV1> {
+  const now = Date.now();
+  const event: ChatIngestedV1 = { id: uniqueId('msg'), roomId, userId: 'sender', clientMsgId, text, sentAt: now, gatewayId: 'gw-a', submittedAt: now, ingestedAt: now };
+  await w.bus.publish(w.topics.chatIngested, [{ key: roomId, value: JSON.stringify(event) }]);
+  return event;
+}
+
+const acceptedOf = (id: string) => w.accepted.filter((m) => m.id === id);
+const rejectedOf = (id: string) => w.rejected.filter((m) => m.id === id);
+const settled = (e: ChatIngestedV1) => waitFor(() => acceptedOf(e.id).length + rejectedOf(e.id).length > 0, `a verdict on "${e.text}"`, 20000);
+
+async function api(i: Instance, method: string, path: string, body?: unknown, token: string | null = TOKEN): Promise<{ status: number; body: Record<string, unknown> }> {
+  const headers: Record<string, string> = {};
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${i.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+describe('filter app: policies', () => {
+  it('masks mask words and numbers accepted messages gaplessly', async () => {
+    await startInstance();
+    const a = await send('room-1', 'hello');
+    const b = await send('room-1', 'well DARN it');
+    const c = await send('room-1', 'well d.a.r.n it');
+    await settled(c);
+    await settled(b);
+    await settled(a);
+    expect(w.accepted.map((m) => [m.text, m.masked, m.seq])).toEqual([
+      ['hello', false, 1],
+      ['well **** it', true, 2],
+      ['well ******* it', true, 3],
+    ]);
+  });
+
+  it('rejects with the category, never the word, and spends no seq', async () => {
+    await startInstance();
+    const a = await send('room-1', 'buy this badword now');
+    const b = await send('room-1', '来赌🎲博吧');
+    const c = await send('room-1', 'fine');
+    await settled(c);
+    expect(rejectedOf(a.id)).toEqual([expect.objectContaining({ reason: 'blocked', clientMsgId: a.clientMsgId, userId: 'sender', roomId: 'room-1' })]);
+    expect(rejectedOf(b.id)).toEqual([expect.objectContaining({ reason: 'gambling' })]);
+    for (const r of w.rejected) {
+      expect(JSON.stringify(r)).not.toMatch(/badword|赌|博/);
+    }
+    expect(acceptedOf(c.id)).toEqual([expect.objectContaining({ seq: 1, text: 'fine' })]);
+  });
+
+  it('refuses an oversized text before matching, with reason text-too-long', async () => {
+    await startInstance();
+    const long = await send('room-1', 'x'.repeat(2001));
+    const ok = await send('room-1', 'x'.repeat(2000));
+    await settled(ok);
+    expect(rejectedOf(long.id)).toEqual([expect.objectContaining({ reason: 'text-too-long' })]);
+    expect(acceptedOf(ok.id)).toEqual([expect.objectContaining({ seq: 1 })]);
+  });
+});
+
+describe('filter app: review queue', () => {
+  it('holds a review message; approving it publishes it once, with the next seq at approval time', async () => {
+    const i = await startInstance();
+    const first = await send('room-1', 'one');
+    const held = await send('room-1', 'get CHEAP   PILLS here, darn');
+    const third = await send('room-1', 'three');
+    await settled(third);
+    expect(acceptedOf(first.id)[0]?.seq).toBe(1);
+    expect(acceptedOf(third.id)[0]?.seq).toBe(2);
+    expect(acceptedOf(held.id)).toEqual([]);
+    expect(rejectedOf(held.id)).toEqual([]);
+
+    const list = await api(i, 'GET', '/review?roomId=room-1');
+    expect(list.status).toBe(200);
+    expect(list.body.items).toEqual([
+      expect.objectContaining({ id: held.id, status: 'pending', categories: ['spam'], words: ['cheap pills'], text: held.text, maskedText: 'get CHEAP   PILLS here, ****' }),
+    ]);
+    expect((await api(i, 'GET', '/review?roomId=room-2')).body.items).toEqual([]);
+
+    const approved = await api(i, 'POST', `/review/${held.id}/approve`);
+    expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({ id: held.id, status: 'approved', published: true, seq: 3 });
+    expect(acceptedOf(held.id)).toEqual([expect.objectContaining({ seq: 3, text: 'get CHEAP   PILLS here, ****', masked: true, clientMsgId: held.clientMsgId })]);
+
+    // Idempotent: approving again publishes nothing more; the queue is empty.
+    const again = await api(i, 'POST', `/review/${held.id}/approve`);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ status: 'approved', seq: 3 });
+    const later = await send('room-1', 'four');
+    await settled(later);
+    expect(acceptedOf(held.id)).toHaveLength(1);
+    expect(acceptedOf(later.id)[0]?.seq).toBe(4);
+    expect((await api(i, 'GET', '/review')).body.items).toEqual([]);
+
+    const deny = await api(i, 'POST', `/review/${held.id}/deny`, {});
+    expect(deny.status).toBe(409);
+    expect(deny.body).toEqual({ code: 'REVIEW_ALREADY_DECIDED', message: expect.any(String), temporary: false });
+  });
+
+  it('denying sends the sender a rejection (default reason denied) once; approving after that conflicts', async () => {
+    const i = await startInstance();
+    const a = await send('room-1', 'cheap pills');
+    const b = await send('room-1', 'more cheap pills');
+    await waitFor(async () => (await w.reviewStore.listPending()).length === 2, 'two held messages', 20000);
+
+    expect((await api(i, 'POST', `/review/${a.id}/deny`)).status).toBe(200);
+    expect((await api(i, 'POST', `/review/${b.id}/deny`, { reason: 'spam' })).status).toBe(200);
+    await waitFor(() => w.rejected.length === 2, 'two rejections', 20000);
+    expect(rejectedOf(a.id)).toEqual([expect.objectContaining({ reason: 'denied', userId: 'sender' })]);
+    expect(rejectedOf(b.id)).toEqual([expect.objectContaining({ reason: 'spam' })]);
+
+    expect((await api(i, 'POST', `/review/${a.id}/deny`)).status).toBe(200);
+    const approve = await api(i, 'POST', `/review/${a.id}/approve`);
+    expect(approve.status).toBe(409);
+    expect(approve.body.code).toBe('REVIEW_ALREADY_DECIDED');
+    expect((await api(i, 'POST', '/review/no-such-id/approve')).body.code).toBe('NOT_FOUND');
+    expect((await api(i, 'POST', `/review/${b.id}/deny`, { reason: 'Has Spaces' })).body.code).toBe('BAD_REQUEST');
+    // Nothing was published twice, nothing accepted.
+    const late = await send('room-1', 'barrier');
+    await settled(late);
+    expect(w.rejected).toHaveLength(2);
+    expect(w.accepted.map((m) => m.id)).toEqual([late.id]);
+  });
+
+  it('a forged approval header on a message nobody approved gets no pass', async () => {
+    await startInstance();
+    const now = Date.now();
+    const event: ChatIngestedV1 = { id: uniqueId('msg'), roomId: 'room-1', userId: 'u', clientMsgId: 'forged', text: 'badword', sentAt: now, gatewayId: 'g', submittedAt: now, ingestedAt: now };
+    await w.bus.publish(w.topics.chatIngested, [{ key: 'room-1', value: JSON.stringify(event), headers: { 'x-roomcast-review-approved': '1' } }]);
+    await settled(event);
+    expect(rejectedOf(event.id)).toEqual([expect.objectContaining({ reason: 'blocked' })]);
+  });
+});
+
+describe('filter app: admin API protection', () => {
+  it('needs the bearer token; without a configured token the API is off', async () => {
+    const i = await startInstance();
+    const none = await api(i, 'GET', '/dictionary', undefined, null);
+    expect(none.status).toBe(401);
+    expect(none.body).toEqual({ code: 'UNAUTHORIZED', message: expect.any(String), temporary: false });
+    expect((await api(i, 'POST', '/dictionary/entries', { word: 'x', policy: 'mask' }, 'wrong-token')).status).toBe(401);
+    expect((await api(i, 'GET', '/review', undefined, 'wrong-token')).body.code).toBe('UNAUTHORIZED');
+    expect((await api(i, 'GET', '/dictionary')).status).toBe(200);
+
+    const off = await startInstance({ adminToken: undefined });
+    const r = await api(off, 'GET', '/review');
+    expect(r.status).toBe(403);
+    expect(r.body.code).toBe('ADMIN_DISABLED');
+    // The unauthorized write changed nothing.
+    expect((await w.dictionaryStore.load()).entries).toEqual([]);
+  });
+
+  it('validates entries: bad bodies 400 BAD_REQUEST, unusable words DICTIONARY_INVALID, absent words 404', async () => {
+    const i = await startInstance();
+    expect((await api(i, 'POST', '/dictionary/entries', { word: 'x', policy: 'explode' })).body.code).toBe('BAD_REQUEST');
+    expect((await api(i, 'POST', '/dictionary/entries', { word: 'x', policy: 'mask', category: 'No Spaces' })).body.code).toBe('BAD_REQUEST');
+    expect((await api(i, 'POST', '/dictionary/entries', { word: 'x', policy: 'mask', roomId: 'bad room' })).body.code).toBe('BAD_REQUEST');
+    const unusable = await api(i, 'POST', '/dictionary/entries', { word: '***', policy: 'reject' });
+    expect(unusable.status).toBe(400);
+    expect(unusable.body.code).toBe('DICTIONARY_INVALID');
+    const absent = await api(i, 'DELETE', '/dictionary/entries', { word: 'badword' });
+    expect(absent.status).toBe(404);
+    expect(absent.body.code).toBe('NOT_FOUND');
+    expect(w.announcements).toEqual([]);
+    expect((await w.dictionaryStore.versions()).global).toBe(0);
+  });
+});
+
+describe('filter app: dictionary hot reload', () => {
+  /** Rooms spread over every partition, so both instances of the group handle some of them. */
+  const ROOMS = Array.from({ length: 16 }, (_, k) => `room-${k}`);
+
+  it('a change via one instance\'s admin API is announced and a SECOND instance starts rejecting the word, no restart', async () => {
+    const a = await startInstance();
+    const b = await startInstance();
+    const before = await Promise.all(ROOMS.map((r) => send(r, 'new scamword here')));
+    for (const e of before) await settled(e);
+    expect(w.accepted).toHaveLength(ROOMS.length);
+
+    const put = await api(a, 'POST', '/dictionary/entries', { word: 'scamword', policy: 'reject', category: 'scam' });
+    expect(put).toEqual({ status: 200, body: { roomId: null, version: 1, changed: true } });
+    await waitFor(() => w.announcements.length === 1, 'the announcement', 20000);
+    expect(w.announcements[0]).toMatchObject({ roomId: null, version: 1, op: 'entry.put' });
+    // B has no version poll here: only the announcement can have told it.
+    await waitFor(() => (b.app.info().dictionary as { version: number }).version === 1, 'instance B at version 1', 20000);
+    await waitFor(() => (a.app.info().dictionary as { version: number }).version === 1, 'instance A at version 1', 20000);
+
+    const after = await Promise.all(ROOMS.map((r) => send(r, 'new scamword here')));
+    for (const e of after) await settled(e);
+    for (const e of after) expect(rejectedOf(e.id)).toEqual([expect.objectContaining({ reason: 'scam' })]);
+    // Both instances did reject some (they split the rooms' partitions).
+    expect(a.metrics.snapshot().roomcast_filter_rejected_total).toBeGreaterThan(0);
+    expect(b.metrics.snapshot().roomcast_filter_rejected_total).toBeGreaterThan(0);
+
+    // And removing it lets it through again, on both.
+    expect((await api(b, 'DELETE', '/dictionary/entries', { word: 'scamword' })).body).toEqual({ roomId: null, version: 2, changed: true });
+    await waitFor(() => [a, b].every((i) => (i.app.info().dictionary as { version: number }).version === 2), 'both at version 2', 20000);
+    const again = await Promise.all(ROOMS.map((r) => send(r, 'new scamword here')));
+    for (const e of again) await settled(e);
+    for (const e of again) expect(acceptedOf(e.id)).toHaveLength(1);
+  });
+
+  it('coalesces a burst of changes into at most two rebuilds and ends at the last version', async () => {
+    const a = await startInstance();
+    const b = await startInstance();
+    const reloads = (i: Instance) => i.metrics.snapshot().roomcast_filter_dictionary_reloads_total ?? 0;
+    const startA = reloads(a);
+    const startB = reloads(b);
+    // A burst: ten admin calls at once (sequential calls may each outlast the debounce window).
+    const puts = await Promise.all(Array.from({ length: 10 }, (_, k) => api(a, 'POST', '/dictionary/entries', { word: `burst${k}`, policy: 'mask' })));
+    expect(puts.map((p) => p.status)).toEqual(Array(10).fill(200));
+    await waitFor(() => [a, b].every((i) => (i.app.info().dictionary as { version: number }).version === 10), 'both at version 10', 20000);
+    expect(reloads(b) - startB).toBeLessThanOrEqual(2);
+    expect(reloads(a) - startA).toBeLessThanOrEqual(2);
+    const m = await send('room-1', 'a burst9 b');
+    await settled(m);
+    expect(acceptedOf(m.id)[0]?.text).toBe('a ****** b');
+  });
+
+  it('allow-list words added through the API apply everywhere', async () => {
+    const a = await startInstance();
+    await api(a, 'POST', '/dictionary/entries', { word: '台独', policy: 'reject', category: 'politics' });
+    await waitFor(() => (a.app.info().dictionary as { version: number }).version === 1, 'version 1', 20000);
+    const blocked = await send('room-1', '平台独家优惠');
+    await settled(blocked);
+    expect(rejectedOf(blocked.id)).toEqual([expect.objectContaining({ reason: 'politics' })]);
+    await api(a, 'POST', '/dictionary/allow', { word: '平台独家' });
+    await waitFor(() => (a.app.info().dictionary as { version: number }).version === 2, 'version 2', 20000);
+    const ok = await send('room-1', '平台独家优惠');
+    await settled(ok);
+    expect(acceptedOf(ok.id)).toHaveLength(1);
+    const listed = await api(a, 'GET', '/dictionary');
+    expect(listed.body).toMatchObject({ roomId: null, version: 2, entries: [{ word: '台独', policy: 'reject', category: 'politics' }], allow: ['平台独家'], base: { entries: 4, allow: 0 } });
+  });
+});
+
+describe('filter app: per-room dictionaries', () => {
+  it('a room entry applies in that room only, on every instance, layered over the global words', async () => {
+    const a = await startInstance();
+    const b = await startInstance();
+    // Before the change neither room has words of its own: both use the global filter.
+    const warm = await Promise.all(['vip', 'lobby'].map((r) => send(r, 'warm')));
+    for (const e of warm) await settled(e);
+    const put = await api(a, 'POST', '/dictionary/entries', { word: 'spoiler', policy: 'mask', roomId: 'vip' });
+    expect(put.body).toEqual({ roomId: 'vip', version: 1, changed: true });
+    await waitFor(() => w.announcements.some((e) => e.roomId === 'vip'), 'the room announcement', 20000);
+    expect(w.announcements[0]?.version).toBe(1);
+
+    const inRoom = await send('vip', 'no spoiler please, darn');
+    const elsewhere = await send('lobby', 'no spoiler please, darn');
+    await settled(inRoom);
+    await settled(elsewhere);
+    expect(acceptedOf(inRoom.id)[0]?.text).toBe('no ******* please, ****');
+    expect(acceptedOf(elsewhere.id)[0]?.text).toBe('no spoiler please, ****');
+    // A global reject still wins in the room; the global version did not move.
+    const rejected = await send('vip', 'spoiler badword');
+    await settled(rejected);
+    expect(rejectedOf(rejected.id)).toEqual([expect.objectContaining({ reason: 'blocked' })]);
+    for (const i of [a, b]) expect((i.app.info().dictionary as { version: number }).version).toBe(0);
+
+    const room = await api(b, 'GET', '/dictionary?roomId=vip');
+    expect(room.body).toMatchObject({ roomId: 'vip', version: 1, entries: [{ word: 'spoiler', policy: 'mask' }] });
+  });
+});

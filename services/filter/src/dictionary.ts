@@ -1,0 +1,298 @@
+import { createWordFilter, isFilterError, type FilterEntry, type WordFilter } from '@roomcast/filter-engine';
+import type { Logger } from '@roomcast/logger';
+import type { MetricsRegistry } from '@roomcast/service-kit';
+import type { DictionaryStore } from '@roomcast/store';
+import { engineChecker, layeredChecker, type WordChecker } from './word-check';
+
+/** Words that are not in the store: FILTER_BLOCKED_WORDS / FILTER_MASKED_WORDS and FILTER_DICTIONARY_FILE. */
+export interface BaseDictionary {
+  entries: FilterEntry[];
+  allow: string[];
+}
+
+export interface FilterDictionaryOptions {
+  store: DictionaryStore;
+  base: BaseDictionary;
+  logger: Logger;
+  metrics: MetricsRegistry;
+  /** Longest text checked, UTF-16 units; longer texts throw TEXT_TOO_LONG. */
+  maxTextLength: number;
+  /** How long a change waits for more changes before the reload starts, ms. */
+  reloadDebounceMs: number;
+  /** Room overlays kept compiled (least recently used dropped first). */
+  roomCacheSize: number;
+}
+
+/** The global filter in use: built from base + the store's global scope at `version`. */
+interface GlobalState {
+  version: number;
+  filter: WordFilter;
+  checker: WordChecker;
+  /** The allow words every room overlay also gets. */
+  allow: string[];
+  managedEntries: number;
+  managedAllow: number;
+  buildMs: number;
+  loadedAt: number;
+}
+
+/** A room's overlay: the room's own words compiled alone, layered over the global filter. */
+interface RoomState {
+  version: number;
+  /** The global state the checker was layered on. */
+  global: GlobalState;
+  entries: FilterEntry[];
+  allow: string[];
+  checker: WordChecker;
+}
+
+/**
+ * The dictionary a filter instance checks against, kept current without restarts.
+ *
+ * Global scope: one filter compiled from the base words plus the store's global words. A change
+ * (announced on Kafka, or noticed by the periodic version poll) schedules a reload: after
+ * `reloadDebounceMs` the scope is read from the store, a NEW filter is compiled, and only then is
+ * the reference swapped, so a message is always checked against a complete automaton (the old
+ * one until the swap). Changes arriving during a build cause exactly one more build afterwards:
+ * a burst of N changes costs at most two builds.
+ *
+ * Rooms: a room's check is the global filter plus the room's own words, as a second, small filter
+ * layered over the shared global one (`layeredChecker`), so a global change costs one build, not
+ * one per room. Overlays are loaded on a room's first message (awaited: a room's words must not
+ * be skipped), cached (LRU), and rebuilt in the background when the room's version moves.
+ *
+ * Compiling is synchronous CPU work on the event loop (1.1–1.5 s for 50 000 entries): it runs in a
+ * timer callback, never inside a message handler, but it does pause the process while it runs.
+ */
+export class FilterDictionary {
+  private global: GlobalState | undefined;
+  /** Newest known version per room (from the store's versions and from announcements). */
+  private readonly roomVersions = new Map<string, number>();
+  /** Insertion order = recency: a hit is deleted and set again. */
+  private readonly rooms = new Map<string, RoomState>();
+  private readonly roomLoads = new Map<string, Promise<RoomState>>();
+  private wantedGlobal = 0;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private reloading: Promise<void> | undefined;
+  private stopped = false;
+  private baseChecked = false;
+  private lastError: string | undefined;
+  private readonly reloads;
+  private readonly reloadFailures;
+
+  constructor(private readonly o: FilterDictionaryOptions) {
+    this.reloads = o.metrics.counter('roomcast_filter_dictionary_reloads_total', 'global dictionary rebuilds');
+    this.reloadFailures = o.metrics.counter('roomcast_filter_dictionary_reload_failures_total', 'dictionary reloads that kept the old filter');
+  }
+
+  /** Loads and compiles the global scope and reads every room's version. Throws if the base words are unusable. */
+  async init(): Promise<void> {
+    // Base words are configuration: unusable ones fail the start (CONFIG_INVALID), not skipped.
+    this.compile(this.o.base.entries, this.o.base.allow, 'base');
+    this.baseChecked = true;
+    const versions = await this.o.store.versions();
+    for (const [room, v] of versions.rooms) this.roomVersions.set(room, v);
+    await this.reloadGlobal();
+  }
+
+  get loaded(): boolean {
+    return this.global !== undefined;
+  }
+
+  /** The global version in use. */
+  get version(): number {
+    return this.global?.version ?? 0;
+  }
+
+  /**
+   * The checker for a message in `roomId`. Synchronous for rooms without words of their own (and
+   * cached rooms); a promise on a room's first message after start or eviction.
+   */
+  checkerFor(roomId: string): WordChecker | Promise<WordChecker> {
+    const global = this.requireGlobal();
+    const wanted = this.roomVersions.get(roomId);
+    if (wanted === undefined) return global.checker;
+    const room = this.rooms.get(roomId);
+    if (room) {
+      this.rooms.delete(roomId);
+      this.rooms.set(roomId, room);
+      if (room.version < wanted) this.refreshRoom(roomId);
+      // Global reloaded since: re-layer the cached room words on it (a small build).
+      if (room.global !== global) return this.layer(roomId, room.version, room.entries, room.allow).checker;
+      return room.checker;
+    }
+    return this.loadRoom(roomId).then((r) => r.checker);
+  }
+
+  /** A scope changed to `version` (from an announcement or this instance's own admin API). */
+  changed(roomId: string | null, version: number): void {
+    if (this.stopped) return;
+    if (roomId === null) {
+      if (version <= this.version) return;
+      this.wantedGlobal = Math.max(this.wantedGlobal, version);
+      // Idempotent: a timer already set or a build in progress covers this change too.
+      this.scheduleGlobal();
+      return;
+    }
+    const known = this.roomVersions.get(roomId) ?? 0;
+    if (version <= known) return;
+    this.roomVersions.set(roomId, version);
+    if (this.rooms.has(roomId)) this.refreshRoom(roomId);
+  }
+
+  /** Reads every scope's version from the store and reloads what moved (the safety net for lost announcements). */
+  async poll(): Promise<void> {
+    const versions = await this.o.store.versions();
+    this.changed(null, versions.global);
+    for (const [room, v] of versions.rooms) this.changed(room, v);
+  }
+
+  /** What /readyz shows. */
+  info(): Record<string, unknown> {
+    const g = this.global;
+    const cached: Record<string, number> = {};
+    let n = 0;
+    for (const [room, state] of this.rooms) {
+      if (n++ >= 50) break;
+      cached[room] = state.version;
+    }
+    return {
+      version: g?.version ?? null,
+      entries: g ? this.o.base.entries.length + g.managedEntries : 0,
+      managedEntries: g?.managedEntries ?? 0,
+      allow: g?.allow.length ?? 0,
+      buildMs: g ? Math.round(g.buildMs) : null,
+      loadedAt: g ? new Date(g.loadedAt).toISOString() : null,
+      reloadPending: this.wantedGlobal > (g?.version ?? 0),
+      rooms: { withWords: this.roomVersions.size, cached: this.rooms.size, versions: cached },
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+    };
+  }
+
+  /** Cancels a scheduled reload and waits for one in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    this.reloadTimer = undefined;
+    await this.reloading;
+  }
+
+  private requireGlobal(): GlobalState {
+    if (!this.global) throw new Error('dictionary used before init()');
+    return this.global;
+  }
+
+  private scheduleGlobal(): void {
+    // A build in progress re-checks wantedGlobal when it ends; a timer already set covers this too.
+    if (this.reloadTimer || this.reloading) return;
+    this.reloadTimer = setTimeout(() => {
+      this.reloadTimer = undefined;
+      this.reloading = this.reloadGlobal()
+        .catch((err: unknown) => {
+          this.reloadFailures.inc();
+          this.lastError = err instanceof Error ? err.message : String(err);
+          this.o.logger.error({ err }, 'dictionary reload failed; keeping the previous filter');
+        })
+        .finally(() => {
+          this.reloading = undefined;
+          // Changes that arrived while building: one more reload. A failed reload is retried by the next poll.
+          if (!this.stopped && this.lastError === undefined && this.wantedGlobal > this.version) this.scheduleGlobal();
+        });
+    }, this.o.reloadDebounceMs);
+  }
+
+  private async reloadGlobal(): Promise<void> {
+    const snapshot = await this.o.store.load();
+    const allow = [...this.o.base.allow, ...snapshot.allow];
+    const started = performance.now();
+    // The only synchronous heavy step; until it returns, this.global is the previous filter.
+    const filter = this.compile([...this.o.base.entries, ...snapshot.entries], allow, 'global');
+    const buildMs = performance.now() - started;
+    this.global = {
+      version: snapshot.version,
+      filter,
+      checker: engineChecker(filter),
+      allow,
+      managedEntries: snapshot.entries.length,
+      managedAllow: snapshot.allow.length,
+      buildMs,
+      loadedAt: Date.now(),
+    };
+    this.lastError = undefined;
+    this.reloads.inc();
+    this.o.logger.info({ version: snapshot.version, entries: this.o.base.entries.length + snapshot.entries.length, buildMs: Math.round(buildMs) }, 'dictionary loaded');
+  }
+
+  private loadRoom(roomId: string): Promise<RoomState> {
+    let pending = this.roomLoads.get(roomId);
+    if (!pending) {
+      pending = this.o.store
+        .load({ roomId })
+        .then((s) => this.layer(roomId, s.version, s.entries, s.allow))
+        .finally(() => this.roomLoads.delete(roomId));
+      this.roomLoads.set(roomId, pending);
+    }
+    return pending;
+  }
+
+  private refreshRoom(roomId: string): void {
+    if (this.roomLoads.has(roomId)) return;
+    this.loadRoom(roomId).catch((err: unknown) => {
+      this.o.logger.warn({ err, roomId }, 'room dictionary reload failed; keeping the previous one');
+    });
+  }
+
+  /**
+   * Compiles a filter. The admin API refuses unusable words, but a word written to the store by
+   * other means must not stop every reload: on BAD_DICTIONARY each word is tried alone and the
+   * unusable ones are left out (and logged). Unusable BASE words fail at start-up instead, because
+   * init() compiles them alone first (they are configuration).
+   */
+  private compile(entries: FilterEntry[], allow: string[], scope: string): WordFilter {
+    const build = (e: readonly FilterEntry[], a: readonly string[]) => createWordFilter({ entries: e, allow: a, maxTextLength: this.o.maxTextLength });
+    try {
+      return build(entries, allow);
+    } catch (err) {
+      if (!isFilterError(err, 'BAD_DICTIONARY') || !this.baseChecked) throw err;
+      const usable = (e: readonly FilterEntry[], a: readonly string[]): boolean => {
+        try {
+          build(e, a);
+          return true;
+        } catch {
+          // The word is unusable; it is reported once below, with the others.
+          return false;
+        }
+      };
+      const goodEntries = entries.filter((e) => usable([e], []));
+      const goodAllow = allow.filter((a) => usable([], [a]));
+      this.o.logger.error(
+        { scope, skippedEntries: entries.filter((e) => !goodEntries.includes(e)).map((e) => e.word), skippedAllow: allow.filter((a) => !goodAllow.includes(a)) },
+        'unusable dictionary words skipped',
+      );
+      return build(goodEntries, goodAllow);
+    }
+  }
+
+  /** Compiles a room's own words and layers them on the current global filter; caches the result. */
+  private layer(roomId: string, version: number, entries: FilterEntry[], allow: string[]): RoomState {
+    const global = this.requireGlobal();
+    const current = this.rooms.get(roomId);
+    // An older load finishing after a newer one must not go back in time.
+    if (current && current.version > version && current.global === global) return current;
+    const checker =
+      entries.length === 0
+        ? global.checker
+        : layeredChecker(global.filter, this.compile(entries, [...global.allow, ...allow], roomId));
+    const state: RoomState = { version, global, entries, allow, checker };
+    this.rooms.delete(roomId);
+    this.rooms.set(roomId, state);
+    const known = this.roomVersions.get(roomId) ?? 0;
+    if (version > known) this.roomVersions.set(roomId, version);
+    while (this.rooms.size > this.o.roomCacheSize) {
+      const oldest = this.rooms.keys().next().value;
+      if (oldest === undefined) break;
+      this.rooms.delete(oldest);
+    }
+    return state;
+  }
+}

@@ -1,0 +1,128 @@
+// Two filter instances as separate processes on the real Kafka, Redis and Mongo-wire server:
+// a dictionary change made through ONE instance's admin API takes effect on BOTH, without a
+// restart. Topic prefix, groups, Redis key prefix and database are unique to this test.
+import { KafkaMessageBus, type BusRecord, type Subscription } from '@roomcast/bus';
+import { ChatAcceptedV1, ChatRejectedV1, resolveTopics, type ChatIngestedV1 } from '@roomcast/contracts';
+import { silentLogger } from '@roomcast/logger';
+import { infraEnv, uniqueId, waitFor } from '@roomcast/testing';
+import { MongoClient } from 'mongodb';
+import { startService, type ServiceProcess } from '../../../test/harness/processes';
+
+const TOKEN = 'int-test-admin-token-0123456789';
+/** Spread over every partition, so each instance of the group handles some of them. */
+const ROOMS = Array.from({ length: 16 }, (_, k) => `room-${k}`);
+
+const infra = infraEnv();
+const id = uniqueId('filt');
+const dbName = id.replace(/[^A-Za-z0-9_-]/g, '_');
+const topics = resolveTopics(`${id}.`);
+let bus: KafkaMessageBus;
+let collector: Subscription | undefined;
+const accepted: ChatAcceptedV1[] = [];
+const rejected: ChatRejectedV1[] = [];
+let instances: ServiceProcess[] = [];
+
+async function metric(p: ServiceProcess, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${p.port}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return Number(line?.split(' ')[1] ?? NaN);
+}
+
+async function readyVersion(p: ServiceProcess): Promise<number | undefined> {
+  const body = (await (await fetch(`http://127.0.0.1:${p.port}/readyz`)).json()) as { dictionary?: { version?: number } };
+  return body.dictionary?.version;
+}
+
+async function admin(p: ServiceProcess, method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`http://127.0.0.1:${p.port}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+async function sendToEveryRoom(text: string): Promise<ChatIngestedV1[]> {
+  const now = Date.now();
+  const events = ROOMS.map((roomId): ChatIngestedV1 => ({ id: uniqueId('msg'), roomId, userId: 'u1', clientMsgId: uniqueId('c'), text, sentAt: now, gatewayId: 'gw', submittedAt: now, ingestedAt: now }));
+  await bus.publish(topics.chatIngested, events.map((e) => ({ key: e.roomId, value: JSON.stringify(e) })));
+  await waitFor(() => events.every((e) => accepted.some((a) => a.id === e.id) || rejected.some((r) => r.id === e.id)), `verdicts on "${text}"`, 30000);
+  return events;
+}
+
+beforeAll(async () => {
+  bus = new KafkaMessageBus({ brokers: infra.kafkaBrokers, clientId: id, logger: silentLogger() });
+  await bus.ensureTopics([{ name: topics.chatIngested }, { name: topics.chatAccepted }, { name: topics.chatRejected }]);
+  collector = await bus.subscribe({
+    groupId: `${id}.collector`,
+    topics: [topics.chatAccepted, topics.chatRejected],
+    fromBeginning: true,
+    handler: async (batch: BusRecord[]) => {
+      for (const r of batch) {
+        const value: unknown = JSON.parse(r.value.toString());
+        if (r.topic === topics.chatAccepted) accepted.push(ChatAcceptedV1.parse(value));
+        else rejected.push(ChatRejectedV1.parse(value));
+      }
+    },
+  });
+  await collector.ready;
+  const env = (instance: string): Record<string, string> => ({
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    KAFKA_TOPIC_PREFIX: `${id}.`,
+    REDIS_URL: infra.redisUrl,
+    REDIS_KEY_PREFIX: `${id}:`,
+    MONGO_URL: infra.mongoUrl,
+    MONGO_DB: dbName,
+    FILTER_GROUP_ID: `${id}.filter`,
+    FILTER_INSTANCE_ID: instance,
+    FILTER_ADMIN_TOKEN: TOKEN,
+    FILTER_BLOCKED_WORDS: 'badword',
+    FILTER_RELOAD_DEBOUNCE_MS: '50',
+    // No version poll: the other instance can only learn of the change from the announcement.
+    FILTER_DICTIONARY_POLL_MS: '0',
+  });
+  instances = await Promise.all([startService('filter-a', 'filter', env('a')), startService('filter-b', 'filter', env('b'))]);
+  // Both are in the message group now; wait until the group has settled on both of them.
+  await sendToEveryRoom('warm up');
+});
+
+afterAll(async () => {
+  await Promise.all(instances.map((p) => p.stop()));
+  await collector?.stop();
+  await bus?.close();
+  const client = await new MongoClient(infra.mongoUrl).connect();
+  await client.db(dbName).dropDatabase();
+  await client.close();
+});
+
+it('a word added through one instance is rejected by both; removed through the other, accepted by both', async () => {
+  const [a, b] = instances as [ServiceProcess, ServiceProcess];
+  const before = await sendToEveryRoom('try scamword today');
+  for (const e of before) expect(accepted.some((m) => m.id === e.id)).toBe(true);
+  expect(await readyVersion(a)).toBe(0);
+  expect(await readyVersion(b)).toBe(0);
+
+  const put = await admin(a, 'POST', '/dictionary/entries', { word: 'scamword', policy: 'reject', category: 'scam' });
+  expect(put).toEqual({ status: 200, body: { roomId: null, version: 1, changed: true } });
+  await waitFor(async () => (await readyVersion(a)) === 1 && (await readyVersion(b)) === 1, 'both instances at version 1', 20000, 100);
+
+  const rejectedBefore = [await metric(a, 'roomcast_filter_rejected_total'), await metric(b, 'roomcast_filter_rejected_total')];
+  const after = await sendToEveryRoom('try s.c.a.m.w.o.r.d today');
+  for (const e of after) expect(rejected.find((r) => r.id === e.id)).toMatchObject({ reason: 'scam', clientMsgId: e.clientMsgId });
+  // Each process rejected some: the change reached both, not just the one that made it.
+  expect((await metric(a, 'roomcast_filter_rejected_total')) - (rejectedBefore[0] ?? 0)).toBeGreaterThan(0);
+  expect((await metric(b, 'roomcast_filter_rejected_total')) - (rejectedBefore[1] ?? 0)).toBeGreaterThan(0);
+  for (const r of rejected) expect(JSON.stringify(r)).not.toContain('scamword');
+
+  const del = await admin(b, 'DELETE', '/dictionary/entries', { word: 'scamword' });
+  expect(del).toEqual({ status: 200, body: { roomId: null, version: 2, changed: true } });
+  await waitFor(async () => (await readyVersion(a)) === 2 && (await readyVersion(b)) === 2, 'both instances at version 2', 20000, 100);
+  const again = await sendToEveryRoom('try scamword today');
+  for (const e of again) expect(accepted.some((m) => m.id === e.id)).toBe(true);
+
+  // Seqs stayed gapless per room: rejections took none.
+  for (const room of ROOMS) {
+    const seqs = accepted.filter((m) => m.roomId === room).map((m) => m.seq).sort((x, y) => x - y);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+  }
+});

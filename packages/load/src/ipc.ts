@@ -1,0 +1,130 @@
+import type { LoadOptions } from './options';
+import type { WorkerPlan } from './plan';
+
+/** Messages between the coordinator and its worker processes (JSON over the fork IPC channel). */
+
+/** Coordinator -> worker: what to run; `t0` (epoch ms) aligns ramp and per-second samples. */
+export interface InitMessage {
+  type: 'init';
+  options: LoadOptions;
+  plan: WorkerPlan;
+  t0: number;
+}
+/** Coordinator -> worker: every worker's connections settled; send from `startAt` (epoch ms). */
+export interface SendMessage {
+  type: 'send';
+  startAt: number;
+}
+export interface PollMessage {
+  type: 'poll';
+}
+/** Coordinator -> worker: drained; close everything and report. */
+export interface FinishMessage {
+  type: 'finish';
+}
+export type CoordinatorMessage = InitMessage | SendMessage | PollMessage | FinishMessage;
+
+/** Counters a worker accumulates; cumulative since start unless said otherwise. */
+export interface WorkerCounters {
+  connectAttempts: number;
+  connected: number;
+  joined: number;
+  connectFailed: number;
+  /** Connections open right now. */
+  open: number;
+  chatsSent: number;
+  chatsAcked: number;
+  chatsFailed: number;
+  /** Chats still waiting for an ack when the worker reported. */
+  chatsUnacked: number;
+  rejected: number;
+  likesSent: number;
+  /** Message frames received (duplicates included). */
+  delivered: number;
+  duplicates: number;
+  outOfOrder: number;
+  gapEvents: number;
+  /** Message frames without a usable seq (e.g. Centrifugo without history): not seq-checked. */
+  unsequenced: number;
+}
+
+/** One per-second sample: counter deltas over ((k-1) s, k s] after t0 and that interval's latencies. */
+export interface Sample {
+  k: number;
+  open: number;
+  sent: number;
+  acked: number;
+  delivered: number;
+  likes: number;
+  /** Encoded µs histogram of the interval's delivery latencies ('' if none). */
+  latency: string;
+}
+
+/** Per room, what this worker saw; merged across workers by `consolidateRooms`. */
+export interface RoomReport {
+  room: number;
+  roomId: string;
+  /** Connections of this worker joined and open when sending started: they are expected to receive. */
+  members: number;
+  acked: number;
+  rejected: number;
+  /** Highest seq any of this worker's members saw. */
+  maxSeq: number;
+  /** Per counted member: highest seq seen (or its baseline), holes still open, closed before the end. */
+  ends: MemberEnd[];
+}
+
+export interface MemberEnd {
+  max: number;
+  holes: number;
+  closed: boolean;
+}
+
+/** Worker -> coordinator: the process is up and listening. */
+export interface BootedMessage {
+  type: 'booted';
+}
+export interface ReadyMessage {
+  type: 'ready';
+  joined: number;
+  failed: number;
+}
+export interface SampleMessage {
+  type: 'sample';
+  sample: Sample;
+  counters: WorkerCounters;
+}
+export interface SendDoneMessage {
+  type: 'sendDone';
+  rooms: RoomReport[];
+}
+export interface CountMessage {
+  type: 'count';
+  delivered: number;
+}
+export interface ResultMessage {
+  type: 'result';
+  counters: WorkerCounters;
+  rooms: RoomReport[];
+  /** The last, partial interval (not sent as a sample). */
+  finalSample: Sample;
+  closesByCode: Record<string, number>;
+  connectFailuresByCode: Record<string, number>;
+  errorsByCode: Record<string, number>;
+  /** Encoded µs histograms. */
+  connectUs: string;
+  joinUs: string;
+  ackUs: string;
+}
+export interface FatalMessage {
+  type: 'fatal';
+  message: string;
+}
+export type WorkerMessage =
+  | BootedMessage
+  | ReadyMessage
+  | SampleMessage
+  | SendDoneMessage
+  | CountMessage
+  | ResultMessage
+  | FatalMessage;

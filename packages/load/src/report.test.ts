@@ -1,0 +1,260 @@
+import { consolidateRooms } from './accounting';
+import { createHistogram, recordMicros } from './histogram';
+import type { WorkerCounters } from './ipc';
+import type { LoadOptions } from './options';
+import { buildReport, formatSummary, sumByCode, sumCounters, type ReportInput } from './report';
+import { renderHtmlReport } from './report-html';
+
+const options: LoadOptions = {
+  urls: ['ws://127.0.0.1:8080/ws'],
+  rooms: 1,
+  viewers: 2,
+  senders: 1,
+  rate: 2,
+  durationSec: 2,
+  rampSec: 1,
+  likesPerSec: 0,
+  sizeBytes: 40,
+  tokenSecret: 'dev',
+  workers: 2,
+  target: 'roomcast',
+  drainSec: 5,
+  sourceAddresses: ['127.0.0.2'],
+  requestTimeoutMs: 10000,
+  jsonPath: undefined,
+  htmlPath: undefined,
+  label: 'a </script><script>alert(1)</script> label',
+};
+
+const counters = (p: Partial<WorkerCounters> = {}): WorkerCounters => ({
+  connectAttempts: 3,
+  connected: 3,
+  joined: 3,
+  connectFailed: 0,
+  open: 0,
+  chatsSent: 4,
+  chatsAcked: 4,
+  chatsFailed: 0,
+  chatsUnacked: 0,
+  rejected: 0,
+  likesSent: 0,
+  delivered: 12,
+  duplicates: 0,
+  outOfOrder: 0,
+  gapEvents: 0,
+  unsequenced: 0,
+  ...p,
+});
+
+function input(p: Partial<ReportInput> = {}): ReportInput {
+  const latency = createHistogram();
+  for (let i = 1; i <= 12; i++) recordMicros(latency, i * 1000);
+  return {
+    options,
+    runId: 'run1',
+    startedAt: Date.UTC(2026, 0, 1),
+    finishedAt: Date.UTC(2026, 0, 1, 0, 0, 5),
+    sendWindowSec: 2,
+    deliveryWindowSec: 2,
+    plannedConnections: 3,
+    counters: counters(),
+    closesByCode: {},
+    connectFailuresByCode: {},
+    errorsByCode: {},
+    latency,
+    connect: createHistogram(),
+    join: createHistogram(),
+    ack: createHistogram(),
+    timeline: [
+      {
+        t: 1,
+        connections: 3,
+        sentPerSec: 0,
+        ackedPerSec: 0,
+        deliveredPerSec: 0,
+        likesPerSec: 0,
+        p50: 0,
+        p90: 0,
+        p99: 0,
+        max: 0,
+      },
+      {
+        t: 2,
+        connections: 3,
+        sentPerSec: 2,
+        ackedPerSec: 2,
+        deliveredPerSec: 6,
+        likesPerSec: 0,
+        p50: 4,
+        p90: 9,
+        p99: 11,
+        max: 12,
+      },
+      {
+        t: 3,
+        connections: 3,
+        sentPerSec: 2,
+        ackedPerSec: 2,
+        deliveredPerSec: 6,
+        likesPerSec: 0,
+        p50: 5,
+        p90: 10,
+        p99: 12,
+        max: 12,
+      },
+    ],
+    accounting: consolidateRooms([
+      {
+        room: 0,
+        roomId: 'load-run1-r0',
+        members: 3,
+        acked: 4,
+        rejected: 0,
+        maxSeq: 4,
+        ends: [0, 1, 2].map(() => ({ max: 4, holes: 0, closed: false })),
+      },
+    ]),
+    ...p,
+  };
+}
+
+describe('report', () => {
+  it('has every figure the JSON promises', () => {
+    const r = buildReport(input());
+    expect(r).toMatchObject({
+      tool: 'roomcast-load',
+      target: 'roomcast',
+      delivered: 12,
+      expected: 12,
+      gaps: 0,
+      undelivered: 0,
+      duplicates: 0,
+      outOfOrder: 0,
+      lostToCloses: 0,
+      closesByCode: {},
+      errorsByCode: {},
+      verdict: { ok: true, problems: [] },
+      connections: { planned: 3, joined: 3, peakOpen: 3 },
+      chats: { sent: 4, acked: 4, accepted: 4 },
+      throughput: { sentPerSec: 2, deliveredPerSec: 6, peakDeliveredPerSec: 6 },
+      scenario: { tokens: 'secret', rooms: 1, viewersPerRoom: 2 },
+    });
+    for (const key of ['latencyMs', 'connectMs', 'joinMs', 'ackMs'] as const) {
+      expect(Object.keys(r[key]).sort()).toEqual(['count', 'max', 'mean', 'p50', 'p90', 'p99', 'p999']);
+    }
+    expect(r.latencyMs.p50).toBeCloseTo(6, 1);
+    expect(r.latencyMs.max).toBeCloseTo(12, 1);
+    expect(r.timeline).toHaveLength(3);
+    expect(Object.keys(r.timeline[0] ?? {}).sort()).toEqual(
+      [
+        'ackedPerSec',
+        'connections',
+        'deliveredPerSec',
+        'likesPerSec',
+        'max',
+        'p50',
+        'p90',
+        'p99',
+        'sentPerSec',
+        't',
+      ].sort(),
+    );
+    expect(r.histograms.latencyUs).not.toBe('');
+    // No secret ever lands in a report.
+    expect(JSON.stringify(r)).not.toContain('"dev"');
+  });
+
+  it('fails the verdict on gaps, duplicates and out-of-order, not on closes', () => {
+    const closedOnly = buildReport(input({ closesByCode: { '4001': 2 } }));
+    expect(closedOnly.verdict.ok).toBe(true);
+    const bad = buildReport(input({ counters: counters({ duplicates: 2, outOfOrder: 1 }) }));
+    expect(bad.verdict.ok).toBe(false);
+    expect(bad.verdict.problems).toHaveLength(2);
+    const gappy = buildReport(
+      input({
+        accounting: consolidateRooms([
+          {
+            room: 0,
+            roomId: 'r',
+            members: 1,
+            acked: 4,
+            rejected: 0,
+            maxSeq: 4,
+            ends: [{ max: 2, holes: 0, closed: false }],
+          },
+        ]),
+      }),
+    );
+    expect(gappy.undelivered).toBe(2);
+    expect(gappy.verdict.ok).toBe(false);
+    const holey = buildReport(
+      input({
+        accounting: consolidateRooms([
+          {
+            room: 0,
+            roomId: 'r',
+            members: 1,
+            acked: 4,
+            rejected: 0,
+            maxSeq: 4,
+            ends: [{ max: 4, holes: 1, closed: false }],
+          },
+        ]),
+      }),
+    );
+    expect(holey.gaps).toBe(1);
+    expect(holey.verdict.problems).toEqual([expect.stringContaining('gaps')]);
+  });
+
+  it('sums worker counters and by-code maps', () => {
+    expect(sumCounters([counters(), counters({ delivered: 3 })]).delivered).toBe(15);
+    expect(sumByCode([{ a: 1 }, { a: 2, b: 1 }])).toEqual({ a: 3, b: 1 });
+  });
+
+  it('prints a summary table', () => {
+    const text = formatSummary(buildReport(input({ closesByCode: { '4001': 2 } })));
+    expect(text).toMatch(/delivered\s+12 of expected 12/);
+    expect(text).toContain('4001×2');
+    expect(text).toMatch(/verdict\s+OK/);
+  });
+});
+
+describe('HTML report', () => {
+  const html = renderHtmlReport(buildReport(input()));
+
+  it('embeds the data the charts are drawn from', () => {
+    const m = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html);
+    expect(m).not.toBeNull();
+    const data = JSON.parse(m?.[1] ?? '{}') as {
+      timeline: unknown[];
+      latencySpectrum: unknown[];
+      delivered: number;
+    };
+    expect(data.timeline).toHaveLength(3);
+    expect(data.latencySpectrum.length).toBeGreaterThan(0);
+    expect(data.delivered).toBe(12);
+    for (const id of [
+      'chart-latency',
+      'chart-spectrum',
+      'chart-throughput-in',
+      'chart-throughput-out',
+      'chart-connections',
+    ]) {
+      expect(html).toContain(`id="${id}"`);
+    }
+  });
+
+  it('loads nothing from the network', () => {
+    expect(html).not.toMatch(/<(script|img|iframe|link)[^>]*\s(src|href)\s*=/i);
+    expect(html).not.toMatch(/url\(/i);
+    expect(html).not.toMatch(/@import/i);
+    expect(html).not.toMatch(/https:\/\//i);
+    // The only http: URL is the SVG namespace name, which browsers never fetch.
+    expect(html.match(/http:\/\/[^'"\s]+/g)).toEqual(['http://www.w3.org/2000/svg']);
+  });
+
+  it('escapes the label in HTML and in the embedded JSON', () => {
+    expect(html).not.toContain('</script><script>alert(1)');
+    expect(html).toContain('a &lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; label');
+  });
+});

@@ -1,0 +1,308 @@
+import { availableParallelism, totalmem } from 'node:os';
+import type { Accounting, RoomAccounting } from './accounting';
+import { encodeHistogram, percentilesMs, type Histogram, type PercentilesMs } from './histogram';
+import type { WorkerCounters } from './ipc';
+import type { LoadOptions } from './options';
+
+export const REPORT_VERSION = 1;
+
+/** One second of the run (the interval ((t-1) s, t s] after the start), summed over workers. */
+export interface TimelinePoint {
+  t: number;
+  /** Open connections at the end of the second. */
+  connections: number;
+  sentPerSec: number;
+  ackedPerSec: number;
+  deliveredPerSec: number;
+  likesPerSec: number;
+  /** Delivery latency percentiles of the messages delivered in that second, ms. */
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** Everything a run measured. `--json` writes exactly this. */
+export interface LoadReport {
+  tool: 'roomcast-load';
+  reportVersion: number;
+  runId: string;
+  label: string | null;
+  target: LoadOptions['target'];
+  startedAt: string;
+  finishedAt: string;
+  machine: { cpus: number; node: string; platform: string; arch: string; totalMemoryMb: number };
+  scenario: {
+    urls: string[];
+    rooms: number;
+    viewersPerRoom: number;
+    sendersPerRoom: number;
+    ratePerSender: number;
+    durationSec: number;
+    rampSec: number;
+    likesPerSecPerRoom: number;
+    sizeBytes: number;
+    workers: number;
+    sourceAddresses: string[];
+    tokens: 'secret' | 'dev-endpoint';
+    drainSec: number;
+  };
+  connections: {
+    planned: number;
+    attempted: number;
+    connected: number;
+    joined: number;
+    failed: number;
+    peakOpen: number;
+    failuresByCode: Record<string, number>;
+  };
+  chats: { sent: number; acked: number; failed: number; unacked: number; rejected: number; accepted: number };
+  likesSent: number;
+  /** Message frames received by the expected receivers, duplicates included. */
+  delivered: number;
+  /** Σ accepted messages × members of their room (see docs/load.md). */
+  expected: number;
+  /** Messages a member skipped: later ones arrived, these never did. */
+  gaps: number;
+  /** Messages after a still-connected member's last one, not arrived when the drain ended (lag or loss). */
+  undelivered: number;
+  /** Times a member's seq stream skipped ahead. */
+  gapEvents: number;
+  duplicates: number;
+  outOfOrder: number;
+  /** Messages members missed after the server closed them (closes are in closesByCode). */
+  lostToCloses: number;
+  /** Message frames without a seq (Centrifugo without history): delivered but not seq-checked. */
+  unsequenced: number;
+  /** Sender clock (sentAt) to arrival at a receiver, every delivered message. */
+  latencyMs: PercentilesMs;
+  /** Socket open -> welcome (roomcast) / connect reply (Centrifugo). */
+  connectMs: PercentilesMs;
+  joinMs: PercentilesMs;
+  /** chat sent -> ack (roomcast: Kafka has it) / publish reply (Centrifugo). */
+  ackMs: PercentilesMs;
+  /** Closes the tool did not ask for, by close code. */
+  closesByCode: Record<string, number>;
+  errorsByCode: Record<string, number>;
+  throughput: {
+    /** Send start to the last chat sent and acked, s. */
+    sendWindowSec: number;
+    /** Send start to the end of the drain, s: the window deliveredPerSec is averaged over. */
+    deliveryWindowSec: number;
+    sentPerSec: number;
+    deliveredPerSec: number;
+    peakDeliveredPerSec: number;
+  };
+  timeline: TimelinePoint[];
+  /** Latency percentile spectrum of the whole run: [percentile, ms]. */
+  latencySpectrum: [number, number][];
+  rooms: RoomAccounting[];
+  /** Exact merged histograms (HdrHistogram compressed base64, µs), to merge runs later. */
+  histograms: { latencyUs: string; connectUs: string; joinUs: string; ackUs: string };
+  verdict: { ok: boolean; problems: string[] };
+}
+
+export interface ReportInput {
+  options: LoadOptions;
+  runId: string;
+  startedAt: number;
+  finishedAt: number;
+  sendWindowSec: number;
+  /** Send start to the end of the drain: deliveries that lag behind the sends still count. */
+  deliveryWindowSec: number;
+  plannedConnections: number;
+  counters: WorkerCounters;
+  closesByCode: Record<string, number>;
+  connectFailuresByCode: Record<string, number>;
+  errorsByCode: Record<string, number>;
+  latency: Histogram;
+  connect: Histogram;
+  join: Histogram;
+  ack: Histogram;
+  timeline: TimelinePoint[];
+  accounting: Accounting;
+}
+
+const SPECTRUM = [0, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99, 100];
+
+/** Sums counters of several workers. */
+export function sumCounters(list: readonly WorkerCounters[]): WorkerCounters {
+  const out = { ...(list[0] as WorkerCounters) };
+  for (const key of Object.keys(out) as (keyof WorkerCounters)[]) {
+    out[key] = list.reduce((acc, c) => acc + c[key], 0);
+  }
+  return out;
+}
+
+/** Adds counts of several by-code maps. */
+export function sumByCode(list: readonly Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of list) for (const [k, v] of Object.entries(m)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+/** What makes the run fail (exit code 1): stream problems the server did not announce as drops. */
+export function verdictOf(
+  r: Pick<LoadReport, 'gaps' | 'undelivered' | 'duplicates' | 'outOfOrder'>,
+): LoadReport['verdict'] {
+  const problems: string[] = [];
+  if (r.gaps > 0) problems.push(`${r.gaps} message(s) skipped in a connected viewer's seq stream (gaps)`);
+  if (r.undelivered > 0) {
+    problems.push(
+      `${r.undelivered} message(s) not delivered to connected viewers by the end of the drain (lagging or lost)`,
+    );
+  }
+  if (r.duplicates > 0) problems.push(`${r.duplicates} duplicate message frame(s)`);
+  if (r.outOfOrder > 0) problems.push(`${r.outOfOrder} message(s) delivered out of seq order`);
+  return { ok: problems.length === 0, problems };
+}
+
+export function buildReport(i: ReportInput): LoadReport {
+  const o = i.options;
+  const c = i.counters;
+  const sentPerSec = i.sendWindowSec > 0 ? c.chatsSent / i.sendWindowSec : 0;
+  const deliveredPerSec = i.deliveryWindowSec > 0 ? c.delivered / i.deliveryWindowSec : 0;
+  const base = {
+    gaps: i.accounting.gaps,
+    undelivered: i.accounting.undelivered,
+    duplicates: c.duplicates,
+    outOfOrder: c.outOfOrder,
+  };
+  return {
+    tool: 'roomcast-load',
+    reportVersion: REPORT_VERSION,
+    runId: i.runId,
+    label: o.label ?? null,
+    target: o.target,
+    startedAt: new Date(i.startedAt).toISOString(),
+    finishedAt: new Date(i.finishedAt).toISOString(),
+    machine: {
+      cpus: availableParallelism(),
+      node: process.version,
+      platform: process.platform,
+      arch: process.arch,
+      totalMemoryMb: Math.round(totalmem() / 2 ** 20),
+    },
+    scenario: {
+      urls: o.urls,
+      rooms: o.rooms,
+      viewersPerRoom: o.viewers,
+      sendersPerRoom: o.senders,
+      ratePerSender: o.rate,
+      durationSec: o.durationSec,
+      rampSec: o.rampSec,
+      likesPerSecPerRoom: o.likesPerSec,
+      sizeBytes: o.sizeBytes,
+      workers: o.workers,
+      sourceAddresses: o.sourceAddresses,
+      tokens: o.tokenSecret === undefined ? 'dev-endpoint' : 'secret',
+      drainSec: o.drainSec,
+    },
+    connections: {
+      planned: i.plannedConnections,
+      attempted: c.connectAttempts,
+      connected: c.connected,
+      joined: c.joined,
+      failed: c.connectFailed,
+      peakOpen: i.timeline.reduce((m, p) => Math.max(m, p.connections), 0),
+      failuresByCode: i.connectFailuresByCode,
+    },
+    chats: {
+      sent: c.chatsSent,
+      acked: c.chatsAcked,
+      failed: c.chatsFailed,
+      unacked: c.chatsUnacked,
+      rejected: c.rejected,
+      accepted: Math.max(0, c.chatsAcked - c.rejected),
+    },
+    likesSent: c.likesSent,
+    delivered: c.delivered,
+    expected: i.accounting.expected,
+    ...base,
+    gapEvents: c.gapEvents,
+    lostToCloses: i.accounting.lostToCloses,
+    unsequenced: c.unsequenced,
+    latencyMs: percentilesMs(i.latency),
+    connectMs: percentilesMs(i.connect),
+    joinMs: percentilesMs(i.join),
+    ackMs: percentilesMs(i.ack),
+    closesByCode: i.closesByCode,
+    errorsByCode: i.errorsByCode,
+    throughput: {
+      sendWindowSec: Math.round(i.sendWindowSec * 1000) / 1000,
+      deliveryWindowSec: Math.round(i.deliveryWindowSec * 1000) / 1000,
+      sentPerSec: Math.round(sentPerSec * 10) / 10,
+      deliveredPerSec: Math.round(deliveredPerSec * 10) / 10,
+      peakDeliveredPerSec: i.timeline.reduce((m, p) => Math.max(m, p.deliveredPerSec), 0),
+    },
+    timeline: i.timeline,
+    latencySpectrum:
+      i.latency.totalCount === 0
+        ? []
+        : SPECTRUM.map((p): [number, number] => [p, Math.round(i.latency.getValueAtPercentile(p)) / 1000]),
+    rooms: i.accounting.rooms,
+    histograms: {
+      latencyUs: encodeHistogram(i.latency),
+      connectUs: encodeHistogram(i.connect),
+      joinUs: encodeHistogram(i.join),
+      ackUs: encodeHistogram(i.ack),
+    },
+    verdict: verdictOf(base),
+  };
+}
+
+// ------------------------------------------------------------------ text summary
+
+const fmt = (n: number): string =>
+  Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+
+const pct = (p: PercentilesMs): string =>
+  p.count === 0
+    ? '-'
+    : `p50 ${fmt(p.p50)}  p90 ${fmt(p.p90)}  p99 ${fmt(p.p99)}  p99.9 ${fmt(p.p999)}  max ${fmt(p.max)}  (n=${fmt(p.count)})`;
+
+const byCode = (m: Record<string, number>): string => {
+  const entries = Object.entries(m).sort((a, b) => b[1] - a[1]);
+  return entries.length === 0 ? 'none' : entries.map(([k, v]) => `${k}×${fmt(v)}`).join('  ');
+};
+
+/** The end-of-run table printed to stdout. */
+export function formatSummary(r: LoadReport): string {
+  const s = r.scenario;
+  const rows: [string, string][] = [
+    [
+      'scenario',
+      `${r.target}: ${s.rooms} room(s) × (${s.viewersPerRoom} viewers + ${s.sendersPerRoom} senders), ` +
+        `${s.ratePerSender} msg/s per sender, ${s.likesPerSecPerRoom} likes/s per room, ${s.sizeBytes} B, ` +
+        `${s.durationSec} s (+${s.rampSec} s ramp), ${s.workers} worker(s)`,
+    ],
+    [
+      'connections',
+      `planned ${fmt(r.connections.planned)}  joined ${fmt(r.connections.joined)}  failed ${fmt(r.connections.failed)}  peak open ${fmt(r.connections.peakOpen)}`,
+    ],
+    [
+      'chats',
+      `sent ${fmt(r.chats.sent)}  acked ${fmt(r.chats.acked)}  rejected ${fmt(r.chats.rejected)}  failed ${fmt(r.chats.failed)}  unacked ${fmt(r.chats.unacked)}`,
+    ],
+    ['likes sent', fmt(r.likesSent)],
+    [
+      'delivered',
+      `${fmt(r.delivered)} of expected ${fmt(r.expected)}  gaps ${fmt(r.gaps)}  undelivered ${fmt(r.undelivered)}  duplicates ${fmt(r.duplicates)}  out-of-order ${fmt(r.outOfOrder)}  lost to closes ${fmt(r.lostToCloses)}`,
+    ],
+    ['latency ms', pct(r.latencyMs)],
+    ['connect ms', pct(r.connectMs)],
+    ['join ms', pct(r.joinMs)],
+    ['ack ms', pct(r.ackMs)],
+    [
+      'throughput',
+      `in ${fmt(r.throughput.sentPerSec)} msg/s over ${fmt(r.throughput.sendWindowSec)} s  out ${fmt(r.throughput.deliveredPerSec)} frames/s over ${fmt(r.throughput.deliveryWindowSec)} s (peak second ${fmt(r.throughput.peakDeliveredPerSec)})`,
+    ],
+    ['closes', byCode(r.closesByCode)],
+    ['connect fails', byCode(r.connections.failuresByCode)],
+    ['errors', byCode(r.errorsByCode)],
+    ['verdict', r.verdict.ok ? 'OK' : `FAIL: ${r.verdict.problems.join('; ')}`],
+  ];
+  if (r.unsequenced > 0) rows.splice(5, 0, ['unsequenced', `${fmt(r.unsequenced)} frames had no seq/offset`]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}

@@ -1,0 +1,86 @@
+import { createHistogram, encodeHistogram, recordMicros, type Histogram } from './histogram';
+import type { Sample, WorkerCounters } from './ipc';
+
+/** Wall clock in ms with sub-ms precision, comparable across processes on one machine. */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+function bump(map: Record<string, number>, key: string): void {
+  map[key] = (map[key] ?? 0) + 1;
+}
+
+/** Everything one worker counts. Drivers write here; the worker samples and reports it. */
+export class WorkerStats {
+  readonly counters: WorkerCounters = {
+    connectAttempts: 0,
+    connected: 0,
+    joined: 0,
+    connectFailed: 0,
+    open: 0,
+    chatsSent: 0,
+    chatsAcked: 0,
+    chatsFailed: 0,
+    chatsUnacked: 0,
+    rejected: 0,
+    likesSent: 0,
+    delivered: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    gapEvents: 0,
+    unsequenced: 0,
+  };
+  /** Closes the tool did not ask for, by WebSocket close code. */
+  readonly closesByCode: Record<string, number> = {};
+  /** Connection attempts that failed, by close code or error code. */
+  readonly connectFailuresByCode: Record<string, number> = {};
+  /** Error replies and uncorrelated errors, by code. */
+  readonly errorsByCode: Record<string, number> = {};
+  readonly connectUs: Histogram = createHistogram();
+  readonly joinUs: Histogram = createHistogram();
+  readonly ackUs: Histogram = createHistogram();
+  /**
+   * Set when the worker takes its final snapshot: frames still arriving while connections close
+   * are not counted, so `delivered` and the per-member seq ends describe the same instant.
+   */
+  frozen = false;
+  /** Delivery latency of the current one-second interval; reset by takeSample(). */
+  private intervalLatency: Histogram = createHistogram();
+  private last = { sent: 0, acked: 0, delivered: 0, likes: 0 };
+
+  /** Records one delivered message frame sent at `sentAtMs` (sender clock) arriving now. */
+  recordDelivery(sentAtMs: number, arrivedMs: number): void {
+    this.counters.delivered++;
+    if (sentAtMs > 0) recordMicros(this.intervalLatency, (arrivedMs - sentAtMs) * 1000);
+  }
+
+  recordClose(code: number): void {
+    bump(this.closesByCode, String(code));
+  }
+
+  recordConnectFailure(key: string): void {
+    this.counters.connectFailed++;
+    bump(this.connectFailuresByCode, key);
+  }
+
+  recordError(code: string): void {
+    bump(this.errorsByCode, code);
+  }
+
+  /** Counter deltas since the previous sample and the interval's latency histogram. */
+  takeSample(k: number): Sample {
+    const c = this.counters;
+    const sample: Sample = {
+      k,
+      open: c.open,
+      sent: c.chatsSent - this.last.sent,
+      acked: c.chatsAcked - this.last.acked,
+      delivered: c.delivered - this.last.delivered,
+      likes: c.likesSent - this.last.likes,
+      latency: encodeHistogram(this.intervalLatency),
+    };
+    this.last = { sent: c.chatsSent, acked: c.chatsAcked, delivered: c.delivered, likes: c.likesSent };
+    this.intervalLatency.reset();
+    return sample;
+  }
+}

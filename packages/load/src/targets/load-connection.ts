@@ -1,0 +1,120 @@
+import { SeqTracker } from '../seq-tracker';
+import { nowMs, type WorkerStats } from '../stats';
+import type { ConnectionSpec } from '../plan';
+import { recordMicros } from '../histogram';
+
+/** Per room and worker: what senders got acked and the highest seq any member saw. */
+export interface RoomAccount {
+  acked: number;
+  rejected: number;
+  maxSeq: number;
+}
+
+/** What a driver needs from its worker. */
+export interface DriverContext {
+  stats: WorkerStats;
+  /** Chat text, `--size` bytes. */
+  text: string;
+  requestTimeoutMs: number;
+}
+
+export type ConnectionState = 'idle' | 'connecting' | 'open' | 'joined' | 'closed';
+
+/** Thrown by `start` when connect or join failed; `key` is what connectFailuresByCode counts. */
+export class ConnectFailure extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * One simulated client of either target. Subclasses speak the protocol; this base does the
+ * accounting every target shares, so both are measured the same way.
+ */
+export abstract class LoadConnection {
+  readonly tracker = new SeqTracker();
+  state: ConnectionState = 'idle';
+  /** The tool itself is closing this connection: its close is not reported as a server close. */
+  closing = false;
+  /** Joined and open when sending started: expected to receive every accepted message of its room. */
+  counted = false;
+
+  constructor(
+    readonly spec: ConnectionSpec,
+    protected readonly ctx: DriverContext,
+    protected readonly room: RoomAccount,
+  ) {}
+
+  /** Connects and joins the room; rejects with ConnectFailure. Records connect and join times. */
+  abstract start(token: string): Promise<void>;
+  /** Sends one chat message stamped `sentAtMs`; the outcome is counted, never thrown. */
+  abstract chat(clientMsgId: string, sentAtMs: number): void;
+  /** Sends one like; false if the connection could not send. */
+  abstract like(): boolean;
+  /** Closes for good (the tool's own close: not counted as a server close). */
+  abstract close(): void;
+
+  get isOpen(): boolean {
+    return this.state === 'open' || this.state === 'joined';
+  }
+
+  /** Hot path: one message frame arrived. `seq` <= 0 means the frame had no usable seq. */
+  protected onMessage(seq: number, sentAtMs: number): void {
+    const stats = this.ctx.stats;
+    if (stats.frozen) return;
+    stats.recordDelivery(sentAtMs, nowMs());
+    if (seq <= 0) {
+      stats.counters.unsequenced++;
+      return;
+    }
+    if (seq > this.room.maxSeq) this.room.maxSeq = seq;
+    const verdict = this.tracker.observe(seq);
+    if (verdict === 'next') return;
+    if (verdict === 'duplicate') stats.counters.duplicates++;
+    else if (verdict === 'out-of-order') stats.counters.outOfOrder++;
+    else stats.counters.gapEvents++;
+  }
+
+  protected onOpened(connectStartedMs: number): void {
+    this.state = 'open';
+    this.ctx.stats.counters.connected++;
+    this.ctx.stats.counters.open++;
+    recordMicros(this.ctx.stats.connectUs, (nowMs() - connectStartedMs) * 1000);
+  }
+
+  protected onJoined(joinStartedMs: number, lastSeq: number): void {
+    this.state = 'joined';
+    this.tracker.setBaseline(lastSeq);
+    this.ctx.stats.counters.joined++;
+    recordMicros(this.ctx.stats.joinUs, (nowMs() - joinStartedMs) * 1000);
+  }
+
+  /** The socket closed (for any reason). */
+  protected onClosed(code: number): void {
+    if (this.state === 'closed') return;
+    const wasOpen = this.isOpen;
+    this.state = 'closed';
+    if (!wasOpen) return; // a failed connect is counted by start()'s rejection
+    this.ctx.stats.counters.open--;
+    if (!this.closing) this.ctx.stats.recordClose(code);
+  }
+
+  protected onAcked(sentAtMs: number): void {
+    this.ctx.stats.counters.chatsAcked++;
+    this.room.acked++;
+    recordMicros(this.ctx.stats.ackUs, (nowMs() - sentAtMs) * 1000);
+  }
+
+  protected onChatFailed(code: string): void {
+    this.ctx.stats.counters.chatsFailed++;
+    this.ctx.stats.recordError(code);
+  }
+
+  protected onRejected(): void {
+    this.ctx.stats.counters.rejected++;
+    this.room.rejected++;
+  }
+}

@@ -11,13 +11,15 @@ const common = {
   transformIgnorePatterns: ['/node_modules/(?!.pnpm)'],
 };
 module.exports = {
+  // testTimeout is a global option (jest ignores it inside a project): 2 min covers the hooks that
+  // start whole stacks on a loaded 2-core CI machine; tests that wait pass their own bounds.
+  testTimeout: 120000,
   projects: [
-    { ...common, displayName: 'unit', testTimeout: 30000, testMatch: ['<rootDir>/{packages,services}/*/src/**/*.test.ts', '<rootDir>/test/**/*.unit.test.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{packages,services}/*/src/**/*.test.ts', '<rootDir>/test/**/*.unit.test.ts'] },
     {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/{packages,services}/*/test/**/*.int.test.ts', '<rootDir>/test/**/*.int.test.ts'],
-      testTimeout: 120000,
     },
   ],
 };

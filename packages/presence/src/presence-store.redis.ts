@@ -1,7 +1,11 @@
-import { createHash } from 'node:crypto';
-import { AppError, type ErrorCode } from '@roomcast/errors';
-import type { Logger } from '@roomcast/logger';
-import Redis, { ReplyError, type RedisOptions } from 'ioredis';
+import {
+  LuaScript,
+  createOwnedRedis,
+  isNoScript,
+  type OwnedRedis,
+  type RedisAdapterOptions,
+} from '@roomcast/redis-kit';
+import type Redis from 'ioredis';
 import type { PresenceStore } from './presence-store';
 
 /** Key prefix used when none is given. */
@@ -11,19 +15,11 @@ export const PRESENCE_CONNECT_TIMEOUT_MS = 2000;
 /** Default per-command timeout of clients this store creates from a URL: presence sits on the hot path, so fail fast. */
 export const PRESENCE_COMMAND_TIMEOUT_MS = 2000;
 
-export interface RedisPresenceStoreOptions {
-  /**
-   * An ioredis client (left open by `close()`, its owner closes it) or a `redis://` URL
-   * (the store creates, and on `close()` quits, its own client).
-   */
-  redis: Redis | string;
-  /** Prepended to every key, so several stores (or tests) share one Redis. Default `rc:`. */
-  keyPrefix?: string;
-  /** Per-command timeout when the store creates the client from a URL. Default PRESENCE_COMMAND_TIMEOUT_MS. */
-  commandTimeoutMs?: number;
-  /** Where connection errors are reported (warn, once per outage). */
-  logger?: Logger;
-}
+/**
+ * `redis` (client or URL), `keyPrefix?` (default `rc:`), `commandTimeoutMs?` (default
+ * PRESENCE_COMMAND_TIMEOUT_MS), `logger?`: see RedisAdapterOptions.
+ */
+export type RedisPresenceStoreOptions = RedisAdapterOptions;
 
 // All expiry decisions are made on the Redis server clock: user keys use native PX expiry and
 // every script that stores or compares an expiry timestamp reads `TIME` itself. Gateways on
@@ -100,13 +96,6 @@ return sums`;
 /** Counts and deltas are whole numbers; NaN and infinities count as 0 (Redis would reject them). */
 const toInt = (n: number): number => (Number.isFinite(n) ? Math.trunc(n) : 0);
 
-class LuaScript {
-  readonly sha: string;
-  constructor(readonly source: string) {
-    this.sha = createHash('sha1').update(source).digest('hex');
-  }
-}
-
 const SCRIPTS = {
   comparePexpire: new LuaScript(COMPARE_PEXPIRE),
   compareDelete: new LuaScript(COMPARE_DELETE),
@@ -114,13 +103,6 @@ const SCRIPTS = {
   getRoomGateways: new LuaScript(GET_ROOM_GATEWAYS),
   reportOnline: new LuaScript(REPORT_ONLINE),
 };
-
-// Reply errors that mean "this server cannot serve right now" rather than "the command is wrong".
-const UNAVAILABLE_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN)\b/;
-
-function isNoScript(err: unknown): boolean {
-  return err instanceof ReplyError && (err as Error).message.startsWith('NOSCRIPT');
-}
 
 /**
  * Presence on Redis. Key layout (P = keyPrefix):
@@ -130,50 +112,33 @@ function isNoScript(err: unknown): boolean {
  * - `P` `presence:likes:` roomId         STRING integer total, no TTL
  */
 export class RedisPresenceStore implements PresenceStore {
+  private readonly client: OwnedRedis;
   private readonly redis: Redis;
-  private readonly ownsClient: boolean;
   private readonly prefix: string;
-  private lastConnectionError: Error | undefined;
 
   constructor(options: RedisPresenceStoreOptions) {
     this.prefix = `${options.keyPrefix ?? DEFAULT_PRESENCE_KEY_PREFIX}presence:`;
-    if (typeof options.redis === 'string') {
-      const clientOptions: RedisOptions = {
-        connectTimeout: PRESENCE_CONNECT_TIMEOUT_MS,
-        commandTimeout: options.commandTimeoutMs ?? PRESENCE_COMMAND_TIMEOUT_MS,
-        // Fail a command after one reconnect attempt instead of queueing it for ~20.
-        maxRetriesPerRequest: 1,
-        // CLIENT SETINFO is rejected by Redis < 7.2 (the test infra runs 7.0), and ioredis keeps a
-        // rejected command's commandTimeout timer alive, holding the process open for that long.
-        disableClientInfo: true,
-        // close() on a client that never connected (or lost its server) ends a socket that is already
-        // closed; ioredis then waits this long for a 'close' that never comes (default 2 s).
-        disconnectTimeout: 200,
-      };
-      this.redis = new Redis(options.redis, clientOptions);
-      this.ownsClient = true;
-    } else {
-      this.redis = options.redis;
-      this.ownsClient = false;
-    }
-    const logger = options.logger;
-    // Kept as the cause of the next PRESENCE_UNAVAILABLE; logged once per outage, not per retry.
-    this.redis.on('error', (err: Error) => {
-      if (this.lastConnectionError === undefined) logger?.warn({ err }, 'presence redis connection error');
-      this.lastConnectionError = err;
+    // Presence sits on the hot path: fail fast. Connection errors are kept as the cause of the
+    // next PRESENCE_UNAVAILABLE, and logged once per outage, not per retry.
+    this.client = createOwnedRedis(options.redis, {
+      name: 'presence',
+      connectTimeoutMs: PRESENCE_CONNECT_TIMEOUT_MS,
+      commandTimeoutMs: options.commandTimeoutMs ?? PRESENCE_COMMAND_TIMEOUT_MS,
+      unavailableCode: 'PRESENCE_UNAVAILABLE',
+      logger: options.logger,
     });
-    this.redis.on('ready', () => {
-      this.lastConnectionError = undefined;
-    });
+    this.redis = this.client.redis;
   }
 
   async setUserGateway(userId: string, gatewayId: string, ttlMs: number): Promise<void> {
-    await this.call('setUserGateway', () => this.redis.set(this.userKey(userId), gatewayId, 'PX', ttlMs));
+    await this.client.call('setUserGateway', () =>
+      this.redis.set(this.userKey(userId), gatewayId, 'PX', ttlMs),
+    );
   }
 
   async refreshUsers(userIds: string[], gatewayId: string, ttlMs: number): Promise<void> {
     if (userIds.length === 0) return;
-    await this.call('refreshUsers', async () => {
+    await this.client.call('refreshUsers', async () => {
       const script = SCRIPTS.comparePexpire;
       const run = async (): Promise<void> => {
         const pipeline = this.redis.pipeline();
@@ -194,19 +159,19 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async removeUser(userId: string, gatewayId: string): Promise<void> {
-    await this.call('removeUser', () =>
-      this.eval(SCRIPTS.compareDelete, [this.userKey(userId)], [gatewayId]),
+    await this.client.call('removeUser', () =>
+      this.client.eval(SCRIPTS.compareDelete, [this.userKey(userId)], [gatewayId]),
     );
   }
 
   async getUserGateway(userId: string): Promise<string | null> {
-    return this.call('getUserGateway', () => this.redis.get(this.userKey(userId)));
+    return this.client.call('getUserGateway', () => this.redis.get(this.userKey(userId)));
   }
 
   async touchRoomGateways(roomIds: string[], gatewayId: string, ttlMs: number): Promise<void> {
     if (roomIds.length === 0) return;
-    await this.call('touchRoomGateways', () =>
-      this.eval(
+    await this.client.call('touchRoomGateways', () =>
+      this.client.eval(
         SCRIPTS.touchRoomGateways,
         roomIds.map((r) => this.roomGatewaysKey(r)),
         [gatewayId, ttlMs],
@@ -215,14 +180,16 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async removeRoomGateway(roomId: string, gatewayId: string): Promise<void> {
-    await this.call('removeRoomGateway', () => this.redis.zrem(this.roomGatewaysKey(roomId), gatewayId));
+    await this.client.call('removeRoomGateway', () =>
+      this.redis.zrem(this.roomGatewaysKey(roomId), gatewayId),
+    );
   }
 
   async getRoomGateways(roomIds: string[]): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
     if (roomIds.length === 0) return out;
-    const reply = await this.call('getRoomGateways', () =>
-      this.eval(
+    const reply = await this.client.call('getRoomGateways', () =>
+      this.client.eval(
         SCRIPTS.getRoomGateways,
         roomIds.map((r) => this.roomGatewaysKey(r)),
         [],
@@ -241,8 +208,8 @@ export class RedisPresenceStore implements PresenceStore {
     const out = new Map<string, number>();
     if (counts.size === 0) return out;
     const roomIds = [...counts.keys()];
-    const reply = await this.call('reportOnline', () =>
-      this.eval(
+    const reply = await this.client.call('reportOnline', () =>
+      this.client.eval(
         SCRIPTS.reportOnline,
         roomIds.map((r) => this.onlineKey(r)),
         [gatewayId, ttlMs, ...roomIds.map((r) => Math.max(0, toInt(counts.get(r) ?? 0)))],
@@ -257,14 +224,14 @@ export class RedisPresenceStore implements PresenceStore {
     const out = new Map<string, number>();
     if (deltas.size === 0) return out;
     const roomIds = [...deltas.keys()];
-    const results = await this.call('addLikes', async () => {
+    const results = await this.client.call('addLikes', async () => {
       const pipeline = this.redis.pipeline();
       for (const roomId of roomIds) pipeline.incrby(this.likesKey(roomId), toInt(deltas.get(roomId) ?? 0));
       return (await pipeline.exec()) ?? [];
     });
     roomIds.forEach((roomId, i) => {
       const [err, total] = results[i] ?? [new Error('missing pipeline reply'), null];
-      if (err) throw this.toAppError(err, 'addLikes');
+      if (err) throw this.client.toAppError(err, 'addLikes');
       out.set(roomId, Number(total));
     });
     return out;
@@ -273,7 +240,9 @@ export class RedisPresenceStore implements PresenceStore {
   async getLikes(roomIds: string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     if (roomIds.length === 0) return out;
-    const totals = await this.call('getLikes', () => this.redis.mget(roomIds.map((r) => this.likesKey(r))));
+    const totals = await this.client.call('getLikes', () =>
+      this.redis.mget(roomIds.map((r) => this.likesKey(r))),
+    );
     roomIds.forEach((roomId, i) => out.set(roomId, Number(totals[i] ?? 0)));
     return out;
   }
@@ -282,25 +251,13 @@ export class RedisPresenceStore implements PresenceStore {
     try {
       return (await this.redis.ping()) === 'PONG';
     } catch (err) {
-      this.lastConnectionError = err instanceof Error ? err : new Error(String(err));
+      this.client.recordError(err);
       return false;
     }
   }
 
-  async close(): Promise<void> {
-    if (!this.ownsClient || this.redis.status === 'end') return;
-    if (this.redis.status !== 'ready') {
-      // Not connected (yet, or any more): QUIT would wait for a reconnect that may never come.
-      this.redis.disconnect();
-      return;
-    }
-    try {
-      await this.redis.quit();
-    } catch (err) {
-      // quit() fails when the connection is already gone; nothing is left to release.
-      this.redis.disconnect();
-      this.lastConnectionError = err instanceof Error ? err : new Error(String(err));
-    }
+  close(): Promise<void> {
+    return this.client.close();
   }
 
   private userKey(userId: string): string {
@@ -317,35 +274,5 @@ export class RedisPresenceStore implements PresenceStore {
 
   private likesKey(roomId: string): string {
     return `${this.prefix}likes:${roomId}`;
-  }
-
-  /** EVALSHA, falling back to EVAL (which also caches the script) when the server lacks it. */
-  private async eval(script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
-    try {
-      return await this.redis.evalsha(script.sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!isNoScript(err)) throw err;
-      return this.redis.eval(script.source, keys.length, ...keys, ...args);
-    }
-  }
-
-  private async call<T>(op: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw this.toAppError(err, op);
-    }
-  }
-
-  private toAppError(err: unknown, op: string): AppError {
-    if (err instanceof AppError) return err;
-    const replyError = err instanceof ReplyError;
-    const message = err instanceof Error ? err.message : String(err);
-    const code: ErrorCode =
-      !replyError || UNAVAILABLE_REPLY.test(message) ? 'PRESENCE_UNAVAILABLE' : 'INTERNAL';
-    return new AppError(code, `presence ${op} failed: ${message}`, {
-      cause: err,
-      details: this.lastConnectionError ? { connectionError: this.lastConnectionError.message } : undefined,
-    });
   }
 }

@@ -1,24 +1,12 @@
 import { AppError } from '@roomcast/errors';
-import { infraEnv, uniqueId } from '@roomcast/testing';
+import { infraEnv, uniqueId, useRedisAdmin } from '@roomcast/testing';
 import Redis from 'ioredis';
 import { describePresenceStoreContract } from '../src/presence-store.contract';
 import { RedisPresenceStore } from '../src/presence-store.redis';
 
 const { redisUrl } = infraEnv();
-let admin: Redis;
-
-beforeAll(() => {
-  admin = new Redis(redisUrl);
-});
-
-afterAll(async () => {
-  await admin.quit();
-});
-
-async function deletePrefix(prefix: string): Promise<void> {
-  const keys = await admin.keys(`${prefix}*`);
-  if (keys.length > 0) await admin.del(...keys);
-}
+const redisAdmin = useRedisAdmin(() => new Redis(redisUrl));
+const deletePrefix = redisAdmin.deletePrefix;
 
 describePresenceStoreContract('RedisPresenceStore', async () => {
   const keyPrefix = `${uniqueId('presence')}:`;
@@ -34,6 +22,7 @@ describePresenceStoreContract('RedisPresenceStore', async () => {
 
 describe('RedisPresenceStore on real Redis', () => {
   it('writes only the documented keys under its prefix, with the documented TTLs', async () => {
+    const admin = redisAdmin.client();
     const keyPrefix = `${uniqueId('presence')}:`;
     // an injected client is shared, not closed by the store
     const store = new RedisPresenceStore({ redis: admin, keyPrefix });

@@ -1,25 +1,13 @@
 import { AppError } from '@roomcast/errors';
-import { infraEnv, uniqueId } from '@roomcast/testing';
+import { infraEnv, uniqueId, useRedisAdmin } from '@roomcast/testing';
 import Redis from 'ioredis';
 import type { SequencerBackend } from '../src/sequencer';
 import { describeSequencerContract } from '../src/sequencer.contract';
 import { RedisSequencerBackend } from '../src/sequencer.redis';
 
 const { redisUrl } = infraEnv();
-let admin: Redis;
-
-beforeAll(() => {
-  admin = new Redis(redisUrl);
-});
-
-afterAll(async () => {
-  await admin.quit();
-});
-
-async function deletePrefix(prefix: string): Promise<void> {
-  const keys = await admin.keys(`${prefix}*`);
-  if (keys.length > 0) await admin.del(...keys);
-}
+const redisAdmin = useRedisAdmin(() => new Redis(redisUrl));
+const deletePrefix = redisAdmin.deletePrefix;
 
 describeSequencerContract('RedisSequencerBackend', async () => {
   const keyPrefix = `${uniqueId('sequencer')}:`;
@@ -42,6 +30,7 @@ describeSequencerContract('RedisSequencerBackend', async () => {
 
 describe('RedisSequencerBackend on real Redis', () => {
   it('writes only the documented keys under its prefix, with the documented TTLs', async () => {
+    const admin = redisAdmin.client();
     const keyPrefix = `${uniqueId('sequencer')}:`;
     // an injected client is shared, not closed by the backend
     const backend = new RedisSequencerBackend({ redis: admin, keyPrefix, assignmentTtlMs: 60_000 });

@@ -2,10 +2,10 @@ import { AppError } from '@roomcast/errors';
 import { silentLogger, type Logger } from '@roomcast/logger';
 import { createConnection, type Connection } from 'mongoose';
 
-/** How long a command of the filter stores waits for a reachable server, in ms, unless overridden. */
+/** How long a command of a Mongo store waits for a reachable server, in ms, unless overridden. */
 export const DEFAULT_STORE_SERVER_SELECTION_TIMEOUT_MS = 5000;
 
-/** Connection options shared by the Mongo adapters of the dictionary and review stores. */
+/** Connection options shared by the Mongo adapters of the message, dictionary and review stores. */
 export interface MongoStoreOptions {
   /** MongoDB (or FerretDB) connection string, e.g. `mongodb://127.0.0.1:27018`. */
   uri: string;
@@ -24,7 +24,8 @@ export interface MongoStoreOptions {
  */
 export class MongoConnection {
   readonly conn: Connection;
-  private readonly logger: Logger;
+  /** `options.logger`, else a silent one; for the store's own log lines. */
+  readonly logger: Logger;
   private opening: Promise<void> | undefined;
   private closed = false;
 
@@ -81,7 +82,7 @@ export class MongoConnection {
       .then(
         () => undefined,
         (err: unknown) => {
-          // Forget the failed attempt so the next call dials again.
+          // Forget the failed attempt so the next call (e.g. the consumer's retry) dials again.
           this.opening = undefined;
           throw err;
         },

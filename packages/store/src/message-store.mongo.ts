@@ -1,6 +1,9 @@
-import { AppError } from '@roomcast/errors';
-import { silentLogger, type Logger } from '@roomcast/logger';
-import { Schema, createConnection, mongo, type Connection, type Model } from 'mongoose';
+import { Schema, mongo, type Model } from 'mongoose';
+import {
+  DEFAULT_STORE_SERVER_SELECTION_TIMEOUT_MS,
+  MongoConnection,
+  type MongoStoreOptions,
+} from './connection.mongo';
 import {
   resolveHistoryQuery,
   type HistoryQuery,
@@ -11,25 +14,21 @@ import {
 /** The collection holding accepted chat messages, one document per message. */
 export const MESSAGES_COLLECTION = 'messages';
 
-/** How long a command waits for a reachable server before failing, in ms, unless overridden. */
-export const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 5000;
+/**
+ * How long a command waits for a reachable server before failing, in ms, unless overridden (5000).
+ * The same value as {@link DEFAULT_STORE_SERVER_SELECTION_TIMEOUT_MS}: all Mongo stores share one
+ * connection implementation.
+ */
+export const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = DEFAULT_STORE_SERVER_SELECTION_TIMEOUT_MS;
 
 /** MongoDB's duplicate-key error code; FerretDB returns the same code per write error. */
 const DUPLICATE_KEY = 11000;
 
-export interface MongoMessageStoreOptions {
-  /** MongoDB (or FerretDB) connection string, e.g. `mongodb://127.0.0.1:27018`. */
-  uri: string;
-  /** Database name; default: the one in `uri`, else `roomcast`. */
-  dbName?: string;
-  /** Default: a silent logger. */
-  logger?: Logger;
-  /**
-   * How long an operation waits for a reachable server before it fails with
-   * STORE_UNAVAILABLE, in ms. Default 5000.
-   */
-  serverSelectionTimeoutMS?: number;
-}
+/**
+ * `uri`; `dbName?` (default: the one in `uri`, else `roomcast`); `logger?` (default silent);
+ * `serverSelectionTimeoutMS?` (default 5000): the options every Mongo store takes.
+ */
+export type MongoMessageStoreOptions = MongoStoreOptions;
 
 /**
  * The stored shape: the message id is the `_id`, so a redelivered message cannot be stored twice.
@@ -81,43 +80,38 @@ messageSchema.index({ roomId: 1, seq: 1 }, { unique: true, name: 'roomId_1_seq_1
  * Owns its connection (`createConnection`) and binds its model to it, never to the global
  * mongoose. Uses no transactions, TTL indexes or change streams: FerretDB has none of them.
  *
- * The connection opens on first use; if that fails the next call tries again, and once open
- * the driver reconnects by itself.
+ * The connection (MongoConnection) opens on first use; if that fails the next call (e.g. the
+ * consumer's retry) tries again, and once open the driver reconnects by itself.
  */
 export class MongoMessageStore implements MessageStore {
-  private readonly conn: Connection;
+  private readonly db: MongoConnection;
   private readonly model: Model<MessageDoc>;
-  private readonly logger: Logger;
-  private opening: Promise<void> | undefined;
-  private closed = false;
 
-  constructor(private readonly options: MongoMessageStoreOptions) {
-    this.logger = options.logger ?? silentLogger();
-    this.conn = createConnection();
-    this.conn.on('error', (err: unknown) => this.logger.warn({ err }, 'message store connection error'));
-    this.model = this.conn.model<MessageDoc>('Message', messageSchema);
+  constructor(options: MongoMessageStoreOptions) {
+    this.db = new MongoConnection(options, 'message store');
+    this.model = this.db.conn.model<MessageDoc>('Message', messageSchema);
   }
 
   /** Creates the collection's indexes (idempotent: existing identical indexes are kept). */
   async init(): Promise<void> {
-    await this.run('create indexes', async () => {
+    await this.db.run('create indexes', async () => {
       // createIndexes, not syncIndexes: syncIndexes also drops indexes it does not know, which
       // would undo an index an operator added by hand.
       await this.model.createIndexes();
     });
-    this.logger.info({ collection: MESSAGES_COLLECTION }, 'message store indexes ready');
+    this.db.logger.info({ collection: MESSAGES_COLLECTION }, 'message store indexes ready');
   }
 
   async insertMany(messages: StoredMessage[]): Promise<{ inserted: number; duplicates: number }> {
     if (messages.length === 0) return { inserted: 0, duplicates: 0 };
     const docs = messages.map(toDoc);
-    return this.run('insert messages', async () => {
+    return this.db.run('insert messages', async () => {
       try {
         // The driver's insertMany, not Model.insertMany: mongoose copies each write error into
         // a plain object and loses its `code` getter. The events were validated (zod) at the
         // Kafka boundary and are mapped field by field above, so schema validation adds nothing.
         // `conn.collection` is the model's own collection object, typed with our `_id`.
-        const collection = this.conn.collection<MessageDoc>(MESSAGES_COLLECTION);
+        const collection = this.db.conn.collection<MessageDoc>(MESSAGES_COLLECTION);
         const result = await collection.insertMany(docs, { ordered: false });
         return { inserted: result.insertedCount, duplicates: 0 };
       } catch (err) {
@@ -130,7 +124,7 @@ export class MongoMessageStore implements MessageStore {
 
   async listByRoom(roomId: string, query?: HistoryQuery): Promise<StoredMessage[]> {
     const { afterSeq, limit } = resolveHistoryQuery(query);
-    return this.run('list messages', async () => {
+    return this.db.run('list messages', async () => {
       const docs = await this.model
         .find({ roomId, seq: { $gt: afterSeq } })
         .sort({ seq: 1 })
@@ -142,56 +136,12 @@ export class MongoMessageStore implements MessageStore {
   }
 
   /** True when the server answers an admin `ping`; never throws. */
-  async healthy(): Promise<boolean> {
-    if (this.closed) return false;
-    try {
-      await this.connected();
-      const db = this.conn.db;
-      if (!db) throw new Error('connection has no database handle');
-      await db.admin().ping();
-      return true;
-    } catch (err) {
-      this.logger.warn({ err }, 'message store ping failed');
-      return false;
-    }
+  healthy(): Promise<boolean> {
+    return this.db.healthy();
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.conn.close();
-  }
-
-  private connected(): Promise<void> {
-    this.opening ??= this.conn
-      .openUri(this.options.uri, {
-        dbName: this.options.dbName ?? dbNameFromUri(this.options.uri),
-        serverSelectionTimeoutMS:
-          this.options.serverSelectionTimeoutMS ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
-        autoIndex: false,
-        autoCreate: false,
-      })
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          // Forget the failed attempt so the next call (e.g. the consumer's retry) dials again.
-          this.opening = undefined;
-          throw err;
-        },
-      );
-    return this.opening;
-  }
-
-  /** Runs `op` on an open connection; anything it throws becomes a retriable STORE_UNAVAILABLE. */
-  private async run<T>(what: string, op: () => Promise<T>): Promise<T> {
-    if (this.closed) throw new AppError('SHUTTING_DOWN', 'message store is closed');
-    try {
-      await this.connected();
-      return await op();
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      const reason = err instanceof Error ? err.message : String(err);
-      throw new AppError('STORE_UNAVAILABLE', `message store: ${what} failed: ${reason}`, { cause: err });
-    }
+  close(): Promise<void> {
+    return this.db.close();
   }
 }
 
@@ -233,10 +183,4 @@ function fromDoc(d: MessageDoc): StoredMessage {
     sentAt: d.sentAt,
     acceptedAt: d.acceptedAt,
   };
-}
-
-/** The database named in the connection string's path, else `roomcast`. */
-function dbNameFromUri(uri: string): string {
-  const path = /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?]+)/.exec(uri)?.[1];
-  return path ? decodeURIComponent(path) : 'roomcast';
 }

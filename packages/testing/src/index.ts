@@ -40,3 +40,38 @@ export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeout
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** What `useRedisAdmin` needs of a Redis client (ioredis's `Redis` has it). */
+export interface RedisAdminClient {
+  keys(pattern: string): Promise<string[]>;
+  del(...keys: string[]): Promise<number>;
+  quit(): Promise<unknown>;
+}
+
+/**
+ * For a jest suite on the test Redis: one admin client, made by `connect` in `beforeAll` and quit in
+ * `afterAll` (call at the top level of a test file). `client()` returns it inside tests and hooks;
+ * `deletePrefix(prefix)` removes every key under a test's prefix.
+ */
+export function useRedisAdmin<C extends RedisAdminClient>(
+  connect: () => C,
+): { client(): C; deletePrefix(prefix: string): Promise<void> } {
+  let admin: C | undefined;
+  beforeAll(() => {
+    admin = connect();
+  });
+  afterAll(async () => {
+    await admin?.quit();
+  });
+  const client = (): C => {
+    if (admin === undefined) throw new Error('useRedisAdmin: the client exists only inside tests and hooks');
+    return admin;
+  };
+  return {
+    client,
+    deletePrefix: async (prefix) => {
+      const keys = await client().keys(`${prefix}*`);
+      if (keys.length > 0) await client().del(...keys);
+    },
+  };
+}

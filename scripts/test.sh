@@ -8,14 +8,16 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/infra.sh up
 eval "$(bash scripts/infra.sh env)"
 
+# Binaries are run from node_modules/.bin, not `pnpm exec`: pnpm 12 intermittently tries to
+# resolve its own platform packages for the packageManager pin (ERR_PNPM_BAD_CONFIG_DEP) and fails.
 echo "[test] typecheck" >&2
-pnpm exec tsc -p tsconfig.json --noEmit
+./node_modules/.bin/tsc -p tsconfig.json --noEmit
 echo "[test] lint" >&2
-pnpm exec eslint --max-warnings 0 packages services test bench scripts
+./node_modules/.bin/eslint --max-warnings 0 packages services test bench scripts
 echo "[test] jest (unit + integration)" >&2
 results=$(mktemp)
 status=0
-pnpm exec jest --ci --maxWorkers=2 --json --outputFile="$results" "$@" || status=$?
+./node_modules/.bin/jest --ci --maxWorkers=2 --json --outputFile="$results" "$@" || status=$?
 # One plain summary line for CI logs: "jest: N passed, N failed".
 node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""))' "$results" || true
 rm -f "$results"

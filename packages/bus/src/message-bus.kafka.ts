@@ -123,22 +123,32 @@ export class KafkaMessageBus implements MessageBus {
   async ensureTopics(topics: TopicConfig[]): Promise<void> {
     if (topics.length === 0) return;
     const admin = await this.connectedAdmin();
-    try {
-      // Only the missing ones: every service ensures its topics at start, and the broker's
-      // TOPIC_ALREADY_EXISTS reply would be logged as an error by kafkajs.
-      const existing = new Set(await admin.listTopics());
-      const missing = topics.filter((t) => !existing.has(t.name));
-      if (missing.length === 0) return;
-      // A concurrent creator is not an error: kafkajs answers false when all already exist.
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((t) => ({
-          topic: t.name,
-          numPartitions: t.partitions ?? KAFKA_DEFAULT_PARTITIONS,
-        })),
-      });
-    } catch (err) {
-      throw new AppError('BUS_UNAVAILABLE', `creating topics failed: ${errorMessage(err)}`, { cause: err });
+    // Services start together and ensure overlapping topics: a topic another process is creating
+    // right now answers UNKNOWN_TOPIC_OR_PARTITION / LEADER_NOT_AVAILABLE to the metadata wait
+    // (seen in CI). Those are retriable: list again and the topic is there.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // Only the missing ones: every service ensures its topics at start, and the broker's
+        // TOPIC_ALREADY_EXISTS reply would be logged as an error by kafkajs.
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((t) => !existing.has(t.name));
+        if (missing.length === 0) return;
+        // A concurrent creator is not an error: kafkajs answers false when all already exist.
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((t) => ({
+            topic: t.name,
+            numPartitions: t.partitions ?? KAFKA_DEFAULT_PARTITIONS,
+          })),
+        });
+        return;
+      } catch (err) {
+        if (attempt < ENSURE_TOPICS_ATTEMPTS && isRetriableKafkaError(err)) {
+          await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+          continue;
+        }
+        throw new AppError('BUS_UNAVAILABLE', `creating topics failed: ${errorMessage(err)}`, { cause: err });
+      }
     }
   }
 
@@ -463,6 +473,15 @@ function pinoLogCreator(logger: Logger): logCreator {
       else if (level === logLevel.INFO) logger.info(fields, message);
       else logger.debug(fields, message);
     };
+}
+
+/** How many times ensureTopics retries a retriable broker answer (~10 s in all). */
+const ENSURE_TOPICS_ATTEMPTS = 8;
+
+function isRetriableKafkaError(err: unknown): boolean {
+  const type = kafkaErrorType(err);
+  if (type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE' || type === 'NOT_CONTROLLER') return true;
+  return typeof err === 'object' && err !== null && (err as { retriable?: unknown }).retriable === true;
 }
 
 function kafkaErrorType(err: unknown): string | undefined {

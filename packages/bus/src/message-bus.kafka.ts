@@ -235,7 +235,17 @@ export class KafkaMessageBus implements MessageBus {
 
     try {
       await consumer.connect();
-      await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? false });
+      // A topic created a moment ago (by this or another service) can still answer
+      // UNKNOWN_TOPIC_OR_PARTITION to the metadata request behind subscribe (seen in CI): retry.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? false });
+          break;
+        } catch (err) {
+          if (attempt >= ENSURE_TOPICS_ATTEMPTS || !isRetriableKafkaError(err)) throw err;
+          await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+        }
+      }
       await consumer.run({
         autoCommit: true,
         autoCommitThreshold: 1,

@@ -49,19 +49,18 @@ export async function startRealStack(extraEnv: Record<string, string> = {}): Pro
     await Promise.all(processes.splice(0).map((p) => p.stop()));
   };
   try {
-    // Consumers first: each one's /readyz waits for its group to be joined.
-    const started = await Promise.all([
+    // Consumers first: each one's /readyz waits for its group to be joined. allSettled, so that
+    // when one fails to start the others are still stopped and no process outlives the test.
+    const started = await startAll(processes, [
       startService('persistence', 'persistence', { ...common, PERSISTENCE_GROUP_ID: `${id}.persistence` }),
       startService('notification', 'notification', { ...common, NOTIFICATION_GROUP_ID: `${id}.notification` }),
       startService('filter', 'filter', { ...common, FILTER_GROUP_ID: `${id}.filter` }),
       startService('chat-ingest', 'chat-ingest', { ...common, INGEST_GROUP_ID: `${id}.chat-ingest` }),
     ]);
-    processes.push(...started);
-    const gateways = await Promise.all([
+    const gateways = await startAll(processes, [
       startService('gateway-a', 'gateway', { ...common, GATEWAY_ID: 'gw-a' }),
       startService('gateway-b', 'gateway', { ...common, GATEWAY_ID: 'gw-b' }),
     ]);
-    processes.push(...gateways);
     const persistence = started[0];
     return {
       gatewayUrls: gateways.map((g) => `ws://127.0.0.1:${g.port}/ws`),
@@ -75,6 +74,17 @@ export async function startRealStack(extraEnv: Record<string, string> = {}): Pro
     await stop();
     throw err;
   }
+}
+
+/** Waits for every start; keeps the ones that started in `into` (to be stopped), then rethrows the first failure. */
+async function startAll(into: ServiceProcess[], starts: Promise<ServiceProcess>[]): Promise<ServiceProcess[]> {
+  const results = await Promise.allSettled(starts);
+  const ok: ServiceProcess[] = [];
+  for (const r of results) if (r.status === 'fulfilled') ok.push(r.value);
+  into.push(...ok);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return ok;
 }
 
 /** The embedded start (`pnpm start`) as its own process: one gateway, all services, twins. */

@@ -20,7 +20,7 @@ let bus: KafkaMessageBus;
 let collector: Subscription | undefined;
 const accepted: ChatAcceptedV1[] = [];
 const rejected: ChatRejectedV1[] = [];
-let instances: ServiceProcess[] = [];
+const instances: ServiceProcess[] = [];
 
 async function metric(p: ServiceProcess, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${p.port}/metrics`)).text();
@@ -81,7 +81,11 @@ beforeAll(async () => {
     // No version poll: the other instance can only learn of the change from the announcement.
     FILTER_DICTIONARY_POLL_MS: '0',
   });
-  instances = await Promise.all([startService('filter-a', 'filter', env('a')), startService('filter-b', 'filter', env('b'))]);
+  // allSettled: if one instance fails to start, the other is still stopped in afterAll.
+  const started = await Promise.allSettled([startService('filter-a', 'filter', env('a')), startService('filter-b', 'filter', env('b'))]);
+  for (const r of started) if (r.status === 'fulfilled') instances.push(r.value);
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
   // Both are in the message group now; wait until the group has settled on both of them.
   await sendToEveryRoom('warm up');
 });

@@ -8,16 +8,15 @@ export type {
   Subscription,
   TopicConfig,
 } from './message-bus';
+export { DEFAULT_TOPIC_PARTITIONS } from './message-bus';
 export {
   InMemoryMessageBus,
-  DEFAULT_PARTITIONS,
   DEFAULT_MAX_BATCH_RECORDS,
   DEFAULT_RETENTION_RECORDS,
   type InMemoryMessageBusOptions,
 } from './message-bus.memory';
 export {
   KafkaMessageBus,
-  KAFKA_DEFAULT_PARTITIONS,
   KAFKA_SESSION_TIMEOUT_MS,
   KAFKA_HEARTBEAT_INTERVAL_MS,
   KAFKA_MAX_WAIT_TIME_MS,

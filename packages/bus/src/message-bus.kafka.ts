@@ -24,10 +24,9 @@ import type {
   Subscription,
   TopicConfig,
 } from './message-bus';
+import { DEFAULT_TOPIC_PARTITIONS } from './message-bus';
 import { activeTraceHeaders, outgoingHeaders } from './record-headers';
 
-/** Partitions of topics ensured without a count. */
-export const KAFKA_DEFAULT_PARTITIONS = 4;
 /** Consumer session timeout: how long a silent member keeps its partitions. */
 export const KAFKA_SESSION_TIMEOUT_MS = 10_000;
 export const KAFKA_HEARTBEAT_INTERVAL_MS = 1_000;
@@ -138,7 +137,7 @@ export class KafkaMessageBus implements MessageBus {
           waitForLeaders: true,
           topics: missing.map((t) => ({
             topic: t.name,
-            numPartitions: t.partitions ?? KAFKA_DEFAULT_PARTITIONS,
+            numPartitions: t.partitions ?? DEFAULT_TOPIC_PARTITIONS,
           })),
         });
         return;

@@ -17,11 +17,10 @@ import type {
   Subscription,
   TopicConfig,
 } from './message-bus';
+import { DEFAULT_TOPIC_PARTITIONS } from './message-bus';
 import { partitionForKey } from './partitioner';
 import { activeTraceHeaders, outgoingHeaders } from './record-headers';
 
-/** Partitions of topics created without a count (the test broker's `num.partitions`). */
-export const DEFAULT_PARTITIONS = 4;
 /** Most records handed to one handler call. */
 export const DEFAULT_MAX_BATCH_RECORDS = 500;
 /** Records kept per partition; older ones are dropped like Kafka retention drops segments. */
@@ -110,7 +109,7 @@ export class InMemoryMessageBus implements MessageBus {
   private readonly logger: Logger | undefined;
 
   constructor(options: InMemoryMessageBusOptions = {}) {
-    this.defaultPartitions = options.defaultPartitions ?? DEFAULT_PARTITIONS;
+    this.defaultPartitions = options.defaultPartitions ?? DEFAULT_TOPIC_PARTITIONS;
     this.maxBatchRecords = options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
     this.retentionRecords = options.retentionRecords ?? DEFAULT_RETENTION_RECORDS;
     this.logger = options.logger;

@@ -21,6 +21,12 @@ export interface BusRecord {
   timestamp: number;
 }
 
+/**
+ * Partitions of a topic created without a count, by either adapter (the test broker's
+ * `num.partitions` too), so a key lands on the same partition number in the twin and in Kafka.
+ */
+export const DEFAULT_TOPIC_PARTITIONS = 4;
+
 export interface TopicConfig {
   name: string;
   /** Default 4. */

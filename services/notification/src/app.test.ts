@@ -1,5 +1,5 @@
 import {
-  DEFAULT_PARTITIONS,
+  DEFAULT_TOPIC_PARTITIONS,
   headerValue,
   InMemoryMessageBus,
   partitionForKey,
@@ -168,7 +168,7 @@ describe('createNotificationApp', () => {
     const b = 'room-1';
     const empty = 'room-empty';
     for (const room of [b, empty])
-      expect(partitionForKey(room, DEFAULT_PARTITIONS)).toBe(partitionForKey(a, DEFAULT_PARTITIONS));
+      expect(partitionForKey(room, DEFAULT_TOPIC_PARTITIONS)).toBe(partitionForKey(a, DEFAULT_TOPIC_PARTITIONS));
     await h.presence.touchRoomGateways([a], 'gw1', PRESENCE_TTL_MS);
     await h.presence.touchRoomGateways([a, b], 'gw2', PRESENCE_TTL_MS);
     await h.presence.touchRoomGateways([b], 'gw3', PRESENCE_TTL_MS);

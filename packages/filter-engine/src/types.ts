@@ -51,6 +51,11 @@ export interface WordFilterOptions {
   readonly pinyin?: boolean;
   /** Pinyin forms shorter than this many letters are not added: `made` (妈的) is English. Default 5. */
   readonly pinyinMinLetters?: number;
+  /**
+   * Screen each text with the one-pass prescan and run the exact matcher only on texts it cannot clear.
+   * Default true; false (for tests and benchmarks) always runs the exact matcher. Results are the same.
+   */
+  readonly prescan?: boolean;
   /** Strongest policy a pinyin match may carry (it is less certain than a CJK match). Default 'review'. */
   readonly pinyinMaxPolicy?: Policy;
 }

@@ -2,6 +2,7 @@ import { pinyin } from 'pinyin-pro';
 import { buildAutomaton, type Automaton, type AutomatonKey } from './automaton';
 import { FilterError } from './errors';
 import * as normaliser from './normaliser';
+import { Prescanner } from './prescan';
 import type {
   CheckResult,
   FilterEntry,
@@ -76,6 +77,7 @@ class CompiledWordFilter implements WordFilter {
   private readonly symAstral: ReadonlyMap<number, number>;
   private readonly normaliser: Normaliser;
   private readonly clsTable: Uint8Array;
+  private readonly prescanner: Prescanner | undefined;
 
   // match and allow-span buffers, grown on demand (only dirty messages write to them)
   private mCount = 0;
@@ -242,6 +244,15 @@ class CompiledWordFilter implements WordFilter {
     this.keyAllow = keyAllow;
     this.entries = entries;
     this.entryRank = Uint8Array.from(entries, (e) => POLICY_RANK[e.policy]);
+    this.prescanner =
+      options.prescan === false
+        ? undefined
+        : new Prescanner(
+            this.ac,
+            (nm) => (nm < TABLE_SIZE ? (symOfNorm[nm] as number) : (symAstral.get(nm) ?? 0)),
+            keyEntry,
+            this.repeats,
+          );
     this.stats = Object.freeze({
       entries: list.length,
       keys: keys.size,
@@ -280,10 +291,11 @@ class CompiledWordFilter implements WordFilter {
         },
       );
     }
-    const n = this.normaliser;
-    n.run(text);
     this.mCount = 0;
     this.aCount = 0;
+    if (this.prescanner !== undefined && !this.prescanner.mayMatch(text)) return 0;
+    const n = this.normaliser;
+    n.run(text);
     this.scan(n.norm, n.start, n.end, n.flags, n.count, KIND_EXACT);
     if (this.repeats && n.hasLongRun) {
       for (let keep = 1; keep <= 2; keep++) {

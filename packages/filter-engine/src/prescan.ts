@@ -1,0 +1,677 @@
+import type { Automaton } from './automaton';
+import * as table from './unicode-table';
+
+// Module-local copies (see normaliser.ts: imported bindings may become getters in a hot loop).
+const C_IGNORE = table.C_IGNORE;
+const C_SOFT = table.C_SOFT;
+const C_SPACE = table.C_SPACE;
+const C_HARD = table.C_HARD;
+const C_ALPHA = table.C_ALPHA;
+const C_DIGIT = table.C_DIGIT;
+const C_CJK = table.C_CJK;
+const C_LEET = table.C_LEET;
+const TABLE_SIZE = table.TABLE_SIZE;
+const WORD_GAP = table.WORD_GAP;
+const astralClass = table.astralClass;
+
+// Kinds of a UTF-16 code unit for the prescan, in the low 4 bits of its `lane` entry. 0–6 are the
+// Unicode table's classes.
+const K_IGNORE = 0;
+const K_SOFT = 1;
+const K_SPACE = 2;
+const K_HARD = 3;
+const K_ALPHA = 4;
+const K_DIGIT = 5;
+const K_CJK = 6;
+/** `!`, `|`, `+` (and their full-width forms): a letter only strictly inside a word. */
+const K_LEET_INNER = 7;
+/** Anything the prescan does not model (expansions such as ﬁ or ㎏): the exact path decides. */
+const K_COMPLEX = 8;
+/** A high surrogate: the code point decides. */
+const K_HIGH = 9;
+/** `$`, `@`: a letter next to a letter. */
+const K_LEET_EDGE = 10;
+
+const CH_DOLLAR = 0x24;
+const CH_AT = 0x40;
+
+/** Outputs deeper than this cannot be told apart in the 32-bit start mask: any start is assumed valid. */
+const MASK_BITS = 32;
+/** log2 of the sizes, in bits, of the hash sets. */
+const PAIR_BITS = 21; // first two units of keys (256 KiB)
+const WORD_BITS = 22; // Latin pieces that are whole keys (512 KiB)
+const PREFIX_BITS = 23; // Latin pieces that are key prefixes (1 MiB)
+
+/**
+ * A conservative one-pass screen in front of the exact matcher: it answers "no entry can match this
+ * text" (false) or "maybe" (true), and only "maybe" texts pay for normalisation into buffers, the
+ * word-boundary bookkeeping and the repeat passes.
+ *
+ * It reads the UTF-16 code units once, with one table lookup per unit giving its kind and the automaton
+ * symbol of its normal form, and allocates nothing. It models the normaliser's common path exactly —
+ * letters and CJK, separators skipped inside words, the word gap between Latin words (and the "f u c k"
+ * join of single letters), hard breaks, zero-width characters, emoji, edge punctuation such as `wow!!`,
+ * numbers — and answers "maybe" for everything it does not model (leet inside words, expansions, astral
+ * letters, runs of three identical letters, keys with digits).
+ *
+ * The Aho–Corasick automaton of the exact matcher is walked only while a key prefix of two or more units
+ * is alive ("deep"); most text never gets there:
+ *  - CJK: a pair (previous unit, this unit) must be the first two units of a key. It is tested against a
+ *    32-bit signature of the previous unit's successors, which sits in the same table entry, then
+ *    against a hash set of pairs, and only then in the automaton.
+ *  - Latin: a key may only start where a word piece starts and end where one ends, so a piece matters
+ *    only as a whole. Its hash, rolled along its letters, is looked up when it ends: in the set of
+ *    pieces that are whole keys, and, when the next unit is known, in the set of pieces that a key
+ *    continues (with a word gap, or joined to what follows). A hit is confirmed in the automaton.
+ * Within deep mode, match ends are checked as the exact matcher does: the start of a possible match
+ * through a 32-bit mask of the units that may start one, its end when the Latin piece ends; an output
+ * state counts only if a real entry (not an allow-list word) ends there.
+ *
+ * Correctness rests on one property, tested by differential fuzzing against the exact matcher: whenever
+ * the exact matcher finds an entry, `mayMatch` returns true.
+ */
+export class Prescanner {
+  /**
+   * Per code unit, 2 Int32: [(symbol << 5) | (alone << 4) | kind, successors]. `alone`: the symbol by
+   * itself is an entry. `successors`: a signature of the symbols that follow it as the first two units
+   * of some key (bit `sigBit(next)`).
+   */
+  private readonly lane: Int32Array;
+  /** Per state, 4 Int32: [base, check, end mask, fail]; end mask bit d-1 = an entry of depth d ends here. */
+  private readonly states: Int32Array;
+  private readonly pairs: Int32Array;
+  private readonly words: Int32Array;
+  private readonly prefixes: Int32Array;
+  /** Hash of a Latin piece that a key continues with a word gap -> the state after that gap (-1: walk). */
+  private readonly gapKeys: Int32Array;
+  private readonly gapStates: Int32Array;
+  private readonly gapSymbol: number;
+  private readonly runLimit: number;
+  /** The Unicode table (for the code points of surrogate pairs). */
+  private readonly astralPacked: Int32Array;
+
+  constructor(ac: Automaton, symbolOf: (norm: number) => number, keyEntry: Int32Array, repeats: boolean) {
+    const t = table.unicodeTable();
+    const { packed, check, firstOut, nextOut, out, depth } = ac;
+    const size = check.length;
+    const rootBase = packed[0] as number;
+    const gapSymbol = symbolOf(WORD_GAP);
+
+    // End masks per state.
+    const states = Int32Array.from(packed);
+    for (let st = 0; st < size; st++) {
+      if (check[st] === -1) continue;
+      let mask = 0;
+      for (let o = firstOut[st] as number; o >= 0; o = nextOut[o] as number) {
+        if ((keyEntry[out[o] as number] as number) < 0) continue; // an allow-list word only
+        const d = depth[o] as number;
+        mask |= d > MASK_BITS ? -1 : 1 << (d - 1);
+      }
+      states[4 * st + 2] = mask;
+    }
+    this.states = states;
+
+    // Hash sets over the states of depth >= 2, parents before children.
+    const byDepth: number[][] = [];
+    for (let st = 1; st < size; st++)
+      if ((check[st] as number) >= 0) (byDepth[depth[st] as number] ??= []).push(st);
+    const hashOf = new Int32Array(size);
+    const hasChild = new Uint8Array(size);
+    const hasGapChild = new Uint8Array(size);
+    for (let st = 1; st < size; st++) {
+      const parent = check[st] as number;
+      if (parent < 0) continue;
+      hasChild[parent] = 1;
+      if (st - (packed[4 * parent] as number) === gapSymbol) hasGapChild[parent] = 1;
+    }
+    // Which symbols are letters (Latin pieces are made of them and nothing else).
+    const letterSym = new Uint8Array(size + 1);
+    for (let cu = 0; cu < 0x10000; cu++) {
+      const e = t.packed[cu] as number;
+      if ((e & 15) !== C_ALPHA) continue;
+      const sym = symbolOf(e >> 4);
+      if (sym > 0 && sym <= size) letterSym[sym] = 1;
+    }
+    const allLetters = new Uint8Array(size);
+    const gappedKeys: number[] = [];
+    const gappedStates: number[] = [];
+    const pairs = new Int32Array(1 << (PAIR_BITS - 5));
+    const words = new Int32Array(1 << (WORD_BITS - 5));
+    const prefixes = new Int32Array(1 << (PREFIX_BITS - 5));
+    const successors = new Int32Array(size);
+    for (const level of byDepth) {
+      if (level === undefined) continue;
+      for (const st of level) {
+        const parent = check[st] as number;
+        const sym = st - (packed[4 * parent] as number);
+        const h = wordHash(hashOf[parent] as number, sym);
+        hashOf[st] = h;
+        const letters = letterSym[sym] === 1 && (parent === 0 || allLetters[parent] === 1);
+        if (letters) allLetters[st] = 1;
+        if (parent === 0) continue;
+        if (check[parent] === 0) {
+          const first = parent - rootBase;
+          successors[first] = (successors[first] as number) | sigBit(sym);
+          setBit(pairs, pairHash(first, sym), PAIR_BITS);
+        }
+        if (!letters) continue; // a Latin piece never spells this prefix
+        const o = out[st] as number;
+        if (o >= 0 && (keyEntry[o] as number) >= 0) setBit(words, h, WORD_BITS);
+        if (hasChild[st] === 1) setBit(prefixes, h, PREFIX_BITS);
+        if (hasGapChild[st] === 1) {
+          gappedKeys.push(h);
+          gappedStates.push((packed[4 * st] as number) + gapSymbol);
+        }
+      }
+    }
+    // Pieces a key continues with a word gap -> the state after the gap (few: pinyin syllables and the
+    // first words of phrases). Open addressing on the piece hash; a hash two pieces share maps to -1.
+    let cap = 16;
+    while (cap < gappedKeys.length * 4) cap *= 2;
+    const gapKeys = new Int32Array(cap);
+    const gapStates = new Int32Array(cap); // 0 = empty slot
+    for (let k = 0; k < gappedKeys.length; k++) {
+      const key = gappedKeys[k] as number;
+      let slot = (Math.imul(key, 0x9e3779b1) >>> 0) & (cap - 1);
+      while (gapStates[slot] !== 0 && gapKeys[slot] !== key) slot = (slot + 1) & (cap - 1);
+      if (gapStates[slot] !== 0) gapStates[slot] = -1;
+      else {
+        gapKeys[slot] = key;
+        gapStates[slot] = gappedStates[k] as number;
+      }
+    }
+    this.gapKeys = gapKeys;
+    this.gapStates = gapStates;
+    this.pairs = pairs;
+    this.words = words;
+    this.prefixes = prefixes;
+
+    const aloneOf = (sym: number): number => {
+      if (sym <= 0) return 0;
+      const s1 = rootBase + sym;
+      return s1 < size && check[s1] === 0 && ((states[4 * s1 + 2] as number) & 1) !== 0 ? 1 : 0;
+    };
+    const lane = new Int32Array(0x20000);
+    let digitSymbols = false;
+    for (let cu = 0; cu < 0x10000; cu++) {
+      const e = t.packed[cu] as number;
+      const cls = e & 15;
+      const norm = e >> 4;
+      let kind: number;
+      let sym = 0;
+      if (cu >= 0xd800 && cu <= 0xdbff) kind = K_HIGH;
+      else if (cls === C_ALPHA || cls === C_CJK || cls === C_DIGIT) {
+        kind = cls;
+        sym = symbolOf(norm);
+        if (cls === C_DIGIT && sym !== 0) digitSymbols = true;
+      } else if (cls === C_LEET) kind = norm === CH_DOLLAR || norm === CH_AT ? K_LEET_EDGE : K_LEET_INNER;
+      else if (cls === C_IGNORE || cls === C_SOFT || cls === C_SPACE || cls === C_HARD) kind = cls;
+      else kind = K_COMPLEX;
+      lane[2 * cu] = (sym << 5) | (aloneOf(sym) << 4) | kind;
+      lane[2 * cu + 1] = sym > 0 && sym < size ? (successors[sym] as number) : 0;
+    }
+    // When some key spells a digit, numbers matter to matching: leave every digit to the exact path.
+    if (digitSymbols) {
+      for (let cu = 0; cu < 0x10000; cu++) {
+        if (((lane[2 * cu] as number) & 15) === K_DIGIT) lane[2 * cu] = K_COMPLEX;
+      }
+    }
+    this.lane = lane;
+    this.astralPacked = t.packed;
+    this.gapSymbol = gapSymbol;
+    this.runLimit = repeats ? 3 : 0x7fffffff;
+  }
+
+  /** False when no dictionary entry can match `text` (exact, repeat or pinyin); true when one may. */
+  mayMatch(text: string): boolean {
+    const lane = this.lane;
+    const P = this.states;
+    const rootBase = P[0] as number;
+    const runLimit = this.runLimit;
+    const len = text.length;
+
+    let s = 0; // automaton state while deep
+    let deep = false;
+    let prevSym = 0; // previous unit's symbol (0 after a reset)
+    let prevSucc = 0; // its successor signature
+    let ok = 0; // bit k: the unit k places back may start a match
+    let gap = 0; // separator kinds seen since the last content unit: 1 soft, 2 space, 4 hard
+    let prevLatin = false; // the last content unit was a letter or digit
+    let pieceLen = 0; // letters in the last Latin piece
+    let inWord = false; // inside a Latin piece
+    let letters = 0; // letters so far in the current piece
+    let pend = false; // an entry ends at the piece's last letter, if the piece ends there
+    let pieceAt = 0; // where the current piece starts in the text
+    let pieceDead = false; // no key prefix starts at the current piece's start
+    let h = 0; // wordHash of the current piece
+    let held = false; // the last piece ended as a possible key prefix: the next unit decides
+    let heldH = 0;
+    let heldFrom = 0;
+    let heldTo = 0;
+    let runSym = -1;
+    let runLen = 0;
+
+    let i = 0;
+    while (i < len) {
+      const cu = text.charCodeAt(i);
+      const e = lane[2 * cu] as number;
+      let kind = e & 15;
+      if (kind === K_ALPHA) {
+        if (!inWord) {
+          // A new piece: what the normaliser puts before it (a reset, a word gap or nothing).
+          if ((gap & 4) !== 0) {
+            deep = false;
+            held = false;
+            prevSym = 0;
+            prevSucc = 0;
+            ok = 0;
+            runSym = -1;
+          } else {
+            let gapUnit = false;
+            if ((gap & 2) !== 0 && prevLatin) {
+              gapUnit = true;
+              if (pieceLen === 1) {
+                // "f u c k": two single letters separated by a space are joined, not gapped.
+                const nk = i + 1 < len ? (lane[2 * text.charCodeAt(i + 1)] as number) & 15 : K_SOFT;
+                if (nk === K_IGNORE || nk === K_HIGH) return true;
+                gapUnit = nk === K_ALPHA;
+              }
+            }
+            let gapDone = false;
+            if (held) {
+              // The previous piece may begin a key that goes on here.
+              held = false;
+              if (gapUnit) {
+                const g = this.gapStateOf(heldH);
+                if (g > 0) {
+                  s = g;
+                  deep = true;
+                  gapDone = true;
+                } else if (g < 0) {
+                  const w = this.walk(text, heldFrom, heldTo);
+                  if (w > 0) {
+                    s = w;
+                    deep = true;
+                  }
+                }
+              } else if (hasBit(this.prefixes, heldH, PREFIX_BITS)) {
+                const w = this.walk(text, heldFrom, heldTo);
+                if (w > 0) {
+                  s = w;
+                  deep = true;
+                }
+              }
+            }
+            if (gapUnit) {
+              // The word-gap unit: it starts nothing and ends nothing, it only continues a key.
+              runSym = -1;
+              ok = (ok << 1) | 1;
+              const g = this.gapSymbol;
+              if (g === 0) {
+                deep = false;
+                ok = 0;
+              } else if (deep && !gapDone) {
+                for (;;) {
+                  const t = (P[4 * s] as number) + g;
+                  if (P[4 * t + 1] === s) {
+                    s = t;
+                    break;
+                  }
+                  if (s === 0) break;
+                  s = P[4 * s + 3] as number;
+                }
+                if (s === 0 || P[4 * s + 1] === 0) deep = false;
+              }
+              // no key starts with a gap: the pair (gap, letter) starts nothing
+              prevSym = 0;
+              prevSucc = 0;
+            }
+          }
+          inWord = true;
+          letters = 0;
+          pieceAt = i;
+          pieceDead = false;
+          h = 0;
+          ok = (ok << 1) | 1; // a piece start may start a match
+        } else {
+          ok <<= 1;
+        }
+        letters++;
+        gap = 0;
+        prevLatin = true;
+        const c = e >> 5;
+        if (c === 0) {
+          deep = false;
+          prevSym = 0;
+          prevSucc = 0;
+          ok = 0;
+          runSym = -1;
+          pend = false;
+          pieceDead = true;
+        } else {
+          if (c === runSym) {
+            if (++runLen >= runLimit) return true;
+          } else {
+            runSym = c;
+            runLen = 1;
+          }
+          h = wordHash(h, c);
+          if (deep) {
+            for (;;) {
+              const t = (P[4 * s] as number) + c;
+              if (P[4 * t + 1] === s) {
+                s = t;
+                break;
+              }
+              if (s === 0) break;
+              s = P[4 * s + 3] as number;
+            }
+            // Latin matches must end where the piece ends: decided when it does.
+            pend = ((P[4 * s + 2] as number) & ok) !== 0;
+            if (s === 0 || P[4 * s + 1] === 0) {
+              deep = false;
+              // nothing that started at or before the piece start is alive any more
+              if (letters > 1) pieceDead = true;
+            }
+          } else if (letters === 1) {
+            pend = (e & 16) !== 0;
+            // The pair (previous unit, this letter) may start a key: after CJK or a one-letter piece.
+            if (
+              (prevSucc & sigBit(c)) !== 0 &&
+              (ok & 2) !== 0 &&
+              hasBit(this.pairs, pairHash(prevSym, c), PAIR_BITS)
+            ) {
+              const s1 = rootBase + prevSym;
+              const t = (P[4 * s1] as number) + c;
+              if (P[4 * t + 1] === s1) {
+                s = t;
+                deep = true;
+                pend = ((P[4 * t + 2] as number) & ok) !== 0;
+              }
+            }
+            if (!deep) {
+              // The rest of the piece in a tight loop: nothing can start or end inside it, so only its
+              // hash, its length and runs of one letter are kept. Anything unusual goes the long way.
+              prevSym = c;
+              prevSucc = lane[2 * cu + 1] as number;
+              let j = i + 1;
+              let n = 0;
+              while (j < len) {
+                const e2 = lane[2 * text.charCodeAt(j)] as number;
+                const k2 = e2 & 15;
+                if (k2 !== K_ALPHA) {
+                  if (k2 === K_IGNORE) {
+                    j++;
+                    continue;
+                  }
+                  break;
+                }
+                const c2 = e2 >> 5;
+                if (c2 === 0) break;
+                if (c2 === runSym) {
+                  if (++runLen >= runLimit) return true;
+                } else {
+                  runSym = c2;
+                  runLen = 1;
+                }
+                h = wordHash(h, c2);
+                n++;
+                j++;
+              }
+              if (n > 0) {
+                letters += n;
+                ok = n >= MASK_BITS ? 0 : ok << n;
+                pend = false;
+              }
+              i = j;
+              continue;
+            }
+          } else {
+            // Inside a piece nothing starts (word boundary): the piece is looked up as a whole at its end.
+            pend = false;
+          }
+          prevSym = c;
+          prevSucc = lane[2 * cu + 1] as number;
+        }
+        i++;
+        continue;
+      }
+
+      if (kind === K_CJK) {
+        if (inWord) {
+          // end of a Latin piece (see the general case below)
+          if (pend) return true;
+          if (!deep && !pieceDead && letters > 1) {
+            if (hasBit(this.words, h, WORD_BITS) && this.wholeKeyEnds(text, pieceAt, i, ok)) return true;
+            // a key such as "qq群" goes on into the CJK character
+            if (hasBit(this.prefixes, h, PREFIX_BITS)) {
+              const w = this.walk(text, pieceAt, i);
+              if (w > 0) {
+                s = w;
+                deep = true;
+              }
+            }
+          }
+          inWord = false;
+          pieceLen = letters;
+        } else if (held) {
+          held = false;
+          if (hasBit(this.prefixes, heldH, PREFIX_BITS)) {
+            const w = this.walk(text, heldFrom, heldTo);
+            if (w > 0) {
+              s = w;
+              deep = true;
+            }
+          }
+        }
+        if ((gap & 4) !== 0) {
+          deep = false;
+          prevSym = 0;
+          prevSucc = 0;
+          ok = 0;
+        }
+        gap = 0;
+        prevLatin = false;
+        runSym = -1;
+        ok = (ok << 1) | 1; // CJK has no word boundaries
+        const c = e >> 5;
+        if (c === 0) {
+          deep = false;
+          prevSym = 0;
+          prevSucc = 0;
+          ok = 0;
+        } else {
+          if (deep) {
+            for (;;) {
+              const t = (P[4 * s] as number) + c;
+              if (P[4 * t + 1] === s) {
+                s = t;
+                break;
+              }
+              if (s === 0) break;
+              s = P[4 * s + 3] as number;
+            }
+            if (((P[4 * s + 2] as number) & ok) !== 0) return true;
+            if (s === 0 || P[4 * s + 1] === 0) deep = false;
+          } else {
+            if ((e & 16) !== 0) return true;
+            if (
+              (prevSucc & sigBit(c)) !== 0 &&
+              (ok & 2) !== 0 &&
+              hasBit(this.pairs, pairHash(prevSym, c), PAIR_BITS)
+            ) {
+              const s1 = rootBase + prevSym;
+              const t = (P[4 * s1] as number) + c;
+              if (P[4 * t + 1] === s1) {
+                if (((P[4 * t + 2] as number) & ok) !== 0) return true;
+                s = t;
+                deep = true;
+              }
+            }
+          }
+          prevSym = c;
+          prevSucc = lane[2 * cu + 1] as number;
+        }
+        i++;
+        continue;
+      }
+
+      let width = 1;
+      if (kind === K_HIGH) {
+        // A surrogate pair: emoji and other symbols separate, tags vanish; astral letters and CJK
+        // (mathematical alphabets, Extension B) are left to the exact path.
+        if (i + 1 >= len) return true;
+        const lo = text.charCodeAt(i + 1);
+        if ((lo & 0xfc00) !== 0xdc00) return true;
+        const cp = ((cu - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
+        kind = cp < TABLE_SIZE ? (this.astralPacked[cp] as number) & 15 : astralClass(cp);
+        if (kind !== C_IGNORE && kind !== C_SOFT && kind !== C_SPACE && kind !== C_HARD) return true;
+        width = 2;
+      }
+      if (kind === K_IGNORE) {
+        i += width;
+        continue;
+      }
+      // Anything else ends the current piece.
+      const afterWord = inWord;
+      if (inWord) {
+        if (pend) return true;
+        if (!deep && !pieceDead && letters > 1) {
+          if (hasBit(this.words, h, WORD_BITS) && this.wholeKeyEnds(text, pieceAt, i, ok)) return true;
+          // whether a key goes on from this piece depends on what comes next
+          held = true;
+          heldH = h;
+          heldFrom = pieceAt;
+          heldTo = i;
+        }
+        inWord = false;
+        pieceLen = letters;
+      }
+      if (kind === K_SOFT) gap |= 1;
+      else if (kind === K_SPACE) gap |= 2;
+      else if (kind === K_HARD) gap |= 4;
+      else if (kind === K_DIGIT) {
+        // A number when no key spells digits: it only resets the automaton. Digits right after letters
+        // stay digits (only digits inside or leading a word read as letters, and those have letters
+        // after them, which is handed over below); how numbers group into pieces cannot matter after
+        // the reset.
+        let j = i + 1;
+        while (j < len) {
+          const k = (lane[2 * text.charCodeAt(j)] as number) & 15;
+          if (k !== K_DIGIT) {
+            if (k !== K_SOFT && k !== K_SPACE && k !== K_HARD && k !== K_CJK) return true;
+            break;
+          }
+          j++;
+        }
+        deep = false;
+        held = false;
+        prevSym = 0;
+        prevSucc = 0;
+        ok = 0;
+        gap = 0;
+        prevLatin = true;
+        pieceLen = 2;
+        runSym = -1;
+        i = j;
+        continue;
+      } else if (kind === K_LEET_INNER || kind === K_LEET_EDGE) {
+        // Punctuation that leet may read as a letter: modelled only where it cannot be one.
+        let edge = kind === K_LEET_EDGE;
+        let j = i + 1;
+        while (j < len) {
+          const k = (lane[2 * text.charCodeAt(j)] as number) & 15;
+          if (k === K_LEET_EDGE) edge = true;
+          else if (k !== K_LEET_INNER) break;
+          j++;
+        }
+        const nk = j < len ? (lane[2 * text.charCodeAt(j)] as number) & 15 : K_SOFT;
+        const nextContent = nk !== K_SOFT && nk !== K_SPACE && nk !== K_HARD && nk !== K_CJK;
+        if (nextContent && (afterWord || edge || nk !== K_ALPHA)) return true;
+        if (edge && afterWord) return true;
+        gap |= 1;
+        i = j;
+        continue;
+      } else {
+        return true; // K_COMPLEX
+      }
+      i += width;
+    }
+    if (!inWord) return false;
+    if (pend) return true;
+    return (
+      !deep &&
+      !pieceDead &&
+      letters > 1 &&
+      hasBit(this.words, h, WORD_BITS) &&
+      this.wholeKeyEnds(text, pieceAt, len, ok)
+    );
+  }
+
+  /** For a piece hash: the state after the piece and a word gap, 0 if no key goes on so, -1 if unsure. */
+  private gapStateOf(h: number): number {
+    const keys = this.gapKeys;
+    const states = this.gapStates;
+    const mask = keys.length - 1;
+    let slot = (Math.imul(h, 0x9e3779b1) >>> 0) & mask;
+    for (;;) {
+      const st = states[slot] as number;
+      if (st === 0) return 0;
+      if (keys[slot] === h) return st;
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  /**
+   * The state the Latin piece text[from, to) leads to from the root (its letters as symbols, zero-width
+   * characters skipped), or 0 when it is not a key prefix.
+   */
+  private walk(text: string, from: number, to: number): number {
+    const lane = this.lane;
+    const P = this.states;
+    let s = 0;
+    for (let i = from; i < to; i++) {
+      const e = lane[2 * text.charCodeAt(i)] as number;
+      const kind = e & 15;
+      if (kind === K_HIGH) {
+        i++; // a zero-width astral character (anything else would have ended the piece)
+        continue;
+      }
+      if (kind !== K_ALPHA) continue; // zero-width
+      const t = (P[4 * s] as number) + (e >> 5);
+      if (P[4 * t + 1] !== s) return 0;
+      s = t;
+    }
+    return s;
+  }
+
+  /** An entry spans exactly the piece text[from, to), which starts where `ok` says a match may start. */
+  private wholeKeyEnds(text: string, from: number, to: number, ok: number): boolean {
+    const w = this.walk(text, from, to);
+    return w > 0 && ((this.states[4 * w + 2] as number) & ok) !== 0;
+  }
+}
+
+/** Hash of a Latin piece, one symbol at a time from 0; the same over the automaton's key prefixes. */
+function wordHash(h: number, sym: number): number {
+  return Math.imul(h + sym, 0x2c1b3c6d) ^ (h >>> 15);
+}
+
+function pairHash(a: number, b: number): number {
+  return Math.imul(Math.imul(a, 0x7feb352d) + b, 0x846ca68b);
+}
+
+/** The bit a symbol sets in a successor signature. */
+function sigBit(sym: number): number {
+  return 1 << (Math.imul(sym, 0x9e3779b1) >>> 27);
+}
+
+function setBit(bits: Int32Array, h: number, log2: number): void {
+  const b = h >>> (32 - log2);
+  bits[b >>> 5] = (bits[b >>> 5] as number) | (1 << (b & 31));
+}
+
+function hasBit(bits: Int32Array, h: number, log2: number): boolean {
+  const b = h >>> (32 - log2);
+  return ((bits[b >>> 5] as number) & (1 << (b & 31))) !== 0;
+}

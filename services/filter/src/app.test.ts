@@ -64,7 +64,7 @@ async function collect<T>(topic: string, parse: (v: unknown) => T, into: T[]): P
   await sub.ready;
 }
 
-async function startInstance(options: { adminToken?: string | undefined; base?: BaseDictionary } = {}): Promise<Instance> {
+async function startInstance(options: { adminToken?: string | undefined; base?: BaseDictionary; reloadDebounceMs?: number } = {}): Promise<Instance> {
   const metrics = new MetricsRegistry();
   const app = createFilterApp({
     bus: w.bus,
@@ -79,7 +79,7 @@ async function startInstance(options: { adminToken?: string | undefined; base?: 
     instanceId: uniqueId('inst'),
     adminToken: 'adminToken' in options ? options.adminToken : TOKEN,
     // No version poll: a second instance can only learn of a change from the announcement.
-    tuning: { reloadDebounceMs: 20, pollIntervalMs: 0, approveWaitMs: 2000 },
+    tuning: { reloadDebounceMs: options.reloadDebounceMs ?? 20, pollIntervalMs: 0, approveWaitMs: 2000 },
     metrics,
   });
   await app.start();
@@ -322,8 +322,10 @@ describe('filter app: dictionary hot reload', () => {
   });
 
   it('coalesces a burst of changes into at most two rebuilds and ends at the last version', async () => {
-    const a = await startInstance();
-    const b = await startInstance();
+    // A debounce window far longer than the burst takes to arrive, even on a loaded CI machine (with
+    // 20 ms, ten requests spread over more than the window plus one build gave three rebuilds there).
+    const a = await startInstance({ reloadDebounceMs: 500 });
+    const b = await startInstance({ reloadDebounceMs: 500 });
     const reloads = (i: Instance) => i.metrics.snapshot().roomcast_filter_dictionary_reloads_total ?? 0;
     const startA = reloads(a);
     const startB = reloads(b);

@@ -37,6 +37,7 @@ const ENTRIES: FilterEntry[] = [
   { word: 'sex', policy: 'review' },
   { word: 'tit', policy: 'mask' },
   { word: 'nigga', policy: 'reject' },
+  { word: '𠵾好', policy: 'mask' }, // astral (Extension B): 㗲 (U+35F2) folds to it
 ];
 const ALLOW = ['classic', 'assassin', 'scunthorpe', 'titan'];
 
@@ -239,6 +240,9 @@ describe('prescan', () => {
       'du bo',
       'dubo',
       'shabi',
+      '㗲好',
+      '𠵾好',
+      '说㗲好',
     ];
     compare(fast, exact, cases);
   });

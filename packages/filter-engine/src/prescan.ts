@@ -38,9 +38,11 @@ const CH_AT = 0x40;
 /** Outputs deeper than this cannot be told apart in the 32-bit start mask: any start is assumed valid. */
 const MASK_BITS = 32;
 /** log2 of the sizes, in bits, of the hash sets. */
+// (at most; a small dictionary gets sets sized to its automaton: 16 bits per state, at least 4 Kibit)
 const PAIR_BITS = 21; // first two units of keys (256 KiB)
 const WORD_BITS = 22; // Latin pieces that are whole keys (512 KiB)
 const PREFIX_BITS = 23; // Latin pieces that are key prefixes (1 MiB)
+const MIN_SET_BITS = 12;
 
 /**
  * A conservative one-pass screen in front of the exact matcher: it answers "no entry can match this
@@ -80,6 +82,10 @@ export class Prescanner {
   /** Per state, 4 Int32: [base, check, end mask, fail]; end mask bit d-1 = an entry of depth d ends here. */
   private readonly states: Int32Array;
   private readonly pairs: Int32Array;
+  /** 32 - log2(bits) of each hash set: a hash's top bits index it. */
+  private readonly pairShift: number;
+  private readonly wordShift: number;
+  private readonly prefixShift: number;
   private readonly words: Int32Array;
   private readonly prefixes: Int32Array;
   /** Hash of a Latin piece that a key continues with a word gap -> the state after that gap (-1: walk). */
@@ -90,12 +96,17 @@ export class Prescanner {
   /** The Unicode table (for the code points of surrogate pairs). */
   private readonly astralPacked: Int32Array;
 
-  constructor(ac: Automaton, symbolOf: (norm: number) => number, keyEntry: Int32Array, repeats: boolean) {
+  /**
+   * `symOfNorm`: the automaton symbol of each normalised code point below TABLE_SIZE (0 = in no key);
+   * `keyEntry`: per key id, its entry or -1 for an allow-list word.
+   */
+  constructor(ac: Automaton, symOfNorm: Int32Array, keyEntry: Int32Array, repeats: boolean) {
     const t = table.unicodeTable();
+    const units = unitIndex();
     const { packed, check, firstOut, nextOut, out, depth } = ac;
     const size = check.length;
     const rootBase = packed[0] as number;
-    const gapSymbol = symbolOf(WORD_GAP);
+    const gapSymbol = symOfNorm[WORD_GAP] as number;
 
     // End masks per state.
     const states = Int32Array.from(packed);
@@ -126,18 +137,20 @@ export class Prescanner {
     }
     // Which symbols are letters (Latin pieces are made of them and nothing else).
     const letterSym = new Uint8Array(size + 1);
-    for (let cu = 0; cu < 0x10000; cu++) {
-      const e = t.packed[cu] as number;
-      if ((e & 15) !== C_ALPHA) continue;
-      const sym = symbolOf(e >> 4);
-      if (sym > 0 && sym <= size) letterSym[sym] = 1;
+    for (let n = 0; n <= units.maxNorm && n < symOfNorm.length; n++) {
+      const sym = symOfNorm[n] as number;
+      if (sym > 0 && sym <= size && units.normClass[n] === C_ALPHA) letterSym[sym] = 1;
     }
     const allLetters = new Uint8Array(size);
     const gappedKeys: number[] = [];
     const gappedStates: number[] = [];
-    const pairs = new Int32Array(1 << (PAIR_BITS - 5));
-    const words = new Int32Array(1 << (WORD_BITS - 5));
-    const prefixes = new Int32Array(1 << (PREFIX_BITS - 5));
+    const want = Math.max(MIN_SET_BITS, 32 - Math.clz32(ac.states) + 4);
+    const pairShift = 32 - Math.min(PAIR_BITS, want);
+    const wordShift = 32 - Math.min(WORD_BITS, want);
+    const prefixShift = 32 - Math.min(PREFIX_BITS, want);
+    const pairs = new Int32Array(1 << (27 - pairShift));
+    const words = new Int32Array(1 << (27 - wordShift));
+    const prefixes = new Int32Array(1 << (27 - prefixShift));
     const successors = new Int32Array(size);
     for (const level of byDepth) {
       if (level === undefined) continue;
@@ -152,12 +165,12 @@ export class Prescanner {
         if (check[parent] === 0) {
           const first = parent - rootBase;
           successors[first] = (successors[first] as number) | sigBit(sym);
-          setBit(pairs, pairHash(first, sym), PAIR_BITS);
+          setBit(pairs, pairHash(first, sym), pairShift);
         }
         if (!letters) continue; // a Latin piece never spells this prefix
         const o = out[st] as number;
-        if (o >= 0 && (keyEntry[o] as number) >= 0) setBit(words, h, WORD_BITS);
-        if (hasChild[st] === 1) setBit(prefixes, h, PREFIX_BITS);
+        if (o >= 0 && (keyEntry[o] as number) >= 0) setBit(words, h, wordShift);
+        if (hasChild[st] === 1) setBit(prefixes, h, prefixShift);
         if (hasGapChild[st] === 1) {
           gappedKeys.push(h);
           gappedStates.push((packed[4 * st] as number) + gapSymbol);
@@ -183,6 +196,9 @@ export class Prescanner {
     this.gapKeys = gapKeys;
     this.gapStates = gapStates;
     this.pairs = pairs;
+    this.pairShift = pairShift;
+    this.wordShift = wordShift;
+    this.prefixShift = prefixShift;
     this.words = words;
     this.prefixes = prefixes;
 
@@ -191,24 +207,21 @@ export class Prescanner {
       const s1 = rootBase + sym;
       return s1 < size && check[s1] === 0 && ((states[4 * s1 + 2] as number) & 1) !== 0 ? 1 : 0;
     };
-    const lane = new Int32Array(0x20000);
+    // The code-unit table: the shared kinds, plus symbol, alone bit and successors for the code units
+    // whose normal form is in some key (found through the per-process index from normal form to units).
+    const lane = new Int32Array(units.baseLane);
     let digitSymbols = false;
-    for (let cu = 0; cu < 0x10000; cu++) {
-      const e = t.packed[cu] as number;
-      const cls = e & 15;
-      const norm = e >> 4;
-      let kind: number;
-      let sym = 0;
-      if (cu >= 0xd800 && cu <= 0xdbff) kind = K_HIGH;
-      else if (cls === C_ALPHA || cls === C_CJK || cls === C_DIGIT) {
-        kind = cls;
-        sym = symbolOf(norm);
-        if (cls === C_DIGIT && sym !== 0) digitSymbols = true;
-      } else if (cls === C_LEET) kind = norm === CH_DOLLAR || norm === CH_AT ? K_LEET_EDGE : K_LEET_INNER;
-      else if (cls === C_IGNORE || cls === C_SOFT || cls === C_SPACE || cls === C_HARD) kind = cls;
-      else kind = K_COMPLEX;
-      lane[2 * cu] = (sym << 5) | (aloneOf(sym) << 4) | kind;
-      lane[2 * cu + 1] = sym > 0 && sym < size ? (successors[sym] as number) : 0;
+    for (let n = 0; n <= units.maxNorm && n < symOfNorm.length; n++) {
+      const sym = symOfNorm[n] as number;
+      if (sym === 0) continue;
+      if (units.normClass[n] === C_DIGIT) digitSymbols = true;
+      const head = (sym << 5) | (aloneOf(sym) << 4);
+      const succ = sym < size ? (successors[sym] as number) : 0;
+      for (let k = units.normStart[n] as number; k < (units.normStart[n + 1] as number); k++) {
+        const cu = units.units[k] as number;
+        lane[2 * cu] = head | ((lane[2 * cu] as number) & 15);
+        lane[2 * cu + 1] = succ;
+      }
     }
     // When some key spells a digit, numbers matter to matching: leave every digit to the exact path.
     if (digitSymbols) {
@@ -294,7 +307,7 @@ export class Prescanner {
                     deep = true;
                   }
                 }
-              } else if (hasBit(this.prefixes, heldH, PREFIX_BITS)) {
+              } else if (hasBit(this.prefixes, heldH, this.prefixShift)) {
                 const w = this.walk(text, heldFrom, heldTo);
                 if (w > 0) {
                   s = w;
@@ -379,7 +392,7 @@ export class Prescanner {
             if (
               (prevSucc & sigBit(c)) !== 0 &&
               (ok & 2) !== 0 &&
-              hasBit(this.pairs, pairHash(prevSym, c), PAIR_BITS)
+              hasBit(this.pairs, pairHash(prevSym, c), this.pairShift)
             ) {
               const s1 = rootBase + prevSym;
               const t = (P[4 * s1] as number) + c;
@@ -442,9 +455,9 @@ export class Prescanner {
           // end of a Latin piece (see the general case below)
           if (pend) return true;
           if (!deep && !pieceDead && letters > 1) {
-            if (hasBit(this.words, h, WORD_BITS) && this.wholeKeyEnds(text, pieceAt, i, ok)) return true;
+            if (hasBit(this.words, h, this.wordShift) && this.wholeKeyEnds(text, pieceAt, i, ok)) return true;
             // a key such as "qq群" goes on into the CJK character
-            if (hasBit(this.prefixes, h, PREFIX_BITS)) {
+            if (hasBit(this.prefixes, h, this.prefixShift)) {
               const w = this.walk(text, pieceAt, i);
               if (w > 0) {
                 s = w;
@@ -456,7 +469,7 @@ export class Prescanner {
           pieceLen = letters;
         } else if (held) {
           held = false;
-          if (hasBit(this.prefixes, heldH, PREFIX_BITS)) {
+          if (hasBit(this.prefixes, heldH, this.prefixShift)) {
             const w = this.walk(text, heldFrom, heldTo);
             if (w > 0) {
               s = w;
@@ -498,7 +511,7 @@ export class Prescanner {
             if (
               (prevSucc & sigBit(c)) !== 0 &&
               (ok & 2) !== 0 &&
-              hasBit(this.pairs, pairHash(prevSym, c), PAIR_BITS)
+              hasBit(this.pairs, pairHash(prevSym, c), this.pairShift)
             ) {
               const s1 = rootBase + prevSym;
               const t = (P[4 * s1] as number) + c;
@@ -537,7 +550,7 @@ export class Prescanner {
       if (inWord) {
         if (pend) return true;
         if (!deep && !pieceDead && letters > 1) {
-          if (hasBit(this.words, h, WORD_BITS) && this.wholeKeyEnds(text, pieceAt, i, ok)) return true;
+          if (hasBit(this.words, h, this.wordShift) && this.wholeKeyEnds(text, pieceAt, i, ok)) return true;
           // whether a key goes on from this piece depends on what comes next
           held = true;
           heldH = h;
@@ -603,7 +616,7 @@ export class Prescanner {
       !deep &&
       !pieceDead &&
       letters > 1 &&
-      hasBit(this.words, h, WORD_BITS) &&
+      hasBit(this.words, h, this.wordShift) &&
       this.wholeKeyEnds(text, pieceAt, len, ok)
     );
   }
@@ -652,6 +665,67 @@ export class Prescanner {
   }
 }
 
+interface UnitIndex {
+  /** Per code unit, 2 Int32: the kind alone (no symbol). */
+  readonly baseLane: Int32Array;
+  /** Code units (letters, digits, CJK) grouped by normal form: units[normStart[n] .. normStart[n + 1]). */
+  readonly normStart: Int32Array;
+  readonly units: Int32Array;
+  /** Unicode-table class of each normal form that has code units. */
+  readonly normClass: Uint8Array;
+  readonly maxNorm: number;
+}
+
+let cachedIndex: UnitIndex | undefined;
+
+/** Built once per process (the Unicode table is shared): what every filter's code-unit table starts from. */
+function unitIndex(): UnitIndex {
+  if (cachedIndex !== undefined) return cachedIndex;
+  const packed = table.unicodeTable().packed;
+  const baseLane = new Int32Array(0x20000);
+  let maxNorm = 0;
+  for (let cu = 0; cu < 0x10000; cu++) {
+    const e = packed[cu] as number;
+    const cls = e & 15;
+    const norm = e >> 4;
+    let kind: number;
+    if (cu >= 0xd800 && cu <= 0xdbff) kind = K_HIGH;
+    else if ((cls === C_ALPHA || cls === C_CJK || cls === C_DIGIT) && norm >= TABLE_SIZE) {
+      kind = K_COMPLEX; // a compatibility ideograph whose normal form is astral (the exact path maps it)
+    } else if (cls === C_ALPHA || cls === C_CJK || cls === C_DIGIT) {
+      kind = cls;
+      if (norm > maxNorm) maxNorm = norm;
+    } else if (cls === C_LEET) kind = norm === CH_DOLLAR || norm === CH_AT ? K_LEET_EDGE : K_LEET_INNER;
+    else if (cls === C_IGNORE || cls === C_SOFT || cls === C_SPACE || cls === C_HARD) kind = cls;
+    else kind = K_COMPLEX;
+    baseLane[2 * cu] = kind;
+  }
+  const normStart = new Int32Array(maxNorm + 2);
+  const normClass = new Uint8Array(maxNorm + 1);
+  const isContent = (cu: number): boolean => {
+    const k = baseLane[2 * cu] as number;
+    return k === K_ALPHA || k === K_CJK || k === K_DIGIT;
+  };
+  for (let cu = 0; cu < 0x10000; cu++) {
+    if (!isContent(cu)) continue;
+    const e = packed[cu] as number;
+    normStart[(e >> 4) + 1] = (normStart[(e >> 4) + 1] as number) + 1;
+    normClass[e >> 4] = e & 15;
+  }
+  for (let n = 1; n < normStart.length; n++)
+    normStart[n] = (normStart[n] as number) + (normStart[n - 1] as number);
+  const fill = Int32Array.from(normStart);
+  const units = new Int32Array(normStart[maxNorm + 1] as number);
+  for (let cu = 0; cu < 0x10000; cu++) {
+    if (!isContent(cu)) continue;
+    const n = (packed[cu] as number) >> 4;
+    units[fill[n] as number] = cu;
+    fill[n] = (fill[n] as number) + 1;
+  }
+  cachedIndex = { baseLane, normStart, units, normClass, maxNorm };
+  return cachedIndex;
+}
+
 /** Hash of a Latin piece, one symbol at a time from 0; the same over the automaton's key prefixes. */
 function wordHash(h: number, sym: number): number {
   return Math.imul(h + sym, 0x2c1b3c6d) ^ (h >>> 15);
@@ -666,12 +740,12 @@ function sigBit(sym: number): number {
   return 1 << (Math.imul(sym, 0x9e3779b1) >>> 27);
 }
 
-function setBit(bits: Int32Array, h: number, log2: number): void {
-  const b = h >>> (32 - log2);
+function setBit(bits: Int32Array, h: number, shift: number): void {
+  const b = h >>> shift;
   bits[b >>> 5] = (bits[b >>> 5] as number) | (1 << (b & 31));
 }
 
-function hasBit(bits: Int32Array, h: number, log2: number): boolean {
-  const b = h >>> (32 - log2);
+function hasBit(bits: Int32Array, h: number, shift: number): boolean {
+  const b = h >>> shift;
   return ((bits[b >>> 5] as number) & (1 << (b & 31))) !== 0;
 }

@@ -245,14 +245,7 @@ class CompiledWordFilter implements WordFilter {
     this.entries = entries;
     this.entryRank = Uint8Array.from(entries, (e) => POLICY_RANK[e.policy]);
     this.prescanner =
-      options.prescan === false
-        ? undefined
-        : new Prescanner(
-            this.ac,
-            (nm) => (nm < TABLE_SIZE ? (symOfNorm[nm] as number) : (symAstral.get(nm) ?? 0)),
-            keyEntry,
-            this.repeats,
-          );
+      options.prescan === false ? undefined : new Prescanner(this.ac, symOfNorm, keyEntry, this.repeats);
     this.stats = Object.freeze({
       entries: list.length,
       keys: keys.size,

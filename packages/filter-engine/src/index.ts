@@ -1,4 +1,5 @@
 export { createWordFilter, DEFAULT_MAX_TEXT_LENGTH } from './word-filter';
+export { FilterCompiler, type FilterCompilerOptions } from './compiler';
 export {
   parseDictionary,
   type DictionaryFormat,

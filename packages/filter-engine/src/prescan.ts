@@ -235,6 +235,20 @@ export class Prescanner {
     this.runLimit = repeats ? 3 : 0x7fffffff;
   }
 
+  /** Plain data for a compile worker's postMessage: every own field but the shared Unicode table. */
+  toData(): Record<string, unknown> {
+    const data = { ...this } as unknown as Record<string, unknown>;
+    delete data.astralPacked;
+    return data;
+  }
+
+  static fromData(data: Record<string, unknown>): Prescanner {
+    const p = Object.create(Prescanner.prototype) as Record<string, unknown>;
+    Object.assign(p, data);
+    p.astralPacked = table.unicodeTable().packed;
+    return p as unknown as Prescanner;
+  }
+
   /** False when no dictionary entry can match `text` (exact, repeat or pinyin); true when one may. */
   mayMatch(text: string): boolean {
     const lane = this.lane;

@@ -63,6 +63,25 @@ export function createWordFilter(options: WordFilterOptions): WordFilter {
   return new CompiledWordFilter(options);
 }
 
+const DATA_FORMAT = 'roomcast.filter.v1';
+
+/** A compiled filter as plain data: what a compile worker posts back (see compiler.ts). */
+export interface CompiledFilterData {
+  readonly format: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/** A filter made by createWordFilter, as plain data (structured-clone friendly). */
+export function filterToData(filter: WordFilter): CompiledFilterData {
+  if (!(filter instanceof CompiledWordFilter)) throw new TypeError('not a filter made by createWordFilter');
+  return filter.toData();
+}
+
+/** A filter from filterToData's output, possibly made in another thread of the same program. */
+export function filterFromData(data: CompiledFilterData): WordFilter {
+  return CompiledWordFilter.fromData(data);
+}
+
 class CompiledWordFilter implements WordFilter {
   readonly stats: FilterStats;
 
@@ -253,6 +272,31 @@ class CompiledWordFilter implements WordFilter {
       alphabet,
       buildMs: performance.now() - t0,
     });
+  }
+
+  /**
+   * The compiled filter as plain, structured-clone friendly data (for `postMessage` from a compile
+   * worker): every own field except the per-process Unicode tables and the scratch normaliser.
+   */
+  toData(): CompiledFilterData {
+    const data = { ...this } as unknown as Record<string, unknown>;
+    delete data.normaliser;
+    delete data.clsTable;
+    data.prescanner = this.prescanner?.toData();
+    return { format: DATA_FORMAT, fields: data };
+  }
+
+  /** The inverse of toData(), in this process: re-attaches the shared tables and a fresh normaliser. */
+  static fromData(data: CompiledFilterData): CompiledWordFilter {
+    if (data.format !== DATA_FORMAT)
+      throw new TypeError(`unknown compiled filter format ${String(data.format)}`);
+    const f = Object.create(CompiledWordFilter.prototype) as Record<string, unknown>;
+    Object.assign(f, data.fields);
+    f.normaliser = new Normaliser(Math.min(f.maxTextLength as number, 4096));
+    f.clsTable = unicodeTable().cls;
+    const p = data.fields.prescanner as Parameters<typeof Prescanner.fromData>[0] | undefined;
+    f.prescanner = p === undefined ? undefined : Prescanner.fromData(p);
+    return f as unknown as CompiledWordFilter;
   }
 
   check(text: string): CheckResult {

@@ -333,6 +333,8 @@ describe('filter app: dictionary hot reload', () => {
     const puts = await Promise.all(Array.from({ length: 10 }, (_, k) => api(a, 'POST', '/dictionary/entries', { word: `burst${k}`, policy: 'mask' })));
     expect(puts.map((p) => p.status)).toEqual(Array(10).fill(200));
     await waitFor(() => [a, b].every((i) => (i.app.info().dictionary as { version: number }).version === 10), 'both at version 10', 20000);
+    // the rebuilds ran in the compile worker, not on the event loop
+    expect(b.app.info().dictionary).toMatchObject({ compiledIn: 'worker' });
     expect(reloads(b) - startB).toBeLessThanOrEqual(2);
     expect(reloads(a) - startA).toBeLessThanOrEqual(2);
     const m = await send('room-1', 'a burst9 b');

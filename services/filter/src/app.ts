@@ -27,6 +27,8 @@ export interface FilterTuning {
   maxTextLength: number;
   /** How long a dictionary change waits for more before the reload starts, ms. */
   reloadDebounceMs: number;
+  /** Compile global reloads in a worker thread (the event loop keeps checking meanwhile). */
+  compileInWorker: boolean;
   /** How often the store's versions are polled (lost announcements), ms; 0 = never. */
   pollIntervalMs: number;
   /** Room overlays kept compiled. */
@@ -38,6 +40,7 @@ export interface FilterTuning {
 export const DEFAULT_FILTER_TUNING: FilterTuning = {
   maxTextLength: 2000,
   reloadDebounceMs: 200,
+  compileInWorker: true,
   pollIntervalMs: 30_000,
   roomCacheSize: 1000,
   approveWaitMs: 5000,
@@ -108,6 +111,7 @@ export function createFilterApp(deps: FilterDeps): FilterApp {
     metrics,
     maxTextLength: tuning.maxTextLength,
     reloadDebounceMs: tuning.reloadDebounceMs,
+    compileInWorker: tuning.compileInWorker,
     roomCacheSize: tuning.roomCacheSize,
   });
   let subscription: Subscription | undefined;

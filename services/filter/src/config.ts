@@ -1,4 +1,4 @@
-import { envList, secret, z } from '@roomcast/config';
+import { envBoolean, envList, secret, z } from '@roomcast/config';
 import { commonEnv, kafkaEnv, mongoEnv, redisEnv } from '@roomcast/service-kit';
 
 export const configSchema = z.object({
@@ -18,6 +18,7 @@ export const configSchema = z.object({
   FILTER_DICTIONARY_FILE: z.string().min(1).optional().describe('Dictionary loaded at start: `.json`, else text lines `word[,policy[,category]]` (docs/filter.md)'),
   FILTER_ADMIN_TOKEN: secret(z.string().min(16)).optional().describe('Bearer token of the /dictionary and /review APIs (16+ chars); unset = those APIs are off'),
   FILTER_MAX_TEXT_CHARS: z.coerce.number().int().positive().max(100_000).default(2000).describe('Longest text checked, UTF-16 units; longer is rejected with reason "text-too-long"'),
+  FILTER_COMPILE_IN_WORKER: envBoolean.default(true).describe('Compile dictionary reloads in a worker thread so checking never pauses (false = on the event loop)'),
   FILTER_RELOAD_DEBOUNCE_MS: z.coerce.number().int().min(0).max(60_000).default(200).describe('How long a dictionary change waits for more changes before the rebuild, ms'),
   FILTER_DICTIONARY_POLL_MS: z.coerce.number().int().min(0).default(30_000).describe('How often dictionary versions are read from MongoDB to catch lost announcements, ms (0 = never)'),
   FILTER_ROOM_CACHE_SIZE: z.coerce.number().int().positive().default(1000).describe('Rooms whose own dictionary is kept compiled (LRU)'),

@@ -31,6 +31,7 @@ runService('filter', configSchema, (config, logger) => {
     tuning: {
       maxTextLength: config.FILTER_MAX_TEXT_CHARS,
       reloadDebounceMs: config.FILTER_RELOAD_DEBOUNCE_MS,
+      compileInWorker: config.FILTER_COMPILE_IN_WORKER,
       pollIntervalMs: config.FILTER_DICTIONARY_POLL_MS,
       roomCacheSize: config.FILTER_ROOM_CACHE_SIZE,
     },

@@ -121,6 +121,11 @@ it('a word added through one instance is rejected by both; removed through the o
   const del = await admin(b, 'DELETE', '/dictionary/entries', { word: 'scamword' });
   expect(del).toEqual({ status: 200, body: { roomId: null, version: 2, changed: true } });
   await waitFor(async () => (await readyVersion(a)) === 2 && (await readyVersion(b)) === 2, 'both instances at version 2', 20000, 100);
+  // Both separate processes rebuilt in their compile worker thread (tsx-run TypeScript included).
+  for (const p of [a, b]) {
+    const ready = (await (await fetch(`http://127.0.0.1:${p.port}/readyz`)).json()) as { dictionary?: { compiledIn?: string } };
+    expect(ready.dictionary?.compiledIn).toBe('worker');
+  }
   const again = await sendToEveryRoom('try scamword today');
   for (const e of again) expect(accepted.some((m) => m.id === e.id)).toBe(true);
 

@@ -135,3 +135,52 @@ it('a word added through one instance is rejected by both; removed through the o
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
   }
 });
+
+it('review: a held message is listed by both instances, approved through one with the next seq, denied through the other', async () => {
+  const [a, b] = instances as [ServiceProcess, ServiceProcess];
+  const room = 'room-3';
+  const add = await admin(a, 'POST', '/dictionary/entries', { word: 'pillsale', policy: 'review', category: 'spam' });
+  expect(add).toMatchObject({ status: 200, body: { version: 3, changed: true } });
+  await waitFor(async () => (await readyVersion(a)) === 3 && (await readyVersion(b)) === 3, 'both instances at version 3', 20000, 100);
+
+  const hold = async (text: string): Promise<ChatIngestedV1> => {
+    const now = Date.now();
+    const e: ChatIngestedV1 = { id: uniqueId('msg'), roomId: room, userId: 'u2', clientMsgId: uniqueId('c'), text, sentAt: now, gatewayId: 'gw', submittedAt: now, ingestedAt: now };
+    await bus.publish(topics.chatIngested, [{ key: room, value: JSON.stringify(e) }]);
+    return e;
+  };
+  const pending = async (p: ServiceProcess): Promise<{ id: string; text: string; categories: string[] }[]> =>
+    ((await admin(p, 'GET', `/review?roomId=${room}`, undefined)).body as { items: { id: string; text: string; categories: string[] }[] }).items;
+
+  const first = await hold('cheap p i l l s a l e here');
+  const second = await hold('more pillsale');
+  // Held in MongoDB, so either instance lists both, oldest first; nothing was published for them.
+  await waitFor(async () => (await pending(b)).length === 2, 'two held messages', 30000, 100);
+  expect((await pending(a)).map((i) => i.id)).toEqual([first.id, second.id]);
+  expect((await pending(b))[0]).toMatchObject({ id: first.id, text: first.text, categories: ['spam'] });
+  expect(accepted.some((m) => m.id === first.id) || rejected.some((r) => r.id === first.id)).toBe(false);
+
+  // Meanwhile the room goes on: a clean message takes the next seq.
+  const seqsBefore = accepted.filter((m) => m.roomId === room).map((m) => m.seq);
+  const lastSeq = Math.max(0, ...seqsBefore);
+
+  const approved = await admin(b, 'POST', `/review/${first.id}/approve`, {});
+  expect(approved).toMatchObject({ status: 200, body: { id: first.id, status: 'approved', published: true, seq: lastSeq + 1 } });
+  await waitFor(() => accepted.some((m) => m.id === first.id), 'approved message accepted', 30000);
+  expect(accepted.filter((m) => m.id === first.id)).toEqual([expect.objectContaining({ roomId: room, seq: lastSeq + 1, text: first.text })]);
+  // Approving again through the other instance publishes nothing more.
+  expect(await admin(a, 'POST', `/review/${first.id}/approve`, {})).toMatchObject({ status: 200, body: { status: 'approved', seq: lastSeq + 1 } });
+
+  const denied = await admin(a, 'POST', `/review/${second.id}/deny`, { reason: 'spam' });
+  expect(denied).toMatchObject({ status: 200, body: { id: second.id, status: 'denied' } });
+  await waitFor(() => rejected.some((r) => r.id === second.id), 'denied message rejected', 30000);
+  expect(rejected.filter((r) => r.id === second.id)).toEqual([expect.objectContaining({ reason: 'spam', clientMsgId: second.clientMsgId })]);
+  expect(await admin(b, 'POST', `/review/${second.id}/approve`, {})).toMatchObject({ status: 409, body: { code: 'REVIEW_ALREADY_DECIDED' } });
+  expect(await pending(a)).toEqual([]);
+
+  // The room's seqs are still gapless and unique: the held messages took none until approval.
+  await sendToEveryRoom('after review');
+  const seqs = accepted.filter((m) => m.roomId === room).map((m) => m.seq).sort((x, y) => x - y);
+  expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+  expect(accepted.filter((m) => m.id === first.id)).toHaveLength(1);
+});

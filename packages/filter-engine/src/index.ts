@@ -1,5 +1,6 @@
 export { createWordFilter, DEFAULT_MAX_TEXT_LENGTH } from './word-filter';
 export { FilterCompiler, type FilterCompilerOptions } from './compiler';
+export { maskSpans, type TextSpan } from './mask';
 export {
   parseDictionary,
   type DictionaryFormat,

@@ -386,4 +386,21 @@ describe('filter app: per-room dictionaries', () => {
     const room = await api(b, 'GET', '/dictionary?roomId=vip');
     expect(room.body).toMatchObject({ roomId: 'vip', version: 1, entries: [{ word: 'spoiler', policy: 'mask' }] });
   });
+
+  it("a room's allow word un-lists a global word in that room only", async () => {
+    const a = await startInstance();
+    await api(a, 'POST', '/dictionary/entries', { word: '台独', policy: 'reject', category: 'politics' });
+    await waitFor(() => (a.app.info().dictionary as { version: number }).version === 1, 'global version 1', 20000);
+    const put = await api(a, 'POST', '/dictionary/allow', { word: '平台独家', roomId: 'shop' });
+    expect(put.body).toEqual({ roomId: 'shop', version: 1, changed: true });
+    await waitFor(() => w.announcements.some((e) => e.roomId === 'shop'), 'the room announcement', 20000);
+
+    const inShop = await send('shop', '平台独家优惠');
+    const elsewhere = await send('lobby', '平台独家优惠');
+    const stillBlocked = await send('shop', '台独 平台独家');
+    for (const e of [inShop, elsewhere, stillBlocked]) await settled(e);
+    expect(acceptedOf(inShop.id)).toEqual([expect.objectContaining({ text: '平台独家优惠' })]);
+    expect(rejectedOf(elsewhere.id)).toEqual([expect.objectContaining({ reason: 'politics' })]);
+    expect(rejectedOf(stillBlocked.id)).toEqual([expect.objectContaining({ reason: 'politics' })]);
+  });
 });

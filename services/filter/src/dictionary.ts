@@ -302,10 +302,15 @@ export class FilterDictionary {
     const current = this.rooms.get(roomId);
     // An older load finishing after a newer one must not go back in time.
     if (current && current.version > version && current.global === global) return current;
+    // The room's allow words un-list global words in this room: found by a filter of their own.
     const checker =
-      entries.length === 0
+      entries.length === 0 && allow.length === 0
         ? global.checker
-        : layeredChecker(global.filter, this.compile(entries, [...global.allow, ...allow], roomId));
+        : layeredChecker(
+            global.filter,
+            entries.length === 0 ? undefined : this.compile(entries, [...global.allow, ...allow], roomId),
+            allow.length === 0 ? undefined : this.compile(allow.map((word) => ({ word, policy: 'mask' as const })), [], `${roomId} allow`),
+          );
     const state: RoomState = { version, global, entries, allow, checker };
     this.rooms.delete(roomId);
     this.rooms.set(roomId, state);

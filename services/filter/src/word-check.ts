@@ -1,4 +1,4 @@
-import type { CheckResult, FilterMatch, Verdict, WordFilter } from '@roomcast/filter-engine';
+import { maskSpans, type CheckResult, type FilterMatch, type Verdict, type WordFilter } from '@roomcast/filter-engine';
 
 export type { Verdict } from '@roomcast/filter-engine';
 
@@ -28,11 +28,17 @@ export function engineChecker(filter: WordFilter): WordChecker {
  * text; if both did, the overlay is run once more over the globally masked text to mask its words
  * too (the two filters' offsets refer to the same original, but masking may drop zero-width
  * characters, so the second pass is the simple way to line them up).
+ *
+ * `roomAllow` finds the room's allow-list words (compiled as entries, so their occurrences come back
+ * as matches): a global match lying fully inside one is dropped in this room, as the global
+ * allow-list drops it everywhere. The room's own entries already have the room's allow words.
  */
-export function layeredChecker(global: WordFilter, overlay: WordFilter): WordChecker {
+export function layeredChecker(global: WordFilter, overlay: WordFilter | undefined, roomAllow?: WordFilter): WordChecker {
   return {
     check(text) {
-      const a: CheckResult = global.check(text);
+      let a: WordCheckResult = global.check(text);
+      if (roomAllow !== undefined && a.matches.length > 0) a = unlisted(text, a, roomAllow.check(text).matches);
+      if (overlay === undefined) return a;
       const b: CheckResult = overlay.check(text);
       if (b.verdict === 'allow') return a;
       if (a.verdict === 'allow') return b;
@@ -43,6 +49,16 @@ export function layeredChecker(global: WordFilter, overlay: WordFilter): WordChe
       return { verdict: RANK[a.verdict] >= RANK[b.verdict] ? a.verdict : b.verdict, text: masked, matches };
     },
   };
+}
+
+/** `result` without the matches lying fully inside one of `allowed`; verdict and masking redone. */
+function unlisted(text: string, result: WordCheckResult, allowed: readonly FilterMatch[]): WordCheckResult {
+  if (allowed.length === 0) return result;
+  const kept = result.matches.filter((m) => !allowed.some((o) => o.start <= m.start && m.end <= o.end));
+  if (kept.length === result.matches.length) return result;
+  let verdict: Verdict = 'allow';
+  for (const m of kept) if (RANK[m.policy] > RANK[verdict]) verdict = m.policy;
+  return { verdict, text: maskSpans(text, kept.filter((m) => m.policy === 'mask')), matches: kept };
 }
 
 /**

@@ -403,35 +403,18 @@ export class Prescanner {
               }
             }
             if (!deep) {
-              // The rest of the piece in a tight loop: nothing can start or end inside it, so only its
-              // hash, its length and runs of one letter are kept. Anything unusual goes the long way.
+              // The rest of the piece in a tight loop (a small method of its own, so that V8 keeps its
+              // state in registers): nothing can start or end inside the piece, so only its hash, its
+              // length and runs of one letter are kept. Anything unusual goes the long way.
               prevSym = c;
               prevSucc = lane[2 * cu + 1] as number;
-              let j = i + 1;
-              let n = 0;
-              while (j < len) {
-                const e2 = lane[2 * text.charCodeAt(j)] as number;
-                const k2 = e2 & 15;
-                if (k2 !== K_ALPHA) {
-                  if (k2 === K_IGNORE) {
-                    j++;
-                    continue;
-                  }
-                  break;
-                }
-                const c2 = e2 >> 5;
-                if (c2 === 0) break;
-                if (c2 === runSym) {
-                  if (++runLen >= runLimit) return true;
-                } else {
-                  runSym = c2;
-                  runLen = 1;
-                }
-                h = wordHash(h, c2);
-                n++;
-                j++;
-              }
+              const j = this.latinRun(text, i + 1, h, runSym, runLen);
+              if (j < 0) return true;
+              const n = this.outCount;
               if (n > 0) {
+                h = this.outHash;
+                runSym = this.outSym;
+                runLen = this.outLen;
                 letters += n;
                 ok = n >= MASK_BITS ? 0 : ok << n;
                 pend = false;
@@ -524,6 +507,20 @@ export class Prescanner {
           }
           prevSym = c;
           prevSucc = lane[2 * cu + 1] as number;
+          if (!deep) {
+            // The rest of the CJK run, while no pair can begin a key (most Chinese text), in a small
+            // method of its own: V8 compiles it to a tight loop with everything in registers.
+            const j = this.cjkRun(text, i + 1, prevSucc);
+            const n = this.outCount;
+            if (n > 0) {
+              const last = text.charCodeAt(this.outLast);
+              prevSym = (lane[2 * last] as number) >> 5;
+              prevSucc = lane[2 * last + 1] as number;
+              ok = n >= MASK_BITS ? -1 : (ok << n) | ((1 << n) - 1);
+            }
+            i = j;
+            continue;
+          }
         }
         i++;
         continue;
@@ -619,6 +616,88 @@ export class Prescanner {
       hasBit(this.words, h, this.wordShift) &&
       this.wholeKeyEnds(text, pieceAt, len, ok)
     );
+  }
+
+  // Results of latinRun and cjkRun besides the index they return: units passed, the last one's index,
+  // the piece hash and the run of identical letters at its end.
+  private outCount = 0;
+  private outLast = 0;
+  private outHash = 0;
+  private outSym = 0;
+  private outLen = 0;
+
+  /**
+   * From text[j], passes the letters of the current Latin piece (and zero-width characters inside it),
+   * rolling its hash `h` and the run of identical letters (`runSym` x `runLen`); returns where the piece
+   * ends, or -1 at a run of `runLimit` identical letters (the repeat pass decides).
+   */
+  private latinRun(text: string, j: number, h: number, runSym: number, runLen: number): number {
+    const lane = this.lane;
+    const runLimit = this.runLimit;
+    const len = text.length;
+    let n = 0;
+    while (j < len) {
+      const e = lane[2 * text.charCodeAt(j)] as number;
+      const k = e & 15;
+      if (k !== K_ALPHA) {
+        if (k === K_IGNORE) {
+          j++;
+          continue;
+        }
+        break;
+      }
+      const c = e >> 5;
+      if (c === 0) break;
+      if (c === runSym) {
+        if (++runLen >= runLimit) return -1;
+      } else {
+        runSym = c;
+        runLen = 1;
+      }
+      h = wordHash(h, c);
+      n++;
+      j++;
+    }
+    this.outCount = n;
+    this.outHash = h;
+    this.outSym = runSym;
+    this.outLen = runLen;
+    return j;
+  }
+
+  /**
+   * From text[j], passes CJK characters (and the spaces, soft separators and zero-width characters between
+   * them) for as long as none can form, with the character before it, the first pair of a key, is an
+   * entry by itself or is in no key; returns where it stopped (the general path reads that unit). The
+   * separators change nothing: CJK skips them, and a letter after them follows no Latin piece, so gets
+   * no word gap. `prevSucc`: the successor signature of the CJK character before text[j].
+   */
+  private cjkRun(text: string, j: number, prevSucc: number): number {
+    const lane = this.lane;
+    const len = text.length;
+    let count = 0;
+    let last = 0;
+    while (j < len) {
+      const cu = text.charCodeAt(j);
+      const e = lane[2 * cu] as number;
+      const k = e & 15;
+      if (k !== K_CJK) {
+        if (k === K_SPACE || k === K_SOFT || k === K_IGNORE) {
+          j++;
+          continue;
+        }
+        break;
+      }
+      const c = e >> 5;
+      if (c === 0 || (e & 16) !== 0 || (prevSucc & sigBit(c)) !== 0) break;
+      prevSucc = lane[2 * cu + 1] as number;
+      last = j;
+      count++;
+      j++;
+    }
+    this.outCount = count;
+    this.outLast = last;
+    return j;
   }
 
   /** For a piece hash: the state after the piece and a word gap, 0 if no key goes on so, -1 if unsure. */

@@ -1,3 +1,4 @@
+import * as automaton from './automaton';
 import type { Automaton } from './automaton';
 import * as table from './unicode-table';
 
@@ -13,6 +14,7 @@ const C_LEET = table.C_LEET;
 const TABLE_SIZE = table.TABLE_SIZE;
 const WORD_GAP = table.WORD_GAP;
 const astralClass = table.astralClass;
+const sigBit = automaton.sigBit;
 
 // Kinds of a UTF-16 code unit for the prescan, in the low 4 bits of its `lane` entry. 0–6 are the
 // Unicode table's classes.
@@ -98,9 +100,15 @@ export class Prescanner {
 
   /**
    * `symOfNorm`: the automaton symbol of each normalised code point below TABLE_SIZE (0 = in no key);
-   * `keyEntry`: per key id, its entry or -1 for an allow-list word.
+   * `keyEntry`: per key id, its entry or -1 for an allow-list word; `successors`: pairSignatures(ac).
    */
-  constructor(ac: Automaton, symOfNorm: Int32Array, keyEntry: Int32Array, repeats: boolean) {
+  constructor(
+    ac: Automaton,
+    symOfNorm: Int32Array,
+    keyEntry: Int32Array,
+    successors: Int32Array,
+    repeats: boolean,
+  ) {
     const t = table.unicodeTable();
     const units = unitIndex();
     const { packed, check, firstOut, nextOut, out, depth } = ac;
@@ -151,7 +159,6 @@ export class Prescanner {
     const pairs = new Int32Array(1 << (27 - pairShift));
     const words = new Int32Array(1 << (27 - wordShift));
     const prefixes = new Int32Array(1 << (27 - prefixShift));
-    const successors = new Int32Array(size);
     for (const level of byDepth) {
       if (level === undefined) continue;
       for (const st of level) {
@@ -162,11 +169,7 @@ export class Prescanner {
         const letters = letterSym[sym] === 1 && (parent === 0 || allLetters[parent] === 1);
         if (letters) allLetters[st] = 1;
         if (parent === 0) continue;
-        if (check[parent] === 0) {
-          const first = parent - rootBase;
-          successors[first] = (successors[first] as number) | sigBit(sym);
-          setBit(pairs, pairHash(first, sym), pairShift);
-        }
+        if (check[parent] === 0) setBit(pairs, pairHash(parent - rootBase, sym), pairShift);
         if (!letters) continue; // a Latin piece never spells this prefix
         const o = out[st] as number;
         if (o >= 0 && (keyEntry[o] as number) >= 0) setBit(words, h, wordShift);
@@ -216,7 +219,7 @@ export class Prescanner {
       if (sym === 0) continue;
       if (units.normClass[n] === C_DIGIT) digitSymbols = true;
       const head = (sym << 5) | (aloneOf(sym) << 4);
-      const succ = sym < size ? (successors[sym] as number) : 0;
+      const succ = sym < successors.length ? (successors[sym] as number) : 0;
       for (let k = units.normStart[n] as number; k < (units.normStart[n + 1] as number); k++) {
         const cu = units.units[k] as number;
         lane[2 * cu] = head | ((lane[2 * cu] as number) & 15);
@@ -812,11 +815,6 @@ function wordHash(h: number, sym: number): number {
 
 function pairHash(a: number, b: number): number {
   return Math.imul(Math.imul(a, 0x7feb352d) + b, 0x846ca68b);
-}
-
-/** The bit a symbol sets in a successor signature. */
-function sigBit(sym: number): number {
-  return 1 << (Math.imul(sym, 0x9e3779b1) >>> 27);
 }
 
 function setBit(bits: Int32Array, h: number, shift: number): void {

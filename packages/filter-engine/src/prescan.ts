@@ -81,8 +81,13 @@ export class Prescanner {
    * of some key (bit `sigBit(next)`).
    */
   private readonly lane: Int32Array;
-  /** Per state, 4 Int32: [base, check, end mask, fail]; end mask bit d-1 = an entry of depth d ends here. */
+  /**
+   * The automaton's own per-state array, [base, check, firstOut, fail] (shared with the exact path, so
+   * the states the prescan reads are still in cache when the exact path reads them).
+   */
   private readonly states: Int32Array;
+  /** Per state: bit d-1 = an entry (not an allow-list word) of depth d ends here (-1: one deeper than 32). */
+  private readonly endMask: Int32Array;
   private readonly pairs: Int32Array;
   /** 32 - log2(bits) of each hash set: a hash's top bits index it. */
   private readonly pairShift: number;
@@ -116,8 +121,8 @@ export class Prescanner {
     const rootBase = packed[0] as number;
     const gapSymbol = symOfNorm[WORD_GAP] as number;
 
-    // End masks per state.
-    const states = Int32Array.from(packed);
+    // End masks per state (read only where firstOut says some key ends).
+    const endMask = new Int32Array(size);
     for (let st = 0; st < size; st++) {
       if (check[st] === -1) continue;
       let mask = 0;
@@ -126,9 +131,10 @@ export class Prescanner {
         const d = depth[o] as number;
         mask |= d > MASK_BITS ? -1 : 1 << (d - 1);
       }
-      states[4 * st + 2] = mask;
+      endMask[st] = mask;
     }
-    this.states = states;
+    this.states = packed;
+    this.endMask = endMask;
 
     // Hash sets over the states of depth >= 2, parents before children.
     const byDepth: number[][] = [];
@@ -208,7 +214,7 @@ export class Prescanner {
     const aloneOf = (sym: number): number => {
       if (sym <= 0) return 0;
       const s1 = rootBase + sym;
-      return s1 < size && check[s1] === 0 && ((states[4 * s1 + 2] as number) & 1) !== 0 ? 1 : 0;
+      return s1 < size && check[s1] === 0 && ((endMask[s1] as number) & 1) !== 0 ? 1 : 0;
     };
     // The code-unit table: the shared kinds, plus symbol, alone bit and successors for the code units
     // whose normal form is in some key (found through the per-process index from normal form to units).
@@ -383,7 +389,7 @@ export class Prescanner {
               s = P[4 * s + 3] as number;
             }
             // Latin matches must end where the piece ends: decided when it does.
-            pend = ((P[4 * s + 2] as number) & ok) !== 0;
+            pend = this.endsHere(s, ok);
             if (s === 0 || P[4 * s + 1] === 0) {
               deep = false;
               // nothing that started at or before the piece start is alive any more
@@ -402,7 +408,7 @@ export class Prescanner {
               if (P[4 * t + 1] === s1) {
                 s = t;
                 deep = true;
-                pend = ((P[4 * t + 2] as number) & ok) !== 0;
+                pend = this.endsHere(t, ok);
               }
             }
             if (!deep) {
@@ -490,7 +496,7 @@ export class Prescanner {
               if (s === 0) break;
               s = P[4 * s + 3] as number;
             }
-            if (((P[4 * s + 2] as number) & ok) !== 0) return true;
+            if (this.endsHere(s, ok)) return true;
             if (s === 0 || P[4 * s + 1] === 0) deep = false;
           } else {
             if ((e & 16) !== 0) return true;
@@ -502,7 +508,7 @@ export class Prescanner {
               const s1 = rootBase + prevSym;
               const t = (P[4 * s1] as number) + c;
               if (P[4 * t + 1] === s1) {
-                if (((P[4 * t + 2] as number) & ok) !== 0) return true;
+                if (this.endsHere(t, ok)) return true;
                 s = t;
                 deep = true;
               }
@@ -740,10 +746,19 @@ export class Prescanner {
     return s;
   }
 
+  /**
+   * An entry (not an allow-list word) ends at state s, and began where `ok` says a match may start.
+   * firstOut (in the shared state array, so on the cache line the step just read) rules most states out
+   * before the end mask is read.
+   */
+  private endsHere(s: number, ok: number): boolean {
+    return (this.states[4 * s + 2] as number) >= 0 && ((this.endMask[s] as number) & ok) !== 0;
+  }
+
   /** An entry spans exactly the piece text[from, to), which starts where `ok` says a match may start. */
   private wholeKeyEnds(text: string, from: number, to: number, ok: number): boolean {
     const w = this.walk(text, from, to);
-    return w > 0 && ((this.states[4 * w + 2] as number) & ok) !== 0;
+    return w > 0 && this.endsHere(w, ok);
   }
 }
 

@@ -519,7 +519,7 @@ export class Prescanner {
           if (!deep) {
             // The rest of the CJK run, while no pair can begin a key (most Chinese text), in a small
             // method of its own: V8 compiles it to a tight loop with everything in registers.
-            const j = this.cjkRun(text, i + 1, prevSucc);
+            const j = this.cjkRun(text, i + 1, prevSym, prevSucc);
             const n = this.outCount;
             if (n > 0) {
               const last = text.charCodeAt(this.outLast);
@@ -676,12 +676,13 @@ export class Prescanner {
 
   /**
    * From text[j], passes CJK characters (and the spaces, soft separators and zero-width characters between
-   * them) for as long as none can form, with the character before it, the first pair of a key, is an
-   * entry by itself or is in no key; returns where it stopped (the general path reads that unit). The
-   * separators change nothing: CJK skips them, and a letter after them follows no Latin piece, so gets
-   * no word gap. `prevSucc`: the successor signature of the CJK character before text[j].
+   * them) for as long as none may form, with the character before it, the first pair of a key (both the
+   * signature and the pair set say so), is an entry by itself or is in no key; returns where it stopped
+   * (the general path reads that unit again). The separators change nothing: CJK skips them, and a
+   * letter after them follows no Latin piece, so gets no word gap. `prevSym`, `prevSucc`: the symbol
+   * and successor signature of the CJK character before text[j].
    */
-  private cjkRun(text: string, j: number, prevSucc: number): number {
+  private cjkRun(text: string, j: number, prevSym: number, prevSucc: number): number {
     const lane = this.lane;
     const len = text.length;
     let count = 0;
@@ -698,7 +699,9 @@ export class Prescanner {
         break;
       }
       const c = e >> 5;
-      if (c === 0 || (e & 16) !== 0 || (prevSucc & sigBit(c)) !== 0) break;
+      if (c === 0 || (e & 16) !== 0) break;
+      if ((prevSucc & sigBit(c)) !== 0 && hasBit(this.pairs, pairHash(prevSym, c), this.pairShift)) break;
+      prevSym = c;
       prevSucc = lane[2 * cu + 1] as number;
       last = j;
       count++;

@@ -51,8 +51,8 @@ const MIN_SET_BITS = 12;
  * text" (false) or "maybe" (true), and only "maybe" texts pay for normalisation into buffers, the
  * word-boundary bookkeeping and the repeat passes.
  *
- * It reads the UTF-16 code units once, with one table lookup per unit giving its kind and the automaton
- * symbol of its normal form, and allocates nothing. It models the normaliser's common path exactly —
+ * It reads the UTF-16 code units in one pass, with one table lookup per unit giving its kind and the
+ * automaton symbol of its normal form, and allocates nothing. It models the normaliser's common path exactly —
  * letters and CJK, separators skipped inside words, the word gap between Latin words (and the "f u c k"
  * join of single letters), hard breaks, zero-width characters, emoji, edge punctuation such as `wow!!`,
  * numbers — and answers "maybe" for everything it does not model (leet inside words, expansions, astral

@@ -282,3 +282,31 @@ export function buildAutomaton(keys: readonly AutomatonKey[], alphabetSize: numb
     root: ROOT,
   };
 }
+
+/** The bit a symbol sets in a successor signature (see pairSignatures). */
+export function sigBit(sym: number): number {
+  return 1 << (Math.imul(sym, 0x9e3779b1) >>> 27);
+}
+
+/**
+ * Per symbol, a 32-bit signature of the symbols that follow it as the first two of some key: bit
+ * `sigBit(next)` is set for every key that begins with (symbol, next). A clear bit proves that no key
+ * begins with the pair, i.e. that the symbol's depth-1 state has no child on `next`. Indexed by symbol
+ * (0 .. the largest symbol); symbols beyond it have no successors.
+ */
+export function pairSignatures(ac: Automaton): Int32Array {
+  const { packed, check } = ac;
+  const rootBase = packed[4 * ROOT] as number;
+  let maxSymbol = 0;
+  for (let st = 1; st < check.length; st++) {
+    if (check[st] === ROOT && st - rootBase > maxSymbol) maxSymbol = st - rootBase;
+  }
+  const sig = new Int32Array(maxSymbol + 1);
+  for (let st = 1; st < check.length; st++) {
+    const parent = check[st] as number;
+    if (parent <= ROOT || check[parent] !== ROOT) continue; // only children of depth-1 states
+    const first = parent - rootBase;
+    sig[first] = (sig[first] as number) | sigBit(st - (packed[4 * parent] as number));
+  }
+  return sig;
+}

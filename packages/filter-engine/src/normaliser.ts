@@ -125,6 +125,7 @@ export class Normaliser {
     let runNorm = -1;
     let runLen = 0;
     let longRun = false;
+    this.longRunSeen = false;
 
     let i = 0;
     while (i < len) {
@@ -173,27 +174,9 @@ export class Normaliser {
       // A chunk of letters, digits, leet symbols and expansions (ignorables inside vanish). It always
       // follows a separator, a CJK character or the start, so it opens a new piece. Probe its extent
       // first: a chunk of plain letters (the common case) is emitted straight from the text.
-      let j = i;
-      let letters = 0;
-      let pure = true;
-      for (;;) {
-        if (c === C_ALPHA) letters++;
-        else if (c !== C_IGNORE) pure = false;
-        j += w;
-        if (j >= len) break;
-        cp = text.charCodeAt(j);
-        w = 1;
-        if ((cp & 0xfc00) === 0xd800 && j + 1 < len) {
-          const lo = text.charCodeAt(j + 1);
-          if ((lo & 0xfc00) === 0xdc00) {
-            cp = ((cp - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
-            w = 2;
-          }
-        }
-        c = cp < TABLE_SIZE ? (packed[cp] as number) & 15 : astralClass(cp);
-        if (c !== C_ALPHA && c !== C_DIGIT && c !== C_LEET && c !== C_EXPAND && c !== C_IGNORE) break;
-      }
-      const chunkEnd = j;
+      const chunkEnd = this.probeChunk(text, i, c, w);
+      const letters = this.chunkLetters;
+      const pure = this.chunkPure;
 
       if (pure) {
         if (letters === 0) {
@@ -216,44 +199,10 @@ export class Normaliser {
           }
         }
         if (lastContent >= 0) uFlags[lastContent] = (uFlags[lastContent] as number) | F_PIECE_END;
-        while (i < chunkEnd) {
-          cp = text.charCodeAt(i);
-          w = 1;
-          if ((cp & 0xfc00) === 0xd800 && i + 1 < len) {
-            const lo = text.charCodeAt(i + 1);
-            if ((lo & 0xfc00) === 0xdc00) {
-              cp = ((cp - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
-              w = 2;
-            }
-          }
-          if (cp < TABLE_SIZE) {
-            const e = packed[cp] as number;
-            if ((e & 15) === C_IGNORE) {
-              i += w;
-              continue;
-            }
-            nm = e >> 4;
-          } else {
-            if (astralClass(cp) === C_IGNORE) {
-              i += w;
-              continue;
-            }
-            nm = cp;
-          }
-          if (nm === runNorm) {
-            if (++runLen >= 3) longRun = true;
-          } else {
-            runNorm = nm;
-            runLen = 1;
-          }
-          uNorm[u] = nm;
-          uStart[u] = i;
-          uEnd[u] = i + w;
-          uFlags[u] = flags;
-          flags = F_LATIN;
-          u++;
-          i += w;
-        }
+        u = this.emitLetters(text, i, chunkEnd, u, flags, runNorm, runLen);
+        i = chunkEnd;
+        runNorm = this.lastRunNorm;
+        runLen = this.lastRunLen;
         lastContent = u - 1;
         pieceLen = letters;
         prevKind = K_ALPHA;
@@ -372,7 +321,112 @@ export class Normaliser {
     }
     if (lastContent >= 0) uFlags[lastContent] = (uFlags[lastContent] as number) | F_PIECE_END;
     this.count = u;
-    this.hasLongRun = longRun;
+    this.hasLongRun = longRun || this.longRunSeen;
+  }
+
+  // Results of probeChunk and emitLetters besides the index they return. Small methods of their own for
+  // the hot loops: V8 keeps their state in registers, which run() as a whole has too much of.
+  private chunkLetters = 0;
+  private chunkPure = true;
+  private lastRunNorm = -1;
+  private lastRunLen = 0;
+  private longRunSeen = false;
+
+  /**
+   * The end of the chunk that starts at text[i] (class c, width w): letters, digits, leet symbols,
+   * expansions and ignorables. Sets chunkLetters (letters in it) and chunkPure (letters and ignorables
+   * only).
+   */
+  private probeChunk(text: string, i: number, c: number, w: number): number {
+    const packed = this.packed;
+    const len = text.length;
+    let j = i;
+    let letters = 0;
+    let pure = true;
+    for (;;) {
+      if (c === C_ALPHA) letters++;
+      else if (c !== C_IGNORE) pure = false;
+      j += w;
+      if (j >= len) break;
+      let cp = text.charCodeAt(j);
+      w = 1;
+      if ((cp & 0xfc00) === 0xd800 && j + 1 < len) {
+        const lo = text.charCodeAt(j + 1);
+        if ((lo & 0xfc00) === 0xdc00) {
+          cp = ((cp - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
+          w = 2;
+        }
+      }
+      c = cp < TABLE_SIZE ? (packed[cp] as number) & 15 : astralClass(cp);
+      if (c !== C_ALPHA && c !== C_DIGIT && c !== C_LEET && c !== C_EXPAND && c !== C_IGNORE) break;
+    }
+    this.chunkLetters = letters;
+    this.chunkPure = pure;
+    return j;
+  }
+
+  /**
+   * Writes the plain letters of text[i, end) (ignorables skipped) as units from u on, `flags` on the
+   * first; returns the next unit. Carries the run of identical letters (runNorm x runLen) through, and
+   * leaves it in lastRunNorm/lastRunLen.
+   */
+  private emitLetters(
+    text: string,
+    i: number,
+    end: number,
+    u: number,
+    flags: number,
+    runNorm: number,
+    runLen: number,
+  ): number {
+    const packed = this.packed;
+    const len = text.length;
+    const uNorm = this.norm;
+    const uStart = this.start;
+    const uEnd = this.end;
+    const uFlags = this.flags;
+    while (i < end) {
+      let cp = text.charCodeAt(i);
+      let w = 1;
+      if ((cp & 0xfc00) === 0xd800 && i + 1 < len) {
+        const lo = text.charCodeAt(i + 1);
+        if ((lo & 0xfc00) === 0xdc00) {
+          cp = ((cp - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
+          w = 2;
+        }
+      }
+      let nm: number;
+      if (cp < TABLE_SIZE) {
+        const e = packed[cp] as number;
+        if ((e & 15) === C_IGNORE) {
+          i += w;
+          continue;
+        }
+        nm = e >> 4;
+      } else {
+        if (astralClass(cp) === C_IGNORE) {
+          i += w;
+          continue;
+        }
+        nm = cp;
+      }
+      if (nm === runNorm) {
+        if (++runLen >= 3) this.longRunSeen = true;
+      } else {
+        runNorm = nm;
+        runLen = 1;
+      }
+      uNorm[u] = nm;
+      uStart[u] = i;
+      uEnd[u] = i + w;
+      uFlags[u] = flags;
+      flags = F_LATIN;
+      u++;
+      i += w;
+    }
+    this.lastRunNorm = runNorm;
+    this.lastRunLen = runLen;
+    return u;
   }
 
   /** Whether the piece starting at raw item x (within token end t) is one source character long. */

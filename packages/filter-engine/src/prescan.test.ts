@@ -64,6 +64,11 @@ const PIECES = [
   'mode',
   'spa',
   'class',
+  'qq', // key prefixes that continue past a space: "qq 群", "kill yourself"
+  '群',
+  'kill',
+  'your',
+  'yourself',
   '赌',
   '博',
   '傻',
@@ -162,6 +167,110 @@ function compare(withPrescan: WordFilter, exact: WordFilter, texts: Iterable<str
   return dirty;
 }
 
+interface Internals {
+  normaliser: {
+    run(t: string): void;
+    norm: Int32Array;
+    start: Int32Array;
+    end: Int32Array;
+    flags: Uint8Array;
+  };
+  ac: { packed: Int32Array; nextOut: Int32Array; depth: Int32Array; out: Int32Array };
+  symOfNorm: Int32Array;
+  symAstral: ReadonlyMap<number, number>;
+  repeats: boolean;
+  mCount: number;
+  aCount: number;
+  mEntry: Int32Array;
+  mStart: Int32Array;
+  mEnd: Int32Array;
+  mKind: Uint8Array;
+  aStart: Int32Array;
+  aEnd: Int32Array;
+  vNorm: Int32Array;
+  vStart: Int32Array;
+  vEnd: Int32Array;
+  vFlags: Uint8Array;
+  scan(n: Int32Array, s: Int32Array, e: Int32Array, f: Uint8Array, count: number, kind: number): void;
+  record(key: number, start: number, end: number, kind: number): void;
+  collapseRuns(keep: number): number;
+}
+
+/**
+ * The plain Aho–Corasick pass the exact path's scan() shortcuts must agree with: every unit read, every
+ * output of every state checked against the word boundaries (F_LATIN 1, F_PIECE_START 2, F_PIECE_END 4,
+ * F_RESET 8).
+ */
+function plainScan(
+  f: Internals,
+  uNorm: Int32Array,
+  uStart: Int32Array,
+  uEnd: Int32Array,
+  uFlags: Uint8Array,
+  count: number,
+  kind: number,
+): void {
+  const { packed, nextOut, depth, out } = f.ac;
+  let s = 0;
+  for (let j = 0; j < count; j++) {
+    const fl = uFlags[j] as number;
+    if ((fl & 8) !== 0) s = 0;
+    const nm = uNorm[j] as number;
+    const c = nm < f.symOfNorm.length ? (f.symOfNorm[nm] as number) : (f.symAstral.get(nm) ?? 0);
+    if (c === 0) {
+      s = 0;
+      continue;
+    }
+    for (;;) {
+      const t = (packed[4 * s] as number) + c;
+      if (packed[4 * t + 1] === s) {
+        s = t;
+        break;
+      }
+      if (s === 0) break;
+      s = packed[4 * s + 3] as number;
+    }
+    const endOk = (fl & 1) === 0 || (fl & 4) !== 0;
+    for (let o = packed[4 * s + 2] as number; o >= 0; o = nextOut[o] as number) {
+      const i = j - (depth[o] as number) + 1;
+      const fi = uFlags[i] as number;
+      if (endOk && ((fi & 1) === 0 || (fi & 2) !== 0))
+        f.record(out[o] as number, uStart[i] as number, uEnd[j] as number, kind);
+    }
+  }
+}
+
+/** What scan() (or the plain pass) records for a text, repeat passes included. */
+function recorded(filter: WordFilter, text: string, plain: boolean): string {
+  const f = filter as unknown as Internals;
+  const scan = plain ? plainScan.bind(undefined, f) : f.scan.bind(f);
+  f.mCount = 0;
+  f.aCount = 0;
+  const n = f.normaliser as Internals['normaliser'] & { count: number; hasLongRun: boolean };
+  n.run(text);
+  scan(n.norm, n.start, n.end, n.flags, n.count, 0);
+  if (f.repeats && n.hasLongRun) {
+    for (let keep = 1; keep <= 2; keep++) scan(f.vNorm, f.vStart, f.vEnd, f.vFlags, f.collapseRuns(keep), 1);
+  }
+  const parts: string[] = [];
+  for (let m = 0; m < f.mCount; m++) parts.push(`${f.mEntry[m]}:${f.mStart[m]}-${f.mEnd[m]}/${f.mKind[m]}`);
+  for (let a = 0; a < f.aCount; a++) parts.push(`allow ${f.aStart[a]}-${f.aEnd[a]}`);
+  return parts.join(' ');
+}
+
+/** The exact path's scan() must record exactly what the plain pass records, in the same order. */
+function compareScan(filter: WordFilter, texts: Iterable<string>): number {
+  let dirty = 0;
+  for (const text of texts) {
+    const a = recorded(filter, text, true);
+    const b = recorded(filter, text, false);
+    if (a !== '') dirty++;
+    if (a !== b)
+      throw new Error(`scan shortcuts changed the matches of ${JSON.stringify(text)}:\n${a}\n${b}`);
+  }
+  return dirty;
+}
+
 function* fuzzTexts(seed: number, count: number): Generator<string> {
   const rnd = rng(seed);
   for (let i = 0; i < count; i++) yield randomText(rnd);
@@ -191,6 +300,18 @@ describe('prescan', () => {
     compare(a, b, fuzzTexts(2, 10_000));
   });
 
+  it("scan()'s shortcuts record what the plain automaton pass records (differential fuzzing)", () => {
+    expect(compareScan(exact, fuzzTexts(3, 20_000))).toBeGreaterThan(5_000);
+    const entries = [
+      ...ENTRIES,
+      { word: '8964', policy: 'reject' as const },
+      { word: 'b2b', policy: 'review' as const },
+    ];
+    const digits = createWordFilter({ entries, allow: ALLOW, repeats: false, prescan: false });
+    compareScan(digits, ['8964', '8 9 6 4', 'b2b', 'b 2 b', 'x 8964 y']);
+    compareScan(digits, fuzzTexts(4, 5_000));
+  });
+
   it('agrees on hand-picked edge cases', () => {
     const cases = [
       'f u c k',
@@ -215,6 +336,15 @@ describe('prescan', () => {
       'ax',
       'qq群',
       'qq 群',
+      'hello qq 群',
+      'hello nice qq 群',
+      'hello nice qq  群 song',
+      'nice song kill yourself',
+      'song the du bo',
+      'hello song shit',
+      'hello song shit fuck',
+      'hello fuuuck song',
+      'hello song x y',
       '加v',
       '加 v',
       '加vx',

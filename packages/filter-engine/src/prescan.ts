@@ -1,3 +1,4 @@
+import * as automaton from './automaton';
 import type { Automaton } from './automaton';
 import * as table from './unicode-table';
 
@@ -13,6 +14,7 @@ const C_LEET = table.C_LEET;
 const TABLE_SIZE = table.TABLE_SIZE;
 const WORD_GAP = table.WORD_GAP;
 const astralClass = table.astralClass;
+const sigBit = automaton.sigBit;
 
 // Kinds of a UTF-16 code unit for the prescan, in the low 4 bits of its `lane` entry. 0–6 are the
 // Unicode table's classes.
@@ -49,8 +51,8 @@ const MIN_SET_BITS = 12;
  * text" (false) or "maybe" (true), and only "maybe" texts pay for normalisation into buffers, the
  * word-boundary bookkeeping and the repeat passes.
  *
- * It reads the UTF-16 code units once, with one table lookup per unit giving its kind and the automaton
- * symbol of its normal form, and allocates nothing. It models the normaliser's common path exactly —
+ * It reads the UTF-16 code units in one pass, with one table lookup per unit giving its kind and the
+ * automaton symbol of its normal form, and allocates nothing. It models the normaliser's common path exactly —
  * letters and CJK, separators skipped inside words, the word gap between Latin words (and the "f u c k"
  * join of single letters), hard breaks, zero-width characters, emoji, edge punctuation such as `wow!!`,
  * numbers — and answers "maybe" for everything it does not model (leet inside words, expansions, astral
@@ -79,8 +81,13 @@ export class Prescanner {
    * of some key (bit `sigBit(next)`).
    */
   private readonly lane: Int32Array;
-  /** Per state, 4 Int32: [base, check, end mask, fail]; end mask bit d-1 = an entry of depth d ends here. */
+  /**
+   * The automaton's own per-state array, [base, check, firstOut, fail] (shared with the exact path, so
+   * the states the prescan reads are still in cache when the exact path reads them).
+   */
   private readonly states: Int32Array;
+  /** Per state: bit d-1 = an entry (not an allow-list word) of depth d ends here (-1: one deeper than 32). */
+  private readonly endMask: Int32Array;
   private readonly pairs: Int32Array;
   /** 32 - log2(bits) of each hash set: a hash's top bits index it. */
   private readonly pairShift: number;
@@ -98,9 +105,15 @@ export class Prescanner {
 
   /**
    * `symOfNorm`: the automaton symbol of each normalised code point below TABLE_SIZE (0 = in no key);
-   * `keyEntry`: per key id, its entry or -1 for an allow-list word.
+   * `keyEntry`: per key id, its entry or -1 for an allow-list word; `successors`: pairSignatures(ac).
    */
-  constructor(ac: Automaton, symOfNorm: Int32Array, keyEntry: Int32Array, repeats: boolean) {
+  constructor(
+    ac: Automaton,
+    symOfNorm: Int32Array,
+    keyEntry: Int32Array,
+    successors: Int32Array,
+    repeats: boolean,
+  ) {
     const t = table.unicodeTable();
     const units = unitIndex();
     const { packed, check, firstOut, nextOut, out, depth } = ac;
@@ -108,8 +121,8 @@ export class Prescanner {
     const rootBase = packed[0] as number;
     const gapSymbol = symOfNorm[WORD_GAP] as number;
 
-    // End masks per state.
-    const states = Int32Array.from(packed);
+    // End masks per state (read only where firstOut says some key ends).
+    const endMask = new Int32Array(size);
     for (let st = 0; st < size; st++) {
       if (check[st] === -1) continue;
       let mask = 0;
@@ -118,9 +131,10 @@ export class Prescanner {
         const d = depth[o] as number;
         mask |= d > MASK_BITS ? -1 : 1 << (d - 1);
       }
-      states[4 * st + 2] = mask;
+      endMask[st] = mask;
     }
-    this.states = states;
+    this.states = packed;
+    this.endMask = endMask;
 
     // Hash sets over the states of depth >= 2, parents before children.
     const byDepth: number[][] = [];
@@ -151,7 +165,6 @@ export class Prescanner {
     const pairs = new Int32Array(1 << (27 - pairShift));
     const words = new Int32Array(1 << (27 - wordShift));
     const prefixes = new Int32Array(1 << (27 - prefixShift));
-    const successors = new Int32Array(size);
     for (const level of byDepth) {
       if (level === undefined) continue;
       for (const st of level) {
@@ -162,11 +175,7 @@ export class Prescanner {
         const letters = letterSym[sym] === 1 && (parent === 0 || allLetters[parent] === 1);
         if (letters) allLetters[st] = 1;
         if (parent === 0) continue;
-        if (check[parent] === 0) {
-          const first = parent - rootBase;
-          successors[first] = (successors[first] as number) | sigBit(sym);
-          setBit(pairs, pairHash(first, sym), pairShift);
-        }
+        if (check[parent] === 0) setBit(pairs, pairHash(parent - rootBase, sym), pairShift);
         if (!letters) continue; // a Latin piece never spells this prefix
         const o = out[st] as number;
         if (o >= 0 && (keyEntry[o] as number) >= 0) setBit(words, h, wordShift);
@@ -205,7 +214,7 @@ export class Prescanner {
     const aloneOf = (sym: number): number => {
       if (sym <= 0) return 0;
       const s1 = rootBase + sym;
-      return s1 < size && check[s1] === 0 && ((states[4 * s1 + 2] as number) & 1) !== 0 ? 1 : 0;
+      return s1 < size && check[s1] === 0 && ((endMask[s1] as number) & 1) !== 0 ? 1 : 0;
     };
     // The code-unit table: the shared kinds, plus symbol, alone bit and successors for the code units
     // whose normal form is in some key (found through the per-process index from normal form to units).
@@ -216,7 +225,7 @@ export class Prescanner {
       if (sym === 0) continue;
       if (units.normClass[n] === C_DIGIT) digitSymbols = true;
       const head = (sym << 5) | (aloneOf(sym) << 4);
-      const succ = sym < size ? (successors[sym] as number) : 0;
+      const succ = sym < successors.length ? (successors[sym] as number) : 0;
       for (let k = units.normStart[n] as number; k < (units.normStart[n + 1] as number); k++) {
         const cu = units.units[k] as number;
         lane[2 * cu] = head | ((lane[2 * cu] as number) & 15);
@@ -394,7 +403,7 @@ export class Prescanner {
               s = P[4 * s + 3] as number;
             }
             // Latin matches must end where the piece ends: decided when it does.
-            pend = ((P[4 * s + 2] as number) & ok) !== 0;
+            pend = this.endsHere(s, ok);
             if (s === 0 || P[4 * s + 1] === 0) {
               deep = false;
               // nothing that started at or before the piece start is alive any more
@@ -413,39 +422,22 @@ export class Prescanner {
               if (P[4 * t + 1] === s1) {
                 s = t;
                 deep = true;
-                pend = ((P[4 * t + 2] as number) & ok) !== 0;
+                pend = this.endsHere(t, ok);
               }
             }
             if (!deep) {
-              // The rest of the piece in a tight loop: nothing can start or end inside it, so only its
-              // hash, its length and runs of one letter are kept. Anything unusual goes the long way.
+              // The rest of the piece in a tight loop (a small method of its own, so that V8 keeps its
+              // state in registers): nothing can start or end inside the piece, so only its hash, its
+              // length and runs of one letter are kept. Anything unusual goes the long way.
               prevSym = c;
               prevSucc = lane[2 * cu + 1] as number;
-              let j = i + 1;
-              let n = 0;
-              while (j < len) {
-                const e2 = lane[2 * text.charCodeAt(j)] as number;
-                const k2 = e2 & 15;
-                if (k2 !== K_ALPHA) {
-                  if (k2 === K_IGNORE) {
-                    j++;
-                    continue;
-                  }
-                  break;
-                }
-                const c2 = e2 >> 5;
-                if (c2 === 0) break;
-                if (c2 === runSym) {
-                  if (++runLen >= runLimit) return true;
-                } else {
-                  runSym = c2;
-                  runLen = 1;
-                }
-                h = wordHash(h, c2);
-                n++;
-                j++;
-              }
+              const j = this.latinRun(text, i + 1, h, runSym, runLen);
+              if (j < 0) return true;
+              const n = this.outCount;
               if (n > 0) {
+                h = this.outHash;
+                runSym = this.outSym;
+                runLen = this.outLen;
                 letters += n;
                 ok = n >= MASK_BITS ? 0 : ok << n;
                 pend = false;
@@ -518,7 +510,7 @@ export class Prescanner {
               if (s === 0) break;
               s = P[4 * s + 3] as number;
             }
-            if (((P[4 * s + 2] as number) & ok) !== 0) return true;
+            if (this.endsHere(s, ok)) return true;
             if (s === 0 || P[4 * s + 1] === 0) deep = false;
           } else {
             if ((e & 16) !== 0) return true;
@@ -530,7 +522,7 @@ export class Prescanner {
               const s1 = rootBase + prevSym;
               const t = (P[4 * s1] as number) + c;
               if (P[4 * t + 1] === s1) {
-                if (((P[4 * t + 2] as number) & ok) !== 0) return true;
+                if (this.endsHere(t, ok)) return true;
                 s = t;
                 deep = true;
               }
@@ -538,6 +530,20 @@ export class Prescanner {
           }
           prevSym = c;
           prevSucc = lane[2 * cu + 1] as number;
+          if (!deep) {
+            // The rest of the CJK run, while no pair can begin a key (most Chinese text), in a small
+            // method of its own: V8 compiles it to a tight loop with everything in registers.
+            const j = this.cjkRun(text, i + 1, prevSym, prevSucc);
+            const n = this.outCount;
+            if (n > 0) {
+              const last = text.charCodeAt(this.outLast);
+              prevSym = (lane[2 * last] as number) >> 5;
+              prevSucc = lane[2 * last + 1] as number;
+              ok = n >= MASK_BITS ? -1 : (ok << n) | ((1 << n) - 1);
+            }
+            i = j;
+            continue;
+          }
         }
         i++;
         continue;
@@ -635,6 +641,91 @@ export class Prescanner {
     );
   }
 
+  // Results of latinRun and cjkRun besides the index they return: units passed, the last one's index,
+  // the piece hash and the run of identical letters at its end.
+  private outCount = 0;
+  private outLast = 0;
+  private outHash = 0;
+  private outSym = 0;
+  private outLen = 0;
+
+  /**
+   * From text[j], passes the letters of the current Latin piece (and zero-width characters inside it),
+   * rolling its hash `h` and the run of identical letters (`runSym` x `runLen`); returns where the piece
+   * ends, or -1 at a run of `runLimit` identical letters (the repeat pass decides).
+   */
+  private latinRun(text: string, j: number, h: number, runSym: number, runLen: number): number {
+    const lane = this.lane;
+    const runLimit = this.runLimit;
+    const len = text.length;
+    let n = 0;
+    while (j < len) {
+      const e = lane[2 * text.charCodeAt(j)] as number;
+      const k = e & 15;
+      if (k !== K_ALPHA) {
+        if (k === K_IGNORE) {
+          j++;
+          continue;
+        }
+        break;
+      }
+      const c = e >> 5;
+      if (c === 0) break;
+      if (c === runSym) {
+        if (++runLen >= runLimit) return -1;
+      } else {
+        runSym = c;
+        runLen = 1;
+      }
+      h = wordHash(h, c);
+      n++;
+      j++;
+    }
+    this.outCount = n;
+    this.outHash = h;
+    this.outSym = runSym;
+    this.outLen = runLen;
+    return j;
+  }
+
+  /**
+   * From text[j], passes CJK characters (and the spaces, soft separators and zero-width characters between
+   * them) for as long as none may form, with the character before it, the first pair of a key (both the
+   * signature and the pair set say so), is an entry by itself or is in no key; returns where it stopped
+   * (the general path reads that unit again). The separators change nothing: CJK skips them, and a
+   * letter after them follows no Latin piece, so gets no word gap. `prevSym`, `prevSucc`: the symbol
+   * and successor signature of the CJK character before text[j].
+   */
+  private cjkRun(text: string, j: number, prevSym: number, prevSucc: number): number {
+    const lane = this.lane;
+    const len = text.length;
+    let count = 0;
+    let last = 0;
+    while (j < len) {
+      const cu = text.charCodeAt(j);
+      const e = lane[2 * cu] as number;
+      const k = e & 15;
+      if (k !== K_CJK) {
+        if (k === K_SPACE || k === K_SOFT || k === K_IGNORE) {
+          j++;
+          continue;
+        }
+        break;
+      }
+      const c = e >> 5;
+      if (c === 0 || (e & 16) !== 0) break;
+      if ((prevSucc & sigBit(c)) !== 0 && hasBit(this.pairs, pairHash(prevSym, c), this.pairShift)) break;
+      prevSym = c;
+      prevSucc = lane[2 * cu + 1] as number;
+      last = j;
+      count++;
+      j++;
+    }
+    this.outCount = count;
+    this.outLast = last;
+    return j;
+  }
+
   /** For a piece hash: the state after the piece and a word gap, 0 if no key goes on so, -1 if unsure. */
   private gapStateOf(h: number): number {
     const keys = this.gapKeys;
@@ -672,10 +763,19 @@ export class Prescanner {
     return s;
   }
 
+  /**
+   * An entry (not an allow-list word) ends at state s, and began where `ok` says a match may start.
+   * firstOut (in the shared state array, so on the cache line the step just read) rules most states out
+   * before the end mask is read.
+   */
+  private endsHere(s: number, ok: number): boolean {
+    return (this.states[4 * s + 2] as number) >= 0 && ((this.endMask[s] as number) & ok) !== 0;
+  }
+
   /** An entry spans exactly the piece text[from, to), which starts where `ok` says a match may start. */
   private wholeKeyEnds(text: string, from: number, to: number, ok: number): boolean {
     const w = this.walk(text, from, to);
-    return w > 0 && ((this.states[4 * w + 2] as number) & ok) !== 0;
+    return w > 0 && this.endsHere(w, ok);
   }
 }
 
@@ -747,11 +847,6 @@ function wordHash(h: number, sym: number): number {
 
 function pairHash(a: number, b: number): number {
   return Math.imul(Math.imul(a, 0x7feb352d) + b, 0x846ca68b);
-}
-
-/** The bit a symbol sets in a successor signature. */
-function sigBit(sym: number): number {
-  return 1 << (Math.imul(sym, 0x9e3779b1) >>> 27);
 }
 
 function setBit(bits: Int32Array, h: number, shift: number): void {

@@ -1,5 +1,6 @@
 import { pinyin } from 'pinyin-pro';
-import { buildAutomaton, type Automaton, type AutomatonKey } from './automaton';
+import * as automaton from './automaton';
+import type { Automaton, AutomatonKey } from './automaton';
 import { FilterError } from './errors';
 import * as normaliser from './normaliser';
 import { Prescanner } from './prescan';
@@ -27,6 +28,9 @@ const C_IGNORE = table.C_IGNORE;
 const TABLE_SIZE = table.TABLE_SIZE;
 const astralClass = table.astralClass;
 const unicodeTable = table.unicodeTable;
+const buildAutomaton = automaton.buildAutomaton;
+const pairSignatures = automaton.pairSignatures;
+const sigBit = automaton.sigBit;
 
 /** Default for `maxTextLength`, in UTF-16 code units. */
 export const DEFAULT_MAX_TEXT_LENGTH = 2000;
@@ -92,6 +96,10 @@ class CompiledWordFilter implements WordFilter {
   private readonly keyEntry: Int32Array;
   private readonly keyAllow: Uint8Array;
   private readonly ac: Automaton;
+  /** pairSignatures(ac): proves that no key begins with a pair of symbols, without reading the automaton. */
+  private readonly successors: Int32Array;
+  /** Depth of each state, 255 for 255 and deeper. */
+  private readonly depth8: Uint8Array;
   private readonly symOfNorm: Int32Array;
   private readonly symAstral: ReadonlyMap<number, number>;
   private readonly normaliser: Normaliser;
@@ -263,8 +271,12 @@ class CompiledWordFilter implements WordFilter {
     this.keyAllow = keyAllow;
     this.entries = entries;
     this.entryRank = Uint8Array.from(entries, (e) => POLICY_RANK[e.policy]);
+    this.successors = pairSignatures(this.ac);
+    this.depth8 = Uint8Array.from(this.ac.depth, (d) => Math.min(d, 255));
     this.prescanner =
-      options.prescan === false ? undefined : new Prescanner(this.ac, symOfNorm, keyEntry, this.repeats);
+      options.prescan === false
+        ? undefined
+        : new Prescanner(this.ac, symOfNorm, keyEntry, this.successors, this.repeats);
     this.stats = Object.freeze({
       entries: list.length,
       keys: keys.size,
@@ -343,6 +355,16 @@ class CompiledWordFilter implements WordFilter {
     return this.mCount;
   }
 
+  /**
+   * One Aho–Corasick pass over a unit stream, recording every entry and allow-list match that respects
+   * the word boundaries. Two shortcuts skip automaton reads (each is about one cache miss in the large
+   * double array) without changing what is found:
+   *  - from a depth-1 state, when the pair signature proves that no key begins with (its symbol, the
+   *    next symbol), the step goes straight to the root's child, as the failure link would;
+   *  - a match can only start where a Latin piece starts or on a non-Latin unit, so inside a Latin piece,
+   *    once the longest live key prefix starts after the last such unit, no live prefix can ever become a
+   *    match: the state drops to the root and the rest of the piece is skipped.
+   */
   private scan(
     uNorm: Int32Array,
     uStart: Int32Array,
@@ -353,16 +375,24 @@ class CompiledWordFilter implements WordFilter {
   ): void {
     const { packed, nextOut, depth, out, root } = this.ac;
     const symOfNorm = this.symOfNorm;
+    const successors = this.successors;
+    const depth8 = this.depth8;
+    const rootBase = packed[4 * root] as number;
     let s = root;
+    let from = 0; // the last unit a match may start at
     for (let j = 0; j < count; j++) {
       const f = uFlags[j] as number;
       if ((f & F_RESET) !== 0) s = root;
+      if ((f & F_LATIN) === 0 || (f & F_PIECE_START) !== 0) from = j;
+      else if (s === root) continue; // inside a Latin piece with no live prefix: nothing can start here
       const nm = uNorm[j] as number;
       const c = nm < TABLE_SIZE ? (symOfNorm[nm] as number) : (this.symAstral.get(nm) ?? 0);
       if (c === 0) {
         s = root;
         continue;
       }
+      // s at depth 1 (its parent is the root) and no key begins with (its symbol, c): fail to the root
+      if (packed[4 * s + 1] === root && ((successors[s - rootBase] as number) & sigBit(c)) === 0) s = root;
       for (;;) {
         const t = (packed[4 * s] as number) + c;
         if (packed[4 * t + 1] === s) {
@@ -371,6 +401,14 @@ class CompiledWordFilter implements WordFilter {
         }
         if (s === root) break;
         s = packed[4 * s + 3] as number;
+      }
+      if (j !== from) {
+        // inside a Latin piece: the live prefixes start after `from` when even the longest does
+        const d = depth8[s] as number;
+        if (d < j - from + 1 && d !== 255) {
+          s = root;
+          continue;
+        }
       }
       let o = packed[4 * s + 2] as number;
       if (o < 0) continue;

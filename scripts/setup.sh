@@ -16,7 +16,17 @@ fi
 # recording the packageManager version in the lockfile, which it cannot do for this release, and
 # fails. --prefer-frozen-lockfile resolves from the lockfile; in CI we check it did not change.
 if [[ ! -d node_modules/.pnpm || pnpm-lock.yaml -nt node_modules/.modules.yaml || package.json -nt node_modules/.modules.yaml ]]; then
-  pnpm install --no-frozen-lockfile --prefer-frozen-lockfile >&2
+  # pnpm 12 intermittently fails to resolve its own platform packages (ERR_PNPM_BAD_CONFIG_DEP, a
+  # 404 from the registry for a package it then finds a moment later): retry a few times.
+  for attempt in 1 2 3 4; do
+    if pnpm install --no-frozen-lockfile --prefer-frozen-lockfile >&2; then break; fi
+    if [[ $attempt == 4 ]]; then
+      echo "[setup] pnpm install failed $attempt times" >&2
+      exit 1
+    fi
+    echo "[setup] pnpm install failed (attempt $attempt); retrying in $((attempt * 5)) s" >&2
+    sleep $((attempt * 5))
+  done
   if [[ "${CI:-}" == "true" ]] && ! git diff --quiet -- pnpm-lock.yaml 2>/dev/null; then
     echo "[setup] pnpm-lock.yaml is out of date with package.json: run pnpm install and commit the lockfile" >&2
     exit 1

@@ -283,6 +283,19 @@ export function buildAutomaton(keys: readonly AutomatonKey[], alphabetSize: numb
   };
 }
 
+/**
+ * One Aho–Corasick transition over `packed` ([base, check, ·, fail] per state, root 0): the child of
+ * `s` on symbol `c`, following failure links until one has it; the root when none does.
+ */
+export function step(packed: Int32Array, s: number, c: number): number {
+  for (;;) {
+    const t = (packed[4 * s] as number) + c;
+    if (packed[4 * t + 1] === s) return t;
+    if (s === ROOT) return ROOT;
+    s = packed[4 * s + 3] as number;
+  }
+}
+
 /** The bit a symbol sets in a successor signature (see pairSignatures). */
 export function sigBit(sym: number): number {
   return 1 << (Math.imul(sym, 0x9e3779b1) >>> 27);

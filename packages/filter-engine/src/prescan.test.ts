@@ -1,3 +1,4 @@
+import { mulberry32 as rng } from '../bench/corpus';
 import type { FilterEntry, WordFilter } from './types';
 import { createWordFilter } from './word-filter';
 
@@ -7,17 +8,6 @@ import { createWordFilter } from './word-filter';
  * texts built to sit on every rule the prescan models or hands over — word gaps, single-letter joins,
  * edge and inner leet, numbers, zero-width and astral characters, hard breaks, repeats, mixed scripts.
  */
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ENTRIES: FilterEntry[] = [
   { word: '赌博', policy: 'reject', category: 'gambling' },

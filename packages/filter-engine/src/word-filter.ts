@@ -31,6 +31,7 @@ const unicodeTable = table.unicodeTable;
 const buildAutomaton = automaton.buildAutomaton;
 const pairSignatures = automaton.pairSignatures;
 const sigBit = automaton.sigBit;
+const step = automaton.step;
 
 /** Default for `maxTextLength`, in UTF-16 code units. */
 export const DEFAULT_MAX_TEXT_LENGTH = 2000;
@@ -393,15 +394,7 @@ class CompiledWordFilter implements WordFilter {
       }
       // s at depth 1 (its parent is the root) and no key begins with (its symbol, c): fail to the root
       if (packed[4 * s + 1] === root && ((successors[s - rootBase] as number) & sigBit(c)) === 0) s = root;
-      for (;;) {
-        const t = (packed[4 * s] as number) + c;
-        if (packed[4 * t + 1] === s) {
-          s = t;
-          break;
-        }
-        if (s === root) break;
-        s = packed[4 * s + 3] as number;
-      }
+      s = step(packed, s, c);
       if (j !== from) {
         // inside a Latin piece: the live prefixes start after `from` when even the longest does
         const d = depth8[s] as number;

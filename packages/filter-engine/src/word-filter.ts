@@ -2,6 +2,7 @@ import { pinyin } from 'pinyin-pro';
 import * as automaton from './automaton';
 import type { Automaton, AutomatonKey } from './automaton';
 import { FilterError } from './errors';
+import { maskSpans } from './mask';
 import * as normaliser from './normaliser';
 import { Prescanner } from './prescan';
 import type {
@@ -24,10 +25,7 @@ const F_LATIN = normaliser.F_LATIN;
 const F_PIECE_END = normaliser.F_PIECE_END;
 const F_PIECE_START = normaliser.F_PIECE_START;
 const F_RESET = normaliser.F_RESET;
-const C_IGNORE = table.C_IGNORE;
 const TABLE_SIZE = table.TABLE_SIZE;
-const astralClass = table.astralClass;
-const unicodeTable = table.unicodeTable;
 const buildAutomaton = automaton.buildAutomaton;
 const pairSignatures = automaton.pairSignatures;
 const sigBit = automaton.sigBit;
@@ -104,7 +102,6 @@ class CompiledWordFilter implements WordFilter {
   private readonly symOfNorm: Int32Array;
   private readonly symAstral: ReadonlyMap<number, number>;
   private readonly normaliser: Normaliser;
-  private readonly clsTable: Uint8Array;
   private readonly prescanner: Prescanner | undefined;
 
   // match and allow-span buffers, grown on demand (only dirty messages write to them)
@@ -140,7 +137,6 @@ class CompiledWordFilter implements WordFilter {
         `pinyinMaxPolicy must be mask, review or reject, got ${String(pinyinCap)}`,
       );
     }
-    this.clsTable = unicodeTable().cls;
     this.normaliser = new Normaliser(Math.min(this.maxTextLength, 4096));
 
     const dictNorm = new Normaliser(64);
@@ -294,7 +290,6 @@ class CompiledWordFilter implements WordFilter {
   toData(): CompiledFilterData {
     const data = { ...this } as unknown as Record<string, unknown>;
     delete data.normaliser;
-    delete data.clsTable;
     data.prescanner = this.prescanner?.toData();
     return { format: DATA_FORMAT, fields: data };
   }
@@ -306,7 +301,6 @@ class CompiledWordFilter implements WordFilter {
     const f = Object.create(CompiledWordFilter.prototype) as Record<string, unknown>;
     Object.assign(f, data.fields);
     f.normaliser = new Normaliser(Math.min(f.maxTextLength as number, 4096));
-    f.clsTable = unicodeTable().cls;
     const p = data.fields.prescanner as Parameters<typeof Prescanner.fromData>[0] | undefined;
     f.prescanner = p === undefined ? undefined : Prescanner.fromData(p);
     return f as unknown as CompiledWordFilter;
@@ -513,7 +507,6 @@ class CompiledWordFilter implements WordFilter {
   private buildResult(text: string): CheckResult {
     const matches: FilterMatch[] = [];
     let best = 0;
-    const maskSpans: [number, number][] = [];
     for (let m = 0; m < this.mCount; m++) {
       if (this.isSuppressed(m)) continue;
       const e = this.entries[this.mEntry[m] as number] as EntryRecord;
@@ -530,47 +523,17 @@ class CompiledWordFilter implements WordFilter {
       });
       const r = POLICY_RANK[e.policy];
       if (r > best) best = r;
-      if (e.policy === 'mask') maskSpans.push([start, end]);
     }
     if (matches.length === 0) return { verdict: 'allow', text, matches: EMPTY_MATCHES };
     matches.sort((a, b) => a.start - b.start || a.end - b.end);
     return {
       verdict: RANK_VERDICT[best] as Verdict,
-      text: maskSpans.length === 0 ? text : this.mask(text, maskSpans),
+      text: maskSpans(
+        text,
+        matches.filter((m) => m.policy === 'mask'),
+      ),
       matches,
     };
-  }
-
-  /** Replaces each span with one '*' per visible code point; zero-width characters inside are dropped. */
-  private mask(text: string, spans: [number, number][]): string {
-    spans.sort((a, b) => a[0] - b[0]);
-    const cls = this.clsTable;
-    let out = '';
-    let pos = 0;
-    let i = 0;
-    while (i < spans.length) {
-      const span = spans[i] as [number, number];
-      const s = span[0];
-      let e = span[1];
-      i++;
-      while (i < spans.length && (spans[i] as [number, number])[0] <= e) {
-        e = Math.max(e, (spans[i] as [number, number])[1]);
-        i++;
-      }
-      out += text.slice(pos, s);
-      let stars = 0;
-      let x = s;
-      while (x < e) {
-        const cp = text.codePointAt(x) as number;
-        const w = cp > 0xffff ? 2 : 1;
-        const c = cp < TABLE_SIZE ? (cls[cp] as number) : astralClass(cp);
-        if (c !== C_IGNORE) stars++;
-        x += w;
-      }
-      out += '*'.repeat(stars);
-      pos = e;
-    }
-    return out + text.slice(pos);
   }
 }
 

@@ -107,12 +107,12 @@ export class Prescanner {
   private readonly astralPacked: Int32Array;
 
   /**
-   * `symOfNorm`: the automaton symbol of each normalised code point below TABLE_SIZE (0 = in no key);
+   * `normOfSym`: the normalised code point of each automaton symbol (index 0 unused);
    * `keyEntry`: per key id, its entry or -1 for an allow-list word; `successors`: pairSignatures(ac).
    */
   constructor(
     ac: Automaton,
-    symOfNorm: Int32Array,
+    normOfSym: Int32Array,
     keyEntry: Int32Array,
     successors: Int32Array,
     repeats: boolean,
@@ -122,7 +122,7 @@ export class Prescanner {
     const { packed, check, firstOut, nextOut, out, depth } = ac;
     const size = check.length;
     const rootBase = packed[0] as number;
-    const gapSymbol = symOfNorm[WORD_GAP] as number;
+    const gapSymbol = Math.max(0, normOfSym.indexOf(WORD_GAP, 1));
 
     // End masks per state (read only where firstOut says some key ends).
     const endMask = new Int32Array(size);
@@ -154,9 +154,9 @@ export class Prescanner {
     }
     // Which symbols are letters (Latin pieces are made of them and nothing else).
     const letterSym = new Uint8Array(size + 1);
-    for (let n = 0; n <= units.maxNorm && n < symOfNorm.length; n++) {
-      const sym = symOfNorm[n] as number;
-      if (sym > 0 && sym <= size && units.normClass[n] === C_ALPHA) letterSym[sym] = 1;
+    for (let sym = 1; sym < normOfSym.length && sym <= size; sym++) {
+      const n = normOfSym[sym] as number;
+      if (n <= units.maxNorm && units.normClass[n] === C_ALPHA) letterSym[sym] = 1;
     }
     const allLetters = new Uint8Array(size);
     const gappedKeys: number[] = [];
@@ -223,9 +223,9 @@ export class Prescanner {
     // whose normal form is in some key (found through the per-process index from normal form to units).
     const lane = new Int32Array(units.baseLane);
     let digitSymbols = false;
-    for (let n = 0; n <= units.maxNorm && n < symOfNorm.length; n++) {
-      const sym = symOfNorm[n] as number;
-      if (sym === 0) continue;
+    for (let sym = 1; sym < normOfSym.length; sym++) {
+      const n = normOfSym[sym] as number;
+      if (n > units.maxNorm) continue; // astral, or a normal form no code unit has
       if (units.normClass[n] === C_DIGIT) digitSymbols = true;
       const head = (sym << 5) | (aloneOf(sym) << 4);
       const succ = sym < successors.length ? (successors[sym] as number) : 0;

@@ -241,6 +241,7 @@ class CompiledWordFilter implements WordFilter {
     const symOfNorm = new Int32Array(TABLE_SIZE);
     const symAstral = new Map<number, number>();
     let alphabet = 0;
+    const normOfSym: number[] = [0];
     const acKeys: AutomatonKey[] = [];
     const keyEntry = new Int32Array(keys.size);
     const keyAllow = new Uint8Array(keys.size);
@@ -251,6 +252,7 @@ class CompiledWordFilter implements WordFilter {
         let s = n < TABLE_SIZE ? (symOfNorm[n] as number) : (symAstral.get(n) ?? 0);
         if (s === 0) {
           s = ++alphabet;
+          normOfSym.push(n);
           if (n < TABLE_SIZE) symOfNorm[n] = s;
           else symAstral.set(n, s);
         }
@@ -273,7 +275,7 @@ class CompiledWordFilter implements WordFilter {
     this.prescanner =
       options.prescan === false
         ? undefined
-        : new Prescanner(this.ac, symOfNorm, keyEntry, this.successors, this.repeats);
+        : new Prescanner(this.ac, Int32Array.from(normOfSym), keyEntry, this.successors, this.repeats);
     this.stats = Object.freeze({
       entries: list.length,
       keys: keys.size,

@@ -3,7 +3,9 @@
  *
  * - `TEXT_TOO_LONG`: `check()` was given more UTF-16 code units than `maxTextLength`; nothing was matched.
  * - `BAD_DICTIONARY`: an entry or allow word is unusable (empty after normalisation, unknown policy, ...),
- *   or `parseDictionary` met a malformed line / JSON value. Every problem is listed in `details.problems`.
+ *   or `parseDictionary` met a malformed line / JSON value. Every problem is listed in `details.problems`;
+ *   from `createWordFilter` also `details.badEntries` and `details.badAllow`, the indices of the
+ *   unusable items in `entries` and `allow` (to drop them and compile the rest).
  * - `BAD_OPTIONS`: an option of `createWordFilter` is out of range.
  *
  * The service maps `TEXT_TOO_LONG` to the `FRAME_TOO_LARGE` AppError at its trust boundary.

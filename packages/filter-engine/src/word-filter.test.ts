@@ -428,6 +428,20 @@ describe('bad input', () => {
     expect((err as FilterError).details?.problems).toHaveLength(4);
   });
 
+  it('names the unusable items by index, so the rest can be compiled', () => {
+    const err = captureError(() =>
+      createWordFilter({
+        entries: [
+          { word: 'fine', policy: 'mask' },
+          { word: '***', policy: 'mask' },
+          { word: 'good', policy: 'bad' as never },
+        ],
+        allow: ['classic', '...', 42 as never],
+      }),
+    );
+    expect((err as FilterError).details).toMatchObject({ badEntries: [1, 2], badAllow: [1, 2] });
+  });
+
   it('rejects a bad maxTextLength as BAD_OPTIONS', () => {
     expect(captureError(() => createWordFilter({ entries: [], maxTextLength: 0 }))).toMatchObject({
       code: 'BAD_OPTIONS',

@@ -141,6 +141,9 @@ class CompiledWordFilter implements WordFilter {
 
     const dictNorm = new Normaliser(64);
     const problems: string[] = [];
+    // indices of the unusable items, for callers that drop them and compile the rest
+    const badEntries: number[] = [];
+    const badAllow: number[] = [];
     const entries: EntryRecord[] = [];
     const keys = new Map<string, KeyRecord>();
 
@@ -182,19 +185,23 @@ class CompiledWordFilter implements WordFilter {
     list.forEach((e: FilterEntry, index: number) => {
       if (e === null || typeof e !== 'object' || typeof e.word !== 'string') {
         problems.push(`entries[${index}]: word must be a string`);
+        badEntries.push(index);
         return;
       }
       if (POLICY_RANK[e.policy] === undefined || e.policy === ('allow' as Policy)) {
         problems.push(`entries[${index}] "${e.word}": policy must be mask, review or reject`);
+        badEntries.push(index);
         return;
       }
       if (e.category !== undefined && typeof e.category !== 'string') {
         problems.push(`entries[${index}] "${e.word}": category must be a string`);
+        badEntries.push(index);
         return;
       }
       const norms = normalise(e.word);
       if (typeof norms === 'string') {
         problems.push(`entries[${index}] "${e.word}": ${norms}`);
+        badEntries.push(index);
         return;
       }
       const id = entries.length;
@@ -205,11 +212,13 @@ class CompiledWordFilter implements WordFilter {
     (options.allow ?? []).forEach((word: string, index: number) => {
       if (typeof word !== 'string') {
         problems.push(`allow[${index}]: must be a string`);
+        badAllow.push(index);
         return;
       }
       const norms = normalise(word);
       if (typeof norms === 'string') {
         problems.push(`allow[${index}] "${word}": ${norms}`);
+        badAllow.push(index);
         return;
       }
       addKey(norms, -1, true, false);
@@ -218,7 +227,7 @@ class CompiledWordFilter implements WordFilter {
       throw new FilterError(
         'BAD_DICTIONARY',
         `${problems.length} unusable dictionary item(s): ${problems.slice(0, 5).join('; ')}`,
-        { problems },
+        { problems, badEntries, badAllow },
       );
     }
     for (const id of cjkEntries) {

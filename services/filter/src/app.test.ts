@@ -404,3 +404,69 @@ describe('filter app: per-room dictionaries', () => {
     expect(rejectedOf(stillBlocked.id)).toEqual([expect.objectContaining({ reason: 'politics' })]);
   });
 });
+
+describe('filter app: room overlays across global reloads', () => {
+  it('keeps compiled rooms over a global entry change, recompiles them when the global allow words change; a big room compiles in the worker', async () => {
+    for (let k = 0; k < 250; k++) await w.dictionaryStore.putEntry({ word: `hostword${k}`, policy: 'reject', category: 'host', roomId: 'big' });
+    await w.dictionaryStore.putEntry({ word: '台独', policy: 'reject', category: 'politics', roomId: 'small' });
+    const i = await startInstance();
+    const builds = () => (i.app.info().dictionary as { rooms: { builds: { inline: number; worker: number } } }).rooms.builds;
+    const version = () => (i.app.info().dictionary as { version: number }).version;
+    const round = async (): Promise<ChatIngestedV1[]> => {
+      const sent = [await send('big', 'a hostword249 here'), await send('small', '平台独家优惠'), await send('small', 'a newword')];
+      for (const e of sent) await settled(e);
+      return sent;
+    };
+
+    let [big, small] = await round();
+    expect(rejectedOf(big!.id)).toEqual([expect.objectContaining({ reason: 'host' })]);
+    expect(rejectedOf(small!.id)).toEqual([expect.objectContaining({ reason: 'politics' })]);
+    expect(builds()).toEqual({ inline: 1, worker: 1 });
+
+    // A global entry: the rooms' filters are layered on the new global filter as they are.
+    await api(i, 'POST', '/dictionary/entries', { word: 'newword', policy: 'reject', category: 'new' });
+    await waitFor(() => version() === 1, 'global version 1', 20000);
+    const [, , newWord] = await round();
+    expect(rejectedOf(newWord!.id)).toEqual([expect.objectContaining({ reason: 'new' })]);
+    expect(builds()).toEqual({ inline: 1, worker: 1 });
+
+    // A global allow word applies inside the rooms' own words too: both rooms are compiled again.
+    await api(i, 'POST', '/dictionary/allow', { word: '平台独家' });
+    await waitFor(() => version() === 2, 'global version 2', 20000);
+    [big, small] = await round();
+    expect(rejectedOf(big!.id)).toEqual([expect.objectContaining({ reason: 'host' })]);
+    expect(acceptedOf(small!.id)).toEqual([expect.objectContaining({ text: '平台独家优惠' })]);
+    expect(builds()).toEqual({ inline: 2, worker: 2 });
+  });
+});
+
+describe('filter app: unusable words', () => {
+  it('leaves out a store word the engine cannot use (written past the admin API) and keeps the rest, global and per room', async () => {
+    await w.dictionaryStore.putEntry({ word: '***', policy: 'reject', category: 'junk' });
+    await w.dictionaryStore.putEntry({ word: 'scamword', policy: 'reject', category: 'scam' });
+    await w.dictionaryStore.addAllow({ word: '...' });
+    await w.dictionaryStore.putEntry({ word: '!!!', policy: 'reject', roomId: 'room-7' });
+    await w.dictionaryStore.putEntry({ word: 'roomword', policy: 'reject', category: 'host', roomId: 'room-7' });
+    const i = await startInstance();
+    expect(i.app.info().dictionary).toMatchObject({ managedEntries: 2, compiledIn: 'worker' });
+    const a = await send('room-1', 'a scamword here');
+    const b = await send('room-7', 'and a roomword');
+    const c = await send('room-7', 'scamword too');
+    const d = await send('room-7', 'all fine');
+    await settled(d);
+    expect(rejectedOf(a.id)).toEqual([expect.objectContaining({ reason: 'scam' })]);
+    expect(rejectedOf(b.id)).toEqual([expect.objectContaining({ reason: 'host' })]);
+    expect(rejectedOf(c.id)).toEqual([expect.objectContaining({ reason: 'scam' })]);
+    expect(acceptedOf(d.id)).toEqual([expect.objectContaining({ seq: 1 })]);
+  });
+
+  it('refuses to start on an unusable base word, naming only the base words', async () => {
+    await w.dictionaryStore.putEntry({ word: '***', policy: 'reject' });
+    const err: unknown = await startInstance({ base: { entries: [{ word: 'fine', policy: 'mask' }, { word: '!!!', policy: 'reject' }], allow: [] } }).then(
+      () => new Error('expected the start to fail'),
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'BAD_DICTIONARY', details: { badEntries: [1], badAllow: [] } });
+    expect((err as { details: { problems: string[] } }).details.problems).toEqual([expect.stringContaining('"!!!"')]);
+  });
+});

@@ -43,10 +43,19 @@ interface RoomState {
   version: number;
   /** The global state the checker was layered on. */
   global: GlobalState;
-  entries: FilterEntry[];
-  allow: string[];
+  /** The room's entries, compiled with the global allow words (`overlayAllow`) and the room's. */
+  overlay: WordFilter | undefined;
+  overlayAllow: readonly string[];
+  /** The room's allow words, compiled as entries: their occurrences un-list global matches. */
+  roomAllow: WordFilter | undefined;
   checker: WordChecker;
 }
+
+/**
+ * Room overlays with more words than this compile in the worker (a room's first message waits a
+ * few ms either way; above this, the event loop would stall for several ms for everyone).
+ */
+export const ROOM_INLINE_COMPILE_MAX = 200;
 
 /**
  * The dictionary a filter instance checks against, kept current without restarts.
@@ -66,8 +75,10 @@ interface RoomState {
  * Compiling is CPU work (0.8–1.1 s for 50 000 entries on the bench machine). Global reloads run in a
  * worker thread (FilterCompiler), so this process keeps checking messages with the old filter
  * meanwhile and only pauses to take the result (~20 ms for 50 000 entries). The base-word check at
- * start, room overlays (a few words each) and the word-by-word retry after a BAD_DICTIONARY run on
- * the event loop; if the worker cannot run, everything does (logged once).
+ * start and every reload compile in the worker, and so do room overlays of more than
+ * ROOM_INLINE_COMPILE_MAX words (smaller ones, ~0.5–2 ms, compile on the event loop). A global
+ * reload keeps the cached room overlays unless the global allow words changed. If the worker cannot
+ * run, everything compiles on the event loop (logged once).
  */
 export class FilterDictionary {
   private global: GlobalState | undefined;
@@ -80,10 +91,12 @@ export class FilterDictionary {
   private reloadTimer: NodeJS.Timeout | undefined;
   private reloading: Promise<void> | undefined;
   private stopped = false;
-  private baseChecked = false;
   private lastError: string | undefined;
   private readonly reloads;
   private readonly reloadFailures;
+  private readonly roomBuilds;
+  /** Room filters compiled since start, by where. */
+  private readonly roomBuildCount = { inline: 0, worker: 0 };
 
   private readonly compiler: FilterCompiler;
 
@@ -94,15 +107,14 @@ export class FilterDictionary {
     });
     this.reloads = o.metrics.counter('roomcast_filter_dictionary_reloads_total', 'global dictionary rebuilds');
     this.reloadFailures = o.metrics.counter('roomcast_filter_dictionary_reload_failures_total', 'dictionary reloads that kept the old filter');
+    this.roomBuilds = o.metrics.counter('roomcast_filter_room_builds_total', 'room overlay filters compiled');
   }
 
   /** Loads and compiles the global scope and reads every room's version. Throws if the base words are unusable. */
   async init(): Promise<void> {
-    // Base words are configuration: unusable ones fail the start (CONFIG_INVALID), not skipped.
-    this.compile(this.o.base.entries, this.o.base.allow, 'base');
-    this.baseChecked = true;
     const versions = await this.o.store.versions();
     for (const [room, v] of versions.rooms) this.roomVersions.set(room, v);
+    // Base words are configuration: unusable ones fail this first load (compileGlobal), not skipped.
     await this.reloadGlobal();
   }
 
@@ -128,8 +140,14 @@ export class FilterDictionary {
       this.rooms.delete(roomId);
       this.rooms.set(roomId, room);
       if (room.version < wanted) this.refreshRoom(roomId);
-      // Global reloaded since: re-layer the cached room words on it (a small build).
-      if (room.global !== global) return this.layer(roomId, room.version, room.entries, room.allow).checker;
+      if (room.global !== global) {
+        // Global reloaded since. The room's filters hold unless the global allow words changed
+        // (the overlay is compiled with them): then re-layer, else recompile.
+        if (!sameWords(room.overlayAllow, global.allow)) return this.loadRoom(roomId).then((r) => r.checker);
+        const moved = { ...room, global, checker: layeredChecker(global.filter, room.overlay, room.roomAllow) };
+        this.rooms.set(roomId, moved);
+        return moved.checker;
+      }
       return room.checker;
     }
     return this.loadRoom(roomId).then((r) => r.checker);
@@ -176,7 +194,7 @@ export class FilterDictionary {
       loadedAt: g ? new Date(g.loadedAt).toISOString() : null,
       reloadPending: this.wantedGlobal > (g?.version ?? 0),
       compiledIn: this.compiler.mode,
-      rooms: { withWords: this.roomVersions.size, cached: this.rooms.size, versions: cached },
+      rooms: { withWords: this.roomVersions.size, cached: this.rooms.size, builds: { ...this.roomBuildCount }, versions: cached },
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
     };
   }
@@ -255,63 +273,77 @@ export class FilterDictionary {
     });
   }
 
-  /** The global scope, in the compile worker; unusable words (BAD_DICTIONARY) are sorted out by compile(). */
+  /**
+   * The global scope (base words first, then the store's), in the compile worker. The admin API
+   * refuses unusable words, but a word written to the store by other means must not stop every
+   * reload: the unusable ones are left out (and logged) and the rest compiled. Unusable BASE words
+   * are configuration: they throw, the base's own BAD_DICTIONARY naming them (at start-up; the base
+   * does not change while the process runs).
+   */
   private async compileGlobal(entries: FilterEntry[], allow: string[]): Promise<WordFilter> {
+    const build = (e: FilterEntry[], a: string[]) => this.compiler.compile({ entries: e, allow: a, maxTextLength: this.o.maxTextLength });
     try {
-      return await this.compiler.compile({ entries, allow, maxTextLength: this.o.maxTextLength });
+      return await build(entries, allow);
     } catch (err) {
-      if (!isFilterError(err, 'BAD_DICTIONARY') || !this.baseChecked) throw err;
-      return this.compile(entries, allow, 'global');
+      const bad = unusableItems(err);
+      if (bad === undefined) throw err;
+      const { base } = this.o;
+      if (bad.entries.some((i) => i < base.entries.length) || bad.allow.some((i) => i < base.allow.length)) {
+        await build(base.entries, base.allow); // throws the base's own error
+        throw err;
+      }
+      const usable = this.withoutUnusable('global', entries, allow, bad);
+      return build(usable.entries, usable.allow);
     }
   }
 
   /**
-   * Compiles a filter. The admin API refuses unusable words, but a word written to the store by
-   * other means must not stop every reload: on BAD_DICTIONARY each word is tried alone and the
-   * unusable ones are left out (and logged). Unusable BASE words fail at start-up instead, because
-   * init() compiles them alone first (they are configuration).
+   * A room's filter: on the event loop when small (ROOM_INLINE_COMPILE_MAX), else in the worker.
+   * Unusable store words are left out as in compileGlobal.
    */
-  private compile(entries: FilterEntry[], allow: string[], scope: string): WordFilter {
-    const build = (e: readonly FilterEntry[], a: readonly string[]) => createWordFilter({ entries: e, allow: a, maxTextLength: this.o.maxTextLength });
+  private async compileRoom(entries: FilterEntry[], allow: string[], scope: string): Promise<WordFilter> {
+    const options = (e: FilterEntry[], a: string[]) => ({ entries: e, allow: a, maxTextLength: this.o.maxTextLength });
+    const inWorker = entries.length + allow.length > ROOM_INLINE_COMPILE_MAX && this.compiler.mode === 'worker';
+    this.roomBuilds.inc();
+    this.roomBuildCount[inWorker ? 'worker' : 'inline']++;
+    const build = inWorker
+      ? (e: FilterEntry[], a: string[]) => this.compiler.compile(options(e, a))
+      : (e: FilterEntry[], a: string[]) => Promise.resolve().then(() => createWordFilter(options(e, a)));
     try {
-      return build(entries, allow);
+      return await build(entries, allow);
     } catch (err) {
-      if (!isFilterError(err, 'BAD_DICTIONARY') || !this.baseChecked) throw err;
-      const usable = (e: readonly FilterEntry[], a: readonly string[]): boolean => {
-        try {
-          build(e, a);
-          return true;
-        } catch {
-          // The word is unusable; it is reported once below, with the others.
-          return false;
-        }
-      };
-      const goodEntries = entries.filter((e) => usable([e], []));
-      const goodAllow = allow.filter((a) => usable([], [a]));
-      this.o.logger.error(
-        { scope, skippedEntries: entries.filter((e) => !goodEntries.includes(e)).map((e) => e.word), skippedAllow: allow.filter((a) => !goodAllow.includes(a)) },
-        'unusable dictionary words skipped',
-      );
-      return build(goodEntries, goodAllow);
+      const bad = unusableItems(err);
+      if (bad === undefined) throw err;
+      const usable = this.withoutUnusable(scope, entries, allow, bad);
+      return build(usable.entries, usable.allow);
     }
   }
 
+  private withoutUnusable(scope: string, entries: FilterEntry[], allow: string[], bad: UnusableItems): { entries: FilterEntry[]; allow: string[] } {
+    const badEntries = new Set(bad.entries);
+    const badAllow = new Set(bad.allow);
+    this.o.logger.error(
+      { scope, skippedEntries: bad.entries.map((i) => entries[i]?.word), skippedAllow: bad.allow.map((i) => allow[i]) },
+      'unusable dictionary words skipped',
+    );
+    return { entries: entries.filter((_, i) => !badEntries.has(i)), allow: allow.filter((_, i) => !badAllow.has(i)) };
+  }
+
   /** Compiles a room's own words and layers them on the current global filter; caches the result. */
-  private layer(roomId: string, version: number, entries: FilterEntry[], allow: string[]): RoomState {
+  private async layer(roomId: string, version: number, entries: FilterEntry[], allow: string[]): Promise<RoomState> {
     const global = this.requireGlobal();
-    const current = this.rooms.get(roomId);
+    const fresh = (current: RoomState | undefined) => current === undefined || current.version <= version || current.global !== global;
     // An older load finishing after a newer one must not go back in time.
-    if (current && current.version > version && current.global === global) return current;
+    let current = this.rooms.get(roomId);
+    if (!fresh(current)) return current as RoomState;
+    const overlayAllow = global.allow;
+    const overlay = entries.length === 0 ? undefined : await this.compileRoom(entries, [...overlayAllow, ...allow], roomId);
     // The room's allow words un-list global words in this room: found by a filter of their own.
-    const checker =
-      entries.length === 0 && allow.length === 0
-        ? global.checker
-        : layeredChecker(
-            global.filter,
-            entries.length === 0 ? undefined : this.compile(entries, [...global.allow, ...allow], roomId),
-            allow.length === 0 ? undefined : this.compile(allow.map((word) => ({ word, policy: 'mask' as const })), [], `${roomId} allow`),
-          );
-    const state: RoomState = { version, global, entries, allow, checker };
+    const roomAllow = allow.length === 0 ? undefined : await this.compileRoom(allow.map((word) => ({ word, policy: 'mask' as const })), [], `${roomId} allow`);
+    current = this.rooms.get(roomId);
+    if (!fresh(current)) return current as RoomState;
+    const checker = overlay === undefined && roomAllow === undefined ? global.checker : layeredChecker(global.filter, overlay, roomAllow);
+    const state: RoomState = { version, global, overlay, overlayAllow, roomAllow, checker };
     this.rooms.delete(roomId);
     this.rooms.set(roomId, state);
     const known = this.roomVersions.get(roomId) ?? 0;
@@ -323,4 +355,26 @@ export class FilterDictionary {
     }
     return state;
   }
+}
+
+/** The same words in the same order (the global allow list is rebuilt, not edited, on each reload). */
+function sameWords(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+interface UnusableItems {
+  entries: number[];
+  allow: number[];
+}
+
+/** The indices of the unusable items a BAD_DICTIONARY from createWordFilter names; undefined for any other error. */
+function unusableItems(err: unknown): UnusableItems | undefined {
+  if (!isFilterError(err, 'BAD_DICTIONARY')) return undefined;
+  const entries = err.details?.badEntries;
+  const allow = err.details?.badAllow;
+  if (!Array.isArray(entries) || !Array.isArray(allow)) return undefined;
+  return { entries: entries as number[], allow: allow as number[] };
 }

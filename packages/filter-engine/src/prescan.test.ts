@@ -28,6 +28,9 @@ const ENTRIES: FilterEntry[] = [
   { word: 'tit', policy: 'mask' },
   { word: 'nigga', policy: 'reject' },
   { word: '𠵾好', policy: 'mask' }, // astral (Extension B): 㗲 (U+35F2) folds to it
+  { word: '阿里巴巴', policy: 'review' }, // pinyin "a li ba ba": a key that begins with a one-letter word
+  { word: '额外', policy: 'mask' }, // pinyin "e wai"
+  { word: 'a hole', policy: 'mask' }, // a Latin phrase that begins with a one-letter word
 ];
 const ALLOW = ['classic', 'assassin', 'scunthorpe', 'titan'];
 
@@ -82,6 +85,14 @@ const PIECES = [
   'asssss',
   'dubo',
   'du bo',
+  'a li ba ba',
+  'e wai',
+  'e',
+  'o',
+  'li',
+  'ba',
+  'wai',
+  'hole',
   'shabi',
   'ﬁ',
   '2024',
@@ -359,6 +370,16 @@ describe('prescan', () => {
       '𝐬𝐡𝐢𝐭',
       'du bo',
       'dubo',
+      'a li ba ba',
+      'hello a li ba ba',
+      'A LI BA BA',
+      'a.li ba ba',
+      'e wai',
+      'e e wai',
+      'a a hole',
+      'a hole',
+      'song a hole',
+      'f u c k a hole',
       'shabi',
       '㗲好',
       '𠵾好',

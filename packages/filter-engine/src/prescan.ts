@@ -344,8 +344,19 @@ export class Prescanner {
             if (gapUnit) {
               // The word-gap unit: it starts nothing and ends nothing, it only continues a key.
               runSym = -1;
-              ok = (ok << 1) | 1;
               const g = this.gapSymbol;
+              if (!deep && g !== 0 && pieceLen === 1 && (ok & 1) !== 0 && (prevSucc & sigBit(g)) !== 0) {
+                // After a one-letter word (never held) a key may begin with the pair (that letter, the
+                // gap): "a li ba ba", the pinyin of 阿里巴巴.
+                const s1 = rootBase + prevSym;
+                const t = (P[4 * s1] as number) + g;
+                if (P[4 * t + 1] === s1) {
+                  s = t;
+                  deep = true;
+                  gapDone = true;
+                }
+              }
+              ok = (ok << 1) | 1;
               if (g === 0) {
                 deep = false;
                 ok = 0;

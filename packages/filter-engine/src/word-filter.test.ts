@@ -328,6 +328,27 @@ describe('repeated letters (kind repeat)', () => {
 describe('pinyin of CJK entries (kind pinyin)', () => {
   const f = createWordFilter({ entries: ENTRIES, pinyin: true, pinyinMinLetters: 4 });
 
+  it('finds spaced pinyin whose first syllable is one letter (a li ba ba), with the prescan on', () => {
+    const g = createWordFilter({
+      entries: [
+        { word: '阿里巴巴', policy: 'mask' },
+        { word: '额外', policy: 'mask' },
+      ],
+      pinyin: true,
+      pinyinMinLetters: 4,
+    });
+    for (const [text, word, start] of [
+      ['a li ba ba', '阿里巴巴', 0],
+      ['hello a li ba ba', '阿里巴巴', 6],
+      ['e wai', '额外', 0],
+      ['so e wai', '额外', 3],
+    ] as const) {
+      expect(g.check(text).matches).toEqual([
+        expect.objectContaining({ word, kind: 'pinyin', start, end: text.length }),
+      ]);
+    }
+  });
+
   it.each<[string, string]>([
     ['dubo', '赌博'],
     ['DuBo', '赌博'],

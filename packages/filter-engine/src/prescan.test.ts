@@ -1,4 +1,5 @@
-import { mulberry32 as rng } from '../bench/corpus';
+import { pinyin } from 'pinyin-pro';
+import { generateDictionary, mulberry32 as rng } from '../bench/corpus';
 import type { FilterEntry, WordFilter } from './types';
 import { createWordFilter } from './word-filter';
 
@@ -311,6 +312,56 @@ describe('prescan', () => {
     const digits = createWordFilter({ entries, allow: ALLOW, repeats: false, prescan: false });
     compareScan(digits, ['8964', '8 9 6 4', 'b2b', 'b 2 b', 'x 8964 y']);
     compareScan(digits, fuzzTexts(4, 5_000));
+  });
+
+  it('never changes a result over a generated dictionary, its entries written as chat writes them', () => {
+    // The bench's dictionary generator (half CJK, half Latin) with pinyin forms, and texts that put its
+    // entries between chat words: plain, split by separators, or as pinyin (spaced, joined, upper case).
+    const dictionary = generateDictionary(3000, 20240601);
+    const withPinyin = { entries: dictionary, pinyin: true, repeats: true };
+    const a = createWordFilter(withPinyin);
+    const b = createWordFilter({ ...withPinyin, prescan: false });
+    const rnd = rng(11);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)] as T;
+    const chat = [
+      'hello',
+      'a',
+      'i',
+      'the',
+      'so',
+      'e',
+      'o',
+      'he',
+      'fan',
+      'you',
+      'ok',
+      '好',
+      '的',
+      '😀',
+      '666',
+      'x',
+      'wow!!',
+    ];
+    const seps = [' ', ' ', '', '.', '-', ', ', '  ', '🔥', '\u200b', '!', '?', '\n', '，'];
+    function* texts(): Generator<string> {
+      for (let n = 0; n < 20_000; n++) {
+        const parts: string[] = [];
+        for (let k = 1 + Math.floor(rnd() * 5); k > 0; k--) {
+          if (rnd() < 0.5) {
+            parts.push(pick(chat));
+            continue;
+          }
+          const word = pick(dictionary).word;
+          if (/^[\u4e00-\u9fff]+$/.test(word) && rnd() < 0.7) {
+            const syllables = pinyin(word, { toneType: 'none', type: 'array' });
+            const joined = syllables.join(rnd() < 0.5 ? ' ' : pick(seps));
+            parts.push(rnd() < 0.2 ? joined.toUpperCase() : joined);
+          } else parts.push(rnd() < 0.3 ? Array.from(word).join(pick(seps)) : word);
+        }
+        yield parts.join(pick(seps));
+      }
+    }
+    expect(compare(a, b, texts())).toBeGreaterThan(10_000);
   });
 
   it('agrees on hand-picked edge cases', () => {

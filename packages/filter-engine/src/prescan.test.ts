@@ -1,3 +1,4 @@
+import { Converter } from 'opencc-js';
 import { pinyin } from 'pinyin-pro';
 import { generateDictionary, mulberry32 as rng } from '../bench/corpus';
 import type { FilterEntry, WordFilter } from './types';
@@ -316,7 +317,8 @@ describe('prescan', () => {
 
   it('never changes a result over a generated dictionary, its entries written as chat writes them', () => {
     // The bench's dictionary generator (half CJK, half Latin) with pinyin forms, and texts that put its
-    // entries between chat words: plain, split by separators, or as pinyin (spaced, joined, upper case).
+    // entries between chat words: plain, disguised (upper case, full width, split by separators, leet,
+    // a letter repeated, Traditional characters) or as pinyin (spaced, joined, and disguised too).
     const dictionary = generateDictionary(3000, 20240601);
     const withPinyin = { entries: dictionary, pinyin: true, repeats: true };
     const a = createWordFilter(withPinyin);
@@ -342,7 +344,42 @@ describe('prescan', () => {
       'x',
       'wow!!',
     ];
-    const seps = [' ', ' ', '', '.', '-', ', ', '  ', '🔥', '\u200b', '!', '?', '\n', '，'];
+    const seps = [
+      ' ',
+      ' ',
+      '',
+      '.',
+      '-',
+      ', ',
+      '  ',
+      '🔥',
+      '\u200b',
+      '!',
+      '?',
+      '\n',
+      '，',
+      '*',
+      '$',
+      '@',
+      '。',
+    ];
+    const toTraditional = Converter({ from: 'cn', to: 'tw' });
+    const leet: Readonly<Record<string, string>> = { a: '@', s: '$', i: '1', o: '0', e: '3', t: '7' };
+    const disguise = (word: string): string => {
+      const r = rnd();
+      if (r < 0.15) return word.toUpperCase();
+      if (r < 0.25) return word.replace(/[a-z]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) + 0xfee0));
+      if (r < 0.4) return Array.from(word).join(pick(seps));
+      if (r < 0.5) return word.replace(/[aseiot]/g, (ch) => (rnd() < 0.5 ? (leet[ch] as string) : ch));
+      if (r < 0.6) {
+        const chars = Array.from(word);
+        const k = Math.floor(rnd() * chars.length);
+        chars[k] = (chars[k] as string).repeat(2 + Math.floor(rnd() * 3));
+        return chars.join('');
+      }
+      if (r < 0.7) return toTraditional(word);
+      return word;
+    };
     function* texts(): Generator<string> {
       for (let n = 0; n < 20_000; n++) {
         const parts: string[] = [];
@@ -355,8 +392,8 @@ describe('prescan', () => {
           if (/^[\u4e00-\u9fff]+$/.test(word) && rnd() < 0.7) {
             const syllables = pinyin(word, { toneType: 'none', type: 'array' });
             const joined = syllables.join(rnd() < 0.5 ? ' ' : pick(seps));
-            parts.push(rnd() < 0.2 ? joined.toUpperCase() : joined);
-          } else parts.push(rnd() < 0.3 ? Array.from(word).join(pick(seps)) : word);
+            parts.push(rnd() < 0.3 ? disguise(joined) : joined);
+          } else parts.push(disguise(word));
         }
         yield parts.join(pick(seps));
       }

@@ -74,9 +74,9 @@ export const ROOM_INLINE_COMPILE_MAX = 200;
  *
  * Compiling is CPU work (0.8–1.1 s for 50 000 entries on the bench machine). Global reloads run in a
  * worker thread (FilterCompiler), so this process keeps checking messages with the old filter
- * meanwhile and only pauses to take the result (~20 ms for 50 000 entries). The base-word check at
- * start and every reload compile in the worker, and so do room overlays of more than
- * ROOM_INLINE_COMPILE_MAX words (smaller ones, ~0.5–2 ms, compile on the event loop). A global
+ * meanwhile and only pauses to take the result (~20 ms for 50 000 entries). The first load at start
+ * (base and store words together) and every reload compile in the worker, and so do room overlays of
+ * more than ROOM_INLINE_COMPILE_MAX words (smaller ones, ~0.2–2 ms, compile on the event loop). A global
  * reload keeps the cached room overlays unless the global allow words changed. If the worker cannot
  * run, everything compiles on the event loop (logged once).
  */

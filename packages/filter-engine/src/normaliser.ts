@@ -14,6 +14,8 @@ const C_SPACE = table.C_SPACE;
 const TABLE_SIZE = table.TABLE_SIZE;
 const WORD_GAP = table.WORD_GAP;
 const astralClass = table.astralClass;
+/** Called directly, not looked up on each text: see the same constant in prescan.ts. */
+const charCodeAt = String.prototype.charCodeAt;
 
 /** The unit is a Latin-like letter or digit: word boundaries apply to it. */
 export const F_LATIN = 1;
@@ -129,10 +131,10 @@ export class Normaliser {
 
     let i = 0;
     while (i < len) {
-      let cp = text.charCodeAt(i);
+      let cp = charCodeAt.call(text, i);
       let w = 1;
       if ((cp & 0xfc00) === 0xd800 && i + 1 < len) {
-        const lo = text.charCodeAt(i + 1);
+        const lo = charCodeAt.call(text, i + 1);
         if ((lo & 0xfc00) === 0xdc00) {
           cp = ((cp - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
           w = 2;
@@ -213,10 +215,10 @@ export class Normaliser {
       // Not plain letters: copy the chunk into the token buffer (expansions fan out).
       let n = 0;
       while (i < chunkEnd) {
-        cp = text.charCodeAt(i);
+        cp = charCodeAt.call(text, i);
         w = 1;
         if ((cp & 0xfc00) === 0xd800 && i + 1 < len) {
-          const lo = text.charCodeAt(i + 1);
+          const lo = charCodeAt.call(text, i + 1);
           if ((lo & 0xfc00) === 0xdc00) {
             cp = ((cp - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
             w = 2;
@@ -348,10 +350,10 @@ export class Normaliser {
       else if (c !== C_IGNORE) pure = false;
       j += w;
       if (j >= len) break;
-      let cp = text.charCodeAt(j);
+      let cp = charCodeAt.call(text, j);
       w = 1;
       if ((cp & 0xfc00) === 0xd800 && j + 1 < len) {
-        const lo = text.charCodeAt(j + 1);
+        const lo = charCodeAt.call(text, j + 1);
         if ((lo & 0xfc00) === 0xdc00) {
           cp = ((cp - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
           w = 2;
@@ -386,10 +388,10 @@ export class Normaliser {
     const uEnd = this.end;
     const uFlags = this.flags;
     while (i < end) {
-      let cp = text.charCodeAt(i);
+      let cp = charCodeAt.call(text, i);
       let w = 1;
       if ((cp & 0xfc00) === 0xd800 && i + 1 < len) {
-        const lo = text.charCodeAt(i + 1);
+        const lo = charCodeAt.call(text, i + 1);
         if ((lo & 0xfc00) === 0xdc00) {
           cp = ((cp - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
           w = 2;

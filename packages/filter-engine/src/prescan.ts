@@ -15,6 +15,12 @@ const TABLE_SIZE = table.TABLE_SIZE;
 const WORD_GAP = table.WORD_GAP;
 const astralClass = table.astralClass;
 const sigBit = automaton.sigBit;
+/**
+ * Code units are read with String.prototype.charCodeAt called directly, not looked up on each text: a
+ * property lookup records the kind of string it met (flat, sliced, internalised, one- or two-byte),
+ * and once texts of many kinds have passed, V8 recompiles mayMatch into code ~40% slower on English.
+ */
+const charCodeAt = String.prototype.charCodeAt;
 
 // Kinds of a UTF-16 code unit for the prescan, in the low 4 bits of its `lane` entry. 0–6 are the
 // Unicode table's classes.
@@ -292,7 +298,7 @@ export class Prescanner {
 
     let i = 0;
     while (i < len) {
-      const cu = text.charCodeAt(i);
+      const cu = charCodeAt.call(text, i);
       const e = lane[2 * cu] as number;
       let kind = e & 15;
       if (kind === K_ALPHA) {
@@ -311,7 +317,7 @@ export class Prescanner {
               gapUnit = true;
               if (pieceLen === 1) {
                 // "f u c k": two single letters separated by a space are joined, not gapped.
-                const nk = i + 1 < len ? (lane[2 * text.charCodeAt(i + 1)] as number) & 15 : K_SOFT;
+                const nk = i + 1 < len ? (lane[2 * charCodeAt.call(text, i + 1)] as number) & 15 : K_SOFT;
                 if (nk === K_IGNORE || nk === K_HIGH) return true;
                 gapUnit = nk === K_ALPHA;
               }
@@ -532,7 +538,7 @@ export class Prescanner {
             const j = this.cjkRun(text, i + 1, prevSym, prevSucc);
             const n = this.outCount;
             if (n > 0) {
-              const last = text.charCodeAt(this.outLast);
+              const last = charCodeAt.call(text, this.outLast);
               prevSym = (lane[2 * last] as number) >> 5;
               prevSucc = lane[2 * last + 1] as number;
               ok = n >= MASK_BITS ? -1 : (ok << n) | ((1 << n) - 1);
@@ -550,7 +556,7 @@ export class Prescanner {
         // A surrogate pair: emoji and other symbols separate, tags vanish; astral letters and CJK
         // (mathematical alphabets, Extension B) are left to the exact path.
         if (i + 1 >= len) return true;
-        const lo = text.charCodeAt(i + 1);
+        const lo = charCodeAt.call(text, i + 1);
         if ((lo & 0xfc00) !== 0xdc00) return true;
         const cp = ((cu - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
         kind = cp < TABLE_SIZE ? (this.astralPacked[cp] as number) & 15 : astralClass(cp);
@@ -586,7 +592,7 @@ export class Prescanner {
         // the reset.
         let j = i + 1;
         while (j < len) {
-          const k = (lane[2 * text.charCodeAt(j)] as number) & 15;
+          const k = (lane[2 * charCodeAt.call(text, j)] as number) & 15;
           if (k !== K_DIGIT) {
             if (k !== K_SOFT && k !== K_SPACE && k !== K_HARD && k !== K_CJK) return true;
             break;
@@ -609,12 +615,12 @@ export class Prescanner {
         let edge = kind === K_LEET_EDGE;
         let j = i + 1;
         while (j < len) {
-          const k = (lane[2 * text.charCodeAt(j)] as number) & 15;
+          const k = (lane[2 * charCodeAt.call(text, j)] as number) & 15;
           if (k === K_LEET_EDGE) edge = true;
           else if (k !== K_LEET_INNER) break;
           j++;
         }
-        const nk = j < len ? (lane[2 * text.charCodeAt(j)] as number) & 15 : K_SOFT;
+        const nk = j < len ? (lane[2 * charCodeAt.call(text, j)] as number) & 15 : K_SOFT;
         const nextContent = nk !== K_SOFT && nk !== K_SPACE && nk !== K_HARD && nk !== K_CJK;
         if (nextContent && (afterWord || edge || nk !== K_ALPHA)) return true;
         if (edge && afterWord) return true;
@@ -656,7 +662,7 @@ export class Prescanner {
     const len = text.length;
     let n = 0;
     while (j < len) {
-      const e = lane[2 * text.charCodeAt(j)] as number;
+      const e = lane[2 * charCodeAt.call(text, j)] as number;
       const k = e & 15;
       if (k !== K_ALPHA) {
         if (k === K_IGNORE) {
@@ -698,7 +704,7 @@ export class Prescanner {
     let count = 0;
     let last = 0;
     while (j < len) {
-      const cu = text.charCodeAt(j);
+      const cu = charCodeAt.call(text, j);
       const e = lane[2 * cu] as number;
       const k = e & 15;
       if (k !== K_CJK) {
@@ -760,7 +766,7 @@ export class Prescanner {
     const P = this.states;
     let s = 0;
     for (let i = from; i < to; i++) {
-      const e = lane[2 * text.charCodeAt(i)] as number;
+      const e = lane[2 * charCodeAt.call(text, i)] as number;
       const kind = e & 15;
       if (kind === K_HIGH) {
         i++; // a zero-width astral character (anything else would have ended the piece)

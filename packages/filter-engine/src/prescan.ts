@@ -89,28 +89,28 @@ export class Prescanner {
    * itself is an entry. `successors`: a signature of the symbols that follow it as the first two units
    * of some key (bit `sigBit(next)`).
    */
-  private readonly lane: Int32Array;
+  private readonly lane!: Int32Array;
   /**
    * The automaton's own per-state array, [base, check, firstOut, fail] (shared with the exact path, so
    * the states the prescan reads are still in cache when the exact path reads them).
    */
-  private readonly states: Int32Array;
+  private readonly states!: Int32Array;
   /** Per state: bit d-1 = an entry (not an allow-list word) of depth d ends here (-1: one deeper than 32). */
-  private readonly endMask: Int32Array;
-  private readonly pairs: Int32Array;
+  private readonly endMask!: Int32Array;
+  private readonly pairs!: Int32Array;
   /** 32 - log2(bits) of each hash set: a hash's top bits index it. */
-  private readonly pairShift: number;
-  private readonly wordShift: number;
-  private readonly prefixShift: number;
-  private readonly words: Int32Array;
-  private readonly prefixes: Int32Array;
+  private readonly pairShift!: number;
+  private readonly wordShift!: number;
+  private readonly prefixShift!: number;
+  private readonly words!: Int32Array;
+  private readonly prefixes!: Int32Array;
   /** Hash of a Latin piece that a key continues with a word gap -> the state after that gap (-1: walk). */
-  private readonly gapKeys: Int32Array;
-  private readonly gapStates: Int32Array;
-  private readonly gapSymbol: number;
-  private readonly runLimit: number;
+  private readonly gapKeys!: Int32Array;
+  private readonly gapStates!: Int32Array;
+  private readonly gapSymbol!: number;
+  private readonly runLimit!: number;
   /** The Unicode table (for the code points of surrogate pairs). */
-  private readonly astralPacked: Int32Array;
+  private readonly astralPacked!: Int32Array;
 
   /**
    * `normOfSym`: the normalised code point of each automaton symbol (index 0 unused);
@@ -122,7 +122,15 @@ export class Prescanner {
     keyEntry: Int32Array,
     successors: Int32Array,
     repeats: boolean,
+    restore?: Readonly<Record<string, unknown>>,
   ) {
+    if (restore !== undefined) {
+      // fromData: through this constructor, so that the object gets the same hidden class as one
+      // built here (see CompiledWordFilter's constructor)
+      Object.assign(this, restore);
+      this.astralPacked = table.unicodeTable().packed;
+      return;
+    }
     const t = table.unicodeTable();
     const units = unitIndex();
     const { packed, check, firstOut, nextOut, out, depth } = ac;
@@ -261,10 +269,8 @@ export class Prescanner {
   }
 
   static fromData(data: Record<string, unknown>): Prescanner {
-    const p = Object.create(Prescanner.prototype) as Record<string, unknown>;
-    Object.assign(p, data);
-    p.astralPacked = table.unicodeTable().packed;
-    return p as unknown as Prescanner;
+    const none = new Int32Array(0);
+    return new Prescanner(undefined as unknown as Automaton, none, none, none, false, data);
   }
 
   /** False when no dictionary entry can match `text` (exact, repeat or pinyin); true when one may. */

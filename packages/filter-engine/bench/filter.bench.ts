@@ -183,9 +183,10 @@ function main(): void {
 
   // Warm up every engine before measuring any of them: first on texts that take the rarer paths of a
   // matcher (pieces joined by punctuation or emoji, leet, numbers, line breaks, spaced pinyin, full
-  // width, Traditional characters), then on a slice of the corpus. A long-running service meets such
-  // texts sooner or later, and V8 recompiles a function once a path it has not seen runs; measuring
-  // before that would time code the service does not keep (for check(), 6–7× instead of ~5.5×).
+  // width, Traditional characters; string literals, so also another kind of string), then on a slice
+  // of the corpus. A long-running service meets such texts sooner or later, and V8 compiles a function
+  // for what it has seen so far; timing before they ran could measure code the service does not keep
+  // (see "Two compiled states" in BENCHMARKS.md).
   for (const e of engines) for (const t of RARE_PATHS) e.run(t);
   for (const e of engines) for (let i = 0; i < 5000; i++) e.run((messages[i] as Message).text);
 

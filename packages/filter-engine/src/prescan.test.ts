@@ -33,6 +33,9 @@ const ENTRIES: FilterEntry[] = [
   { word: '阿里巴巴', policy: 'review' }, // pinyin "a li ba ba": a key that begins with a one-letter word
   { word: '额外', policy: 'mask' }, // pinyin "e wai"
   { word: 'a hole', policy: 'mask' }, // a Latin phrase that begins with a one-letter word
+  // overlapping phrases: in "big red dog" the one begun at "big" dies where the one begun at "red" ends
+  { word: 'big red car', policy: 'mask' },
+  { word: 'red dog', policy: 'mask' },
 ];
 const ALLOW = ['classic', 'assassin', 'scunthorpe', 'titan'];
 
@@ -95,6 +98,10 @@ const PIECES = [
   'ba',
   'wai',
   'hole',
+  'big',
+  'red',
+  'dog',
+  'car',
   'shabi',
   'ﬁ',
   '2024',
@@ -467,6 +474,11 @@ describe('prescan', () => {
       'a a hole',
       'a hole',
       'song a hole',
+      'big red dog',
+      'big red car',
+      'so big red dog!',
+      'big red big red dog',
+      'red big red car',
       'f u c k a hole',
       'shabi',
       '㗲好',

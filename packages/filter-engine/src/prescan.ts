@@ -275,6 +275,151 @@ export class Prescanner {
 
   /** False when no dictionary entry can match `text` (exact, repeat or pinyin); true when one may. */
   mayMatch(text: string): boolean {
+    if (text.length > 0 && ((this.lane[2 * charCodeAt.call(text, 0)] as number) & 15) === K_ALPHA) {
+      const r = this.prose(text);
+      if (r >= 0) return r === 1;
+    }
+    return this.general(text);
+  }
+
+  /**
+   * Plain prose in a loop of its own: words of letters separated by word gaps (separators with a space
+   * among them: spaces, punctuation, emoji, zero-width characters). Each word is read once, rolling
+   * its hash, and then looked up whole: is it a key (the whole-key set, confirmed in the automaton),
+   * or the first word of a key that goes on after the gap (the gap table; a one-letter word through
+   * its successor signature). Such phrase keys are followed in the automaton from their first word,
+   * anchored there (at most two at a time). Returns 0 when nothing can match, 1 when a key may end
+   * here, -1 when the text is not prose as modelled here (two one-letter words joined by a space, words
+   * joined by punctuation alone, CJK, digits, leet, line breaks, long runs of one letter, ...):
+   * mayMatch then reads it from the start. Like the general loop it may answer 1 where nothing
+   * matches, never 0 where something does (the differential fuzz tests hold it to that). Measured on
+   * the bench: check() ~10% and verdictOf() ~13% faster than with the general loop alone.
+   */
+  private prose(text: string): number {
+    const lane = this.lane;
+    const P = this.states;
+    const endMask = this.endMask;
+    const g = this.gapSymbol;
+    const len = text.length;
+    // phrase keys begun at earlier words: their automaton state (after the last gap) and depth
+    let chainA = 0;
+    let depthA = 0;
+    let chainB = 0;
+    let depthB = 0;
+    let i = 0;
+    for (;;) {
+      // a word from text[i] (a letter): its hash, length and runs of one letter
+      const from = i;
+      const firstCu = charCodeAt.call(text, i);
+      const first = lane[2 * firstCu] as number;
+      const runSym = first >> 5;
+      if (runSym === 0) return -1;
+      // the rest of the word in latinRun (a small method: its loop keeps everything in registers)
+      i = this.latinRun(text, i + 1, wordHash(0, runSym), runSym, 1);
+      if (i < 0) return -1; // a long run of one letter
+      const n = this.outCount + 1;
+      const h = this.outHash;
+      if (i < len && ((lane[2 * charCodeAt.call(text, i)] as number) & 15) === K_ALPHA) return -1; // a letter in no key
+      if ((chainA | chainB) !== 0) {
+        // the phrases alive go on through the word's letters (zero-width characters skipped)
+        for (let j = from; j < i; j++) {
+          const e = lane[2 * charCodeAt.call(text, j)] as number;
+          if ((e & 15) !== K_ALPHA) continue;
+          const c = e >> 5;
+          if (chainA !== 0) {
+            const t = (P[4 * chainA] as number) + c;
+            chainA = P[4 * t + 1] === chainA ? t : 0;
+          }
+          if (chainB !== 0) {
+            const t = (P[4 * chainB] as number) + c;
+            chainB = P[4 * t + 1] === chainB ? t : 0;
+          }
+        }
+      }
+      if (n > MASK_BITS) return -1;
+      // a phrase key that began at an earlier word and ends with this one
+      if (chainA !== 0) {
+        depthA += n;
+        if (endsAtDepth(endMask, chainA, depthA)) return 1;
+      }
+      if (chainB !== 0) {
+        depthB += n;
+        if (endsAtDepth(endMask, chainB, depthB)) return 1;
+      }
+      // the word itself as a key
+      if (n === 1) {
+        if ((first & 16) !== 0) return 1;
+      } else if (hasBit(this.words, h, this.wordShift)) {
+        const w = this.walk(text, from, i);
+        if (w > 0 && endsAtDepth(endMask, w, n)) return 1;
+      }
+      // the separators up to the next word
+      let space = false;
+      while (i < len) {
+        const cu = charCodeAt.call(text, i);
+        let k = (lane[2 * cu] as number) & 15;
+        if (k === K_ALPHA) break;
+        let width = 1;
+        if (k === K_HIGH) {
+          if (i + 1 >= len) return -1;
+          const lo = charCodeAt.call(text, i + 1);
+          if ((lo & 0xfc00) !== 0xdc00) return -1;
+          const cp = ((cu - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
+          k = cp < TABLE_SIZE ? (this.astralPacked[cp] as number) & 15 : astralClass(cp);
+          width = 2;
+        }
+        if (k === K_SPACE) space = true;
+        else if (k !== K_SOFT && k !== K_IGNORE) return -1;
+        i += width;
+      }
+      if (i >= len) return 0; // no key ends inside separators, nor at the end of the text
+      if (!space) return -1; // joined without a gap ("fu-ck")
+      if (n === 1) {
+        // one letter then a space: a gap only before a word of two or more letters (else "f u c k")
+        const nk = i + 1 < len ? (lane[2 * charCodeAt.call(text, i + 1)] as number) & 15 : K_SOFT;
+        if (nk !== K_ALPHA) return nk === K_IGNORE || nk === K_HIGH ? 1 : -1;
+      }
+      if (g === 0) {
+        chainA = 0;
+        chainB = 0;
+        continue;
+      }
+      // the word gap: the phrases alive go on through it, and this word may begin one
+      if (chainA !== 0) {
+        const t = (P[4 * chainA] as number) + g;
+        chainA = P[4 * t + 1] === chainA ? t : 0;
+        depthA++;
+      }
+      if (chainB !== 0) {
+        const t = (P[4 * chainB] as number) + g;
+        chainB = P[4 * t + 1] === chainB ? t : 0;
+        depthB++;
+      }
+      let start = 0;
+      if (n === 1) {
+        if (((lane[2 * firstCu + 1] as number) & sigBit(g)) !== 0) {
+          const s1 = (P[0] as number) + (first >> 5);
+          const t = (P[4 * s1] as number) + g;
+          if (P[4 * t + 1] === s1) start = t;
+        }
+      } else {
+        start = this.gapStateOf(h);
+        if (start < 0) return -1;
+      }
+      if (start !== 0) {
+        if (chainA === 0) {
+          chainA = start;
+          depthA = n + 1;
+        } else if (chainB === 0) {
+          chainB = start;
+          depthB = n + 1;
+        } else return -1;
+      }
+    }
+  }
+
+  /** The general loop: every rule the prescan models, for any text (see the class comment). */
+  private general(text: string): boolean {
     const lane = this.lane;
     const P = this.states;
     const rootBase = P[0] as number;
@@ -866,6 +1011,12 @@ function unitIndex(): UnitIndex {
 /** Hash of a Latin piece, one symbol at a time from 0; the same over the automaton's key prefixes. */
 function wordHash(h: number, sym: number): number {
   return Math.imul(h + sym, 0x2c1b3c6d) ^ (h >>> 15);
+}
+
+/** An entry (not an allow-list word) of exactly `depth` units ends at state `st`. */
+function endsAtDepth(endMask: Int32Array, st: number, depth: number): boolean {
+  const m = endMask[st] as number;
+  return depth > MASK_BITS ? m === -1 : ((m >>> (depth - 1)) & 1) !== 0;
 }
 
 function pairHash(a: number, b: number): number {

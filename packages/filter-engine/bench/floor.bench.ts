@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Mint from 'mint-filter';
 import { createWordFilter } from '../src/index';
-import { Prescanner } from '../src/prescan';
+import { Prescanner, wordHash } from '../src/prescan';
 import { filterToData } from '../src/word-filter';
 import { generateDictionary, generateMessages } from './corpus';
 
@@ -33,10 +33,6 @@ interface PrescanTables {
   wordShift: number;
   gapKeys: Int32Array;
   gapStates: Int32Array;
-}
-
-function wordHash(h: number, sym: number): number {
-  return Math.imul(h + sym, 0x2c1b3c6d) ^ (h >>> 15);
 }
 
 function compileWasm(): Uint8Array<ArrayBuffer> {

@@ -326,14 +326,8 @@ export class Prescanner {
           const e = lane[2 * charCodeAt.call(text, j)] as number;
           if ((e & 15) !== K_ALPHA) continue;
           const c = e >> 5;
-          if (chainA !== 0) {
-            const t = (P[4 * chainA] as number) + c;
-            chainA = P[4 * t + 1] === chainA ? t : 0;
-          }
-          if (chainB !== 0) {
-            const t = (P[4 * chainB] as number) + c;
-            chainB = P[4 * t + 1] === chainB ? t : 0;
-          }
+          if (chainA !== 0) chainA = child(P, chainA, c);
+          if (chainB !== 0) chainB = child(P, chainB, c);
         }
       }
       if (n > MASK_BITS) return -1;
@@ -386,22 +380,17 @@ export class Prescanner {
       }
       // the word gap: the phrases alive go on through it, and this word may begin one
       if (chainA !== 0) {
-        const t = (P[4 * chainA] as number) + g;
-        chainA = P[4 * t + 1] === chainA ? t : 0;
+        chainA = child(P, chainA, g);
         depthA++;
       }
       if (chainB !== 0) {
-        const t = (P[4 * chainB] as number) + g;
-        chainB = P[4 * t + 1] === chainB ? t : 0;
+        chainB = child(P, chainB, g);
         depthB++;
       }
       let start = 0;
       if (n === 1) {
-        if (((lane[2 * firstCu + 1] as number) & sigBit(g)) !== 0) {
-          const s1 = (P[0] as number) + (first >> 5);
-          const t = (P[4 * s1] as number) + g;
-          if (P[4 * t + 1] === s1) start = t;
-        }
+        if (((lane[2 * firstCu + 1] as number) & sigBit(g)) !== 0)
+          start = child(P, (P[0] as number) + (first >> 5), g);
       } else {
         start = this.gapStateOf(h);
         if (start < 0) return -1;
@@ -491,9 +480,8 @@ export class Prescanner {
               if (!deep && g !== 0 && pieceLen === 1 && (ok & 1) !== 0 && (prevSucc & sigBit(g)) !== 0) {
                 // After a one-letter word (never held) a key may begin with the pair (that letter, the
                 // gap): "a li ba ba", the pinyin of 阿里巴巴.
-                const s1 = rootBase + prevSym;
-                const t = (P[4 * s1] as number) + g;
-                if (P[4 * t + 1] === s1) {
+                const t = child(P, rootBase + prevSym, g);
+                if (t !== 0) {
                   s = t;
                   deep = true;
                   gapDone = true;
@@ -574,9 +562,8 @@ export class Prescanner {
               (ok & 2) !== 0 &&
               hasBit(this.pairs, pairHash(prevSym, c), this.pairShift)
             ) {
-              const s1 = rootBase + prevSym;
-              const t = (P[4 * s1] as number) + c;
-              if (P[4 * t + 1] === s1) {
+              const t = child(P, rootBase + prevSym, c);
+              if (t !== 0) {
                 s = t;
                 deep = true;
                 pend = this.endsHere(t, ok);
@@ -672,9 +659,8 @@ export class Prescanner {
               (ok & 2) !== 0 &&
               hasBit(this.pairs, pairHash(prevSym, c), this.pairShift)
             ) {
-              const s1 = rootBase + prevSym;
-              const t = (P[4 * s1] as number) + c;
-              if (P[4 * t + 1] === s1) {
+              const t = child(P, rootBase + prevSym, c);
+              if (t !== 0) {
                 if (this.endsHere(t, ok)) return true;
                 s = t;
                 deep = true;
@@ -924,9 +910,8 @@ export class Prescanner {
         continue;
       }
       if (kind !== K_ALPHA) continue; // zero-width
-      const t = (P[4 * s] as number) + (e >> 5);
-      if (P[4 * t + 1] !== s) return 0;
-      s = t;
+      s = child(P, s, e >> 5);
+      if (s === 0) return 0;
     }
     return s;
   }
@@ -1008,8 +993,14 @@ function unitIndex(): UnitIndex {
   return cachedIndex;
 }
 
+/** The child of trie state `s` on `sym` in the double array `P` (no failure links), or 0 if none. */
+function child(P: Int32Array, s: number, sym: number): number {
+  const t = (P[4 * s] as number) + sym;
+  return P[4 * t + 1] === s ? t : 0;
+}
+
 /** Hash of a Latin piece, one symbol at a time from 0; the same over the automaton's key prefixes. */
-function wordHash(h: number, sym: number): number {
+export function wordHash(h: number, sym: number): number {
   return Math.imul(h + sym, 0x2c1b3c6d) ^ (h >>> 15);
 }
 

@@ -282,19 +282,13 @@ export class FilterDictionary {
    */
   private async compileGlobal(entries: FilterEntry[], allow: string[]): Promise<WordFilter> {
     const build = (e: FilterEntry[], a: string[]) => this.compiler.compile({ entries: e, allow: a, maxTextLength: this.o.maxTextLength });
-    try {
-      return await build(entries, allow);
-    } catch (err) {
-      const bad = unusableItems(err);
-      if (bad === undefined) throw err;
-      const { base } = this.o;
+    const { base } = this.o;
+    return this.compileUsable('global', entries, allow, build, async (bad, err) => {
       if (bad.entries.some((i) => i < base.entries.length) || bad.allow.some((i) => i < base.allow.length)) {
         await build(base.entries, base.allow); // throws the base's own error
         throw err;
       }
-      const usable = this.withoutUnusable('global', entries, allow, bad);
-      return build(usable.entries, usable.allow);
-    }
+    });
   }
 
   /**
@@ -309,24 +303,37 @@ export class FilterDictionary {
     const build = inWorker
       ? (e: FilterEntry[], a: string[]) => this.compiler.compile(options(e, a))
       : (e: FilterEntry[], a: string[]) => Promise.resolve().then(() => createWordFilter(options(e, a)));
+    return this.compileUsable(scope, entries, allow, build);
+  }
+
+  /**
+   * build(entries, allow); on a BAD_DICTIONARY naming unusable words, those are logged and left out in
+   * one rebuild. `check` runs first and may throw instead (unusable base words).
+   */
+  private async compileUsable(
+    scope: string,
+    entries: FilterEntry[],
+    allow: string[],
+    build: (e: FilterEntry[], a: string[]) => Promise<WordFilter>,
+    check?: (bad: UnusableItems, err: unknown) => Promise<void>,
+  ): Promise<WordFilter> {
     try {
       return await build(entries, allow);
     } catch (err) {
       const bad = unusableItems(err);
       if (bad === undefined) throw err;
-      const usable = this.withoutUnusable(scope, entries, allow, bad);
-      return build(usable.entries, usable.allow);
+      await check?.(bad, err);
+      const badEntries = new Set(bad.entries);
+      const badAllow = new Set(bad.allow);
+      this.o.logger.error(
+        { scope, skippedEntries: bad.entries.map((i) => entries[i]?.word), skippedAllow: bad.allow.map((i) => allow[i]) },
+        'unusable dictionary words skipped',
+      );
+      return build(
+        entries.filter((_, i) => !badEntries.has(i)),
+        allow.filter((_, i) => !badAllow.has(i)),
+      );
     }
-  }
-
-  private withoutUnusable(scope: string, entries: FilterEntry[], allow: string[], bad: UnusableItems): { entries: FilterEntry[]; allow: string[] } {
-    const badEntries = new Set(bad.entries);
-    const badAllow = new Set(bad.allow);
-    this.o.logger.error(
-      { scope, skippedEntries: bad.entries.map((i) => entries[i]?.word), skippedAllow: bad.allow.map((i) => allow[i]) },
-      'unusable dictionary words skipped',
-    );
-    return { entries: entries.filter((_, i) => !badEntries.has(i)), allow: allow.filter((_, i) => !badAllow.has(i)) };
   }
 
   /** Compiles a room's own words and layers them on the current global filter; caches the result. */

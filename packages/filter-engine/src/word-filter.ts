@@ -157,6 +157,14 @@ class CompiledWordFilter implements WordFilter {
     // indices of the unusable items, for callers that drop them and compile the rest
     const badEntries: number[] = [];
     const badAllow: number[] = [];
+    const unusableEntry = (index: number, problem: string): void => {
+      problems.push(problem);
+      badEntries.push(index);
+    };
+    const unusableAllow = (index: number, problem: string): void => {
+      problems.push(problem);
+      badAllow.push(index);
+    };
     const entries: EntryRecord[] = [];
     const keys = new Map<string, KeyRecord>();
 
@@ -197,24 +205,20 @@ class CompiledWordFilter implements WordFilter {
     const cjkEntries: number[] = [];
     list.forEach((e: FilterEntry, index: number) => {
       if (e === null || typeof e !== 'object' || typeof e.word !== 'string') {
-        problems.push(`entries[${index}]: word must be a string`);
-        badEntries.push(index);
+        unusableEntry(index, `entries[${index}]: word must be a string`);
         return;
       }
       if (POLICY_RANK[e.policy] === undefined || e.policy === ('allow' as Policy)) {
-        problems.push(`entries[${index}] "${e.word}": policy must be mask, review or reject`);
-        badEntries.push(index);
+        unusableEntry(index, `entries[${index}] "${e.word}": policy must be mask, review or reject`);
         return;
       }
       if (e.category !== undefined && typeof e.category !== 'string') {
-        problems.push(`entries[${index}] "${e.word}": category must be a string`);
-        badEntries.push(index);
+        unusableEntry(index, `entries[${index}] "${e.word}": category must be a string`);
         return;
       }
       const norms = normalise(e.word);
       if (typeof norms === 'string') {
-        problems.push(`entries[${index}] "${e.word}": ${norms}`);
-        badEntries.push(index);
+        unusableEntry(index, `entries[${index}] "${e.word}": ${norms}`);
         return;
       }
       const id = entries.length;
@@ -224,14 +228,12 @@ class CompiledWordFilter implements WordFilter {
     });
     (options.allow ?? []).forEach((word: string, index: number) => {
       if (typeof word !== 'string') {
-        problems.push(`allow[${index}]: must be a string`);
-        badAllow.push(index);
+        unusableAllow(index, `allow[${index}]: must be a string`);
         return;
       }
       const norms = normalise(word);
       if (typeof norms === 'string') {
-        problems.push(`allow[${index}] "${word}": ${norms}`);
-        badAllow.push(index);
+        unusableAllow(index, `allow[${index}] "${word}": ${norms}`);
         return;
       }
       addKey(norms, -1, true, false);

@@ -15,4 +15,19 @@ export default tseslint.config(
       'no-empty': ['error', { allowEmptyCatch: false }],
     },
   },
+  {
+    // The filter engine's hot loops read code units through String.prototype.charCodeAt called
+    // directly: `text.charCodeAt(i)` makes V8 record every string kind it meets at that call and can
+    // compile the prescan ~40% slower (packages/filter-engine/BENCHMARKS.md, "Two compiled states").
+    files: ['packages/filter-engine/src/prescan.ts', 'packages/filter-engine/src/normaliser.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression > MemberExpression.callee[property.name=/^(charCodeAt|codePointAt|charAt)$/]",
+          message: 'Hot loop: call the module-level `charCodeAt.call(text, i)` instead of a method on the text.',
+        },
+      ],
+    },
+  },
 );

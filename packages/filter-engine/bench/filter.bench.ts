@@ -201,6 +201,55 @@ function main(): void {
     };
   });
 
+  // Where check()'s time goes, by kind of message. Each round times check() over each group alone and
+  // then mint-filter over the whole corpus, so the budget the 20× target leaves per character comes
+  // from the same phase of the machine as the group times (medians of ROUNDS rounds).
+  const hasCjk = /[\u3400-\u9fff]/;
+  const hasLatin = /[A-Za-z\uff21-\uff3a\uff41-\uff5a]/;
+  const groups: Record<string, string[]> = { cleanEnglish: [], cleanChinese: [], cleanMixed: [], dirty: [] };
+  for (const m of messages) {
+    const key = m.dirty
+      ? 'dirty'
+      : hasCjk.test(m.text)
+        ? hasLatin.test(m.text)
+          ? 'cleanMixed'
+          : 'cleanChinese'
+        : 'cleanEnglish';
+    (groups[key] as string[]).push(m.text);
+  }
+  const allTexts = messages.map((m) => m.text);
+  const timed: [string, readonly string[], Engine][] = Object.entries(groups).map(([name, list]) => [
+    name,
+    list,
+    engines[0] as Engine,
+  ]);
+  timed.push(['mintFilter', allTexts, engines[4] as Engine]);
+  const groupTimes = timed.map((): number[] => []);
+  let groupSink = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    timed.forEach(([, list, engine], k) => {
+      const t0 = nowMs();
+      for (const t of list) groupSink += engine.run(t);
+      (groupTimes[k] as number[]).push(nowMs() - t0);
+    });
+  }
+  if (groupSink < 0) console.error(groupSink);
+  const medianMs = (k: number): number =>
+    [...(groupTimes[k] as number[])].sort((x, y) => x - y)[Math.floor(ROUNDS / 2)] as number;
+  const breakdown: Record<string, { messages: number; chars: number; msPerPass: number; nsPerChar: number }> =
+    {};
+  timed.slice(0, -1).forEach(([name, list], k) => {
+    let groupChars = 0;
+    for (const t of list) groupChars += t.length;
+    breakdown[name] = {
+      messages: list.length,
+      chars: groupChars,
+      msPerPass: round(medianMs(k), 1),
+      nsPerChar: round((medianMs(k) * 1e6) / groupChars, 1),
+    };
+  });
+  const mintNsPerChar = (medianMs(timed.length - 1) * 1e6) / chars;
+
   // detection on the messages that carry a dictionary word
   const dirty = messages.filter((m) => m.dirty);
   const detected = (run: (t: string) => number): number => dirty.filter((m) => run(m.text) > 0).length;
@@ -234,6 +283,11 @@ function main(): void {
     },
     timerOverheadNs: timerOverheadNs(),
     results,
+    checkBreakdown: {
+      note: 'check() per kind of message, each group timed alone, in turns with mint-filter over the whole corpus; budgetFor20xNsPerChar = mint-filter ns/char / 20 in those rounds',
+      budgetFor20xNsPerChar: round(mintNsPerChar / 20, 2),
+      groups: breakdown,
+    },
     // the prescan must never change a result: compared message by message with it off
     prescanMismatches: messages.filter(
       (m) => JSON.stringify(filter.check(m.text)) !== JSON.stringify(exactOnly.check(m.text)),

@@ -600,21 +600,39 @@ export class Prescanner {
         continue;
       }
 
-      if (kind === K_CJK) {
-        if (inWord) {
-          // end of a Latin piece (see the general case below); a key such as "qq群" may go on into
-          // the CJK character, which the held piece below decides
-          if (pend) return true;
-          if (!deep && !pieceDead && letters > 1) {
-            if (hasBit(this.words, h, this.wordShift) && this.wholeKeyEnds(text, pieceAt, i, ok)) return true;
-            held = true;
-            heldH = h;
-            heldFrom = pieceAt;
-            heldTo = i;
-          }
-          inWord = false;
-          pieceLen = letters;
+      let width = 1;
+      if (kind === K_HIGH) {
+        // A surrogate pair: emoji and other symbols separate, tags vanish; astral letters and CJK
+        // (mathematical alphabets, Extension B) are left to the exact path.
+        if (i + 1 >= len) return true;
+        const lo = charCodeAt.call(text, i + 1);
+        if ((lo & 0xfc00) !== 0xdc00) return true;
+        const cp = ((cu - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
+        kind = cp < TABLE_SIZE ? (this.astralPacked[cp] as number) & 15 : astralClass(cp);
+        if (kind !== C_IGNORE && kind !== C_SOFT && kind !== C_SPACE && kind !== C_HARD) return true;
+        width = 2;
+      }
+      if (kind === K_IGNORE) {
+        i += width;
+        continue;
+      }
+      // Anything else ends the current piece.
+      const afterWord = inWord;
+      if (inWord) {
+        if (pend) return true;
+        if (!deep && !pieceDead && letters > 1) {
+          if (hasBit(this.words, h, this.wordShift) && this.wholeKeyEnds(text, pieceAt, i, ok)) return true;
+          // whether a key goes on from this piece (with a word gap, or into a CJK character as in
+          // "qq群") depends on what comes next
+          held = true;
+          heldH = h;
+          heldFrom = pieceAt;
+          heldTo = i;
         }
+        inWord = false;
+        pieceLen = letters;
+      }
+      if (kind === K_CJK) {
         if (held) {
           held = false;
           const r = this.heldState(text, heldH, heldFrom, heldTo, false);
@@ -688,37 +706,6 @@ export class Prescanner {
         continue;
       }
 
-      let width = 1;
-      if (kind === K_HIGH) {
-        // A surrogate pair: emoji and other symbols separate, tags vanish; astral letters and CJK
-        // (mathematical alphabets, Extension B) are left to the exact path.
-        if (i + 1 >= len) return true;
-        const lo = charCodeAt.call(text, i + 1);
-        if ((lo & 0xfc00) !== 0xdc00) return true;
-        const cp = ((cu - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
-        kind = cp < TABLE_SIZE ? (this.astralPacked[cp] as number) & 15 : astralClass(cp);
-        if (kind !== C_IGNORE && kind !== C_SOFT && kind !== C_SPACE && kind !== C_HARD) return true;
-        width = 2;
-      }
-      if (kind === K_IGNORE) {
-        i += width;
-        continue;
-      }
-      // Anything else ends the current piece.
-      const afterWord = inWord;
-      if (inWord) {
-        if (pend) return true;
-        if (!deep && !pieceDead && letters > 1) {
-          if (hasBit(this.words, h, this.wordShift) && this.wholeKeyEnds(text, pieceAt, i, ok)) return true;
-          // whether a key goes on from this piece depends on what comes next
-          held = true;
-          heldH = h;
-          heldFrom = pieceAt;
-          heldTo = i;
-        }
-        inWord = false;
-        pieceLen = letters;
-      }
       if (kind === K_SOFT) gap |= 1;
       else if (kind === K_SPACE) gap |= 2;
       else if (kind === K_HARD) gap |= 4;

@@ -52,35 +52,40 @@ function nowMs(): number {
 }
 
 /**
- * Median wall time of `ROUNDS` passes over all messages per engine -> chars/s. The engines take turns
- * pass by pass (round r runs every engine once), so a slow or fast phase of this shared machine
- * (they last seconds) falls on all of them alike instead of on whichever engine it happened to meet.
+ * Median wall time of `ROUNDS` passes of each engine over its messages, and what its last pass returned
+ * in total. The runs take turns pass by pass (round r runs each once), so a slow or fast phase of this
+ * shared machine (they last seconds) falls on all of them alike instead of on whichever it happened to
+ * meet.
  */
+function inTurns(runs: readonly (readonly [Engine, readonly Message[]])[]): { ms: number; hits: number }[] {
+  const times: number[][] = runs.map(() => []);
+  const hits: number[] = runs.map(() => 0);
+  for (let r = 0; r < ROUNDS; r++) {
+    runs.forEach(([engine, messages], k) => {
+      let h = 0;
+      const t0 = nowMs();
+      for (const m of messages) h += engine.run(m.text);
+      (times[k] as number[]).push(nowMs() - t0);
+      hits[k] = h;
+    });
+  }
+  return runs.map((_, k) => {
+    const sorted = [...(times[k] as number[])].sort((x, y) => x - y);
+    return { ms: sorted[Math.floor(sorted.length / 2)] as number, hits: hits[k] as number };
+  });
+}
+
+/** inTurns over all messages per engine -> chars/s. */
 function throughput(
   engines: readonly Engine[],
   messages: readonly Message[],
   chars: number,
 ): { charsPerSec: number; msPerRound: number; hits: number }[] {
-  const times: number[][] = engines.map(() => []);
-  const hits: number[] = engines.map(() => 0);
-  for (let r = 0; r < ROUNDS; r++) {
-    engines.forEach((engine, e) => {
-      let h = 0;
-      const t0 = nowMs();
-      for (const m of messages) h += engine.run(m.text);
-      (times[e] as number[]).push(nowMs() - t0);
-      hits[e] = h;
-    });
-  }
-  return engines.map((_, e) => {
-    const sorted = [...(times[e] as number[])].sort((x, y) => x - y);
-    const ms = sorted[Math.floor(sorted.length / 2)] as number;
-    return {
-      charsPerSec: Math.round(chars / (ms / 1000)),
-      msPerRound: round(ms, 1),
-      hits: hits[e] as number,
-    };
-  });
+  return inTurns(engines.map((e) => [e, messages] as const)).map(({ ms, hits }) => ({
+    charsPerSec: Math.round(chars / (ms / 1000)),
+    msPerRound: round(ms, 1),
+    hits,
+  }));
 }
 
 /** Per-message latency with process.hrtime.bigint around each call (its own cost is reported apart). */
@@ -206,7 +211,7 @@ function main(): void {
   // from the same phase of the machine as the group times (medians of ROUNDS rounds).
   const hasCjk = /[\u3400-\u9fff]/;
   const hasLatin = /[A-Za-z\uff21-\uff3a\uff41-\uff5a]/;
-  const groups: Record<string, string[]> = { cleanEnglish: [], cleanChinese: [], cleanMixed: [], dirty: [] };
+  const groups: Record<string, Message[]> = { cleanEnglish: [], cleanChinese: [], cleanMixed: [], dirty: [] };
   for (const m of messages) {
     const key = m.dirty
       ? 'dirty'
@@ -215,40 +220,24 @@ function main(): void {
           ? 'cleanMixed'
           : 'cleanChinese'
         : 'cleanEnglish';
-    (groups[key] as string[]).push(m.text);
+    (groups[key] as Message[]).push(m);
   }
-  const allTexts = messages.map((m) => m.text);
-  const timed: [string, readonly string[], Engine][] = Object.entries(groups).map(([name, list]) => [
-    name,
-    list,
-    engines[0] as Engine,
-  ]);
-  timed.push(['mintFilter', allTexts, engines[4] as Engine]);
-  const groupTimes = timed.map((): number[] => []);
-  let groupSink = 0;
-  for (let r = 0; r < ROUNDS; r++) {
-    timed.forEach(([, list, engine], k) => {
-      const t0 = nowMs();
-      for (const t of list) groupSink += engine.run(t);
-      (groupTimes[k] as number[]).push(nowMs() - t0);
-    });
-  }
-  if (groupSink < 0) console.error(groupSink);
-  const medianMs = (k: number): number =>
-    [...(groupTimes[k] as number[])].sort((x, y) => x - y)[Math.floor(ROUNDS / 2)] as number;
+  const groupRuns = Object.values(groups).map((list) => [engines[0] as Engine, list] as const);
+  const groupPasses = inTurns([...groupRuns, [engines[4] as Engine, messages]]);
   const breakdown: Record<string, { messages: number; chars: number; msPerPass: number; nsPerChar: number }> =
     {};
-  timed.slice(0, -1).forEach(([name, list], k) => {
+  Object.entries(groups).forEach(([name, list], k) => {
     let groupChars = 0;
-    for (const t of list) groupChars += t.length;
+    for (const m of list) groupChars += m.text.length;
+    const ms = (groupPasses[k] as { ms: number }).ms;
     breakdown[name] = {
       messages: list.length,
       chars: groupChars,
-      msPerPass: round(medianMs(k), 1),
-      nsPerChar: round((medianMs(k) * 1e6) / groupChars, 1),
+      msPerPass: round(ms, 1),
+      nsPerChar: round((ms * 1e6) / groupChars, 1),
     };
   });
-  const mintNsPerChar = (medianMs(timed.length - 1) * 1e6) / chars;
+  const mintNsPerChar = ((groupPasses[groupRuns.length] as { ms: number }).ms * 1e6) / chars;
 
   // detection on the messages that carry a dictionary word
   const dirty = messages.filter((m) => m.dirty);

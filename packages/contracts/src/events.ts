@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RoomId } from './ws';
+import { MessagePriority, RoomId } from './ws';
 
 /** gateway -> chat-ingest: a chat frame the gateway validated and accepted from a socket. */
 export const ChatSubmittedV1 = z.object({
@@ -10,6 +10,8 @@ export const ChatSubmittedV1 = z.object({
   sentAt: z.number().int(),
   gatewayId: z.string().min(1),
   submittedAt: z.number().int(),
+  /** Absent = normal. High-priority messages are never thinned and skip the delivery window. */
+  priority: MessagePriority.optional(),
 });
 export type ChatSubmittedV1 = z.infer<typeof ChatSubmittedV1>;
 
@@ -31,6 +33,8 @@ export const ChatAcceptedV1 = z.object({
   masked: z.boolean(),
   sentAt: z.number().int(),
   acceptedAt: z.number().int(),
+  /** Absent = normal. */
+  priority: MessagePriority.optional(),
 });
 export type ChatAcceptedV1 = z.infer<typeof ChatAcceptedV1>;
 

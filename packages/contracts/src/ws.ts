@@ -2,8 +2,25 @@ import { z } from 'zod';
 import { ERROR_CODE_LIST } from '@roomcast/errors';
 import { MAX_CHAT_TEXT_CHARS, MAX_LIKES_PER_FRAME, ROOM_ID_PATTERN } from './limits';
 
-/** Version of the client protocol, sent in `welcome`. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Newest client protocol version. A client declares the version it speaks when connecting, with
+ * the query parameter `protocol` (`/ws?token=...&protocol=2`); without it the gateway speaks v1.
+ * `welcome.protocol` states the version the gateway chose for this connection.
+ *
+ * - v1: one `message` frame per accepted message.
+ * - v2: a room's messages arrive as `messages` batch frames (several messages per frame, a seq
+ *   range and a thinned count); everything else as in v1.
+ */
+export const PROTOCOL_VERSION = 2;
+/** Versions a gateway speaks; the oldest is the default for clients that declare none. */
+export const PROTOCOL_VERSIONS = [1, 2] as const;
+export type ProtocolVersion = (typeof PROTOCOL_VERSIONS)[number];
+/** Query parameter of the WebSocket URL in which a client declares its protocol version. */
+export const PROTOCOL_QUERY_PARAM = 'protocol';
+
+/** `high`: never thinned, never waits for the delivery window (system notices; later hosts, gifts). */
+export const MessagePriority = z.enum(['normal', 'high']);
+export type MessagePriority = z.infer<typeof MessagePriority>;
 
 export const RoomId = z.string().regex(ROOM_ID_PATTERN, 'roomId: 1-64 of [A-Za-z0-9_.:-]');
 const ReqId = z.string().max(64).optional();
@@ -67,7 +84,36 @@ export const MessageFrame = z.object({
   masked: z.boolean(),
   sentAt: z.number().int(),
   acceptedAt: z.number().int(),
+  /** Present (`high`) only on high-priority messages. */
+  priority: MessagePriority.optional(),
 });
+/**
+ * One message inside a `messages` batch frame: a `message` frame without `type` and `roomId`.
+ * Keys are written in this order by the gateway (`seq` first); the load tool's scanner relies on it.
+ */
+export const BatchedMessage = MessageFrame.omit({ type: true, roomId: true });
+/**
+ * Protocol v2: the messages of one room from `fromSeq` to `toSeq` (inclusive), in seq order. Every
+ * seq of the range is either in `messages` or counted in `thinned` (left out for this viewer by the
+ * room's thinning budget, still in history), so `messages.length + thinned === toSeq - fromSeq + 1`
+ * and the next frame of the room starts at `toSeq + 1` unless messages were lost.
+ */
+export const MessagesFrame = z
+  .object({
+    type: z.literal('messages'),
+    roomId: RoomId,
+    fromSeq: z.number().int().positive(),
+    toSeq: z.number().int().positive(),
+    /** Seqs of the range left out by thinning. */
+    thinned: z.number().int().nonnegative(),
+    messages: z.array(BatchedMessage),
+  })
+  .refine((f) => f.toSeq >= f.fromSeq && f.messages.length + f.thinned === f.toSeq - f.fromSeq + 1, {
+    message: 'messages + thinned must cover fromSeq..toSeq exactly',
+  })
+  .refine((f) => f.messages.every((m, i) => m.seq >= f.fromSeq && m.seq <= f.toSeq && (i === 0 || m.seq > (f.messages[i - 1] as { seq: number }).seq)), {
+    message: 'messages must be in seq order within fromSeq..toSeq',
+  });
 export const RejectedFrame = z.object({
   type: z.literal('rejected'),
   roomId: RoomId,
@@ -94,6 +140,7 @@ export const ServerFrame = z.discriminatedUnion('type', [
   LeftFrame,
   AckFrame,
   MessageFrame,
+  MessagesFrame,
   RejectedFrame,
   LikesFrame,
   OnlineFrame,
@@ -105,6 +152,8 @@ export type WelcomeFrame = z.infer<typeof WelcomeFrame>;
 export type JoinedFrame = z.infer<typeof JoinedFrame>;
 export type AckFrame = z.infer<typeof AckFrame>;
 export type MessageFrame = z.infer<typeof MessageFrame>;
+export type BatchedMessage = z.infer<typeof BatchedMessage>;
+export type MessagesFrame = z.infer<typeof MessagesFrame>;
 export type RejectedFrame = z.infer<typeof RejectedFrame>;
 export type LikesFrame = z.infer<typeof LikesFrame>;
 export type OnlineFrame = z.infer<typeof OnlineFrame>;

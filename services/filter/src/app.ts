@@ -198,6 +198,7 @@ export function createFilterApp(deps: FilterDeps): FilterApp {
               masked: d.masked,
               sentAt: event.sentAt,
               acceptedAt: Date.now(),
+              ...(event.priority === 'high' ? { priority: 'high' as const } : {}),
             };
             await deps.bus.publish(deps.topics.chatAccepted, [{ key: event.roomId, value: JSON.stringify(out) }]);
             if (d.fromReview) await deps.reviewStore.markPublished(event.id, seq);

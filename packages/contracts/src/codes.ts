@@ -17,6 +17,8 @@ export const CLOSE_CODES = {
   TOKEN_EXPIRED: 4502,
   /** The user is banned. */
   BANNED: 4503,
+  /** The handshake asked for something malformed (e.g. a `protocol` that is not a positive integer). */
+  BAD_REQUEST: 4504,
 } as const;
 
 export type CloseCodeName = keyof typeof CLOSE_CODES;

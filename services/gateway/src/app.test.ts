@@ -10,6 +10,7 @@ import {
   PROTOCOL_VERSION,
   ServerFrame,
   resolveTopics,
+  type ChatAcceptedV1,
   type GatewayDeliveryV1,
   type TopicNames,
 } from '@roomcast/contracts';
@@ -107,6 +108,11 @@ async function startGateway(overrides: Partial<GatewayOptions> = {}): Promise<Ha
     presenceRefreshMs: 200,
     likesTickMs: 50,
     onlineTickMs: 50,
+    deliveryWindowMs: 20,
+    deliveryWindowFullMembers: 100,
+    deliveryMaxBatch: 100,
+    thinBudgetPerSec: 0,
+    thinRooms: [],
     ...overrides,
   };
   const logger = silentLogger();
@@ -217,10 +223,18 @@ function open(url: string, options: WebSocket.ClientOptions = {}): Promise<Peer>
   });
 }
 
-/** Connects as `userId` and waits for `welcome`. */
-async function connect(h: Harness, userId: string, options: WebSocket.ClientOptions = {}): Promise<Peer> {
+/** Connects as `userId` (declaring `protocol`, if given) and waits for `welcome`. */
+async function connect(
+  h: Harness,
+  userId: string,
+  options: WebSocket.ClientOptions = {},
+  protocol?: string,
+): Promise<Peer> {
   const token = await signUserToken(SECRET, userId);
-  const peer = await open(`${h.url}?token=${encodeURIComponent(token)}`, options);
+  const peer = await open(
+    `${h.url}?token=${encodeURIComponent(token)}${protocol === undefined ? '' : `&protocol=${protocol}`}`,
+    options,
+  );
   await peer.next('welcome');
   return peer;
 }
@@ -283,7 +297,7 @@ describe('gateway: authentication', () => {
     const viaQuery = await connect(h, 'alice');
     expect(viaQuery.frames[0]).toMatchObject({
       type: 'welcome',
-      protocol: PROTOCOL_VERSION,
+      protocol: 1,
       userId: 'alice',
       gatewayId: h.gatewayId,
       heartbeatMs: 60_000,
@@ -294,6 +308,31 @@ describe('gateway: authentication', () => {
     const welcome = await viaHeader.next('welcome');
     expect(welcome).toMatchObject({ userId: 'bob', gatewayId: h.gatewayId });
     expect(welcome.sessionId).not.toBe((viaQuery.frames[0] as FrameOf<'welcome'>).sessionId);
+  });
+});
+
+describe('gateway: protocol version', () => {
+  it('speaks v1 to a client that declares none, the declared version, and its newest to a newer client', async () => {
+    const h = await startGateway();
+    expect((await connect(h, 'a')).frames[0]).toMatchObject({ type: 'welcome', protocol: 1 });
+    expect((await connect(h, 'b', {}, '1')).frames[0]).toMatchObject({ type: 'welcome', protocol: 1 });
+    expect((await connect(h, 'c', {}, '2')).frames[0]).toMatchObject({ type: 'welcome', protocol: 2 });
+    expect((await connect(h, 'd', {}, '9')).frames[0]).toMatchObject({
+      type: 'welcome',
+      protocol: PROTOCOL_VERSION,
+    });
+  });
+
+  it('closes 4504 BAD_REQUEST when protocol is not a positive integer', async () => {
+    const h = await startGateway();
+    const token = await signUserToken(SECRET, 'alice');
+    for (const bad of ['two', '0', '-1', '2.5']) {
+      const peer = await open(`${h.url}?token=${token}&protocol=${bad}`);
+      const closed = await peer.whenClosed();
+      expect(closed.code).toBe(CLOSE_CODES.BAD_REQUEST);
+      expect(closed.reason).toContain('protocol');
+      expect(peer.frames).toEqual([]);
+    }
   });
 });
 
@@ -591,6 +630,73 @@ describe('gateway: delivery', () => {
     expect(await a.join('r1')).toMatchObject({ lastSeq: 2 });
   });
 
+  it('gives a v1 client one message frame per message and a v2 client the same messages in batch frames', async () => {
+    const h = await startGateway();
+    const v1 = await connect(h, 'old');
+    const v2 = await connect(h, 'new', {}, '2');
+    await v1.join('r1');
+    await v2.join('r1');
+    // One Kafka batch: every message of it is queued before the room flushes.
+    await deliver(h, ...Array.from({ length: 5 }, (_, i) => roomMessage('r1', i + 1)));
+    await deliver(h, roomMessage('r1', 6), roomMessage('r1', 7));
+    await waitFor(() => v1.all('message').length === 7, 'seven v1 message frames', WAIT_MS, POLL_MS);
+    const batchSeqs = (): number[] => v2.all('messages').flatMap((f) => f.messages.map((m) => m.seq));
+    await waitFor(() => batchSeqs().length === 7, 'seven batched messages', WAIT_MS, POLL_MS);
+    expect(v1.all('messages')).toEqual([]);
+    expect(v2.all('message')).toEqual([]);
+    const asV1 = v2
+      .all('messages')
+      .flatMap((f) => f.messages.map((m) => ({ type: 'message', roomId: f.roomId, ...m })));
+    expect(asV1).toEqual(v1.all('message'));
+    // Fewer frames than messages: at least the first Kafka batch shared one frame.
+    expect(v2.all('messages')[0]).toMatchObject({ fromSeq: 1, thinned: 0 });
+    expect(v2.all('messages')[0]?.toSeq).toBeGreaterThanOrEqual(5);
+    expect(v2.all('messages').length).toBeLessThan(7);
+    expect(v2.invalid).toEqual([]);
+  });
+
+  it('sends what is queued for the window before closing the sockets on stop', async () => {
+    const h = await startGateway({ deliveryWindowMs: 60_000, deliveryWindowFullMembers: 1 });
+    const v2 = await connect(h, 'alice', {}, '2');
+    await v2.join('r1');
+    await deliver(h, roomMessage('r1', 1));
+    await v2.next('messages');
+    await deliver(h, roomMessage('r1', 2), roomMessage('r1', 3));
+    await sleep(50); // the deliveries are queued, and the window is a minute
+    expect(v2.all('messages')).toHaveLength(1);
+    h.stopped = true;
+    await h.app.stop();
+    expect((await v2.whenClosed()).code).toBe(CLOSE_CODES.SHUTDOWN);
+    expect(v2.all('messages').flatMap((f) => f.messages.map((m) => m.seq))).toEqual([1, 2, 3]);
+  });
+
+  it('thins a room over its budget for viewers, never for the sender, and states it in every frame', async () => {
+    const h = await startGateway({ thinRooms: [{ room: 'hot', budgetPerSec: 2 }] });
+    const viewer = await connect(h, 'viewer', {}, '2');
+    const author = await connect(h, 'author', {}, '2');
+    await viewer.join('hot');
+    await author.join('hot');
+    // roomMessage() is written by 'author'; one from someone else too.
+    await deliver(h, ...Array.from({ length: 6 }, (_, i) => roomMessage('hot', i + 1)), {
+      kind: 'room.message',
+      message: { ...(roomMessage('hot', 7) as { message: ChatAcceptedV1 }).message, userId: 'someone' },
+    });
+    const covered = (p: Peer) => p.all('messages').reduce((n, f) => n + f.toSeq - f.fromSeq + 1, 0);
+    await waitFor(
+      () => covered(viewer) === 7 && covered(author) === 7,
+      'frames covering seq 1..7',
+      WAIT_MS,
+      POLL_MS,
+    );
+    const thinned = (p: Peer) => p.all('messages').reduce((n, f) => n + f.thinned, 0);
+    const seqs = (p: Peer) => p.all('messages').flatMap((f) => f.messages.map((m) => m.seq));
+    expect(seqs(viewer)).toEqual([1, 2]);
+    expect(thinned(viewer)).toBe(5);
+    expect(seqs(author)).toEqual([1, 2, 3, 4, 5, 6]); // seq 7 was someone else's
+    expect(thinned(author)).toBe(1);
+    expect(metric(h, 'roomcast_gateway_thinned_total')).toBe(5);
+  });
+
   it('delivers a rejection only to the sockets of the rejected user', async () => {
     const h = await startGateway();
     const alice1 = await connect(h, 'alice');
@@ -709,6 +815,49 @@ describe('gateway: heartbeat', () => {
     await lively.barrier();
     expect(lively.closed).toBeUndefined();
   });
+});
+
+describe('gateway: soft send budget', () => {
+  it('drops likes and online frames above the soft budget while every chat message still gets through', async () => {
+    const h = await startGateway({ sendSoftLimitBytes: 16 * 1024, sendHardLimitBytes: 64 * 1024 * 1024 });
+    const backlogged = await connect(h, 'alice', {}, '2');
+    const liker = await connect(h, 'bob', {}, '2');
+    await backlogged.join('r1');
+    await liker.join('r1');
+    await backlogged.next('likes');
+    // Stop reading: the kernel buffers fill, then the gateway's buffer for this socket grows.
+    (backlogged.ws as unknown as { _socket: Socket })._socket.pause();
+    const text = 'x'.repeat(60_000);
+    let seq = 0;
+    let likes = 0;
+    await waitFor(
+      async () => {
+        if (metric(h, 'roomcast_gateway_frames_dropped_total') > 0) return true;
+        await deliver(h, ...Array.from({ length: 4 }, () => roomMessage('r1', ++seq, text)));
+        liker.send({ type: 'like', roomId: 'r1', count: 1 });
+        likes++;
+        await sleep(60); // a likes tick (50 ms) broadcasts the new total
+        return false;
+      },
+      'a dropped counter frame',
+      20_000,
+      1,
+    );
+    (backlogged.ws as unknown as { _socket: Socket })._socket.resume();
+    const seqs = (): number[] => backlogged.all('messages').flatMap((f) => f.messages.map((m) => m.seq));
+    await waitFor(() => seqs().length === seq, `all ${seq} chat messages`, 20_000, POLL_MS);
+    expect(seqs()).toEqual(Array.from({ length: seq }, (_, i) => i + 1));
+    expect(backlogged.closed).toBeUndefined();
+    await waitFor(
+      () => liker.all('likes').some((f) => f.total === likes),
+      `the liker sees ${likes} likes`,
+      WAIT_MS,
+      POLL_MS,
+    );
+    // The backlogged socket skipped at least one total the liker saw.
+    const seen = new Set(backlogged.all('likes').map((f) => f.total));
+    expect(liker.all('likes').some((f) => !seen.has(f.total))).toBe(true);
+  }, 60_000);
 });
 
 describe('gateway: slow consumer', () => {

@@ -7,9 +7,10 @@ import type { BusRecord, MessageBus, Subscription } from '@roomcast/bus';
 import {
   CLOSE_CODES,
   GatewayDeliveryV1,
+  PROTOCOL_QUERY_PARAM,
   PROTOCOL_VERSION,
-  type ChatAcceptedV1,
   type ChatRejectedV1,
+  type ProtocolVersion,
   type TopicNames,
 } from '@roomcast/contracts';
 import { AppError, toAppError } from '@roomcast/errors';
@@ -17,8 +18,11 @@ import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
 import { MetricsRegistry, processRecord, type ServiceApp } from '@roomcast/service-kit';
 import { Connection, type SendBudget } from './connection';
+import { RoomFanout } from './fanout';
 import { handleFrame, type ProtocolContext } from './protocol';
 import { RoomRegistry } from './room-registry';
+import { ThinningPolicy, type RoomThinningRule } from './thinning';
+import { textFrame } from './wire';
 
 export interface GatewayOptions {
   gatewayId: string;
@@ -34,6 +38,16 @@ export interface GatewayOptions {
   presenceRefreshMs: number;
   likesTickMs: number;
   onlineTickMs: number;
+  /** Batched delivery (fanout.ts): longest wait, ms. */
+  deliveryWindowMs: number;
+  /** Members at which a room gets the whole window. */
+  deliveryWindowFullMembers: number;
+  /** Messages that flush a room's queue at once. */
+  deliveryMaxBatch: number;
+  /** Thinning: chat messages per second per viewer in any room; 0 = off. */
+  thinBudgetPerSec: number;
+  /** Per-room thinning budgets (exact ids or `prefix*`). */
+  thinRooms: RoomThinningRule[];
 }
 
 export interface GatewayDeps {
@@ -64,18 +78,61 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   const budget: SendBudget = {
     softBytes: options.sendSoftLimitBytes,
     hardBytes: options.sendHardLimitBytes,
-    dropped: metrics.counter('roomcast_gateway_frames_dropped_total', 'droppable frames dropped above the soft send budget'),
-    slowClosed: metrics.counter('roomcast_gateway_slow_consumer_closes_total', 'sockets closed above the hard send budget'),
+    dropped: metrics.counter(
+      'roomcast_gateway_frames_dropped_total',
+      'droppable frames dropped above the soft send budget',
+    ),
+    slowClosed: metrics.counter(
+      'roomcast_gateway_slow_consumer_closes_total',
+      'sockets closed above the hard send budget',
+    ),
   };
-  const delivered = metrics.counter('roomcast_gateway_frames_delivered_total', 'message frames written to sockets');
-  const dupDropped = metrics.counter('roomcast_gateway_duplicate_deliveries_total', 'deliveries dropped as already delivered (seq <= last)');
-  const seqGaps = metrics.counter('roomcast_gateway_seq_gaps_total', 'deliveries whose seq skipped ahead of the last delivered');
+  const fanout = new RoomFanout(
+    registry,
+    {
+      windowMs: options.deliveryWindowMs,
+      fullWindowMembers: options.deliveryWindowFullMembers,
+      maxBatch: options.deliveryMaxBatch,
+      thinning: new ThinningPolicy(options.thinBudgetPerSec, options.thinRooms),
+    },
+    {
+      frames: metrics.counter(
+        'roomcast_gateway_frames_delivered_total',
+        'message and messages frames written to sockets',
+      ),
+      messages: metrics.counter(
+        'roomcast_gateway_messages_delivered_total',
+        'chat messages written to sockets (once per message per socket)',
+      ),
+      flushes: metrics.counter(
+        'roomcast_gateway_flushes_total',
+        'room queue flushes (one frame per room per flush for v2 sockets)',
+      ),
+      thinned: metrics.counter(
+        'roomcast_gateway_thinned_total',
+        'messages left out of live delivery by thinning, once per room flush',
+      ),
+      duplicates: metrics.counter(
+        'roomcast_gateway_duplicate_deliveries_total',
+        'deliveries dropped as already delivered (seq <= last)',
+      ),
+      gaps: metrics.counter(
+        'roomcast_gateway_seq_gaps_total',
+        'deliveries whose seq skipped ahead of the last delivered',
+      ),
+    },
+  );
   metrics.gauge('roomcast_gateway_connections', 'open WebSocket sessions', () => registry.connectionCount());
   metrics.gauge('roomcast_gateway_rooms', 'rooms with viewers on this gateway', () => registry.rooms.size);
 
   const presenceTtlMs = options.presenceRefreshMs * 3;
   const pendingLikes = new Map<string, number>();
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxPayloadBytes,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
   const timers: NodeJS.Timeout[] = [];
   let subscription: Subscription | undefined;
   let accepting = false;
@@ -102,10 +159,18 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     }
     let userId: string | undefined;
     let refusal: AppError | undefined;
+    const protocol = negotiateProtocol(url.searchParams.get(PROTOCOL_QUERY_PARAM));
     if (!accepting) refusal = new AppError('SHUTTING_DOWN', 'gateway is not accepting connections');
+    else if (protocol === undefined)
+      refusal = new AppError(
+        'BAD_REQUEST',
+        `${PROTOCOL_QUERY_PARAM} must be a positive integer (the newest protocol version the client speaks)`,
+      );
     else {
       try {
-        const bearer = req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice(7) : undefined;
+        const bearer = req.headers.authorization?.startsWith('Bearer ')
+          ? req.headers.authorization.slice(7)
+          : undefined;
         userId = (await verifyUserToken(options.jwtSecret, url.searchParams.get('token') ?? bearer)).userId;
       } catch (err) {
         refusal = toAppError(err, 'UNAUTHORIZED');
@@ -114,18 +179,30 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     // Upgrade even when refusing, so the client sees a close code it can act on (browsers
     // cannot read an HTTP 401 on a WebSocket handshake).
     wss.handleUpgrade(req, socket, head, (ws) => {
-      if (refusal || !userId) {
-        const code =
-          refusal?.code === 'TOKEN_EXPIRED' ? CLOSE_CODES.TOKEN_EXPIRED : refusal?.code === 'SHUTTING_DOWN' ? CLOSE_CODES.SHUTDOWN : CLOSE_CODES.UNAUTHORIZED;
-        ws.close(code, refusal?.message ?? 'unauthorized');
+      if (refusal || !userId || protocol === undefined) {
+        ws.close(closeCodeFor(refusal), refusal?.message ?? 'unauthorized');
         return;
       }
-      void onConnection(ws, userId);
+      void onConnection(ws, socket, userId, protocol);
     });
   }
 
-  async function onConnection(ws: WebSocket, userId: string): Promise<void> {
-    const conn = new Connection(randomUUID(), userId, ws, budget, options.chatRatePerSec, options.chatBurst);
+  async function onConnection(
+    ws: WebSocket,
+    socket: Duplex,
+    userId: string,
+    protocol: ProtocolVersion,
+  ): Promise<void> {
+    const conn = new Connection(
+      randomUUID(),
+      userId,
+      ws,
+      socket,
+      protocol,
+      budget,
+      options.chatRatePerSec,
+      options.chatBurst,
+    );
     registry.addConnection(conn);
     ws.on('message', (data: RawData, isBinary: boolean) => {
       conn.alive = true;
@@ -151,51 +228,34 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     } catch (err) {
       logger.warn({ err, userId }, 'could not record user presence');
     }
-    conn.sendJson({ type: 'welcome', protocol: PROTOCOL_VERSION, sessionId: conn.id, userId, gatewayId, heartbeatMs: options.heartbeatIntervalMs });
+    conn.sendJson({
+      type: 'welcome',
+      protocol,
+      sessionId: conn.id,
+      userId,
+      gatewayId,
+      heartbeatMs: options.heartbeatIntervalMs,
+    });
   }
 
   // ------------------------------------------------------------------ deliveries
 
-  function deliverMessage(m: ChatAcceptedV1): number {
-    const state = registry.rooms.get(m.roomId);
-    if (!state) return 0;
-    if (m.seq <= state.lastSeq) {
-      dupDropped.inc();
-      return 0;
-    }
-    if (state.lastSeq > 0 && m.seq > state.lastSeq + 1) seqGaps.inc();
-    state.lastSeq = m.seq;
-    // Encode once per room frame; the same bytes go to every member.
-    const frame = Buffer.from(
-      JSON.stringify({
-        type: 'message',
-        roomId: m.roomId,
-        seq: m.seq,
-        id: m.id,
-        userId: m.userId,
-        clientMsgId: m.clientMsgId,
-        text: m.text,
-        masked: m.masked,
-        sentAt: m.sentAt,
-        acceptedAt: m.acceptedAt,
-      }),
-    );
-    for (const c of state.members) c.send(frame);
-    delivered.inc(state.members.size);
-    return state.members.size;
-  }
-
   function deliverRejection(r: ChatRejectedV1): void {
     const conns = registry.users.get(r.userId);
     if (!conns) return;
-    const frame = JSON.stringify({ type: 'rejected', roomId: r.roomId, clientMsgId: r.clientMsgId, reason: r.reason });
+    const frame = JSON.stringify({
+      type: 'rejected',
+      roomId: r.roomId,
+      clientMsgId: r.clientMsgId,
+      reason: r.reason,
+    });
     for (const c of conns) c.send(frame);
   }
 
   async function onDeliveries(records: BusRecord[]): Promise<void> {
     for (const record of records) {
       await processRecord('gateway.deliver', GatewayDeliveryV1, record, async (d, span) => {
-        if (d.kind === 'room.message') span.setAttribute('roomcast.fanout', deliverMessage(d.message));
+        if (d.kind === 'room.message') span.setAttribute('roomcast.fanout', fanout.enqueue(d.message));
         else deliverRejection(d.rejected);
       });
     }
@@ -213,8 +273,11 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       if (state.online === value) return;
       state.online = value;
     }
-    const frame = Buffer.from(JSON.stringify(type === 'likes' ? { type, roomId, total: value } : { type, roomId, count: value }));
-    for (const c of state.members) c.send(frame, true);
+    // Framed once; droppable: above the soft budget a socket skips it (the next one carries the value).
+    const frame = textFrame(
+      JSON.stringify(type === 'likes' ? { type, roomId, total: value } : { type, roomId, count: value }),
+    );
+    for (const c of state.members) c.sendFramed(frame, true);
   }
 
   async function likesTick(): Promise<void> {
@@ -258,7 +321,9 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     try {
       await Promise.all([
         presence.refreshUsers([...registry.users.keys()], gatewayId, presenceTtlMs),
-        registry.rooms.size > 0 ? presence.touchRoomGateways([...registry.rooms.keys()], gatewayId, presenceTtlMs) : Promise.resolve(),
+        registry.rooms.size > 0
+          ? presence.touchRoomGateways([...registry.rooms.keys()], gatewayId, presenceTtlMs)
+          : Promise.resolve(),
       ]);
     } catch (err) {
       logger.warn({ err }, 'presence refresh failed');
@@ -333,16 +398,21 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       accepting = false;
       for (const t of timers) clearInterval(t);
       timers.length = 0;
+      // What was queued for a window still goes out before the sockets close.
+      fanout.flushAll();
       const rooms = [...registry.rooms.keys()];
       const users = [...registry.users.keys()];
-      for (const conns of [...registry.users.values()]) for (const c of [...conns]) c.close(CLOSE_CODES.SHUTDOWN, 'gateway shutting down');
+      for (const conns of [...registry.users.values()])
+        for (const c of [...conns]) c.close(CLOSE_CODES.SHUTDOWN, 'gateway shutting down');
       // Flush what the sockets gave us, then drop out of presence so nothing is routed here.
       await likesTick();
       const zeros = new Map(rooms.map((r) => [r, 0]));
       await Promise.all([
         ...rooms.map((r) => presence.removeRoomGateway(r, gatewayId)),
         ...users.map((u) => presence.removeUser(u, gatewayId)),
-        zeros.size > 0 ? presence.reportOnline(gatewayId, zeros, options.onlineTickMs * 3) : Promise.resolve(new Map()),
+        zeros.size > 0
+          ? presence.reportOnline(gatewayId, zeros, options.onlineTickMs * 3)
+          : Promise.resolve(new Map()),
       ]).catch((err: unknown) => logger.warn({ err }, 'presence cleanup on stop failed'));
       const sub = subscription;
       subscription = undefined;
@@ -350,6 +420,29 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       wss.close();
     },
   };
+}
+
+/**
+ * The protocol version for a client that declared `requested` (the newest it speaks): the newest
+ * both speak; v1 when it declared none; undefined when the value is not a positive integer.
+ */
+export function negotiateProtocol(requested: string | null): ProtocolVersion | undefined {
+  if (requested === null || requested === '') return 1;
+  if (!/^[1-9][0-9]{0,5}$/.test(requested)) return undefined;
+  return Math.min(Number(requested), PROTOCOL_VERSION) as ProtocolVersion;
+}
+
+function closeCodeFor(refusal: AppError | undefined): number {
+  switch (refusal?.code) {
+    case 'TOKEN_EXPIRED':
+      return CLOSE_CODES.TOKEN_EXPIRED;
+    case 'SHUTTING_DOWN':
+      return CLOSE_CODES.SHUTDOWN;
+    case 'BAD_REQUEST':
+      return CLOSE_CODES.BAD_REQUEST;
+    default:
+      return CLOSE_CODES.UNAUTHORIZED;
+  }
 }
 
 /** Maps the gateway env (standalone or embedded) to GatewayOptions. */
@@ -367,6 +460,11 @@ export function gatewayOptionsFromConfig(
     PRESENCE_REFRESH_MS: number;
     LIKES_TICK_MS: number;
     ONLINE_TICK_MS: number;
+    DELIVERY_WINDOW_MS: number;
+    DELIVERY_WINDOW_FULL_MEMBERS: number;
+    DELIVERY_MAX_BATCH: number;
+    DELIVERY_THIN_BUDGET_PER_SEC: number;
+    DELIVERY_THIN_ROOMS: RoomThinningRule[];
   },
   gatewayId: string,
 ): GatewayOptions {
@@ -384,6 +482,11 @@ export function gatewayOptionsFromConfig(
     presenceRefreshMs: c.PRESENCE_REFRESH_MS,
     likesTickMs: c.LIKES_TICK_MS,
     onlineTickMs: c.ONLINE_TICK_MS,
+    deliveryWindowMs: c.DELIVERY_WINDOW_MS,
+    deliveryWindowFullMembers: c.DELIVERY_WINDOW_FULL_MEMBERS,
+    deliveryMaxBatch: c.DELIVERY_MAX_BATCH,
+    thinBudgetPerSec: c.DELIVERY_THIN_BUDGET_PER_SEC,
+    thinRooms: c.DELIVERY_THIN_ROOMS,
   };
 }
 export { gatewayTuningEnv, configSchema as gatewayConfigSchema } from './config';

@@ -1,21 +1,112 @@
 import { secret, z } from '@roomcast/config';
 import { GATEWAY_ID_PATTERN, MAX_FRAME_BYTES, MAX_ROOMS_PER_CONNECTION } from '@roomcast/contracts';
 import { commonEnv, kafkaEnv, redisEnv } from '@roomcast/service-kit';
+import { parseThinningRules } from './thinning';
 
 /** Gateway tuning, shared by the standalone service and the embedded start. */
 export const gatewayTuningEnv = {
   WS_PATH: z.string().default('/ws').describe('WebSocket endpoint path'),
-  WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(256).max(65536).default(MAX_FRAME_BYTES).describe('Largest inbound frame, bytes'),
-  WS_MAX_ROOMS_PER_CONNECTION: z.coerce.number().int().min(1).max(256).default(MAX_ROOMS_PER_CONNECTION).describe('Most rooms one connection may join'),
-  WS_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).default(25000).describe('Server ping interval; a socket that did not answer the previous ping is closed with 4003'),
-  WS_SEND_SOFT_LIMIT_BYTES: z.coerce.number().int().positive().default(256 * 1024).describe('Above this buffered amount, droppable frames (likes, online) are dropped'),
-  WS_SEND_HARD_LIMIT_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024).describe('Above this buffered amount the socket is closed with 4001'),
-  WS_CHAT_RATE_PER_SEC: z.coerce.number().positive().default(20).describe('Chat frames per second per connection (token bucket rate)'),
+  WS_MAX_PAYLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(256)
+    .max(65536)
+    .default(MAX_FRAME_BYTES)
+    .describe('Largest inbound frame, bytes'),
+  WS_MAX_ROOMS_PER_CONNECTION: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(MAX_ROOMS_PER_CONNECTION)
+    .describe('Most rooms one connection may join'),
+  WS_HEARTBEAT_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(25000)
+    .describe('Server ping interval; a socket that did not answer the previous ping is closed with 4003'),
+  WS_SEND_SOFT_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024)
+    .describe('Above this buffered amount, droppable frames (likes, online) are dropped'),
+  WS_SEND_HARD_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024)
+    .describe('Above this buffered amount the socket is closed with 4001'),
+  WS_CHAT_RATE_PER_SEC: z.coerce
+    .number()
+    .positive()
+    .default(20)
+    .describe('Chat frames per second per connection (token bucket rate)'),
   WS_CHAT_BURST: z.coerce.number().int().positive().default(40).describe('Chat token bucket size'),
   JWT_SECRET: secret(z.string().min(8)).describe('HS256 secret that signs user tokens'),
-  PRESENCE_REFRESH_MS: z.coerce.number().int().min(100).default(10000).describe('How often user/room presence TTLs are refreshed; TTL = 3x this'),
-  LIKES_TICK_MS: z.coerce.number().int().min(50).default(1000).describe('Like counts are flushed and broadcast at this tick'),
-  ONLINE_TICK_MS: z.coerce.number().int().min(50).default(2000).describe('Online counts are rolled up and broadcast at this tick'),
+  PRESENCE_REFRESH_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(10000)
+    .describe('How often user/room presence TTLs are refreshed; TTL = 3x this'),
+  LIKES_TICK_MS: z.coerce
+    .number()
+    .int()
+    .min(50)
+    .default(1000)
+    .describe('Like counts are flushed and broadcast at this tick'),
+  ONLINE_TICK_MS: z.coerce
+    .number()
+    .int()
+    .min(50)
+    .default(2000)
+    .describe('Online counts are rolled up and broadcast at this tick'),
+  DELIVERY_WINDOW_MS: z.coerce
+    .number()
+    .min(0)
+    .max(1000)
+    .default(20)
+    .describe(
+      "Longest a room's message waits to share a frame with the next ones, ms, counted from the room's previous flush (a quiet room flushes at the next tick)",
+    ),
+  DELIVERY_WINDOW_FULL_MEMBERS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(100)
+    .describe(
+      'Viewers on this gateway at which a room gets the whole DELIVERY_WINDOW_MS; smaller rooms wait in proportion',
+    ),
+  DELIVERY_MAX_BATCH: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(100)
+    .describe("A room's queued messages are flushed at once when this many wait"),
+  DELIVERY_THIN_BUDGET_PER_SEC: z.coerce
+    .number()
+    .min(0)
+    .default(0)
+    .describe(
+      'Thinning: ordinary chat messages per second a viewer gets in any room; above it the rest is left out of live delivery (still in history). 0 = off',
+    ),
+  DELIVERY_THIN_ROOMS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      try {
+        return parseThinningRules(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+        return z.NEVER;
+      }
+    })
+    .describe(
+      'Per-room thinning budgets overriding DELIVERY_THIN_BUDGET_PER_SEC: room=budget or prefix*=budget, comma-separated (0 = never thin that room)',
+    ),
 };
 
 export const configSchema = z.object({
@@ -24,6 +115,10 @@ export const configSchema = z.object({
   ...redisEnv,
   ...gatewayTuningEnv,
   PORT: commonEnv.PORT.default(8081),
-  GATEWAY_ID: z.string().regex(GATEWAY_ID_PATTERN).optional().describe('Stable id of this gateway (names its delivery topic); default gw-<hostname>'),
+  GATEWAY_ID: z
+    .string()
+    .regex(GATEWAY_ID_PATTERN)
+    .optional()
+    .describe('Stable id of this gateway (names its delivery topic); default gw-<hostname>'),
 });
 export type GatewayConfig = z.infer<typeof configSchema>;

@@ -1,5 +1,6 @@
-import type { WebSocket } from 'ws';
-import { CLOSE_CODES } from '@roomcast/contracts';
+import type { Duplex } from 'node:stream';
+import { WebSocket } from 'ws';
+import { CLOSE_CODES, type ProtocolVersion } from '@roomcast/contracts';
 import type { Counter } from '@roomcast/service-kit';
 import { TokenBucket } from './rate-limit';
 
@@ -20,10 +21,16 @@ export class Connection {
   closed = false;
   readonly chatBucket: TokenBucket;
 
+  /**
+   * @param socket the TCP socket `ws` runs on (from the upgrade), written directly by sendFramed.
+   * @param protocol the client protocol version chosen at the handshake (2 = batch frames).
+   */
   constructor(
     readonly id: string,
     readonly userId: string,
     readonly ws: WebSocket,
+    private readonly socket: Duplex,
+    readonly protocol: ProtocolVersion,
     private readonly budget: SendBudget,
     chatRate: number,
     chatBurst: number,
@@ -32,22 +39,38 @@ export class Connection {
   }
 
   /**
-   * Sends a pre-encoded frame. Above the soft budget, droppable frames (counters) are dropped
-   * and counted; above the hard budget the socket is closed as a slow consumer.
+   * Whether a frame may be written now. Above the soft budget, droppable frames (counters) are
+   * dropped and counted; above the hard budget the socket is closed as a slow consumer.
    */
-  send(frame: Buffer | string, droppable = false): void {
-    if (this.closed) return;
+  private admit(droppable: boolean): boolean {
+    if (this.closed) return false;
     const buffered = this.ws.bufferedAmount;
     if (buffered > this.budget.hardBytes) {
       this.budget.slowClosed.inc();
       this.close(CLOSE_CODES.SLOW_CONSUMER, 'slow consumer');
-      return;
+      return false;
     }
     if (droppable && buffered > this.budget.softBytes) {
       this.budget.dropped.inc();
-      return;
+      return false;
     }
-    this.ws.send(frame, TEXT_FRAME);
+    return true;
+  }
+
+  /** Sends one text message through `ws` (it frames it). */
+  send(frame: Buffer | string, droppable = false): void {
+    if (this.admit(droppable)) this.ws.send(frame, TEXT_FRAME);
+  }
+
+  /**
+   * Writes a complete WebSocket frame built once for many sockets (`textFrame`): one write, no
+   * per-socket header. `ws` writes whole frames to the same socket synchronously, so frames never
+   * interleave; `ws.bufferedAmount` counts these bytes too. False when not written.
+   */
+  sendFramed(frame: Buffer, droppable = false): boolean {
+    if (this.ws.readyState !== WebSocket.OPEN || !this.admit(droppable)) return false;
+    this.socket.write(frame);
+    return true;
   }
 
   sendJson(frame: object): void {

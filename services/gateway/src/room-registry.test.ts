@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { Counter } from '@roomcast/service-kit';
 import { Connection } from './connection';
@@ -10,7 +11,7 @@ const budget = {
   slowClosed: new Counter('s', 's'),
 };
 const conn = (id: string, userId: string): Connection =>
-  new Connection(id, userId, {} as WebSocket, budget, 1, 1);
+  new Connection(id, userId, {} as WebSocket, {} as Duplex, 2, budget, 1, 1);
 
 describe('RoomRegistry', () => {
   it('reports the first join of a room and its last leave, and marks it emptied', () => {

@@ -1,9 +1,12 @@
 import type { Connection } from './connection';
+import type { RoomQueue } from './fanout';
 
 export interface RoomState {
   members: Set<Connection>;
-  /** Newest seq delivered to this room on this gateway; older or equal seqs are duplicates. */
+  /** Newest seq flushed to this room's sockets on this gateway (what `joined.lastSeq` reports). */
   lastSeq: number;
+  /** Messages waiting for the room's next flush (fanout.ts); created on the first delivery. */
+  queue?: RoomQueue;
   /** Last like total / online count broadcast, to send only changes. */
   likes: number;
   online: number;

@@ -35,6 +35,25 @@ function message(roomId: string, seq: number, text = `m${seq}`): ServerFrame {
   };
 }
 
+/** A v2 batch frame covering from..to holding `seqs`; the rest of the range counts as thinned. */
+function batch(roomId: string, from: number, to: number, seqs: number[]): ServerFrame {
+  return {
+    type: 'messages',
+    roomId,
+    fromSeq: from,
+    toSeq: to,
+    thinned: to - from + 1 - seqs.length,
+    messages: seqs.map((seq) => {
+      const {
+        type: _type,
+        roomId: _roomId,
+        ...item
+      } = message(roomId, seq) as Extract<ServerFrame, { type: 'message' }>;
+      return item;
+    }),
+  };
+}
+
 const tick = (ms = 0): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function waitFor(predicate: () => boolean, timeoutMs = 1000): Promise<void> {
@@ -96,7 +115,7 @@ describe('RoomcastClient connect', () => {
     client.on('welcome', (w) => seen.push(w));
     const promise = client.connect();
     await waitFor(() => fake.sockets.length === 1);
-    expect(fake.last().url).toBe('ws://gateway.test/ws?token=tok%20en');
+    expect(fake.last().url).toBe('ws://gateway.test/ws?token=tok%20en&protocol=2');
     expect(fake.last().token).toBe('tok en');
     expect(client.state).toBe('connecting');
     fake.last().accept(WELCOME);
@@ -326,6 +345,53 @@ describe('RoomcastClient events and seq tracking', () => {
     expect(seqs).toEqual([1, 2, 3, 6, 7]);
     expect(client.stats()).toMatchObject({ duplicatesDropped: 3, gaps: 1 });
     expect(client.lastSeq('lobby')).toBe(7);
+  });
+
+  it('declares protocol 1 when asked to', async () => {
+    const { client, fake } = setup({ protocol: 1 });
+    void client.connect().catch(() => undefined);
+    await waitFor(() => fake.sockets.length === 1);
+    expect(fake.last().url).toBe('ws://gateway.test/ws?token=tok%20en&protocol=1');
+  });
+
+  it('emits each message of a messages batch frame as a message event, in seq order', async () => {
+    const { client, socket } = await connected();
+    await joinRoom(client, socket, 'lobby', 0);
+    const got: ServerFrame[] = [];
+    client.on('message', (m) => got.push(m));
+    socket.receive(batch('lobby', 1, 3, [1, 2, 3]));
+    socket.receive(batch('lobby', 4, 4, [4]));
+    expect(got).toEqual([1, 2, 3, 4].map((seq) => message('lobby', seq)));
+    expect(client.stats()).toMatchObject({ batches: 2, gaps: 0, thinned: 0, duplicatesDropped: 0 });
+    expect(client.lastSeq('lobby')).toBe(4);
+  });
+
+  it('counts thinned seqs apart from gaps, and a frame that starts past lastSeq + 1 as a gap', async () => {
+    const { client, socket } = await connected();
+    await joinRoom(client, socket, 'lobby', 0);
+    const seqs: number[] = [];
+    const thinned: number[] = [];
+    client.on('message', (m) => seqs.push(m.seq));
+    client.on('thinned', (t) => thinned.push(t.count));
+    socket.receive(batch('lobby', 1, 5, [1, 4])); // 2, 3, 5 thinned
+    socket.receive(batch('lobby', 6, 7, [])); // all thinned
+    socket.receive(batch('lobby', 8, 8, [8]));
+    expect(client.stats()).toMatchObject({ gaps: 0, thinned: 5 });
+    socket.receive(batch('lobby', 11, 12, [12])); // 9 and 10 never came
+    socket.receive(batch('lobby', 11, 12, [12])); // and a repeat: neither a gap nor thinned again
+    expect(seqs).toEqual([1, 4, 8, 12]);
+    expect(thinned).toEqual([3, 2, 1]);
+    expect(client.stats()).toMatchObject({ gaps: 1, thinned: 6, duplicatesDropped: 1 });
+    expect(client.lastSeq('lobby')).toBe(12);
+  });
+
+  it('rejects a batch frame whose messages do not cover its range as a bad frame', async () => {
+    const { client, socket } = await connected();
+    const errors: string[] = [];
+    client.on('error', (e) => errors.push(e.code));
+    socket.receive({ ...batch('lobby', 1, 3, [1, 3]), thinned: 0 });
+    expect(errors).toEqual(['BAD_FRAME']);
+    expect(client.stats().invalidFrames).toBe(1);
   });
 
   it('treats messages at or below the joined lastSeq as duplicates', async () => {

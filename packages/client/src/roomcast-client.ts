@@ -1,6 +1,8 @@
 import { AppError } from '@roomcast/errors';
 import {
   ClientFrame,
+  PROTOCOL_QUERY_PARAM,
+  PROTOCOL_VERSION,
   ServerFrame,
   isReconnectable,
   type AckFrame,
@@ -9,6 +11,7 @@ import {
   type JoinedFrame,
   type LikesFrame,
   type MessageFrame,
+  type MessagesFrame,
   type OnlineFrame,
   type RejectedFrame,
   type WelcomeFrame,
@@ -41,8 +44,17 @@ export interface ReconnectInfo {
 export interface RoomcastEvents {
   welcome: WelcomeFrame;
   joined: JoinedFrame;
-  /** An accepted chat message; duplicates (seq <= lastSeq) are dropped before this. */
+  /**
+   * An accepted chat message; duplicates (seq <= lastSeq) are dropped before this. With protocol
+   * v2 each message of a `messages` batch frame arrives as one event, in seq order.
+   */
   message: MessageFrame;
+  /**
+   * Messages of a room left out of live delivery by the gateway's thinning (a very hot room):
+   * not lost — they are in history — just not sent to this viewer. `fromSeq`..`toSeq` is the
+   * frame's range they were in.
+   */
+  thinned: { roomId: string; count: number; fromSeq: number; toSeq: number };
   /** The filter blocked one of this user's messages. */
   rejected: RejectedFrame;
   likes: LikesFrame;
@@ -59,6 +71,10 @@ export interface ClientStats {
   duplicatesDropped: number;
   /** Times a seq skipped ahead (seq > lastSeq + 1, or a rejoin reported a higher lastSeq). */
   gaps: number;
+  /** Messages the gateway thinned out of live delivery (v2 `messages` frames' `thinned`). */
+  thinned: number;
+  /** `messages` batch frames received (protocol v2). */
+  batches: number;
   /** Successful reconnects. */
   reconnects: number;
   /** Server frames that were not valid JSON or failed the schema. */
@@ -76,6 +92,12 @@ interface BaseOptions {
   reconnect?: Partial<ReconnectOptions>;
   /** Validate frames in and out with the contracts schemas. Default true; a load tool may turn it off. */
   validateFrames?: boolean;
+  /**
+   * Protocol version to declare (`protocol` query parameter). Default the newest, 2: a room's
+   * messages come in `messages` batch frames (still one `message` event each). 1 = one frame per
+   * message, for comparison with old clients.
+   */
+  protocol?: 1 | 2;
   /** Reject join/leave/chat/ping when no reply arrives in this many ms. Default 10000; 0 = never. */
   requestTimeoutMs?: number;
   /**
@@ -144,6 +166,7 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
   private readonly validate: boolean;
   private readonly requestTimeoutMs: number;
   private readonly heartbeat: boolean;
+  private readonly protocol: number;
 
   private ws: WebSocketLike | null = null;
   private welcomed = false;
@@ -169,7 +192,14 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
   /** chat by clientMsgId. */
   private readonly byMsg = new Map<string, Pending>();
   private readonly rooms = new Map<string, RoomState>();
-  private readonly counters: ClientStats = { duplicatesDropped: 0, gaps: 0, reconnects: 0, invalidFrames: 0 };
+  private readonly counters: ClientStats = {
+    duplicatesDropped: 0,
+    gaps: 0,
+    thinned: 0,
+    batches: 0,
+    reconnects: 0,
+    invalidFrames: 0,
+  };
 
   constructor(options: RoomcastClientOptions) {
     super();
@@ -184,6 +214,7 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     this.validate = options.validateFrames ?? true;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.heartbeat = options.heartbeat ?? false;
+    this.protocol = options.protocol ?? PROTOCOL_VERSION;
   }
 
   /** Connection state. */
@@ -332,7 +363,9 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     const sep = this.url.includes('?') ? '&' : '?';
     let ws: WebSocketLike;
     try {
-      ws = new Ctor(`${this.url}${sep}token=${encodeURIComponent(token)}`);
+      ws = new Ctor(
+        `${this.url}${sep}token=${encodeURIComponent(token)}&${PROTOCOL_QUERY_PARAM}=${this.protocol}`,
+      );
     } catch (err) {
       // Bad URL or scheme: not something a retry fixes.
       this.onOpenFailed(
@@ -509,6 +542,9 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
       case 'message':
         this.onMessage(frame);
         return;
+      case 'messages':
+        this.onMessages(frame);
+        return;
       case 'likes':
         this.emit('likes', frame);
         return;
@@ -550,6 +586,44 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
       room.lastSeq = frame.seq;
     }
     this.emit('message', frame);
+  }
+
+  /**
+   * A v2 batch: one `message` event per message. Seqs of the range that are not in the frame were
+   * thinned (counted, not gaps); a gap is a frame starting past lastSeq + 1.
+   */
+  private onMessages(frame: MessagesFrame): void {
+    this.counters.batches++;
+    const room = this.rooms.get(frame.roomId);
+    if (room !== undefined && room.lastSeq > 0 && frame.fromSeq > room.lastSeq + 1) this.counters.gaps++;
+    // Only thinned seqs above lastSeq count: a frame seen again (or overlapping) adds none twice.
+    let thinned = frame.thinned;
+    if (room !== undefined && room.lastSeq >= frame.fromSeq) {
+      const start = room.lastSeq + 1;
+      let fresh = 0;
+      for (const m of frame.messages) if (m.seq >= start) fresh++;
+      thinned = Math.max(0, frame.toSeq - start + 1 - fresh);
+    }
+    if (thinned > 0) {
+      this.counters.thinned += thinned;
+      this.emit('thinned', {
+        roomId: frame.roomId,
+        count: thinned,
+        fromSeq: frame.fromSeq,
+        toSeq: frame.toSeq,
+      });
+    }
+    for (const m of frame.messages) {
+      if (room !== undefined) {
+        if (m.seq <= room.lastSeq) {
+          this.counters.duplicatesDropped++;
+          continue;
+        }
+        room.lastSeq = m.seq;
+      }
+      this.emit('message', { type: 'message', roomId: frame.roomId, ...m });
+    }
+    if (room !== undefined && frame.toSeq > room.lastSeq) room.lastSeq = frame.toSeq;
   }
 
   private onJoined(frame: JoinedFrame): void {

@@ -25,7 +25,8 @@ export const ERROR_CODES = {
   CONFIG_INVALID: { retriable: false, temporary: false, httpStatus: 500, summary: 'Environment variables failed validation at start-up.' },
   SHUTTING_DOWN: { retriable: true, temporary: true, httpStatus: 503, summary: 'The service is stopping; reconnect or retry elsewhere.' },
   INTERNAL: { retriable: false, temporary: true, httpStatus: 500, summary: 'An unexpected server error.' },
-  ADMIN_DISABLED: { retriable: false, temporary: false, httpStatus: 403, summary: 'The filter admin and moderator API is off because FILTER_ADMIN_TOKEN is not set.' },
+  ADMIN_DISABLED: { retriable: false, temporary: false, httpStatus: 403, summary: 'An admin API is off because its token is not set (FILTER_ADMIN_TOKEN, INGEST_ADMIN_TOKEN).' },
+  ID_CONFLICT: { retriable: false, temporary: false, httpStatus: 409, summary: 'An idempotency id (e.g. a notice id) was already used for a different request.' },
   REVIEW_ALREADY_DECIDED: { retriable: false, temporary: false, httpStatus: 409, summary: 'The held message was already decided the other way (approved vs denied).' },
   DICTIONARY_INVALID: { retriable: false, temporary: false, httpStatus: 400, summary: 'A dictionary word or file is unusable (empty after normalisation, unknown policy, malformed line, too many room entries).' },
 } as const satisfies Record<string, { retriable: boolean; temporary: boolean; httpStatus: number; summary: string }>;

@@ -1,4 +1,5 @@
 export { kafkaEnv, redisEnv, mongoEnv, commonEnv } from './env';
+export { requireBearerToken } from './admin-auth';
 export { createHttpApp, listen, closeServer, type HttpOptions, type ReadinessCheck } from './http';
 export { handleSignals, type Stoppable } from './lifecycle';
 export { processRecord, recordSource } from './consumer';

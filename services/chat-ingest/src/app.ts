@@ -1,8 +1,10 @@
+import type { Router } from 'express';
 import type { BusRecord, MessageBus } from '@roomcast/bus';
 import { ChatSubmittedV1, type ChatIngestedV1, type TopicNames } from '@roomcast/contracts';
 import type { Logger } from '@roomcast/logger';
 import type { SubmissionDeduper } from '@roomcast/sequencer';
 import { consumerLifecycle, MetricsRegistry, newMessageId, processRecord, recordSource, type ServiceApp } from '@roomcast/service-kit';
+import { noticeRouter } from './notices';
 import { checkSubmission } from './rules';
 
 export interface ChatIngestDeps {
@@ -13,10 +15,12 @@ export interface ChatIngestDeps {
   groupId: string;
   dedupTtlMs: number;
   maxTextChars: number;
+  /** Bearer token of the notice API (`POST /rooms/:roomId/notices`); undefined = off. */
+  adminToken?: string | undefined;
   metrics?: MetricsRegistry;
 }
 
-export type ChatIngestApp = ServiceApp;
+export type ChatIngestApp = ServiceApp & { router: Router };
 
 /**
  * chat-ingest: the authoritative checks on a submitted chat message, dedup by
@@ -70,8 +74,17 @@ export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
     fromBeginning: true,
     handler: handle,
   });
+  const router = noticeRouter({
+    bus: deps.bus,
+    deduper: deps.deduper,
+    topics: deps.topics,
+    dedupTtlMs: deps.dedupTtlMs,
+    adminToken: deps.adminToken,
+    posted: metrics.counter('roomcast_ingest_notices_total', 'system notices posted'),
+  });
   return {
     metrics,
+    router,
     readiness: { bus: () => deps.bus.healthy(), consuming: consumer.consuming },
     start: consumer.start,
     stop: consumer.stop,

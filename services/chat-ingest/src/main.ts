@@ -15,6 +15,7 @@ runService('chat-ingest', configSchema, (config, logger) => {
     groupId: config.INGEST_GROUP_ID,
     dedupTtlMs: config.INGEST_DEDUP_TTL_MS,
     maxTextChars: config.INGEST_MAX_TEXT_CHARS,
+    adminToken: config.INGEST_ADMIN_TOKEN,
   });
   return {
     app,

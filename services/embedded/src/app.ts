@@ -42,7 +42,7 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
   const topics = resolveTopics('');
   const metrics = new MetricsRegistry();
 
-  const ingest = createChatIngestApp({ bus, deduper: seq.deduper, logger: logger.child({ svc: 'chat-ingest' }), topics, groupId: 'chat-ingest', dedupTtlMs: DAY_MS, maxTextChars: 500, metrics });
+  const ingest = createChatIngestApp({ bus, deduper: seq.deduper, logger: logger.child({ svc: 'chat-ingest' }), topics, groupId: 'chat-ingest', dedupTtlMs: DAY_MS, maxTextChars: 500, adminToken: config.FILTER_ADMIN_TOKEN, metrics });
   const base = loadBaseDictionary({
     blockedWords: config.FILTER_BLOCKED_WORDS,
     maskedWords: config.FILTER_MASKED_WORDS,
@@ -80,7 +80,7 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
   const http = createHttpApp({
     logger,
     metrics,
-    routers: [dev, persistence.router, filter.router, pages],
+    routers: [dev, persistence.router, filter.router, ingest.router, pages],
     readiness: { ...gateway.readiness, ...persistence.readiness, filterDictionary: filter.readiness.dictionary ?? (() => false) },
     info: () => ({ mode: 'embedded', gatewayId: config.GATEWAY_ID, filter: filter.info() }),
   });

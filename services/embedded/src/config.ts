@@ -15,7 +15,7 @@ export const configSchema = z.object({
   FILTER_BLOCKED_WORDS: envList.default(['badword', 'spamlink', '赌博']).describe('Words that reject a message'),
   FILTER_MASKED_WORDS: envList.default(['darn', 'heck']).describe('Words masked with *'),
   FILTER_DICTIONARY_FILE: z.string().min(1).optional().describe('Dictionary loaded at start (docs/filter.md); default: services/filter/dictionaries/default.txt'),
-  FILTER_ADMIN_TOKEN: secret(z.string().min(16)).default('roomcast-embedded-admin-token').describe('Bearer token of the filter /dictionary and /review APIs (a dev default, like JWT_SECRET here)'),
+  FILTER_ADMIN_TOKEN: secret(z.string().min(16)).default('roomcast-embedded-admin-token').describe('Bearer token of the filter /dictionary and /review APIs and the notice API POST /rooms/:roomId/notices (a dev default, like JWT_SECRET here)'),
   GATEWAY_ID: z.string().default('embedded'),
 });
 export type EmbeddedConfig = z.infer<typeof configSchema>;

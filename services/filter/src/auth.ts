@@ -1,32 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { AppError } from '@roomcast/errors';
+import { requireBearerToken } from '@roomcast/service-kit';
 
 /**
- * Guards the admin and moderator routes: `Authorization: Bearer <FILTER_ADMIN_TOKEN>`.
- * Without a configured token the routes are off (ADMIN_DISABLED), never open. Tokens are
- * compared as SHA-256 digests with timingSafeEqual: constant time, whatever their lengths.
+ * Guards the admin and moderator routes: `Authorization: Bearer <FILTER_ADMIN_TOKEN>`; off
+ * (ADMIN_DISABLED) without a configured token.
  */
 export function requireAdminToken(token: string | undefined): RequestHandler {
-  const expected = token === undefined ? undefined : digest(token);
-  return (req, _res, next) => {
-    if (expected === undefined) {
-      next(new AppError('ADMIN_DISABLED', 'the filter admin API is off: set FILTER_ADMIN_TOKEN'));
-      return;
-    }
-    const presented = /^Bearer +(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
-    if (presented === undefined) {
-      next(new AppError('UNAUTHORIZED', 'send Authorization: Bearer <FILTER_ADMIN_TOKEN>'));
-      return;
-    }
-    if (!timingSafeEqual(digest(presented), expected)) {
-      next(new AppError('UNAUTHORIZED', 'wrong admin token'));
-      return;
-    }
-    next();
-  };
-}
-
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s, 'utf8').digest();
+  return requireBearerToken(token, 'FILTER_ADMIN_TOKEN');
 }

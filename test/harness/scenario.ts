@@ -13,12 +13,19 @@ export interface Viewer {
   online: Map<string, number>;
 }
 
-export async function connectViewer(stack: Stack, url: string, userId: string): Promise<Viewer> {
+/** `protocol` 2 (the SDK's default): batch frames; 1: one frame per message. */
+export async function connectViewer(
+  stack: Stack,
+  url: string,
+  userId: string,
+  protocol: 1 | 2 = 2,
+): Promise<Viewer> {
   const client = new RoomcastClient({
     url,
     token: await stack.token(userId),
     WebSocket: WebSocket as unknown as WebSocketConstructor,
     reconnect: { enabled: false },
+    protocol,
   });
   const v: Viewer = { client, messages: [], rejected: [], likes: new Map(), online: new Map() };
   client.on('message', (m) => v.messages.push(m));
@@ -57,7 +64,9 @@ export function expectGaplessInOrder(messages: MessageFrame[], n: number): void 
  *  (e) the history API returns the messages in seq order
  *  (f) a bad or expired JWT is refused with a terminal close code; a malformed frame gets a typed
  *      error and the connection stays open
- *  plus likes and online counts arriving as counter updates.
+ *  (g) a system notice posted to the room arrives as a high-priority message in seq order
+ *  plus likes and online counts arriving as counter updates. viewer-b speaks protocol v1 (one
+ *  frame per message), everyone else v2 (batch frames): both must see the same messages.
  */
 export async function runChatScenario(stack: Stack): Promise<void> {
   const [urlA, urlB] = stack.gatewayUrls as [string, string];
@@ -65,16 +74,25 @@ export async function runChatScenario(stack: Stack): Promise<void> {
   const S = uniqueId('other');
   const sender = await connectViewer(stack, urlA, 'sender');
   const viewerA = await connectViewer(stack, urlA, 'viewer-a');
-  const viewerB = await connectViewer(stack, urlB, 'viewer-b');
+  const viewerB = await connectViewer(stack, urlB, 'viewer-b', 1);
   const viewerS = await connectViewer(stack, urlB, 'viewer-s');
   const all = [sender, viewerA, viewerB, viewerS];
   try {
-    await Promise.all([sender.client.join(R), viewerA.client.join(R), viewerB.client.join(R), viewerS.client.join(S)]);
+    await Promise.all([
+      sender.client.join(R),
+      viewerA.client.join(R),
+      viewerB.client.join(R),
+      viewerS.client.join(S),
+    ]);
 
     // (a) 20 messages, acked once Kafka has them, delivered to both gateways in seq order.
     const N = 20;
     for (let i = 0; i < N; i++) await sender.client.chat(R, `hello ${i}`, { clientMsgId: `m-${i}` });
-    await waitFor(() => inRoom(viewerA, R).length >= N && inRoom(viewerB, R).length >= N, 'viewers to receive 20 messages', 30000);
+    await waitFor(
+      () => inRoom(viewerA, R).length >= N && inRoom(viewerB, R).length >= N,
+      'viewers to receive 20 messages',
+      30000,
+    );
     for (const v of [sender, viewerA, viewerB]) {
       expectGaplessInOrder(inRoom(v, R), N);
       expect(inRoom(v, R).map((m) => m.text)).toEqual(Array.from({ length: N }, (_, i) => `hello ${i}`));
@@ -92,14 +110,23 @@ export async function runChatScenario(stack: Stack): Promise<void> {
     // A masked word, and a barrier message after everything above.
     await sender.client.chat(R, 'well darn it', { clientMsgId: 'masked-1' });
     await sender.client.chat(R, 'barrier', { clientMsgId: 'barrier-1' });
-    await waitFor(() => inRoom(viewerA, R).some((m) => m.clientMsgId === 'barrier-1') && inRoom(viewerB, R).some((m) => m.clientMsgId === 'barrier-1'), 'the barrier message', 20000);
+    await waitFor(
+      () =>
+        inRoom(viewerA, R).some((m) => m.clientMsgId === 'barrier-1') &&
+        inRoom(viewerB, R).some((m) => m.clientMsgId === 'barrier-1'),
+      'the barrier message',
+      20000,
+    );
     for (const v of [viewerA, viewerB]) {
       const msgs = inRoom(v, R);
       // 20 + "only once" + masked + barrier; the blocked one took no seq, the duplicate none.
       expectGaplessInOrder(msgs, N + 3);
       expect(msgs.filter((m) => m.clientMsgId === 'dup-1')).toHaveLength(1);
       expect(msgs.some((m) => m.text.includes('badword'))).toBe(false);
-      expect(msgs.find((m) => m.clientMsgId === 'masked-1')).toMatchObject({ text: 'well **** it', masked: true });
+      expect(msgs.find((m) => m.clientMsgId === 'masked-1')).toMatchObject({
+        text: 'well **** it',
+        masked: true,
+      });
       expect(v.rejected).toHaveLength(0);
     }
 
@@ -110,51 +137,99 @@ export async function runChatScenario(stack: Stack): Promise<void> {
     expect(inRoom(viewerA, S)).toHaveLength(0);
 
     // (e) history in seq order.
-    const history = await waitFor(async () => {
-      const res = await fetch(`${stack.historyUrl}/rooms/${R}/messages?afterSeq=0&limit=100`);
-      const body = (await res.json()) as { messages: MessageFrame[] };
-      return body.messages.length === N + 3 ? body.messages : undefined;
-    }, 'history to hold every accepted message', 30000);
+    const history = await waitFor(
+      async () => {
+        const res = await fetch(`${stack.historyUrl}/rooms/${R}/messages?afterSeq=0&limit=100`);
+        const body = (await res.json()) as { messages: MessageFrame[] };
+        return body.messages.length === N + 3 ? body.messages : undefined;
+      },
+      'history to hold every accepted message',
+      30000,
+    );
     expectGaplessInOrder(history, N + 3);
     expect(history.map((m) => m.clientMsgId)).toEqual(inRoom(viewerA, R).map((m) => m.clientMsgId));
-    const page = (await (await fetch(`${stack.historyUrl}/rooms/${R}/messages?afterSeq=20&limit=2`)).json()) as { messages: MessageFrame[] };
+    const page = (await (
+      await fetch(`${stack.historyUrl}/rooms/${R}/messages?afterSeq=20&limit=2`)
+    ).json()) as { messages: MessageFrame[] };
     expect(page.messages.map((m) => m.seq)).toEqual([21, 22]);
     const bad = await fetch(`${stack.historyUrl}/rooms/${R}/messages?limit=0`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ code: 'BAD_REQUEST', temporary: false });
 
+    // (g) a system notice: numbered after everything above, high priority, to both kinds of client.
+    const posted = await fetch(`${stack.noticeUrl}/rooms/${R}/notices`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.adminToken}` },
+      body: JSON.stringify({ text: 'the host is back', id: 'notice-1' }),
+    });
+    expect(posted.status).toBe(202);
+    await waitFor(
+      () => inRoom(viewerA, R).length === N + 4 && inRoom(viewerB, R).length === N + 4,
+      'the notice on both gateways',
+      20000,
+    );
+    for (const v of [viewerA, viewerB]) {
+      expectGaplessInOrder(inRoom(v, R), N + 4);
+      expect(inRoom(v, R)[N + 3]).toMatchObject({
+        userId: 'system',
+        text: 'the host is back',
+        priority: 'high',
+      });
+    }
+    // Each kind got what it asked for, and both the same messages.
+    expect(viewerA.client.stats().batches).toBeGreaterThan(0);
+    expect(viewerB.client.stats().batches).toBe(0);
+    expect(inRoom(viewerB, R)).toEqual(inRoom(viewerA, R));
+
     // Likes come back as a room total at the tick, not one delivery per like.
     for (let i = 0; i < 5; i++) viewerA.client.like(R, 2);
     viewerB.client.like(R, 3);
-    await waitFor(() => viewerB.likes.get(R) === 13 && viewerA.likes.get(R) === 13, 'like totals on both gateways', 10000);
+    await waitFor(
+      () => viewerB.likes.get(R) === 13 && viewerA.likes.get(R) === 13,
+      'like totals on both gateways',
+      10000,
+    );
     // Online: sender + viewerA on gateway A, viewerB on gateway B.
-    await waitFor(() => viewerB.online.get(R) === 3 && viewerA.online.get(R) === 3, 'online count 3 on both gateways', 10000);
+    await waitFor(
+      () => viewerB.online.get(R) === 3 && viewerA.online.get(R) === 3,
+      'online count 3 on both gateways',
+      10000,
+    );
 
     // (f) malformed frames: typed error, connection stays open.
     const errors: RoomcastError[] = [];
     viewerA.client.on('error', (e) => errors.push(e));
     const raw = new WebSocket(`${urlA}?token=${await stack.token('raw-user')}`);
     const frames: { type: string; code?: string }[] = [];
-    raw.on('message', (d: Buffer) => frames.push(JSON.parse(d.toString()) as { type: string; code?: string }));
+    raw.on('message', (d: Buffer) =>
+      frames.push(JSON.parse(d.toString()) as { type: string; code?: string }),
+    );
     await new Promise((r) => raw.once('open', r));
     raw.send('this is not json');
     raw.send(JSON.stringify({ type: 'chat', roomId: R }));
     raw.send(JSON.stringify({ type: 'chat', roomId: R, clientMsgId: 'x', text: 'not joined' }));
     raw.send(JSON.stringify({ type: 'ping', reqId: 'p1' }));
     await waitFor(() => frames.some((f) => f.type === 'pong'), 'pong after malformed frames', 10000);
-    expect(frames.filter((f) => f.type === 'error').map((f) => f.code)).toEqual(['BAD_FRAME', 'BAD_FRAME', 'NOT_IN_ROOM']);
+    expect(frames.filter((f) => f.type === 'error').map((f) => f.code)).toEqual([
+      'BAD_FRAME',
+      'BAD_FRAME',
+      'NOT_IN_ROOM',
+    ]);
     expect(raw.readyState).toBe(WebSocket.OPEN);
     raw.close();
 
     // Bad, wrongly signed and expired tokens: terminal close codes.
     expect(await closeCodeFor(`${urlA}?token=garbage`)).toBe(CLOSE_CODES.UNAUTHORIZED);
     expect(await closeCodeFor(urlB)).toBe(CLOSE_CODES.UNAUTHORIZED);
-    expect(await closeCodeFor(`${urlB}?token=${await stack.token('late', -60)}`)).toBe(CLOSE_CODES.TOKEN_EXPIRED);
+    expect(await closeCodeFor(`${urlB}?token=${await stack.token('late', -60)}`)).toBe(
+      CLOSE_CODES.TOKEN_EXPIRED,
+    );
     expect(errors).toHaveLength(0);
 
     // The server itself sent every message once and in order: the SDK would hide duplicates and
     // out-of-order frames from `message` listeners, but counts them.
-    for (const v of all) expect(v.client.stats()).toMatchObject({ duplicatesDropped: 0, gaps: 0, invalidFrames: 0 });
+    for (const v of all)
+      expect(v.client.stats()).toMatchObject({ duplicatesDropped: 0, gaps: 0, thinned: 0, invalidFrames: 0 });
   } finally {
     for (const v of all) v.client.close();
   }

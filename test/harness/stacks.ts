@@ -8,6 +8,9 @@ export interface Stack {
   gatewayUrls: string[];
   /** Base URL serving `GET /rooms/:roomId/messages`. */
   historyUrl: string;
+  /** Base URL serving `POST /rooms/:roomId/notices` (chat-ingest), with `adminToken`. */
+  noticeUrl: string;
+  adminToken: string;
   jwtSecret: string;
   token(userId: string, ttlSeconds?: number): Promise<string>;
   processes: ServiceProcess[];
@@ -15,6 +18,9 @@ export interface Stack {
 }
 
 /** Fast ticks so tests see likes/online updates quickly; the words the scenario relies on. */
+/** The admin token of the test stacks (notice API; the filter's admin API on the embedded start). */
+const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
 const TEST_TUNING = {
   LIKES_TICK_MS: '200',
   ONLINE_TICK_MS: '200',
@@ -53,18 +59,28 @@ export async function startRealStack(extraEnv: Record<string, string> = {}): Pro
     // when one fails to start the others are still stopped and no process outlives the test.
     const started = await startAll(processes, [
       startService('persistence', 'persistence', { ...common, PERSISTENCE_GROUP_ID: `${id}.persistence` }),
-      startService('notification', 'notification', { ...common, NOTIFICATION_GROUP_ID: `${id}.notification` }),
+      startService('notification', 'notification', {
+        ...common,
+        NOTIFICATION_GROUP_ID: `${id}.notification`,
+      }),
       startService('filter', 'filter', { ...common, FILTER_GROUP_ID: `${id}.filter` }),
-      startService('chat-ingest', 'chat-ingest', { ...common, INGEST_GROUP_ID: `${id}.chat-ingest` }),
+      startService('chat-ingest', 'chat-ingest', {
+        ...common,
+        INGEST_GROUP_ID: `${id}.chat-ingest`,
+        INGEST_ADMIN_TOKEN: ADMIN_TOKEN,
+      }),
     ]);
     const gateways = await startAll(processes, [
       startService('gateway-a', 'gateway', { ...common, GATEWAY_ID: 'gw-a' }),
       startService('gateway-b', 'gateway', { ...common, GATEWAY_ID: 'gw-b' }),
     ]);
     const persistence = started[0];
+    const ingest = started[3];
     return {
       gatewayUrls: gateways.map((g) => `ws://127.0.0.1:${g.port}/ws`),
       historyUrl: `http://127.0.0.1:${persistence?.port}`,
+      noticeUrl: `http://127.0.0.1:${ingest?.port}`,
+      adminToken: ADMIN_TOKEN,
       jwtSecret,
       token: (userId, ttl) => signUserToken(jwtSecret, userId, ttl),
       processes,
@@ -77,7 +93,10 @@ export async function startRealStack(extraEnv: Record<string, string> = {}): Pro
 }
 
 /** Waits for every start; keeps the ones that started in `into` (to be stopped), then rethrows the first failure. */
-async function startAll(into: ServiceProcess[], starts: Promise<ServiceProcess>[]): Promise<ServiceProcess[]> {
+async function startAll(
+  into: ServiceProcess[],
+  starts: Promise<ServiceProcess>[],
+): Promise<ServiceProcess[]> {
   const results = await Promise.allSettled(starts);
   const ok: ServiceProcess[] = [];
   for (const r of results) if (r.status === 'fulfilled') ok.push(r.value);
@@ -90,11 +109,18 @@ async function startAll(into: ServiceProcess[], starts: Promise<ServiceProcess>[
 /** The embedded start (`pnpm start`) as its own process: one gateway, all services, twins. */
 export async function startEmbeddedStack(extraEnv: Record<string, string> = {}): Promise<Stack> {
   const jwtSecret = `secret-${uniqueId('emb')}`;
-  const proc = await startService('embedded', 'embedded', { ...TEST_TUNING, JWT_SECRET: jwtSecret, ...extraEnv });
+  const proc = await startService('embedded', 'embedded', {
+    ...TEST_TUNING,
+    JWT_SECRET: jwtSecret,
+    FILTER_ADMIN_TOKEN: ADMIN_TOKEN,
+    ...extraEnv,
+  });
   const base = `http://127.0.0.1:${proc.port}`;
   return {
     gatewayUrls: [`ws://127.0.0.1:${proc.port}/ws`, `ws://127.0.0.1:${proc.port}/ws`],
     historyUrl: base,
+    noticeUrl: base,
+    adminToken: ADMIN_TOKEN,
     jwtSecret,
     token: (userId, ttl) => signUserToken(jwtSecret, userId, ttl),
     processes: [proc],

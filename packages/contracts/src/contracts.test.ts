@@ -51,17 +51,18 @@ describe('server frames', () => {
 
 describe('messages batch frames (protocol v2)', () => {
   const item = (seq: number) => ({ seq, id: `m${seq}`, userId: 'u', clientMsgId: `c${seq}`, text: 't', masked: false, sentAt: 1, acceptedAt: 2 });
+  const frame = (fromSeq: number, toSeq: number, thinned: number, seqs: number[]) => ({ type: 'messages', roomId: 'r', fromSeq, toSeq, thinned, messages: seqs.map(item) });
   it('accepts a frame whose messages and thinned count cover its seq range', () => {
-    expect(ServerFrame.safeParse({ type: 'messages', roomId: 'r', fromSeq: 3, toSeq: 5, thinned: 0, messages: [item(3), item(4), item(5)] }).success).toBe(true);
-    expect(ServerFrame.safeParse({ type: 'messages', roomId: 'r', fromSeq: 3, toSeq: 6, thinned: 2, messages: [item(4), item(6)] }).success).toBe(true);
+    expect(ServerFrame.safeParse(frame(3, 5, 0, [3, 4, 5])).success).toBe(true);
+    expect(ServerFrame.safeParse(frame(3, 6, 2, [4, 6])).success).toBe(true);
   });
   it('refuses a range the messages and thinned count do not cover exactly', () => {
-    expect(ServerFrame.safeParse({ type: 'messages', roomId: 'r', fromSeq: 3, toSeq: 5, thinned: 0, messages: [item(3), item(5)] }).success).toBe(false);
-    expect(ServerFrame.safeParse({ type: 'messages', roomId: 'r', fromSeq: 5, toSeq: 3, thinned: 0, messages: [] }).success).toBe(false);
+    expect(ServerFrame.safeParse(frame(3, 5, 0, [3, 5])).success).toBe(false);
+    expect(ServerFrame.safeParse(frame(5, 3, 0, [])).success).toBe(false);
   });
   it('refuses messages out of seq order or outside the range', () => {
-    expect(ServerFrame.safeParse({ type: 'messages', roomId: 'r', fromSeq: 3, toSeq: 4, thinned: 0, messages: [item(4), item(3)] }).success).toBe(false);
-    expect(ServerFrame.safeParse({ type: 'messages', roomId: 'r', fromSeq: 3, toSeq: 4, thinned: 0, messages: [item(3), item(9)] }).success).toBe(false);
+    expect(ServerFrame.safeParse(frame(3, 4, 0, [4, 3])).success).toBe(false);
+    expect(ServerFrame.safeParse(frame(3, 4, 0, [3, 9])).success).toBe(false);
   });
 });
 

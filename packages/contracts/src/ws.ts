@@ -45,7 +45,13 @@ export const LikeFrame = z.object({
 });
 export const PingFrame = z.object({ type: z.literal('ping'), reqId: ReqId });
 
-export const ClientFrame = z.discriminatedUnion('type', [JoinFrame, LeaveFrame, ChatFrame, LikeFrame, PingFrame]);
+export const ClientFrame = z.discriminatedUnion('type', [
+  JoinFrame,
+  LeaveFrame,
+  ChatFrame,
+  LikeFrame,
+  PingFrame,
+]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameInput = z.input<typeof ClientFrame>;
 
@@ -111,9 +117,18 @@ export const MessagesFrame = z
   .refine((f) => f.toSeq >= f.fromSeq && f.messages.length + f.thinned === f.toSeq - f.fromSeq + 1, {
     message: 'messages + thinned must cover fromSeq..toSeq exactly',
   })
-  .refine((f) => f.messages.every((m, i) => m.seq >= f.fromSeq && m.seq <= f.toSeq && (i === 0 || m.seq > (f.messages[i - 1] as { seq: number }).seq)), {
-    message: 'messages must be in seq order within fromSeq..toSeq',
-  });
+  .refine(
+    (f) =>
+      f.messages.every(
+        (m, i) =>
+          m.seq >= f.fromSeq &&
+          m.seq <= f.toSeq &&
+          (i === 0 || m.seq > (f.messages[i - 1] as { seq: number }).seq),
+      ),
+    {
+      message: 'messages must be in seq order within fromSeq..toSeq',
+    },
+  );
 export const RejectedFrame = z.object({
   type: z.literal('rejected'),
   roomId: RoomId,
@@ -121,8 +136,16 @@ export const RejectedFrame = z.object({
   /** A category (e.g. `gambling`, `abuse`), never the matched words. */
   reason: z.string(),
 });
-export const LikesFrame = z.object({ type: z.literal('likes'), roomId: RoomId, total: z.number().int().nonnegative() });
-export const OnlineFrame = z.object({ type: z.literal('online'), roomId: RoomId, count: z.number().int().nonnegative() });
+export const LikesFrame = z.object({
+  type: z.literal('likes'),
+  roomId: RoomId,
+  total: z.number().int().nonnegative(),
+});
+export const OnlineFrame = z.object({
+  type: z.literal('online'),
+  roomId: RoomId,
+  count: z.number().int().nonnegative(),
+});
 export const ErrorFrame = z.object({
   type: z.literal('error'),
   code: z.enum(ERROR_CODE_LIST as [string, ...string[]]),

@@ -34,6 +34,8 @@
     messages: $('messages'),
     online: $('online'),
     likes: $('likes'),
+    thinned: $('thinned'),
+    thinnedWrap: $('thinned-wrap'),
     status: $('status'),
     notices: $('notices'),
     stage: $('stage'),
@@ -69,6 +71,13 @@
     els.notices.prepend(li);
     while (els.notices.children.length > MAX_NOTICES) els.notices.lastElementChild.remove();
     setTimeout(() => li.remove(), NOTICE_TTL_MS);
+  }
+
+  /** Counts messages the gateway thinned for this viewer (shown next to the likes). */
+  function thinnedNote(session, n) {
+    session.thinned += n;
+    els.thinned.textContent = String(session.thinned);
+    els.thinnedWrap.hidden = false;
   }
 
   function formatTime(ms) {
@@ -195,6 +204,7 @@
       ws: null,
       joined: false,
       lastSeq: 0,
+      thinned: 0,
       hadJoined: false,
       attempt: 0,
       reconnectTimer: 0,
@@ -207,6 +217,8 @@
     els.roomLabel.textContent = `#${roomId}`;
     els.online.textContent = '0';
     els.likes.textContent = '0';
+    els.thinned.textContent = '0';
+    els.thinnedWrap.hidden = true;
     showEmpty();
     setComposer(false);
     setStatus('connecting', 'getting a token…');
@@ -225,7 +237,10 @@
   function open() {
     const session = s;
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(`${scheme}//${location.host}/ws?token=${encodeURIComponent(session.token)}`);
+    // protocol=2: the room's messages come as `messages` batch frames (docs/protocol.md).
+    const ws = new WebSocket(
+      `${scheme}//${location.host}/ws?token=${encodeURIComponent(session.token)}&protocol=2`,
+    );
     ws.binaryType = 'arraybuffer';
     session.ws = ws;
     setStatus('connecting', 'connecting…');
@@ -293,6 +308,14 @@
         if (frame.roomId !== session.roomId) return;
         if (frame.seq > session.lastSeq) session.lastSeq = frame.seq;
         insertMessage(frame, true);
+        return;
+      case 'messages':
+        // A batch: several of the room's messages in seq order; seqs of fromSeq..toSeq that are not
+        // here were thinned (a very hot room), not lost — history has them.
+        if (frame.roomId !== session.roomId || !Array.isArray(frame.messages)) return;
+        for (const m of frame.messages) insertMessage({ ...m, roomId: frame.roomId }, true);
+        if (frame.toSeq > session.lastSeq) session.lastSeq = frame.toSeq;
+        if (frame.thinned > 0) thinnedNote(session, frame.thinned);
         return;
       case 'ack':
         session.pending.delete(frame.clientMsgId);

@@ -17,12 +17,13 @@ import { AppError, toAppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
 import { MetricsRegistry, processRecord, type ServiceApp } from '@roomcast/service-kit';
-import { Connection, type SendBudget } from './connection';
-import { RoomFanout } from './fanout';
+import { Connection, sendBudget } from './connection';
+import { fanoutCounters, RoomFanout } from './fanout';
 import { handleFrame, type ProtocolContext } from './protocol';
+import { RoomCounters } from './room-counters';
 import { RoomRegistry } from './room-registry';
 import { ThinningPolicy, type RoomThinningRule } from './thinning';
-import { textFrame } from './wire';
+import { Ticker } from './ticker';
 
 export interface GatewayOptions {
   gatewayId: string;
@@ -75,18 +76,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   const gatewayId = options.gatewayId;
   const metrics = deps.metrics ?? new MetricsRegistry();
   const registry = new RoomRegistry();
-  const budget: SendBudget = {
-    softBytes: options.sendSoftLimitBytes,
-    hardBytes: options.sendHardLimitBytes,
-    dropped: metrics.counter(
-      'roomcast_gateway_frames_dropped_total',
-      'droppable frames dropped above the soft send budget',
-    ),
-    slowClosed: metrics.counter(
-      'roomcast_gateway_slow_consumer_closes_total',
-      'sockets closed above the hard send budget',
-    ),
-  };
+  const budget = sendBudget(metrics, options.sendSoftLimitBytes, options.sendHardLimitBytes);
   const fanout = new RoomFanout(
     registry,
     {
@@ -95,45 +85,20 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       maxBatch: options.deliveryMaxBatch,
       thinning: new ThinningPolicy(options.thinBudgetPerSec, options.thinRooms),
     },
-    {
-      frames: metrics.counter(
-        'roomcast_gateway_frames_delivered_total',
-        'message and messages frames written to sockets',
-      ),
-      messages: metrics.counter(
-        'roomcast_gateway_messages_delivered_total',
-        'chat messages written to sockets (once per message per socket)',
-      ),
-      flushes: metrics.counter(
-        'roomcast_gateway_flushes_total',
-        'room queue flushes (one frame per room per flush for v2 sockets)',
-      ),
-      thinned: metrics.counter(
-        'roomcast_gateway_thinned_total',
-        'messages left out of live delivery by thinning, once per room flush',
-      ),
-      duplicates: metrics.counter(
-        'roomcast_gateway_duplicate_deliveries_total',
-        'deliveries dropped as already delivered (seq <= last)',
-      ),
-      gaps: metrics.counter(
-        'roomcast_gateway_seq_gaps_total',
-        'deliveries whose seq skipped ahead of the last delivered',
-      ),
-    },
+    fanoutCounters(metrics),
   );
   metrics.gauge('roomcast_gateway_connections', 'open WebSocket sessions', () => registry.connectionCount());
   metrics.gauge('roomcast_gateway_rooms', 'rooms with viewers on this gateway', () => registry.rooms.size);
 
   const presenceTtlMs = options.presenceRefreshMs * 3;
-  const pendingLikes = new Map<string, number>();
+  const counters = new RoomCounters(registry, presence, gatewayId, logger, options.onlineTickMs * 3);
+  const ticker = new Ticker(logger);
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.maxPayloadBytes,
     perMessageDeflate: false,
     clientTracking: false,
   });
-  const timers: NodeJS.Timeout[] = [];
   let subscription: Subscription | undefined;
   let accepting = false;
 
@@ -146,7 +111,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     topics,
     maxRoomsPerConnection: options.maxRoomsPerConnection,
     presenceTtlMs,
-    pendingLikes,
+    counters,
   };
 
   // ------------------------------------------------------------------ connections
@@ -263,60 +228,6 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
 
   // ------------------------------------------------------------------ ticks
 
-  function broadcastCounter(roomId: string, type: 'likes' | 'online', value: number): void {
-    const state = registry.rooms.get(roomId);
-    if (!state) return;
-    if (type === 'likes') {
-      if (state.likes === value) return;
-      state.likes = value;
-    } else {
-      if (state.online === value) return;
-      state.online = value;
-    }
-    // Framed once; droppable: above the soft budget a socket skips it (the next one carries the value).
-    const frame = textFrame(
-      JSON.stringify(type === 'likes' ? { type, roomId, total: value } : { type, roomId, count: value }),
-    );
-    for (const c of state.members) c.sendFramed(frame, true);
-  }
-
-  async function likesTick(): Promise<void> {
-    const deltas = new Map(pendingLikes);
-    pendingLikes.clear();
-    if (deltas.size > 0) {
-      try {
-        await presence.addLikes(deltas);
-      } catch (err) {
-        // Put the deltas back so no like is lost when Redis blips. Only here: once addLikes
-        // succeeded, putting them back would count them twice.
-        for (const [roomId, n] of deltas) pendingLikes.set(roomId, (pendingLikes.get(roomId) ?? 0) + n);
-        logger.warn({ err }, 'likes flush failed');
-        return;
-      }
-    }
-    if (registry.rooms.size === 0) return;
-    try {
-      const totals = await presence.getLikes([...registry.rooms.keys()]);
-      for (const [roomId, total] of totals) broadcastCounter(roomId, 'likes', total);
-    } catch (err) {
-      logger.warn({ err }, 'likes read failed');
-    }
-  }
-
-  async function onlineTick(): Promise<void> {
-    const counts = new Map<string, number>();
-    for (const roomId of registry.emptied) counts.set(roomId, 0);
-    for (const [roomId, state] of registry.rooms) counts.set(roomId, state.members.size);
-    if (counts.size === 0) return;
-    try {
-      const sums = await presence.reportOnline(gatewayId, counts, options.onlineTickMs * 3);
-      registry.emptied.clear();
-      for (const [roomId, n] of sums) broadcastCounter(roomId, 'online', n);
-    } catch (err) {
-      logger.warn({ err }, 'online tick failed');
-    }
-  }
-
   async function presenceTick(): Promise<void> {
     try {
       await Promise.all([
@@ -341,21 +252,6 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
         c.ws.ping();
       }
     }
-  }
-
-  function every(ms: number, fn: () => Promise<void> | void): void {
-    let running = false;
-    const t = setInterval(() => {
-      if (running) return; // never overlap ticks when Redis is slow
-      running = true;
-      Promise.resolve(fn())
-        .catch((err: unknown) => logger.warn({ err }, 'tick failed'))
-        .finally(() => {
-          running = false;
-        });
-    }, ms);
-    t.unref();
-    timers.push(t);
   }
 
   return {
@@ -388,16 +284,15 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       });
       await sub.ready;
       subscription = sub;
-      every(options.heartbeatIntervalMs, heartbeatTick);
-      every(options.presenceRefreshMs, presenceTick);
-      every(options.likesTickMs, likesTick);
-      every(options.onlineTickMs, onlineTick);
+      ticker.every(options.heartbeatIntervalMs, heartbeatTick);
+      ticker.every(options.presenceRefreshMs, presenceTick);
+      ticker.every(options.likesTickMs, () => counters.likesTick());
+      ticker.every(options.onlineTickMs, () => counters.onlineTick());
       accepting = true;
     },
     async stop() {
       accepting = false;
-      for (const t of timers) clearInterval(t);
-      timers.length = 0;
+      ticker.stop();
       // What was queued for a window still goes out before the sockets close.
       fanout.flushAll();
       const rooms = [...registry.rooms.keys()];
@@ -405,14 +300,11 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       for (const conns of [...registry.users.values()])
         for (const c of [...conns]) c.close(CLOSE_CODES.SHUTDOWN, 'gateway shutting down');
       // Flush what the sockets gave us, then drop out of presence so nothing is routed here.
-      await likesTick();
-      const zeros = new Map(rooms.map((r) => [r, 0]));
+      await counters.likesTick();
       await Promise.all([
         ...rooms.map((r) => presence.removeRoomGateway(r, gatewayId)),
         ...users.map((u) => presence.removeUser(u, gatewayId)),
-        zeros.size > 0
-          ? presence.reportOnline(gatewayId, zeros, options.onlineTickMs * 3)
-          : Promise.resolve(new Map()),
+        counters.reportGone(rooms),
       ]).catch((err: unknown) => logger.warn({ err }, 'presence cleanup on stop failed'));
       const sub = subscription;
       subscription = undefined;

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import { CLOSE_CODES, type ProtocolVersion } from '@roomcast/contracts';
-import type { Counter } from '@roomcast/service-kit';
+import type { Counter, MetricsRegistry } from '@roomcast/service-kit';
 import { TokenBucket } from './rate-limit';
 
 /** Send options object shared by every send: text frames, no per-send allocation. */
@@ -12,6 +12,16 @@ export interface SendBudget {
   hardBytes: number;
   dropped: Counter;
   slowClosed: Counter;
+}
+
+/** The send budget of every socket, with its counters registered in `metrics`. */
+export function sendBudget(metrics: MetricsRegistry, softBytes: number, hardBytes: number): SendBudget {
+  return {
+    softBytes,
+    hardBytes,
+    dropped: metrics.counter('roomcast_gateway_frames_dropped_total', 'droppable frames dropped above the soft send budget'),
+    slowClosed: metrics.counter('roomcast_gateway_slow_consumer_closes_total', 'sockets closed above the hard send budget'),
+  };
 }
 
 /** One WebSocket session: a user on this gateway, in up to N rooms. */

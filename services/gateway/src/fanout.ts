@@ -1,5 +1,5 @@
 import type { ChatAcceptedV1 } from '@roomcast/contracts';
-import type { Counter } from '@roomcast/service-kit';
+import type { Counter, MetricsRegistry } from '@roomcast/service-kit';
 import type { Connection } from './connection';
 import { TokenBucket } from './rate-limit';
 import type { RoomRegistry, RoomState } from './room-registry';
@@ -35,6 +35,18 @@ export interface FanoutCounters {
   thinned: Counter;
   duplicates: Counter;
   gaps: Counter;
+}
+
+/** The fan-out's counters, registered in `metrics`. */
+export function fanoutCounters(metrics: MetricsRegistry): FanoutCounters {
+  return {
+    frames: metrics.counter('roomcast_gateway_frames_delivered_total', 'message and messages frames written to sockets'),
+    messages: metrics.counter('roomcast_gateway_messages_delivered_total', 'chat messages written to sockets (once per message per socket)'),
+    flushes: metrics.counter('roomcast_gateway_flushes_total', 'room queue flushes (one frame per room per flush for v2 sockets)'),
+    thinned: metrics.counter('roomcast_gateway_thinned_total', 'messages left out of live delivery by thinning, once per room flush'),
+    duplicates: metrics.counter('roomcast_gateway_duplicate_deliveries_total', 'deliveries dropped as already delivered (seq <= last)'),
+    gaps: metrics.counter('roomcast_gateway_seq_gaps_total', 'deliveries whose seq skipped ahead of the last delivered'),
+  };
 }
 
 /** One queued accepted message, encoded once for every protocol. */

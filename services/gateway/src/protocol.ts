@@ -6,6 +6,7 @@ import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
 import { getTracer, SpanKind, withSpan } from '@roomcast/telemetry';
 import type { Connection } from './connection';
+import type { RoomCounters } from './room-counters';
 import type { RoomRegistry } from './room-registry';
 
 export interface ProtocolContext {
@@ -17,8 +18,8 @@ export interface ProtocolContext {
   topics: TopicNames;
   maxRoomsPerConnection: number;
   presenceTtlMs: number;
-  /** Likes counted since the last tick, per room. */
-  pendingLikes: Map<string, number>;
+  /** Likes are summed here until the next likes tick. */
+  counters: RoomCounters;
 }
 
 const tracer = getTracer('roomcast-gateway');
@@ -70,7 +71,7 @@ export function handleFrame(ctx: ProtocolContext, conn: Connection, data: RawDat
         sendError(conn, new AppError('NOT_IN_ROOM', `join ${frame.roomId} before liking`));
         return;
       }
-      ctx.pendingLikes.set(frame.roomId, (ctx.pendingLikes.get(frame.roomId) ?? 0) + frame.count);
+      ctx.counters.addLikes(frame.roomId, frame.count);
       return;
     case 'ping':
       conn.sendJson({ type: 'pong', reqId: frame.reqId, serverTime: Date.now() });

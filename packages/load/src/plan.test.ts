@@ -16,6 +16,7 @@ const base: LoadOptions = {
   tokenSecret: undefined,
   workers: 2,
   target: 'roomcast',
+  protocol: 2,
   drainSec: 1,
   sourceAddresses: ['127.0.0.2', '127.0.0.3', '127.0.0.4'],
   requestTimeoutMs: 1000,
@@ -128,6 +129,7 @@ describe('parseCli', () => {
       tokenSecret: 'dev',
       workers: 1,
       target: 'roomcast',
+      protocol: 2,
     });
   });
 

@@ -231,6 +231,33 @@ describe('messages (v2) frame scanning', () => {
     expect(scan(text)).toBeNull();
   });
 
+  // Later items are matched by key shape (length and punctuation): what an encoder could change
+  // in one item but not the others still fails.
+  const later: [string, string][] = [
+    ['renamed sentAt (longer)', good.replace('"sentAt":1733212345003', '"sentAtMs":1733212345003')],
+    [
+      'renamed text (shorter)',
+      good.replace(
+        '"text":"hello","masked":false,"sentAt":1733212345003',
+        '"txt":"hello","masked":false,"sentAt":1733212345003',
+      ),
+    ],
+    [
+      'sentAt and masked swapped (same length)',
+      good.replace('"masked":false,"sentAt":1733212345003', '"sentAt":1733212345003,"masked":false'),
+    ],
+    [
+      'a priority other than high',
+      good.replace('"acceptedAt":1733212345015}', '"acceptedAt":1733212345015,"priority":"normal"}'),
+    ],
+    ['whitespace', good.replace('{"seq":3,', '{"seq":3, ')],
+    ['seq not first', good.replace('{"seq":3,"id":"m-3"', '{"id":"m-3","seq":3')],
+  ];
+  it.each(later)('does not scan a frame whose second item has %s', (_what, text) => {
+    expect(text).not.toBe(good);
+    expect(scan(text)).toBeNull();
+  });
+
   const inconsistent: [string, string][] = [
     ['more seqs than the range', batchFrame(1, 2, 0, [{ seq: 1 }, { seq: 2 }, { seq: 3 }])],
     ['items + thinned short of the range', batchFrame(1, 4, 1, [{ seq: 1 }, { seq: 2 }])],

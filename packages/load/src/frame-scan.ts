@@ -12,6 +12,12 @@
  * the first `"` not preceded by a backslash escape, and a text like `\"seq\":1` or `},{` inside a
  * string can never be taken for structure.
  *
+ * Every key of the frame head and of the FIRST item of a `messages` frame is compared byte by
+ * byte; the keys of later items only by their length and punctuation (`,"` … `":`), since one
+ * encoder writes every item of a frame alike: a renamed or reordered key fails on the first item.
+ * Comparing every key name of every item made the scan 15-20 % slower at 10-50 items per frame
+ * (A/B on the 2-core dev box, CPU time per message: 436 vs 373 ns at 10, 413 vs 342 ns at 50).
+ *
  * The shapes read (every key in this order; `priority` only on high-priority messages):
  *
  *   message:  {"type":"message","roomId":"R","seq":N,"id":"..","userId":"..","clientMsgId":"..",
@@ -96,6 +102,15 @@ function matchAt(buf: Buffer, pos: number, pattern: Buffer): number {
   return pos + n;
 }
 
+/** A key of known shape: same length, same first byte and same last two bytes (`":` / `:"`). */
+function matchKeyShape(buf: Buffer, pos: number, pattern: Buffer): number {
+  const n = pattern.length;
+  if (pos < 0 || pos + n > buf.length) return -1;
+  if (buf[pos] !== pattern[0] || buf[pos + n - 1] !== pattern[n - 1] || buf[pos + n - 2] !== pattern[n - 2])
+    return -1;
+  return pos + n;
+}
+
 function readUint(buf: Buffer, pos: number): number {
   if (pos < 0) return -1;
   const end = Math.min(buf.length, pos + MAX_DIGITS + 1);
@@ -129,7 +144,8 @@ let itemSentAt = 0;
 
 /**
  * Reads an item body from the digits of its `seq` to its closing `}` (inclusive): the keys after
- * `seq` in their fixed order. Leaves seq and sentAt in itemSeq / itemSentAt.
+ * `seq` in their fixed order, each compared byte by byte. Leaves seq and sentAt in itemSeq /
+ * itemSentAt.
  */
 function scanItemFromSeq(buf: Buffer, pos: number): number {
   let p = readUint(buf, pos);
@@ -146,6 +162,27 @@ function scanItemFromSeq(buf: Buffer, pos: number): number {
   if (p < 0) return -1;
   itemSentAt = lastUint;
   p = readUint(buf, matchAt(buf, p, ACCEPTED_AT));
+  if (p < 0) return -1;
+  if (buf[p] === CLOSE_BRACE) return p + 1;
+  return matchAt(buf, p, PRIORITY_HIGH);
+}
+
+/** scanItemFromSeq for the items after a frame's first: key names checked by shape only (see top). */
+function scanItemFromSeqByShape(buf: Buffer, pos: number): number {
+  let p = readUint(buf, pos);
+  if (p < 0) return -1;
+  itemSeq = lastUint;
+  p = skipString(buf, matchKeyShape(buf, p, ID));
+  p = skipString(buf, matchKeyShape(buf, p, USER_ID));
+  p = skipString(buf, matchKeyShape(buf, p, CLIENT_MSG_ID));
+  p = skipString(buf, matchKeyShape(buf, p, TEXT));
+  p = matchKeyShape(buf, p, MASKED);
+  if (p < 0) return -1;
+  const afterBool = buf[p] === 0x74 ? matchAt(buf, p, TRUE) : matchAt(buf, p, FALSE);
+  p = readUint(buf, matchKeyShape(buf, afterBool, SENT_AT));
+  if (p < 0) return -1;
+  itemSentAt = lastUint;
+  p = readUint(buf, matchKeyShape(buf, p, ACCEPTED_AT));
   if (p < 0) return -1;
   if (buf[p] === CLOSE_BRACE) return p + 1;
   return matchAt(buf, p, PRIORITY_HIGH);
@@ -244,12 +281,13 @@ export function scanMessagesFrame(buf: Buffer, out: ScannedBatch): boolean {
   p = matchAt(buf, p, MESSAGES_OPEN);
   if (p < 0) return false;
   if (buf[p] !== CLOSE_BRACKET) {
-    for (;;) {
-      p = scanItemFromSeq(buf, matchAt(buf, p, ITEM_OPEN));
+    p = scanItemFromSeq(buf, matchAt(buf, p, ITEM_OPEN));
+    if (p < 0) return false;
+    out.push(itemSeq, itemSentAt);
+    while (buf[p] === COMMA) {
+      p = scanItemFromSeqByShape(buf, matchAt(buf, p + 1, ITEM_OPEN));
       if (p < 0) return false;
       out.push(itemSeq, itemSentAt);
-      if (buf[p] !== COMMA) break;
-      p++;
     }
   }
   if (p + 2 !== buf.length || buf[p] !== CLOSE_BRACKET || buf[p + 1] !== CLOSE_BRACE) return false;

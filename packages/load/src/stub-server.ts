@@ -39,7 +39,11 @@ export interface StubServerOptions {
   maxBatch?: number;
   /** Leave every seq divisible by this out of `messages` frames (thinned); 0 = never. Default 0. */
   thinEvery?: number;
-  /** Close a member with 4001 (slow consumer) when its unsent bytes pass this. Default 64 MiB. */
+  /**
+   * Close a member with 4001 (slow consumer) when its unsent bytes pass this. Default 4 MiB, the
+   * gateway's WS_SEND_HARD_LIMIT_BYTES default: a generator that falls that far behind is past its
+   * ceiling, and the run shows it as closes rather than as the stub buffering gigabytes.
+   */
   maxBufferedBytes?: number;
 }
 
@@ -76,7 +80,7 @@ export const STUB_DEFAULTS = {
   windowMs: 10,
   maxBatch: 100,
   thinEvery: 0,
-  maxBufferedBytes: 64 * 2 ** 20,
+  maxBufferedBytes: 4 * 2 ** 20,
 } as const;
 
 /** The gateway's close code for a malformed upgrade request (a bad `protocol` value). */

@@ -37,9 +37,9 @@ describe('expected-count accounting', () => {
         acked: 10,
         maxSeq: 10,
         ends: [
-          { max: 10, holes: 0, closed: false }, // got everything
-          { max: 8, holes: 1, closed: false }, // one hole (gap) + tail of 2 (undelivered)
-          { max: 4, holes: 1, closed: true }, // hole before the close is a gap; 6 after it are lost
+          { max: 10, holes: 0, thinned: 0, closed: false }, // got everything
+          { max: 8, holes: 1, thinned: 0, closed: false }, // one hole (gap) + tail of 2 (undelivered)
+          { max: 4, holes: 1, thinned: 0, closed: true }, // hole before the close is a gap; 6 after it are lost
         ],
       }),
     ]);
@@ -51,7 +51,13 @@ describe('expected-count accounting', () => {
 
   it('takes the final seq from the acks when no member saw the last message', () => {
     const acc = consolidateRooms([
-      report({ room: 0, members: 1, acked: 5, maxSeq: 3, ends: [{ max: 3, holes: 0, closed: false }] }),
+      report({
+        room: 0,
+        members: 1,
+        acked: 5,
+        maxSeq: 3,
+        ends: [{ max: 3, holes: 0, thinned: 0, closed: false }],
+      }),
     ]);
     expect(acc.rooms[0]?.finalSeq).toBe(5);
     expect(acc.undelivered).toBe(2);
@@ -61,5 +67,28 @@ describe('expected-count accounting', () => {
   it('expects nothing from rejected messages', () => {
     const acc = consolidateRooms([report({ room: 0, members: 4, acked: 3, rejected: 3 })]);
     expect(acc.expected).toBe(0);
+  });
+
+  it('counts thinned seqs per room apart from gaps and tails (delivered + thinned + gaps + ... = expected)', () => {
+    // 10 accepted, 3 members: one got all, one had 4 thinned, one had 3 thinned and a hole of 2.
+    const acc = consolidateRooms([
+      report({
+        room: 0,
+        members: 3,
+        acked: 10,
+        maxSeq: 10,
+        ends: [
+          { max: 10, holes: 0, thinned: 0, closed: false },
+          { max: 10, holes: 0, thinned: 4, closed: false },
+          { max: 10, holes: 2, thinned: 3, closed: false },
+        ],
+      }),
+    ]);
+    expect(acc.thinned).toBe(7);
+    expect(acc.rooms[0]?.thinned).toBe(7);
+    expect(acc.gaps).toBe(2);
+    expect(acc.undelivered).toBe(0);
+    const delivered = 10 + 6 + 5;
+    expect(delivered + acc.thinned + acc.gaps + acc.undelivered + acc.lostToCloses).toBe(acc.expected);
   });
 });

@@ -13,6 +13,8 @@ export interface RoomAccounting {
   finalSeq: number;
   /** accepted x members. */
   expected: number;
+  /** Seqs the server thinned for members (protocol v2): neither delivered nor missing. */
+  thinned: number;
   /** Seqs a member skipped: a later seq arrived, this one never did (holes still open at the end). */
   gaps: number;
   /** Seqs after a still-open member's last one that had not arrived when the drain ended (lagging or lost). */
@@ -24,6 +26,7 @@ export interface RoomAccounting {
 
 export interface Accounting {
   expected: number;
+  thinned: number;
   gaps: number;
   undelivered: number;
   lostToCloses: number;
@@ -36,12 +39,13 @@ export interface Accounting {
  *   expected = Σ over rooms of (acked - rejected) × members
  *
  * where `members` are the viewer and sender connections that had joined the room and were open
- * when sending started (nobody joins later: the ramp finishes first). A message frame received by
- * one of them counts as `delivered`. For every member, each seq in (baseline, finalSeq] is either
- * received (once: extra copies are `duplicates`), skipped while later ones arrived (`gaps`), after
- * the member's last received seq when the drain ended (`undelivered` if it was still open,
- * `lostToCloses` if the server had closed it; the close is in `closesByCode`). So, barring
- * duplicates and unacked-but-accepted chats: delivered + gaps + undelivered + lostToCloses = expected.
+ * when sending started (nobody joins later: the ramp finishes first). A message received by one
+ * of them counts as `delivered`. For every member, each seq in (baseline, finalSeq] is exactly one
+ * of: received (once: extra copies are `duplicates`); `thinned` (a v2 `messages` frame covered it
+ * and left it out); skipped while later ones arrived (`gaps`); after the member's last received or
+ * thinned seq when the drain ended (`undelivered` if it was still open, `lostToCloses` if the
+ * server had closed it; the close is in `closesByCode`). So, barring duplicates and
+ * unacked-but-accepted chats: delivered + thinned + gaps + undelivered + lostToCloses = expected.
  */
 export function consolidateRooms(reports: readonly RoomReport[]): Accounting {
   const byRoom = new Map<number, RoomReport[]>();
@@ -52,6 +56,7 @@ export function consolidateRooms(reports: readonly RoomReport[]): Accounting {
   }
   const rooms: RoomAccounting[] = [];
   let expected = 0;
+  let thinned = 0;
   let gaps = 0;
   let undelivered = 0;
   let lostToCloses = 0;
@@ -69,6 +74,7 @@ export function consolidateRooms(reports: readonly RoomReport[]): Accounting {
     const accepted = Math.max(0, acked - rejected);
     const finalSeq = Math.max(maxSeq, accepted);
     let roomGaps = 0;
+    let roomThinned = 0;
     let roomUndelivered = 0;
     let roomLost = 0;
     let closedMembers = 0;
@@ -76,6 +82,7 @@ export function consolidateRooms(reports: readonly RoomReport[]): Accounting {
       for (const end of p.ends) {
         const tail = Math.max(0, finalSeq - end.max);
         roomGaps += end.holes;
+        roomThinned += end.thinned;
         if (end.closed) {
           closedMembers++;
           roomLost += tail;
@@ -84,6 +91,7 @@ export function consolidateRooms(reports: readonly RoomReport[]): Accounting {
     }
     const roomExpected = accepted * members;
     expected += roomExpected;
+    thinned += roomThinned;
     gaps += roomGaps;
     undelivered += roomUndelivered;
     lostToCloses += roomLost;
@@ -95,13 +103,14 @@ export function consolidateRooms(reports: readonly RoomReport[]): Accounting {
       accepted,
       finalSeq,
       expected: roomExpected,
+      thinned: roomThinned,
       gaps: roomGaps,
       undelivered: roomUndelivered,
       lostToCloses: roomLost,
       closedMembers,
     });
   }
-  return { expected, gaps, undelivered, lostToCloses, rooms };
+  return { expected, thinned, gaps, undelivered, lostToCloses, rooms };
 }
 
 /** Expected deliveries from the send-phase reports alone (no member ends yet): the drain target. */

@@ -4,10 +4,12 @@ import { AppError } from '@roomcast/errors';
 import {
   DEFAULT_OPTIONS,
   ScenarioFile,
+  LOAD_PROTOCOLS,
   connectionCount,
   resolveSourceAddresses,
   resolveWorkers,
   type LoadOptions,
+  type LoadProtocol,
   type LoadTarget,
 } from './options';
 
@@ -27,6 +29,8 @@ export const USAGE = `roomcast-load: simulate heavy live rooms and report what v
   --token-secret S       mint HS256 tokens with S; without it: POST <http base>/dev/token
   --workers N|auto       worker processes (default auto = cores)
   --target T             roomcast | centrifugo (default roomcast)
+  --protocol 1|2         roomcast protocol to declare: 2 = messages batch frames, 1 = one frame
+                         per message (default ${DEFAULT_OPTIONS.protocol})
   --drain S              longest wait for in-flight deliveries after sending (default ${DEFAULT_OPTIONS.drainSec})
   --source-addresses A   auto | none | N | ip,ip,...: local addresses rotated per connection (default auto)
   --request-timeout MS   join/ack timeout (default ${DEFAULT_OPTIONS.requestTimeoutMs})
@@ -36,8 +40,9 @@ export const USAGE = `roomcast-load: simulate heavy live rooms and report what v
   --label TEXT           free text shown in the reports
   -h, --help
 
-Exit code: 0 ok; 1 a viewer saw a gap, duplicate or out-of-order message; 2 bad usage;
-3 the run could not be carried out (no connection joined, a worker died).`;
+Exit code: 0 ok; 1 a viewer saw a gap, duplicate or out-of-order message, messages stayed
+undelivered, or message frames did not scan (unscannedFrames); 2 bad usage; 3 the run could not
+be carried out (no connection joined, a worker died). Thinning (v2) is reported, not a failure.`;
 
 function num(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -52,6 +57,14 @@ function int(name: string, raw: string | undefined): number | undefined {
   if (n !== undefined && !Number.isInteger(n))
     throw new AppError('CONFIG_INVALID', `--${name}: not an integer: ${raw}`);
   return n;
+}
+
+function parseProtocol(raw: string | undefined): LoadProtocol | undefined {
+  if (raw === undefined) return undefined;
+  const version = LOAD_PROTOCOLS.find((v) => String(v) === raw);
+  if (version === undefined)
+    throw new AppError('CONFIG_INVALID', `--protocol must be ${LOAD_PROTOCOLS.join(' or ')}: ${raw}`);
+  return version;
 }
 
 function loadScenario(path: string): ScenarioFile {
@@ -93,6 +106,7 @@ export function parseCli(argv: readonly string[]): { help: true } | { help: fals
       'token-secret': { type: 'string' },
       workers: { type: 'string' },
       target: { type: 'string' },
+      protocol: { type: 'string' },
       drain: { type: 'string' },
       'source-addresses': { type: 'string' },
       'request-timeout': { type: 'string' },
@@ -115,6 +129,7 @@ export function parseCli(argv: readonly string[]): { help: true } | { help: fals
   if (target !== 'roomcast' && target !== 'centrifugo') {
     throw new AppError('CONFIG_INVALID', `--target must be roomcast or centrifugo: ${String(target)}`);
   }
+  const protocol = parseProtocol(values.protocol) ?? file.protocol ?? DEFAULT_OPTIONS.protocol;
   const rooms = int('rooms', values.rooms) ?? file.rooms ?? DEFAULT_OPTIONS.rooms;
   const viewers = int('viewers', values.viewers) ?? file.viewers ?? DEFAULT_OPTIONS.viewers;
   const senders = int('senders', values.senders) ?? file.senders ?? DEFAULT_OPTIONS.senders;
@@ -158,6 +173,7 @@ export function parseCli(argv: readonly string[]): { help: true } | { help: fals
       tokenSecret,
       workers: resolveWorkers(workersSpec, connections),
       target,
+      protocol,
       drainSec: num('drain', values.drain) ?? file.drain ?? DEFAULT_OPTIONS.drainSec,
       sourceAddresses: resolveSourceAddresses(sourceSpec, urls, connections),
       requestTimeoutMs:

@@ -18,7 +18,7 @@ import { buildReport, sumByCode, sumCounters, type LoadReport, type TimelinePoin
 const WORKER_MAIN = join(__dirname, 'worker-main.ts');
 const BOOT_TIMEOUT_MS = 30_000;
 const SEND_LEAD_MS = 250;
-/** Drain ends early when no new frame arrived for this long. */
+/** Drain ends early when no new message (or thinned seq) arrived for this long. */
 const DRAIN_IDLE_MS = 2000;
 const DRAIN_POLL_MS = 200;
 const RESULT_TIMEOUT_MS = 20_000;
@@ -58,6 +58,8 @@ interface SecondAgg {
   sent: number;
   acked: number;
   delivered: number;
+  deliveredFrames: number;
+  thinned: number;
   likes: number;
   latency: Histogram;
 }
@@ -67,6 +69,7 @@ class WorkerHandle {
   ready = false;
   sendDone: RoomReport[] | null = null;
   delivered = 0;
+  thinned = 0;
   counters: WorkerCounters | null = null;
   result: ResultMessage | null = null;
   exited = false;
@@ -113,7 +116,17 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
   const addSample = (s: Sample): void => {
     let agg = seconds.get(s.k);
     if (agg === undefined) {
-      agg = { workers: 0, open: 0, sent: 0, acked: 0, delivered: 0, likes: 0, latency: createHistogram() };
+      agg = {
+        workers: 0,
+        open: 0,
+        sent: 0,
+        acked: 0,
+        delivered: 0,
+        deliveredFrames: 0,
+        thinned: 0,
+        likes: 0,
+        latency: createHistogram(),
+      };
       seconds.set(s.k, agg);
     }
     agg.workers++;
@@ -121,6 +134,8 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
     agg.sent += s.sent;
     agg.acked += s.acked;
     agg.delivered += s.delivered;
+    agg.deliveredFrames += s.deliveredFrames;
+    agg.thinned += s.thinned;
     agg.likes += s.likes;
     addEncoded(agg.latency, s.latency);
     addEncoded(totalLatency, s.latency);
@@ -154,6 +169,7 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
         return;
       case 'count':
         h.delivered = m.delivered;
+        h.thinned = m.thinned;
         return;
       case 'result':
         h.result = m;
@@ -208,7 +224,8 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
       handles.forEach((h) => h.send({ type: 'poll' }));
       await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
       if (fatal !== null) throw new RunFailure(fatal);
-      const delivered = handles.reduce((acc, h) => acc + h.delivered, 0);
+      // A thinned seq is settled for its receiver just like a delivered one.
+      const delivered = handles.reduce((acc, h) => acc + h.delivered + h.thinned, 0);
       if (delivered >= target) break;
       if (delivered !== last) {
         last = delivered;
@@ -250,6 +267,7 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
       closesByCode: sumByCode(results.map((r) => r.closesByCode)),
       connectFailuresByCode: sumByCode(results.map((r) => r.connectFailuresByCode)),
       errorsByCode: sumByCode(results.map((r) => r.errorsByCode)),
+      welcomeProtocols: sumByCode(results.map((r) => r.welcomeProtocols)),
       latency: totalLatency,
       connect,
       join: joinH,
@@ -274,6 +292,8 @@ function toPoint(k: number, agg: SecondAgg): TimelinePoint {
     sentPerSec: agg.sent,
     ackedPerSec: agg.acked,
     deliveredPerSec: agg.delivered,
+    deliveredFramesPerSec: agg.deliveredFrames,
+    thinnedPerSec: agg.thinned,
     likesPerSec: agg.likes,
     p50: p.p50,
     p90: p.p90,

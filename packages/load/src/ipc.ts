@@ -39,8 +39,19 @@ export interface WorkerCounters {
   chatsUnacked: number;
   rejected: number;
   likesSent: number;
-  /** Message frames received (duplicates included). */
+  /** Messages received (duplicates included): one per v1 `message` frame, one per item of a v2 `messages` frame. */
   delivered: number;
+  /** Frames that carried messages: v1 `message` frames plus v2 `messages` frames. */
+  deliveredFrames: number;
+  /** Of deliveredFrames, v2 `messages` batch frames. */
+  batchFrames: number;
+  /** Seqs `messages` frames covered but left out (their `thinned` counts), summed. */
+  thinned: number;
+  /**
+   * Frames that looked like roomcast message(s) frames but did not scan (another shape than the
+   * one the scanner reads): counted through the JSON fallback, and a verdict problem.
+   */
+  unscannedFrames: number;
   duplicates: number;
   outOfOrder: number;
   gapEvents: number;
@@ -54,7 +65,12 @@ export interface Sample {
   open: number;
   sent: number;
   acked: number;
+  /** Messages delivered. */
   delivered: number;
+  /** Frames carrying messages delivered. */
+  deliveredFrames: number;
+  /** Seqs thinned by the server. */
+  thinned: number;
   likes: number;
   /** Encoded µs histogram of the interval's delivery latencies ('' if none). */
   latency: string;
@@ -70,13 +86,16 @@ export interface RoomReport {
   rejected: number;
   /** Highest seq any of this worker's members saw. */
   maxSeq: number;
-  /** Per counted member: highest seq seen (or its baseline), holes still open, closed before the end. */
+  /** Per counted member: highest seq covered (or its baseline), holes still open, seqs thinned, closed before the end. */
   ends: MemberEnd[];
 }
 
 export interface MemberEnd {
+  /** Highest seq received or thinned (or the baseline). */
   max: number;
   holes: number;
+  /** Seqs above the baseline the server thinned for this member. */
+  thinned: number;
   closed: boolean;
 }
 
@@ -101,6 +120,7 @@ export interface SendDoneMessage {
 export interface CountMessage {
   type: 'count';
   delivered: number;
+  thinned: number;
 }
 export interface ResultMessage {
   type: 'result';
@@ -111,6 +131,8 @@ export interface ResultMessage {
   closesByCode: Record<string, number>;
   connectFailuresByCode: Record<string, number>;
   errorsByCode: Record<string, number>;
+  /** Connections by the protocol version their `welcome` announced. */
+  welcomeProtocols: Record<string, number>;
   /** Encoded µs histograms. */
   connectUs: string;
   joinUs: string;

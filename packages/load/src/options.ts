@@ -5,6 +5,10 @@ import { MAX_CHAT_TEXT_CHARS } from '@roomcast/contracts';
 /** Which server protocol the connections speak. */
 export type LoadTarget = 'roomcast' | 'centrifugo';
 
+/** roomcast client protocol versions the load tool reads (contracts ws.ts: v1 `message`, v2 `messages`). */
+export const LOAD_PROTOCOLS = [1, 2] as const;
+export type LoadProtocol = (typeof LOAD_PROTOCOLS)[number];
+
 /** A fully resolved scenario: what the coordinator and its workers run. */
 export interface LoadOptions {
   /** Gateway WebSocket URLs; connections are spread round-robin. */
@@ -29,6 +33,11 @@ export interface LoadOptions {
   /** Worker processes. */
   workers: number;
   target: LoadTarget;
+  /**
+   * roomcast client protocol to declare (`?protocol=` on the WebSocket URL): 2 = `messages` batch
+   * frames, 1 = one `message` frame per message. Ignored by `--target centrifugo`.
+   */
+  protocol: LoadProtocol;
   /** Longest wait for in-flight deliveries after sending stopped, seconds. */
   drainSec: number;
   /** Local source addresses rotated per connection; empty = the OS chooses. */
@@ -53,6 +62,7 @@ export const DEFAULT_OPTIONS = {
   sizeBytes: 40,
   workers: 'auto',
   target: 'roomcast',
+  protocol: 2,
   drainSec: 10,
   sourceAddresses: 'auto',
   requestTimeoutMs: 10_000,
@@ -87,6 +97,7 @@ export const ScenarioFile = z
     'token-secret': z.string().min(1),
     workers: z.union([z.literal('auto'), z.number().int().positive()]),
     target: z.enum(['roomcast', 'centrifugo']),
+    protocol: z.literal([...LOAD_PROTOCOLS]),
     drain: z.number().nonnegative(),
     sourceAddresses: z.union([z.string(), z.array(z.string())]),
     'source-addresses': z.union([z.string(), z.array(z.string())]),

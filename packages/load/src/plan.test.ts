@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseCli } from './args';
 import type { LoadOptions } from './options';
 import { resolveSourceAddresses, resolveWorkers } from './options';
@@ -16,6 +19,7 @@ const base: LoadOptions = {
   tokenSecret: undefined,
   workers: 2,
   target: 'roomcast',
+  protocol: 2,
   drainSec: 1,
   sourceAddresses: ['127.0.0.2', '127.0.0.3', '127.0.0.4'],
   requestTimeoutMs: 1000,
@@ -128,6 +132,7 @@ describe('parseCli', () => {
       tokenSecret: 'dev',
       workers: 1,
       target: 'roomcast',
+      protocol: 2,
     });
   });
 
@@ -140,5 +145,32 @@ describe('parseCli', () => {
       expect.objectContaining({ code: 'CONFIG_INVALID' }),
     );
     expect(() => parseCli(['--url', 'ws://x/ws', '--target', 'centrifugo'])).toThrow(/token-secret/);
+  });
+
+  it('takes --protocol 1 or 2 (default 2), also from a scenario file, and nothing else', () => {
+    const protocolOf = (args: string[]) => {
+      const r = parseCli(['--url', 'ws://127.0.0.1:1/ws', ...args]);
+      return r.help ? undefined : r.options.protocol;
+    };
+    expect(protocolOf([])).toBe(2);
+    expect(protocolOf(['--protocol', '1'])).toBe(1);
+    expect(protocolOf(['--protocol', '2'])).toBe(2);
+    for (const bad of ['3', '0', 'v2', '2.0', ''])
+      expect(() => protocolOf(['--protocol', bad])).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID' }),
+      );
+    const dir = mkdtempSync(join(tmpdir(), 'roomcast-load-scenario-'));
+    try {
+      const file = join(dir, 's.json');
+      writeFileSync(file, JSON.stringify({ protocol: 1 }));
+      expect(protocolOf(['--scenario', file])).toBe(1);
+      expect(protocolOf(['--scenario', file, '--protocol', '2'])).toBe(2);
+      writeFileSync(file, JSON.stringify({ protocol: 3 }));
+      expect(() => protocolOf(['--scenario', file])).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID' }),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -91,8 +91,10 @@ const CHART_SCRIPT = `
     { name: 'acked', color: '#2b8a3e', values: col('ackedPerSec') },
     { name: 'likes', color: '#ae3ec9', values: col('likesPerSec') }
   ], t);
-  chart('chart-throughput-out', 'Message frames delivered per second', 'seconds since start', 'frames/s', [
-    { name: 'delivered', color: '#e8590c', values: col('deliveredPerSec') }
+  chart('chart-throughput-out', 'Delivered per second: messages, the frames carrying them, thinned', 'seconds since start', 'per s', [
+    { name: 'messages', color: '#e8590c', values: col('deliveredPerSec') },
+    { name: 'frames', color: '#1971c2', values: col('deliveredFramesPerSec') },
+    { name: 'thinned', color: '#868e96', values: col('thinnedPerSec') }
   ], t);
   chart('chart-connections', 'Open connections', 'seconds since start', 'connections', [
     { name: 'open', color: '#1971c2', values: col('connections') }
@@ -114,7 +116,7 @@ export function renderHtmlReport(r: LoadReport): string {
     .slice(0, 200)
     .map(
       (room) =>
-        `<tr><td>${escapeHtml(room.roomId)}</td><td>${room.members}</td><td>${room.accepted}</td><td>${room.expected}</td><td>${room.gaps}</td><td>${room.undelivered}</td><td>${room.lostToCloses}</td></tr>`,
+        `<tr><td>${escapeHtml(room.roomId)}</td><td>${room.members}</td><td>${room.accepted}</td><td>${room.expected}</td><td>${room.thinned}</td><td>${room.gaps}</td><td>${room.undelivered}</td><td>${room.lostToCloses}</td></tr>`,
     )
     .join('');
   return `<!doctype html>
@@ -147,7 +149,7 @@ table { border-collapse: collapse; font-size: 12px; } td, th { border: 1px solid
 <h2>Connections</h2>
 <div class="chart" id="chart-connections"></div>
 <h2>Rooms${r.rooms.length > 200 ? ' (first 200)' : ''}</h2>
-<table><tr><th>room</th><th>members</th><th>accepted</th><th>expected</th><th>gaps</th><th>undelivered</th><th>lost to closes</th></tr>${rooms}</table>
+<table><tr><th>room</th><th>members</th><th>accepted</th><th>expected</th><th>thinned</th><th>gaps</th><th>undelivered</th><th>lost to closes</th></tr>${rooms}</table>
 <script type="application/json" id="report-data">${scriptJson({ ...r, histograms: undefined })}</script>
 <script>${CHART_SCRIPT}</script>
 </body>

@@ -18,6 +18,7 @@ const options: LoadOptions = {
   tokenSecret: 'dev',
   workers: 2,
   target: 'roomcast',
+  protocol: 2,
   drainSec: 5,
   sourceAddresses: ['127.0.0.2'],
   requestTimeoutMs: 10000,
@@ -39,6 +40,10 @@ const counters = (p: Partial<WorkerCounters> = {}): WorkerCounters => ({
   rejected: 0,
   likesSent: 0,
   delivered: 12,
+  deliveredFrames: 6,
+  batchFrames: 6,
+  thinned: 0,
+  unscannedFrames: 0,
   duplicates: 0,
   outOfOrder: 0,
   gapEvents: 0,
@@ -61,6 +66,7 @@ function input(p: Partial<ReportInput> = {}): ReportInput {
     closesByCode: {},
     connectFailuresByCode: {},
     errorsByCode: {},
+    welcomeProtocols: { '2': 3 },
     latency,
     connect: createHistogram(),
     join: createHistogram(),
@@ -72,6 +78,8 @@ function input(p: Partial<ReportInput> = {}): ReportInput {
         sentPerSec: 0,
         ackedPerSec: 0,
         deliveredPerSec: 0,
+        deliveredFramesPerSec: 0,
+        thinnedPerSec: 0,
         likesPerSec: 0,
         p50: 0,
         p90: 0,
@@ -84,6 +92,8 @@ function input(p: Partial<ReportInput> = {}): ReportInput {
         sentPerSec: 2,
         ackedPerSec: 2,
         deliveredPerSec: 6,
+        deliveredFramesPerSec: 3,
+        thinnedPerSec: 0,
         likesPerSec: 0,
         p50: 4,
         p90: 9,
@@ -96,6 +106,8 @@ function input(p: Partial<ReportInput> = {}): ReportInput {
         sentPerSec: 2,
         ackedPerSec: 2,
         deliveredPerSec: 6,
+        deliveredFramesPerSec: 3,
+        thinnedPerSec: 0,
         likesPerSec: 0,
         p50: 5,
         p90: 10,
@@ -111,7 +123,7 @@ function input(p: Partial<ReportInput> = {}): ReportInput {
         acked: 4,
         rejected: 0,
         maxSeq: 4,
-        ends: [0, 1, 2].map(() => ({ max: 4, holes: 0, closed: false })),
+        ends: [0, 1, 2].map(() => ({ max: 4, holes: 0, thinned: 0, closed: false })),
       },
     ]),
     ...p,
@@ -123,9 +135,14 @@ describe('report', () => {
     const r = buildReport(input());
     expect(r).toMatchObject({
       tool: 'roomcast-load',
+      reportVersion: 2,
       target: 'roomcast',
       delivered: 12,
+      deliveredFrames: 6,
+      batchFrames: 6,
       expected: 12,
+      thinned: 0,
+      unscannedFrames: 0,
       gaps: 0,
       undelivered: 0,
       duplicates: 0,
@@ -134,10 +151,16 @@ describe('report', () => {
       closesByCode: {},
       errorsByCode: {},
       verdict: { ok: true, problems: [] },
-      connections: { planned: 3, joined: 3, peakOpen: 3 },
+      connections: { planned: 3, joined: 3, peakOpen: 3, welcomeProtocols: { '2': 3 } },
       chats: { sent: 4, acked: 4, accepted: 4 },
-      throughput: { sentPerSec: 2, deliveredPerSec: 6, peakDeliveredPerSec: 6 },
-      scenario: { tokens: 'secret', rooms: 1, viewersPerRoom: 2 },
+      throughput: {
+        sentPerSec: 2,
+        deliveredPerSec: 6,
+        deliveredFramesPerSec: 3,
+        peakDeliveredPerSec: 6,
+        peakDeliveredFramesPerSec: 3,
+      },
+      scenario: { tokens: 'secret', rooms: 1, viewersPerRoom: 2, protocol: 2 },
     });
     for (const key of ['latencyMs', 'connectMs', 'joinMs', 'ackMs'] as const) {
       expect(Object.keys(r[key]).sort()).toEqual(['count', 'max', 'mean', 'p50', 'p90', 'p99', 'p999']);
@@ -150,6 +173,8 @@ describe('report', () => {
         'ackedPerSec',
         'connections',
         'deliveredPerSec',
+        'deliveredFramesPerSec',
+        'thinnedPerSec',
         'likesPerSec',
         'max',
         'p50',
@@ -180,7 +205,7 @@ describe('report', () => {
             acked: 4,
             rejected: 0,
             maxSeq: 4,
-            ends: [{ max: 2, holes: 0, closed: false }],
+            ends: [{ max: 2, holes: 0, thinned: 0, closed: false }],
           },
         ]),
       }),
@@ -197,13 +222,54 @@ describe('report', () => {
             acked: 4,
             rejected: 0,
             maxSeq: 4,
-            ends: [{ max: 4, holes: 1, closed: false }],
+            ends: [{ max: 4, holes: 1, thinned: 0, closed: false }],
           },
         ]),
       }),
     );
     expect(holey.gaps).toBe(1);
     expect(holey.verdict.problems).toEqual([expect.stringContaining('gaps')]);
+  });
+
+  it('reports thinned apart from gaps, reconciles delivered + thinned = expected, and does not fail on it', () => {
+    // 4 accepted x 3 members = 12; one viewer had seqs 2 and 3 thinned, so 10 delivered.
+    const r = buildReport(
+      input({
+        counters: counters({ delivered: 10, deliveredFrames: 3, batchFrames: 3, thinned: 2 }),
+        accounting: consolidateRooms([
+          {
+            room: 0,
+            roomId: 'r',
+            members: 3,
+            acked: 4,
+            rejected: 0,
+            maxSeq: 4,
+            ends: [
+              { max: 4, holes: 0, thinned: 0, closed: false },
+              { max: 4, holes: 0, thinned: 0, closed: false },
+              { max: 4, holes: 0, thinned: 2, closed: false },
+            ],
+          },
+        ]),
+      }),
+    );
+    expect({ thinned: r.thinned, gaps: r.gaps, undelivered: r.undelivered }).toEqual({
+      thinned: 2,
+      gaps: 0,
+      undelivered: 0,
+    });
+    expect(r.delivered + r.thinned).toBe(r.expected);
+    expect(r.rooms[0]?.thinned).toBe(2);
+    expect(r.verdict).toEqual({ ok: true, problems: [] });
+    expect(formatSummary(r)).toMatch(/delivered\s+10 of expected 12 {2}thinned 2 {2}gaps 0/);
+  });
+
+  it('fails the verdict loudly on unscanned message frames', () => {
+    const r = buildReport(input({ counters: counters({ unscannedFrames: 3 }) }));
+    expect(r.unscannedFrames).toBe(3);
+    expect(r.verdict.ok).toBe(false);
+    expect(r.verdict.problems).toEqual([expect.stringContaining('3 message frame(s) did not scan')]);
+    expect(formatSummary(r)).toMatch(/frames\s+6 \(6 v2 messages frames, 2 msgs\/frame\) {2}unscanned 3/);
   });
 
   it('sums worker counters and by-code maps', () => {
@@ -214,6 +280,8 @@ describe('report', () => {
   it('prints a summary table', () => {
     const text = formatSummary(buildReport(input({ closesByCode: { '4001': 2 } })));
     expect(text).toMatch(/delivered\s+12 of expected 12/);
+    expect(text).toContain('protocol 2 (welcome: v2 on 3)');
+    expect(text).toContain('out 6 msg/s, 3 frames/s');
     expect(text).toContain('4001×2');
     expect(text).toMatch(/verdict\s+OK/);
   });

@@ -4,7 +4,8 @@ import { encodeHistogram, percentilesMs, type Histogram, type PercentilesMs } fr
 import type { WorkerCounters } from './ipc';
 import type { LoadOptions } from './options';
 
-export const REPORT_VERSION = 1;
+/** 2: protocol v2 — `delivered` and `deliveredPerSec` count messages (not frames), plus frames, thinned, unscannedFrames. */
+export const REPORT_VERSION = 2;
 
 /** One second of the run (the interval ((t-1) s, t s] after the start), summed over workers. */
 export interface TimelinePoint {
@@ -13,7 +14,12 @@ export interface TimelinePoint {
   connections: number;
   sentPerSec: number;
   ackedPerSec: number;
+  /** Messages delivered in that second (a v2 `messages` frame counts once per item). */
   deliveredPerSec: number;
+  /** Frames carrying messages delivered in that second (v1 `message` + v2 `messages`). */
+  deliveredFramesPerSec: number;
+  /** Seqs the server thinned (left out of `messages` frames) in that second. */
+  thinnedPerSec: number;
   likesPerSec: number;
   /** Delivery latency percentiles of the messages delivered in that second, ms. */
   p50: number;
@@ -46,6 +52,8 @@ export interface LoadReport {
     sourceAddresses: string[];
     tokens: 'secret' | 'dev-endpoint';
     drainSec: number;
+    /** roomcast protocol declared (`--protocol`); null for Centrifugo. */
+    protocol: number | null;
   };
   connections: {
     planned: number;
@@ -55,13 +63,29 @@ export interface LoadReport {
     failed: number;
     peakOpen: number;
     failuresByCode: Record<string, number>;
+    /** Connections by the protocol version their `welcome` announced (roomcast), e.g. {"2": 100}. */
+    welcomeProtocols: Record<string, number>;
   };
   chats: { sent: number; acked: number; failed: number; unacked: number; rejected: number; accepted: number };
   likesSent: number;
-  /** Message frames received by the expected receivers, duplicates included. */
+  /** Messages received (one per v1 frame, one per item of a v2 frame), duplicates included. */
   delivered: number;
+  /** Frames that carried them: v1 `message` frames + v2 `messages` frames. */
+  deliveredFrames: number;
+  /** Of deliveredFrames, v2 `messages` batch frames. */
+  batchFrames: number;
   /** Σ accepted messages × members of their room (see docs/load.md). */
   expected: number;
+  /**
+   * Messages the server thinned for expected receivers (covered by a `messages` frame's range,
+   * left out of it): not delivered, not missing. delivered + thinned = expected when nothing was lost.
+   */
+  thinned: number;
+  /**
+   * Frames that looked like message(s) frames but did not scan (their shape is not the one the
+   * scanner reads): counted through JSON instead, and a verdict problem.
+   */
+  unscannedFrames: number;
   /** Messages a member skipped: later ones arrived, these never did. */
   gaps: number;
   /** Messages after a still-connected member's last one, not arrived when the drain ended (lag or loss). */
@@ -90,8 +114,12 @@ export interface LoadReport {
     /** Send start to the end of the drain, s: the window deliveredPerSec is averaged over. */
     deliveryWindowSec: number;
     sentPerSec: number;
+    /** Messages per second. */
     deliveredPerSec: number;
+    /** Frames carrying messages per second. */
+    deliveredFramesPerSec: number;
     peakDeliveredPerSec: number;
+    peakDeliveredFramesPerSec: number;
   };
   timeline: TimelinePoint[];
   /** Latency percentile spectrum of the whole run: [percentile, ms]. */
@@ -115,6 +143,7 @@ export interface ReportInput {
   closesByCode: Record<string, number>;
   connectFailuresByCode: Record<string, number>;
   errorsByCode: Record<string, number>;
+  welcomeProtocols: Record<string, number>;
   latency: Histogram;
   connect: Histogram;
   join: Histogram;
@@ -141,11 +170,20 @@ export function sumByCode(list: readonly Record<string, number>[]): Record<strin
   return out;
 }
 
-/** What makes the run fail (exit code 1): stream problems the server did not announce as drops. */
+/**
+ * What makes the run fail (exit code 1): stream problems the server did not announce as drops,
+ * and message frames the scanner could not read (the figures then came from a slower path than
+ * the one the tool is meant to measure with). Thinning is announced by the server: not a problem.
+ */
 export function verdictOf(
-  r: Pick<LoadReport, 'gaps' | 'undelivered' | 'duplicates' | 'outOfOrder'>,
+  r: Pick<LoadReport, 'gaps' | 'undelivered' | 'duplicates' | 'outOfOrder' | 'unscannedFrames'>,
 ): LoadReport['verdict'] {
   const problems: string[] = [];
+  if (r.unscannedFrames > 0) {
+    problems.push(
+      `${r.unscannedFrames} message frame(s) did not scan (not the shape frame-scan.ts reads; counted through JSON)`,
+    );
+  }
   if (r.gaps > 0) problems.push(`${r.gaps} message(s) skipped in a connected viewer's seq stream (gaps)`);
   if (r.undelivered > 0) {
     problems.push(
@@ -162,11 +200,13 @@ export function buildReport(i: ReportInput): LoadReport {
   const c = i.counters;
   const sentPerSec = i.sendWindowSec > 0 ? c.chatsSent / i.sendWindowSec : 0;
   const deliveredPerSec = i.deliveryWindowSec > 0 ? c.delivered / i.deliveryWindowSec : 0;
+  const deliveredFramesPerSec = i.deliveryWindowSec > 0 ? c.deliveredFrames / i.deliveryWindowSec : 0;
   const base = {
     gaps: i.accounting.gaps,
     undelivered: i.accounting.undelivered,
     duplicates: c.duplicates,
     outOfOrder: c.outOfOrder,
+    unscannedFrames: c.unscannedFrames,
   };
   return {
     tool: 'roomcast-load',
@@ -197,6 +237,7 @@ export function buildReport(i: ReportInput): LoadReport {
       sourceAddresses: o.sourceAddresses,
       tokens: o.tokenSecret === undefined ? 'dev-endpoint' : 'secret',
       drainSec: o.drainSec,
+      protocol: o.target === 'roomcast' ? o.protocol : null,
     },
     connections: {
       planned: i.plannedConnections,
@@ -206,6 +247,7 @@ export function buildReport(i: ReportInput): LoadReport {
       failed: c.connectFailed,
       peakOpen: i.timeline.reduce((m, p) => Math.max(m, p.connections), 0),
       failuresByCode: i.connectFailuresByCode,
+      welcomeProtocols: i.welcomeProtocols,
     },
     chats: {
       sent: c.chatsSent,
@@ -217,7 +259,10 @@ export function buildReport(i: ReportInput): LoadReport {
     },
     likesSent: c.likesSent,
     delivered: c.delivered,
+    deliveredFrames: c.deliveredFrames,
+    batchFrames: c.batchFrames,
     expected: i.accounting.expected,
+    thinned: i.accounting.thinned,
     ...base,
     gapEvents: c.gapEvents,
     lostToCloses: i.accounting.lostToCloses,
@@ -233,7 +278,9 @@ export function buildReport(i: ReportInput): LoadReport {
       deliveryWindowSec: Math.round(i.deliveryWindowSec * 1000) / 1000,
       sentPerSec: Math.round(sentPerSec * 10) / 10,
       deliveredPerSec: Math.round(deliveredPerSec * 10) / 10,
+      deliveredFramesPerSec: Math.round(deliveredFramesPerSec * 10) / 10,
       peakDeliveredPerSec: i.timeline.reduce((m, p) => Math.max(m, p.deliveredPerSec), 0),
+      peakDeliveredFramesPerSec: i.timeline.reduce((m, p) => Math.max(m, p.deliveredFramesPerSec), 0),
     },
     timeline: i.timeline,
     latencySpectrum:
@@ -266,6 +313,11 @@ const byCode = (m: Record<string, number>): string => {
   return entries.length === 0 ? 'none' : entries.map(([k, v]) => `${k}×${fmt(v)}`).join('  ');
 };
 
+const welcomes = (m: Record<string, number>): string => {
+  const entries = Object.entries(m).sort((a, b) => Number(a[0]) - Number(b[0]));
+  return entries.length === 0 ? 'none' : entries.map(([v, n]) => `v${v} on ${fmt(n)}`).join(', ');
+};
+
 /** The end-of-run table printed to stdout. */
 export function formatSummary(r: LoadReport): string {
   const s = r.scenario;
@@ -287,7 +339,13 @@ export function formatSummary(r: LoadReport): string {
     ['likes sent', fmt(r.likesSent)],
     [
       'delivered',
-      `${fmt(r.delivered)} of expected ${fmt(r.expected)}  gaps ${fmt(r.gaps)}  undelivered ${fmt(r.undelivered)}  duplicates ${fmt(r.duplicates)}  out-of-order ${fmt(r.outOfOrder)}  lost to closes ${fmt(r.lostToCloses)}`,
+      `${fmt(r.delivered)} of expected ${fmt(r.expected)}  thinned ${fmt(r.thinned)}  gaps ${fmt(r.gaps)}  undelivered ${fmt(r.undelivered)}  duplicates ${fmt(r.duplicates)}  out-of-order ${fmt(r.outOfOrder)}  lost to closes ${fmt(r.lostToCloses)}`,
+    ],
+    [
+      'frames',
+      `${fmt(r.deliveredFrames)} (${fmt(r.batchFrames)} v2 messages frames, ` +
+        `${fmt(r.deliveredFrames > 0 ? Math.round((r.delivered / r.deliveredFrames) * 100) / 100 : 0)} msgs/frame)  ` +
+        `unscanned ${fmt(r.unscannedFrames)}  protocol ${r.scenario.protocol ?? '-'} (welcome: ${welcomes(r.connections.welcomeProtocols)})`,
     ],
     ['latency ms', pct(r.latencyMs)],
     ['connect ms', pct(r.connectMs)],
@@ -295,14 +353,16 @@ export function formatSummary(r: LoadReport): string {
     ['ack ms', pct(r.ackMs)],
     [
       'throughput',
-      `in ${fmt(r.throughput.sentPerSec)} msg/s over ${fmt(r.throughput.sendWindowSec)} s  out ${fmt(r.throughput.deliveredPerSec)} frames/s over ${fmt(r.throughput.deliveryWindowSec)} s (peak second ${fmt(r.throughput.peakDeliveredPerSec)})`,
+      `in ${fmt(r.throughput.sentPerSec)} msg/s over ${fmt(r.throughput.sendWindowSec)} s  ` +
+        `out ${fmt(r.throughput.deliveredPerSec)} msg/s, ${fmt(r.throughput.deliveredFramesPerSec)} frames/s over ${fmt(r.throughput.deliveryWindowSec)} s ` +
+        `(peak second ${fmt(r.throughput.peakDeliveredPerSec)} msg/s, ${fmt(r.throughput.peakDeliveredFramesPerSec)} frames/s)`,
     ],
     ['closes', byCode(r.closesByCode)],
     ['connect fails', byCode(r.connections.failuresByCode)],
     ['errors', byCode(r.errorsByCode)],
     ['verdict', r.verdict.ok ? 'OK' : `FAIL: ${r.verdict.problems.join('; ')}`],
   ];
-  if (r.unsequenced > 0) rows.splice(5, 0, ['unsequenced', `${fmt(r.unsequenced)} frames had no seq/offset`]);
+  if (r.unsequenced > 0) rows.splice(6, 0, ['unsequenced', `${fmt(r.unsequenced)} frames had no seq/offset`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
 }

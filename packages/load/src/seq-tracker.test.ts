@@ -76,4 +76,68 @@ describe('SeqTracker', () => {
     expect(t.openHoles).toBe(MAX_REMEMBERED_HOLE + 8);
     expect(t.observe(5)).toBe('duplicate');
   });
+
+  describe('thinning (protocol v2 messages frames)', () => {
+    it('counts thinned seqs apart: no gap, not missing, max moves past them', () => {
+      const t = new SeqTracker(10);
+      // Frame 11..15: 11, 13 and 15 delivered, 12 and 14 thinned.
+      t.observe(11);
+      t.thin(12, 12);
+      t.observe(13);
+      t.thin(14, 14);
+      t.observe(15);
+      // Frame 16..18, everything thinned.
+      t.thin(16, 18);
+      expect({ received: t.received, thinned: t.thinned, max: t.max }).toEqual({
+        received: 3,
+        thinned: 5,
+        max: 18,
+      });
+      expect(t.gapEvents + t.openHoles + t.duplicates + t.outOfOrder).toBe(0);
+      expect(t.missing(18)).toBe(0);
+      expect(t.missing(20)).toBe(2);
+    });
+
+    it('still counts a real gap when thinning happens elsewhere in the stream', () => {
+      const t = new SeqTracker();
+      feed(t, [1, 2]);
+      t.thin(3, 3);
+      // 4..5 never arrive; the next frame covers 6..8 with 6 thinned.
+      t.thin(6, 6);
+      feed(t, [7, 8]);
+      expect(t.gapEvents).toBe(1);
+      expect(t.openHoles).toBe(2);
+      expect(t.thinned).toBe(2);
+      expect(t.missing(8)).toBe(2);
+      // And a seq thinned then seen again is a duplicate, not a delivery of something missing.
+      expect(t.observe(6)).toBe('duplicate');
+    });
+
+    it('a late frame thinning seqs of a hole fills it (out of order), overlapping ones are duplicates', () => {
+      const t = new SeqTracker();
+      feed(t, [1, 4]);
+      expect(t.openHoles).toBe(2);
+      t.thin(2, 3);
+      expect({ holes: t.openHoles, thinned: t.thinned, outOfOrder: t.outOfOrder }).toEqual({
+        holes: 0,
+        thinned: 2,
+        outOfOrder: 2,
+      });
+      t.thin(3, 5);
+      expect({ duplicates: t.duplicates, thinned: t.thinned, max: t.max }).toEqual({
+        duplicates: 2,
+        thinned: 3,
+        max: 5,
+      });
+      expect(t.missing(5)).toBe(0);
+    });
+
+    it('ignores a late baseline once seqs were thinned', () => {
+      const t = new SeqTracker();
+      t.thin(1, 2);
+      t.setBaseline(50);
+      expect(t.baseline).toBe(0);
+      expect(t.max).toBe(2);
+    });
+  });
 });

@@ -25,6 +25,10 @@ export class WorkerStats {
     rejected: 0,
     likesSent: 0,
     delivered: 0,
+    deliveredFrames: 0,
+    batchFrames: 0,
+    thinned: 0,
+    unscannedFrames: 0,
     duplicates: 0,
     outOfOrder: 0,
     gapEvents: 0,
@@ -36,6 +40,8 @@ export class WorkerStats {
   readonly connectFailuresByCode: Record<string, number> = {};
   /** Error replies and uncorrelated errors, by code. */
   readonly errorsByCode: Record<string, number> = {};
+  /** Connections by the protocol version their `welcome` announced. */
+  readonly welcomeProtocols: Record<string, number> = {};
   readonly connectUs: Histogram = createHistogram();
   readonly joinUs: Histogram = createHistogram();
   readonly ackUs: Histogram = createHistogram();
@@ -46,12 +52,16 @@ export class WorkerStats {
   frozen = false;
   /** Delivery latency of the current one-second interval; reset by takeSample(). */
   private intervalLatency: Histogram = createHistogram();
-  private last = { sent: 0, acked: 0, delivered: 0, likes: 0 };
+  private last = { sent: 0, acked: 0, delivered: 0, deliveredFrames: 0, thinned: 0, likes: 0 };
 
-  /** Records one delivered message frame sent at `sentAtMs` (sender clock) arriving now. */
+  /** Records one delivered message sent at `sentAtMs` (sender clock) arriving at `arrivedMs`. */
   recordDelivery(sentAtMs: number, arrivedMs: number): void {
     this.counters.delivered++;
     if (sentAtMs > 0) recordMicros(this.intervalLatency, (arrivedMs - sentAtMs) * 1000);
+  }
+
+  recordWelcomeProtocol(protocol: number): void {
+    bump(this.welcomeProtocols, String(protocol));
   }
 
   recordClose(code: number): void {
@@ -76,10 +86,19 @@ export class WorkerStats {
       sent: c.chatsSent - this.last.sent,
       acked: c.chatsAcked - this.last.acked,
       delivered: c.delivered - this.last.delivered,
+      deliveredFrames: c.deliveredFrames - this.last.deliveredFrames,
+      thinned: c.thinned - this.last.thinned,
       likes: c.likesSent - this.last.likes,
       latency: encodeHistogram(this.intervalLatency),
     };
-    this.last = { sent: c.chatsSent, acked: c.chatsAcked, delivered: c.delivered, likes: c.likesSent };
+    this.last = {
+      sent: c.chatsSent,
+      acked: c.chatsAcked,
+      delivered: c.delivered,
+      deliveredFrames: c.deliveredFrames,
+      thinned: c.thinned,
+      likes: c.likesSent,
+    };
     this.intervalLatency.reset();
     return sample;
   }

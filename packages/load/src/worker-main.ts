@@ -29,7 +29,7 @@ process.on('message', (msg: CoordinatorMessage) => {
       worker.startSending(msg.startAt);
       return;
     case 'poll':
-      send({ type: 'count', delivered: worker.delivered() });
+      send({ type: 'count', delivered: worker.delivered(), thinned: worker.thinned() });
       return;
     case 'finish':
       worker.finish().then((result) => send(result, () => process.exit(0)), fatal);

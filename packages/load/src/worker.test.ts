@@ -1,4 +1,5 @@
 import { consolidateRooms } from './accounting';
+import { ScannedBatch } from './frame-scan';
 import type { ResultMessage, WorkerMessage } from './ipc';
 import type { LoadOptions } from './options';
 import { buildPlan, type ConnectionSpec } from './plan';
@@ -13,6 +14,43 @@ class FakeServer {
   duplicateEvery = 0;
   /** Skip delivering this seq to the last member (to see a gap counted). */
   dropSeq = 0;
+  /** Protocol v2: deliver `messages` batch frames of up to this many seqs (0 = v1 frames). */
+  batchSeqs = 0;
+  /** With batches: leave every seq divisible by this out of the frame for viewers (thinned). */
+  thinEvery = 0;
+  readonly pending = new Map<string, { seq: number; sentAt: number }[]>();
+
+  /**
+   * Sends the room's pending seqs as one batch frame per member; a seq dropped for a member ends
+   * its frame before it and the next frame starts after it (the range never claims it).
+   */
+  flush(roomId: string): void {
+    const list = this.pending.get(roomId) ?? [];
+    this.pending.set(roomId, []);
+    const members = this.rooms.get(roomId) ?? [];
+    members.forEach((m, i) => {
+      let b: ScannedBatch | null = null;
+      for (const { seq, sentAt } of list) {
+        if (seq === this.dropSeq && i === members.length - 1) {
+          if (b !== null) m.deliverBatch(b);
+          b = null;
+          continue;
+        }
+        if (b === null) {
+          b = new ScannedBatch();
+          b.fromSeq = seq;
+        }
+        b.toSeq = seq;
+        if (this.thinEvery > 0 && seq % this.thinEvery === 0 && m.spec.role === 'viewer') b.thinned++;
+        else b.push(seq, sentAt);
+      }
+      if (b !== null) m.deliverBatch(b);
+    });
+  }
+
+  flushAll(): void {
+    for (const roomId of this.pending.keys()) this.flush(roomId);
+  }
 }
 
 class FakeConnection extends LoadConnection {
@@ -36,6 +74,13 @@ class FakeConnection extends LoadConnection {
     const seq = (this.server.seq.get(this.spec.roomId) ?? 0) + 1;
     this.server.seq.set(this.spec.roomId, seq);
     this.onAcked(sentAtMs);
+    if (this.server.batchSeqs > 0) {
+      const list = this.server.pending.get(this.spec.roomId) ?? [];
+      list.push({ seq, sentAt: Math.round(sentAtMs) });
+      this.server.pending.set(this.spec.roomId, list);
+      if (list.length >= this.server.batchSeqs) this.server.flush(this.spec.roomId);
+      return;
+    }
     const members = this.server.rooms.get(this.spec.roomId) ?? [];
     members.forEach((m, i) => {
       if (seq === this.server.dropSeq && i === members.length - 1) return;
@@ -46,6 +91,9 @@ class FakeConnection extends LoadConnection {
   }
   deliver(seq: number, sentAt: number): void {
     this.onMessage(seq, sentAt);
+  }
+  deliverBatch(b: ScannedBatch): void {
+    this.onBatch(b);
   }
   like(): boolean {
     this.ctx.stats.counters.likesSent++;
@@ -70,6 +118,7 @@ const options: LoadOptions = {
   tokenSecret: 'secret',
   workers: 1,
   target: 'roomcast',
+  protocol: 2,
   drainSec: 1,
   sourceAddresses: [],
   requestTimeoutMs: 1000,
@@ -96,6 +145,7 @@ async function run(server: FakeServer): Promise<{ result: ResultMessage; message
   await until('ready');
   worker.startSending(Date.now() + 10);
   await until('sendDone');
+  server.flushAll();
   return { result: await worker.finish(), messages };
 }
 
@@ -126,5 +176,29 @@ describe('LoadWorker', () => {
     expect(acc.gaps).toBe(2);
     expect(acc.undelivered).toBe(0);
     expect(result.counters.gapEvents).toBe(2);
+  });
+
+  it('counts batch items as deliveries and thinned seqs apart, and still finds a real gap', async () => {
+    const server = new FakeServer();
+    server.batchSeqs = 3;
+    server.thinEvery = 4;
+    server.dropSeq = 6;
+    const { result } = await run(server);
+    const acc = consolidateRooms(result.rooms);
+    // Per room: 10 seqs, 4 members (3 viewers + the sender). Seqs 4 and 8 are thinned for the
+    // 3 viewers; seq 6 never reaches the last member (a viewer), later seqs do: one gap.
+    expect(acc.expected).toBe(2 * 10 * 4);
+    expect(acc.thinned).toBe(2 * 2 * 3);
+    expect(result.counters.thinned).toBe(2 * 2 * 3);
+    expect(acc.gaps).toBe(2);
+    expect(result.counters.gapEvents).toBe(2);
+    expect(acc.undelivered).toBe(0);
+    expect(result.counters.delivered).toBe(acc.expected - acc.thinned - acc.gaps);
+    expect(result.counters.delivered + acc.thinned + acc.gaps).toBe(acc.expected);
+    expect(result.counters.duplicates + result.counters.outOfOrder).toBe(0);
+    // Frames are batches: fewer than the messages they carried.
+    expect(result.counters.batchFrames).toBe(result.counters.deliveredFrames);
+    expect(result.counters.deliveredFrames).toBeLessThan(result.counters.delivered);
+    expect(result.counters.deliveredFrames).toBeGreaterThan(0);
   });
 });

@@ -74,6 +74,7 @@ export class LoadWorker {
       stats: this.stats,
       text: chatText(this.options.sizeBytes),
       requestTimeoutMs: this.options.requestTimeoutMs,
+      protocol: this.options.protocol,
     };
     const make = this.factory ?? connectionFactory(this.options.target);
     for (const spec of this.plan.connections) {
@@ -240,7 +241,12 @@ export class LoadWorker {
         if (!conn.counted) continue;
         let list = ends.get(conn.spec.room);
         if (list === undefined) ends.set(conn.spec.room, (list = []));
-        list.push({ max: conn.tracker.max, holes: conn.tracker.openHoles, closed: conn.state === 'closed' });
+        list.push({
+          max: conn.tracker.max,
+          holes: conn.tracker.openHoles,
+          thinned: conn.tracker.thinned,
+          closed: conn.state === 'closed',
+        });
       }
     }
     return [...this.rooms.values()].map((s) => ({
@@ -254,9 +260,14 @@ export class LoadWorker {
     }));
   }
 
-  /** Cumulative message frames received (for the coordinator's drain check). */
+  /** Cumulative messages received (for the coordinator's drain check). */
   delivered(): number {
     return this.stats.counters.delivered;
+  }
+
+  /** Cumulative seqs thinned by the server: they settle expected deliveries as well. */
+  thinned(): number {
+    return this.stats.counters.thinned;
   }
 
   /** Closes every connection and returns the final report. */
@@ -283,6 +294,7 @@ export class LoadWorker {
       closesByCode: this.stats.closesByCode,
       connectFailuresByCode: this.stats.connectFailuresByCode,
       errorsByCode: this.stats.errorsByCode,
+      welcomeProtocols: this.stats.welcomeProtocols,
       connectUs: encodeHistogram(this.stats.connectUs),
       joinUs: encodeHistogram(this.stats.joinUs),
       ackUs: encodeHistogram(this.stats.ackUs),

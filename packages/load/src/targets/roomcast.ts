@@ -5,19 +5,47 @@ import {
   type WebSocketConstructor,
   type WebSocketLike,
 } from '@roomcast/client';
-import { isMessageFrame, scanRoomcastMessage, type ScannedMessage } from '../frame-scan';
+import { MessageFrame, MessagesFrame, PROTOCOL_QUERY_PARAM } from '@roomcast/contracts';
+import {
+  FrameKind,
+  ScannedBatch,
+  messageFrameKind,
+  scanMessagesFrame,
+  scanRoomcastMessage,
+  type ScannedMessage,
+} from '../frame-scan';
+import type { LoadProtocol } from '../options';
 import { nowMs } from '../stats';
 import { ConnectFailure, LoadConnection } from './load-connection';
 
 const HANDSHAKE_TIMEOUT_MS = 15_000;
+// Scratch space of the hot path, shared by every connection of the worker (frames are handled one
+// at a time): nothing is allocated per frame or per message.
 const scanned: ScannedMessage = { seq: 0, sentAt: 0 };
+const batch = new ScannedBatch();
+const fallbackBatch = new ScannedBatch();
+/** Any frame containing this may be a message(s) frame in another shape: checked through JSON. */
+const MESSAGE_WORD = Buffer.from('"message');
+
+/**
+ * The WebSocket URL with the protocol declared (`protocol=<n>`, replacing one already there). The
+ * only place the load tool declares its protocol: when @roomcast/client's `protocol` option is
+ * available, pass `options.protocol` to the client instead and drop this.
+ */
+export function withProtocol(url: string, protocol: LoadProtocol): string {
+  const u = new URL(url);
+  u.searchParams.set(PROTOCOL_QUERY_PARAM, String(protocol));
+  return u.toString();
+}
 
 /**
  * The socket handed to RoomcastClient: a `ws` WebSocket bound to the connection's source address,
- * with a tap in front of the SDK. `message` frames are counted here from the raw bytes (seq and
- * sentAt scanned, no JSON.parse) and NOT passed on: the SDK would drop seq <= lastSeq before
- * anyone saw it, and the load tool must see exactly what the server sent. Every other frame
- * (welcome, joined, ack, rejected, likes, online, error, pong) goes to the SDK as text.
+ * with a tap in front of the SDK. `message` (v1) and `messages` (v2) frames are counted here from
+ * the raw bytes (seqs, sentAts and the thinned count scanned, no JSON.parse) and NOT passed on:
+ * the SDK would drop seq <= lastSeq before anyone saw it, and the load tool must see exactly what
+ * the server sent. A frame that looks like one of them but does not scan takes the JSON path and
+ * is counted (`unscannedFrames`). Every other frame (welcome, joined, ack, rejected, likes,
+ * online, error, pong) goes to the SDK as text.
  */
 class TappedWebSocket implements WebSocketLike {
   binaryType = 'nodebuffer';
@@ -31,7 +59,7 @@ class TappedWebSocket implements WebSocketLike {
     private readonly owner: RoomcastLoadConnection,
     localAddress: string | undefined,
   ) {
-    this.ws = new WebSocket(url, {
+    this.ws = new WebSocket(withProtocol(url, owner.protocol), {
       localAddress,
       perMessageDeflate: false,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
@@ -57,9 +85,19 @@ class TappedWebSocket implements WebSocketLike {
 
   private onWsMessage(data: RawData, isBinary: boolean): void {
     const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-    if (!isBinary && isMessageFrame(buf) && scanRoomcastMessage(buf, scanned)) {
-      this.owner.onRawMessage(scanned.seq, scanned.sentAt);
-      return;
+    if (!isBinary) {
+      const kind = messageFrameKind(buf);
+      if (kind === FrameKind.Messages) {
+        if (scanMessagesFrame(buf, batch)) this.owner.onRawBatch(batch);
+        else this.owner.onUnscannedFrame(buf, true);
+        return;
+      }
+      if (kind === FrameKind.Message) {
+        if (scanRoomcastMessage(buf, scanned)) this.owner.onRawMessage(scanned.seq, scanned.sentAt);
+        else this.owner.onUnscannedFrame(buf, true);
+        return;
+      }
+      if (buf.indexOf(MESSAGE_WORD) >= 0 && this.owner.onUnscannedFrame(buf, false)) return;
     }
     this.onmessage?.({ data: buf.toString() });
   }
@@ -113,11 +151,11 @@ export class RoomcastLoadConnection extends LoadConnection {
     client.on('close', (info) => this.onClosed(info.code));
     client.on('rejected', () => this.onRejected());
     client.on('error', (err) => this.ctx.stats.recordError(err.code));
-    // Only reached when the tap could not scan a message frame (an unexpected encoding).
-    client.on('message', (m) => this.onMessage(m.seq, m.sentAt));
+    // Message frames never reach the SDK (the tap counts them), so it has no 'message' to emit.
     const connectStarted = nowMs();
     try {
-      await client.connect();
+      const welcome = await client.connect();
+      this.ctx.stats.recordWelcomeProtocol(welcome.protocol);
     } catch (err) {
       this.state = 'closed';
       throw new ConnectFailure(failureKey(err), `connect: ${String(err)}`);
@@ -134,9 +172,63 @@ export class RoomcastLoadConnection extends LoadConnection {
     }
   }
 
-  /** Called by the tap for every raw message frame. */
+  /** The protocol version this connection declares. */
+  get protocol(): LoadProtocol {
+    return this.ctx.protocol;
+  }
+
+  /** Called by the tap for every scanned `message` frame. */
   onRawMessage(seq: number, sentAt: number): void {
     this.onMessage(seq, sentAt);
+  }
+
+  /** Called by the tap for every scanned `messages` frame. */
+  onRawBatch(scannedBatch: ScannedBatch): void {
+    this.onBatch(scannedBatch);
+  }
+
+  /**
+   * The JSON path for a frame the scanner could not read: `startsLikeMessage` when its first
+   * bytes said `message`/`messages`, false when it only contains the word. A `message` or
+   * `messages` frame is counted in `unscannedFrames` (a verdict problem: the gateway's frame shape
+   * changed, or the scanner is wrong) and, when it passes the contracts schema, delivered like a
+   * scanned one; one that fails the schema is a BAD_FRAME error. Returns false for any other
+   * frame (it goes to the SDK).
+   */
+  onUnscannedFrame(buf: Buffer, startsLikeMessage: boolean): boolean {
+    const stats = this.ctx.stats;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(buf.toString());
+    } catch {
+      // Not JSON at all. A frame that started like a message frame is counted here; anything else
+      // goes to the SDK, which reports it as BAD_FRAME.
+      if (!startsLikeMessage) return false;
+      if (!stats.frozen) stats.counters.unscannedFrames++;
+      stats.recordError('BAD_FRAME');
+      return true;
+    }
+    const type = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
+    if (type !== 'message' && type !== 'messages') return false;
+    if (!stats.frozen) stats.counters.unscannedFrames++;
+    if (type === 'message') {
+      const frame = MessageFrame.safeParse(raw);
+      if (frame.success) this.onMessage(frame.data.seq, frame.data.sentAt);
+      else stats.recordError('BAD_FRAME');
+      return true;
+    }
+    const frame = MessagesFrame.safeParse(raw);
+    if (!frame.success) {
+      stats.recordError('BAD_FRAME');
+      return true;
+    }
+    fallbackBatch.fromSeq = frame.data.fromSeq;
+    fallbackBatch.toSeq = frame.data.toSeq;
+    fallbackBatch.thinned = frame.data.thinned;
+    fallbackBatch.count = 0;
+    for (const m of frame.data.messages) fallbackBatch.push(m.seq, m.sentAt);
+    this.onBatch(fallbackBatch);
+    return true;
   }
 
   chat(clientMsgId: string, sentAtMs: number): void {

@@ -119,6 +119,19 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/** The first line of the child's stdout that is a JSON object: how to reach what it started. */
+function firstJsonLine<T>(child: ChildProcess, name: string): Promise<T> {
+  return new Promise<T>((res, rej) => {
+    let buf = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const line = buf.split('\n').find((l) => l.startsWith('{') && l.endsWith('}'));
+      if (line) res(JSON.parse(line) as T);
+    });
+    child.once('exit', (code) => rej(new Error(`${name} exited ${code} before it was up`)));
+  });
+}
+
 interface RunningTarget {
   name: TargetName;
   urls: string[];
@@ -138,22 +151,13 @@ async function startTarget(name: TargetName): Promise<RunningTarget> {
     return { name, urls: [`ws://127.0.0.1:${port}/ws`], protocol: 'roomcast', secret, stop: () => stop(child) };
   }
   if (name === 'stub') {
-    const port = await freePort();
-    const child = start(name, TSX, ['packages/load/src/stub-cli.ts', '--port', String(port)], {});
-    await waitHttp(`http://127.0.0.1:${port}/healthz`);
-    return { name, urls: [`ws://127.0.0.1:${port}/ws`], protocol: 'roomcast', secret, stop: () => stop(child) };
+    const child = start(name, TSX, ['packages/load/src/stub-cli.ts', '--port', '0'], {});
+    const info = await firstJsonLine<{ url: string }>(child, name);
+    return { name, urls: [info.url], protocol: 'roomcast', secret, stop: () => stop(child) };
   }
   if (name === 'real') {
     const child = start(name, TSX, ['bench/real-stack.ts'], TUNING);
-    const info = await new Promise<{ gatewayUrls: string[]; jwtSecret: string }>((res, rej) => {
-      let buf = '';
-      child.stdout?.on('data', (d: Buffer) => {
-        buf += d.toString();
-        const line = buf.split('\n').find((l) => l.startsWith('{'));
-        if (line) res(JSON.parse(line) as { gatewayUrls: string[]; jwtSecret: string });
-      });
-      child.once('exit', (code) => rej(new Error(`real stack exited ${code} before it was up`)));
-    });
+    const info = await firstJsonLine<{ gatewayUrls: string[]; jwtSecret: string }>(child, name);
     return { name, urls: info.gatewayUrls, protocol: 'roomcast', secret: info.jwtSecret, stop: () => stop(child) };
   }
   // Centrifugo: the load tool's local config, our port and secret, and the engine.

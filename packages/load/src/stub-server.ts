@@ -84,7 +84,7 @@ export const STUB_DEFAULTS = {
 } as const;
 
 /** The gateway's close code for a malformed upgrade request (a bad `protocol` value). */
-const BAD_REQUEST_CLOSE = 4504;
+const BAD_REQUEST_CLOSE = CLOSE_CODES.BAD_REQUEST;
 const GOING_AWAY_CLOSE = 1001;
 const HEARTBEAT_MS = 30_000;
 /** First header byte of a server text frame: FIN, no RSV bits (no compression), opcode 1. */

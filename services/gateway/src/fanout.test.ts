@@ -7,6 +7,7 @@ import {
   type MessagesFrame,
   type ProtocolVersion,
 } from '@roomcast/contracts';
+import { ScannedBatch, scanMessagesFrame, scanRoomcastMessage } from '@roomcast/load';
 import { Counter } from '@roomcast/service-kit';
 import { Connection, type SendBudget } from './connection';
 import { RoomFanout, type FanoutCounters, type FanoutOptions } from './fanout';
@@ -391,5 +392,39 @@ describe('RoomFanout: thinning', () => {
     expect(batches(alice)[0]).toMatchObject({ fromSeq: 1, toSeq: 4, thinned: 1 });
     expect(seqsOf(alice)).toEqual([1, 2, 4]);
     expect(aliceV1.tcp.frames().map((f) => (f.type === 'message' ? f.seq : -1))).toEqual([1, 2, 4]);
+  });
+});
+
+describe('the frames the fan-out writes, as roomcast-load reads them', () => {
+  // roomcast-load counts deliveries straight from the bytes and falls back to a slower, loudly
+  // counted path for any other shape: a change of the gateway's encoding must fail here first.
+  it('scans every v2 batch frame and v1 message frame without falling back, thinned and high-priority ones included', () => {
+    const { fanout, join } = setup({ thinning: new ThinningPolicy(0, [{ room: 'thin', budgetPerSec: 2 }]) });
+    const v2 = join('r');
+    const v1 = join('r', 'old', 1);
+    const thinned = join('thin');
+    const texts = ['plain', 'quote " and \\ backslash', '"seq":99,"sentAt":1', '},{"seq":5}', '弹幕 🎉', ''];
+    texts.forEach((text, i) => {
+      fanout.enqueue(msg('r', i + 1, { text, masked: i % 2 === 0, priority: i === 3 ? 'high' : undefined }));
+      fanout.enqueue(msg('thin', i + 1, { text }));
+    });
+    jest.advanceTimersByTime(0);
+
+    const scanned = new ScannedBatch();
+    const seen: number[] = [];
+    for (const raw of v2.tcp.raw) {
+      expect(scanMessagesFrame(Buffer.from(unframe(raw)), scanned)).toBe(true);
+      for (let i = 0; i < scanned.count; i++) seen.push(scanned.seqs[i] as number);
+      expect(Array.from(scanned.sentAts.subarray(0, scanned.count))).toEqual(Array.from(scanned.seqs.subarray(0, scanned.count)).map((s) => 1000 + s));
+    }
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+
+    const one = { seq: 0, sentAt: 0 };
+    expect(v1.tcp.raw.map((raw) => (scanRoomcastMessage(Buffer.from(unframe(raw)), one) ? [one.seq, one.sentAt] : null))).toEqual(
+      [1, 2, 3, 4, 5, 6].map((s) => [s, 1000 + s]),
+    );
+
+    expect(scanMessagesFrame(Buffer.from(unframe(thinned.tcp.raw[0] as Buffer)), scanned)).toBe(true);
+    expect([scanned.fromSeq, scanned.toSeq, scanned.thinned, scanned.count]).toEqual([1, 6, 4, 2]);
   });
 });

@@ -5,7 +5,7 @@ import type { ConnectionSpec } from '../plan';
 import { WorkerStats } from '../stats';
 import type { LoadProtocol } from '../options';
 import type { RoomAccount } from './load-connection';
-import { RoomcastLoadConnection, withProtocol } from './roomcast';
+import { RoomcastLoadConnection } from './roomcast';
 
 const ITEM_KEYS = (seq: number) =>
   `"seq":${seq},"id":"m${seq}","userId":"u","clientMsgId":"c${seq}","text":"t","masked":false,"sentAt":${1_700_000_000_000 + seq},"acceptedAt":${1_700_000_000_001 + seq}`;
@@ -78,11 +78,6 @@ async function until(cond: () => boolean): Promise<void> {
 }
 
 describe('roomcast tap', () => {
-  it('declares the protocol in the URL, replacing one already there', () => {
-    expect(withProtocol('ws://h:1/ws?token=a.b-c_d', 2)).toBe('ws://h:1/ws?token=a.b-c_d&protocol=2');
-    expect(withProtocol('ws://h:1/ws?protocol=2&token=t', 1)).toBe('ws://h:1/ws?protocol=1&token=t');
-  });
-
   it('counts scanned frames fast, and frames of another shape loudly through JSON', async () => {
     const server = await scriptedServer([
       batch(1, 3, 1, [1, 3]), // scanned: 2 delivered, seq 2 thinned

@@ -5,7 +5,7 @@ import {
   type WebSocketConstructor,
   type WebSocketLike,
 } from '@roomcast/client';
-import { MessageFrame, MessagesFrame, PROTOCOL_QUERY_PARAM } from '@roomcast/contracts';
+import { MessageFrame, MessagesFrame } from '@roomcast/contracts';
 import {
   FrameKind,
   ScannedBatch,
@@ -14,7 +14,6 @@ import {
   scanRoomcastMessage,
   type ScannedMessage,
 } from '../frame-scan';
-import type { LoadProtocol } from '../options';
 import { nowMs } from '../stats';
 import { ConnectFailure, LoadConnection } from './load-connection';
 
@@ -26,17 +25,6 @@ const batch = new ScannedBatch();
 const fallbackBatch = new ScannedBatch();
 /** Any frame containing this may be a message(s) frame in another shape: checked through JSON. */
 const MESSAGE_WORD = Buffer.from('"message');
-
-/**
- * The WebSocket URL with the protocol declared (`protocol=<n>`, replacing one already there). The
- * only place the load tool declares its protocol: when @roomcast/client's `protocol` option is
- * available, pass `options.protocol` to the client instead and drop this.
- */
-export function withProtocol(url: string, protocol: LoadProtocol): string {
-  const u = new URL(url);
-  u.searchParams.set(PROTOCOL_QUERY_PARAM, String(protocol));
-  return u.toString();
-}
 
 /**
  * The socket handed to RoomcastClient: a `ws` WebSocket bound to the connection's source address,
@@ -59,7 +47,7 @@ class TappedWebSocket implements WebSocketLike {
     private readonly owner: RoomcastLoadConnection,
     localAddress: string | undefined,
   ) {
-    this.ws = new WebSocket(withProtocol(url, owner.protocol), {
+    this.ws = new WebSocket(url, {
       localAddress,
       perMessageDeflate: false,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
@@ -146,6 +134,8 @@ export class RoomcastLoadConnection extends LoadConnection {
       reconnect: { enabled: false },
       validateFrames: false,
       requestTimeoutMs: this.ctx.requestTimeoutMs,
+      // Declared in the socket URL (`protocol=<n>`) by the SDK.
+      protocol: this.ctx.protocol,
     });
     this.client = client;
     client.on('close', (info) => this.onClosed(info.code));
@@ -170,11 +160,6 @@ export class RoomcastLoadConnection extends LoadConnection {
       client.close();
       throw new ConnectFailure(failureKey(err), `join: ${String(err)}`);
     }
-  }
-
-  /** The protocol version this connection declares. */
-  get protocol(): LoadProtocol {
-    return this.ctx.protocol;
   }
 
   /** Called by the tap for every scanned `message` frame. */

@@ -134,7 +134,7 @@ async function run(path: 'ws.send' | 'v1' | 'v2', side: Side, total: number): Pr
   const frames = counter('frames');
   const fanout = new RoomFanout(
     registry,
-    { windowMs: 0, fullWindowMembers: 1, maxBatch: BATCH, thinning: new ThinningPolicy() },
+    { windowMs: 0, roomWritesPerSec: 1, maxBatch: BATCH, thinning: new ThinningPolicy() },
     { frames, messages: counter('m'), flushes: counter('f'), thinned: counter('t'), duplicates: counter('dup'), gaps: counter('g') },
   );
   const members = registry.rooms.get('bench')?.members ?? new Set<Connection>();

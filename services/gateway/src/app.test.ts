@@ -109,7 +109,7 @@ async function startGateway(overrides: Partial<GatewayOptions> = {}): Promise<Ha
     likesTickMs: 50,
     onlineTickMs: 50,
     deliveryWindowMs: 20,
-    deliveryWindowFullMembers: 100,
+    deliveryRoomWritesPerSec: 40_000,
     deliveryMaxBatch: 100,
     thinBudgetPerSec: 0,
     thinRooms: [],
@@ -656,7 +656,7 @@ describe('gateway: delivery', () => {
   });
 
   it('sends what is queued for the window before closing the sockets on stop', async () => {
-    const h = await startGateway({ deliveryWindowMs: 60_000, deliveryWindowFullMembers: 1 });
+    const h = await startGateway({ deliveryWindowMs: 60_000, deliveryRoomWritesPerSec: 1 });
     const v2 = await connect(h, 'alice', {}, '2');
     await v2.join('r1');
     await deliver(h, roomMessage('r1', 1));

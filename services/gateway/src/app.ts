@@ -41,8 +41,8 @@ export interface GatewayOptions {
   onlineTickMs: number;
   /** Batched delivery (fanout.ts): longest wait, ms. */
   deliveryWindowMs: number;
-  /** Members at which a room gets the whole window. */
-  deliveryWindowFullMembers: number;
+  /** Socket writes per second one room may cost: sets the window of rooms with fewer members. */
+  deliveryRoomWritesPerSec: number;
   /** Messages that flush a room's queue at once. */
   deliveryMaxBatch: number;
   /** Thinning: chat messages per second per viewer in any room; 0 = off. */
@@ -81,7 +81,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     registry,
     {
       windowMs: options.deliveryWindowMs,
-      fullWindowMembers: options.deliveryWindowFullMembers,
+      roomWritesPerSec: options.deliveryRoomWritesPerSec,
       maxBatch: options.deliveryMaxBatch,
       thinning: new ThinningPolicy(options.thinBudgetPerSec, options.thinRooms),
     },
@@ -353,7 +353,7 @@ export function gatewayOptionsFromConfig(
     LIKES_TICK_MS: number;
     ONLINE_TICK_MS: number;
     DELIVERY_WINDOW_MS: number;
-    DELIVERY_WINDOW_FULL_MEMBERS: number;
+    DELIVERY_ROOM_WRITES_PER_SEC: number;
     DELIVERY_MAX_BATCH: number;
     DELIVERY_THIN_BUDGET_PER_SEC: number;
     DELIVERY_THIN_ROOMS: RoomThinningRule[];
@@ -375,7 +375,7 @@ export function gatewayOptionsFromConfig(
     likesTickMs: c.LIKES_TICK_MS,
     onlineTickMs: c.ONLINE_TICK_MS,
     deliveryWindowMs: c.DELIVERY_WINDOW_MS,
-    deliveryWindowFullMembers: c.DELIVERY_WINDOW_FULL_MEMBERS,
+    deliveryRoomWritesPerSec: c.DELIVERY_ROOM_WRITES_PER_SEC,
     deliveryMaxBatch: c.DELIVERY_MAX_BATCH,
     thinBudgetPerSec: c.DELIVERY_THIN_BUDGET_PER_SEC,
     thinRooms: c.DELIVERY_THIN_ROOMS,

@@ -67,17 +67,17 @@ export const gatewayTuningEnv = {
     .number()
     .min(0)
     .max(1000)
-    .default(20)
+    .default(100)
     .describe(
-      "Longest a room's message waits to share a frame with the next ones, ms, counted from the room's previous flush (a quiet room flushes at the next tick)",
+      "Longest a room's message waits to share a frame with the next ones, ms, counted from the room's previous flush (a quiet room flushes at the next tick); caps DELIVERY_ROOM_WRITES_PER_SEC's window",
     ),
-  DELIVERY_WINDOW_FULL_MEMBERS: z.coerce
+  DELIVERY_ROOM_WRITES_PER_SEC: z.coerce
     .number()
     .int()
     .min(1)
-    .default(100)
+    .default(40_000)
     .describe(
-      'Viewers on this gateway at which a room gets the whole DELIVERY_WINDOW_MS; smaller rooms wait in proportion',
+      "Socket writes per second one room's deliveries may cost on this gateway: a room with N viewers here flushes at most every N/this s (so 1 000 viewers: every 25 ms), never later than DELIVERY_WINDOW_MS",
     ),
   DELIVERY_MAX_BATCH: z.coerce
     .number()

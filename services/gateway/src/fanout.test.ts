@@ -79,7 +79,7 @@ function setup(options: Partial<FanoutOptions> = {}) {
     registry,
     {
       windowMs: 50,
-      fullWindowMembers: 1,
+      roomWritesPerSec: 1,
       maxBatch: 10,
       thinning: new ThinningPolicy(),
       clock: () => Date.now(),
@@ -170,16 +170,23 @@ describe('RoomFanout: when a room flushes', () => {
     ]);
   });
 
-  it('scales the window with the room: a room under fullWindowMembers waits in proportion', () => {
-    const { fanout, join } = setup({ windowMs: 100, fullWindowMembers: 4 });
+  it('scales the window with the room: N members wait N / roomWritesPerSec, at most windowMs', () => {
+    const { fanout, join } = setup({ windowMs: 100, roomWritesPerSec: 40 });
     const a = join('r1');
     fanout.enqueue(msg('r1', 1));
     jest.advanceTimersByTime(0);
     fanout.enqueue(msg('r1', 2));
     jest.advanceTimersByTime(24);
     expect(seqsOf(a)).toEqual([1]);
-    jest.advanceTimersByTime(1); // 1 of 4 members: a quarter of the window
+    jest.advanceTimersByTime(1); // 1 member / 40 writes per second = 25 ms
     expect(seqsOf(a)).toEqual([1, 2]);
+
+    for (let i = 0; i < 7; i++) join('r1'); // 8 members: 200 ms, capped at windowMs
+    fanout.enqueue(msg('r1', 3));
+    jest.advanceTimersByTime(99);
+    expect(seqsOf(a)).toEqual([1, 2]);
+    jest.advanceTimersByTime(1);
+    expect(seqsOf(a)).toEqual([1, 2, 3]);
   });
 
   it('sends a high-priority message at once, with the messages queued before it', () => {

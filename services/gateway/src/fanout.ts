@@ -13,11 +13,12 @@ export interface FanoutOptions {
    */
   windowMs: number;
   /**
-   * Members (on this gateway) at which a room gets the whole window; smaller rooms get a share in
-   * proportion (`DELIVERY_WINDOW_FULL_MEMBERS`). A flush costs one socket write per member, so a
-   * room with few viewers gains little from waiting and a crowded one a lot.
+   * Socket writes per second one room may cost (`DELIVERY_ROOM_WRITES_PER_SEC`). A flush costs one
+   * write per member whatever it holds, so a room with N members here waits N / this seconds
+   * between flushes (capped at `windowMs`): a two-viewer room does not wait at all, a crowded one
+   * batches more.
    */
-  fullWindowMembers: number;
+  roomWritesPerSec: number;
   /** A room's queue is flushed at once when it holds this many messages (`DELIVERY_MAX_BATCH`). */
   maxBatch: number;
   thinning: ThinningPolicy;
@@ -152,8 +153,7 @@ export class RoomFanout {
   }
 
   private windowFor(members: number): number {
-    const { windowMs, fullWindowMembers } = this.options;
-    return members >= fullWindowMembers ? windowMs : (windowMs * members) / fullWindowMembers;
+    return Math.min(this.options.windowMs, (members * 1000) / this.options.roomWritesPerSec);
   }
 
   private schedule(state: RoomState, q: RoomQueue): void {

@@ -4,7 +4,9 @@ import {
   ClientFrame,
   ServerFrame,
   TOPICS,
+  deliveryKey,
   deliveryTopic,
+  topicKey,
   dlqTopic,
   isReconnectable,
   CLOSE_CODES,
@@ -70,6 +72,29 @@ describe('topics and codes', () => {
     for (const t of Object.values(TOPICS)) expect(t.name).toMatch(/^[a-z]+\.[a-z]+\.[a-z]+\.v\d+$/);
     expect(deliveryTopic('gw-1')).toBe('delivery.gateway.gw-1.v1');
     expect(dlqTopic('a.b.c.v1')).toBe('a.b.c.v1.dlq');
+  });
+  it('keys every catalog topic by the field its entry names (roomId), deliveries by their room', () => {
+    for (const t of Object.values(TOPICS)) expect(t.key).toBe('roomId');
+    const message = {
+      id: 'm-1',
+      roomId: 'room-9',
+      seq: 1,
+      userId: 'u',
+      clientMsgId: 'c',
+      text: 't',
+      masked: false,
+      sentAt: 1,
+      acceptedAt: 2,
+    };
+    expect(topicKey('chatAccepted', message)).toBe('room-9');
+    expect(topicKey('chatSubmitted', { ...message, gatewayId: 'gw', submittedAt: 1 })).toBe('room-9');
+    expect(deliveryKey({ kind: 'room.message', message })).toBe('room-9');
+    expect(
+      deliveryKey({
+        kind: 'user.rejected',
+        rejected: { id: 'm', roomId: 'room-8', userId: 'u', clientMsgId: 'c', reason: 'r', rejectedAt: 1 },
+      }),
+    ).toBe('room-8');
   });
   it('splits close codes into reconnectable and terminal ranges', () => {
     expect(isReconnectable(CLOSE_CODES.SLOW_CONSUMER)).toBe(true);

@@ -35,8 +35,13 @@ export const KAFKA_HEARTBEAT_INTERVAL_MS = 1_000;
  * than the few idle fetch requests per second it costs.
  */
 export const KAFKA_MAX_WAIT_TIME_MS = 100;
-/** Partitions one consumer processes at the same time (still one batch per partition). */
-export const KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY = 4;
+/**
+ * Partitions one consumer processes at the same time (still one batch per partition, so a room's
+ * records stay in order). kafkajs fetches again only when every batch of the last fetch is done,
+ * so a batch waits for the others; 16 covers every partition of a default-sized subscription
+ * (notification reads 2 topics x 4 partitions), and an idle worker costs nothing.
+ */
+export const KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY = 16;
 /** `healthy()` answers false when the broker does not answer within this. */
 export const KAFKA_HEALTH_TIMEOUT_MS = 2_000;
 const KAFKA_CONNECTION_TIMEOUT_MS = 3_000;
@@ -48,7 +53,7 @@ export interface KafkaConsumerTuning {
   heartbeatIntervalMs?: number;
   /** Default KAFKA_MAX_WAIT_TIME_MS (100 ms). */
   maxWaitTimeMs?: number;
-  /** Default KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY (4). */
+  /** Default KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY (16). */
   partitionsConsumedConcurrently?: number;
 }
 

@@ -42,6 +42,13 @@ describe('client frames', () => {
   it('uses the given code for Kafka records', () => {
     expect(() => parseJson(ChatAcceptedV1, '{}', 'BAD_EVENT')).toThrow(expect.objectContaining({ code: 'BAD_EVENT' }));
   });
+  it('parses bytes: a Buffer, and a view into a larger buffer (only its own bytes)', () => {
+    const text = '{"type":"like","roomId":"r"}';
+    expect(parseJson(ClientFrame, Buffer.from(text))).toEqual({ type: 'like', roomId: 'r', count: 1 });
+    const padded = new TextEncoder().encode(`xx${text}yy`);
+    const view = new Uint8Array(padded.buffer, 2, padded.length - 4);
+    expect(parseJson(ClientFrame, view)).toEqual({ type: 'like', roomId: 'r', count: 1 });
+  });
 });
 
 describe('server frames', () => {

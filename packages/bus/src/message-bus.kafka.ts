@@ -3,7 +3,6 @@ import { AppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import {
   Kafka,
-  Partitioners,
   logLevel,
   type Admin,
   type Consumer,
@@ -25,6 +24,7 @@ import type {
   TopicConfig,
 } from './message-bus';
 import { DEFAULT_TOPIC_PARTITIONS } from './message-bus';
+import { createCachingPartitioner } from './partitioner';
 import { activeTraceHeaders, outgoingHeaders } from './record-headers';
 
 /** Consumer session timeout: how long a silent member keeps its partitions. */
@@ -397,8 +397,8 @@ export class KafkaMessageBus implements MessageBus {
   private connectedProducer(): Promise<Producer> {
     if (!this.producer) {
       const producer = this.kafka.producer({
-        // Explicit, so kafkajs does not warn about its v2 partitioner change on every start.
-        createPartitioner: Partitioners.DefaultPartitioner,
+        // kafkajs's DefaultPartitioner for keyed records, cached per key (see partitioner.ts).
+        createPartitioner: createCachingPartitioner,
         allowAutoTopicCreation: true,
       });
       const connecting = producer.connect().then(() => producer);

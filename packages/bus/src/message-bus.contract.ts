@@ -253,6 +253,41 @@ export function describeMessageBusContract(
     );
 
     it(
+      'commits the batch in flight when stopped during it, before leaving the group',
+      async () => {
+        const topic = await freshTopic();
+        const groupId = uniqueId('group');
+        const values = [0, 1, 2].map((i) => `r:${i}`);
+        // stop() is called while the handler of the last record is running, so the commit of
+        // that batch has to happen inside stop(), not some time after the handler.
+        let stopping: Promise<void> | undefined;
+        const first: { sub?: Subscription } = {};
+        const seen: string[] = [];
+        first.sub = (
+          await consume(topic, {
+            groupId,
+            handler: async (batch) => {
+              seen.push(...batch.map(text));
+              if (seen.length >= values.length) stopping ??= first.sub?.stop();
+            },
+          })
+        ).sub;
+        await bus.publish(
+          topic,
+          values.map((value) => ({ key: 'room-1', value })),
+        );
+        await until('the stop during the last batch', () => stopping !== undefined);
+        await stopping;
+        expect(seen).toEqual(values);
+        await bus.publish(topic, [{ key: 'room-1', value: 'after' }]);
+        const next = await consume(topic, { groupId, fromBeginning: true });
+        await until('the record after the stop', () => next.records.length >= 1);
+        expect(next.records.map(text)).toEqual(['after']);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
       'starts a new group at the end unless fromBeginning',
       async () => {
         const topic = await freshTopic();

@@ -3,7 +3,6 @@ import { AppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import {
   Kafka,
-  Partitioners,
   logLevel,
   type Admin,
   type Consumer,
@@ -25,6 +24,7 @@ import type {
   TopicConfig,
 } from './message-bus';
 import { DEFAULT_TOPIC_PARTITIONS } from './message-bus';
+import { createCachingPartitioner } from './partitioner';
 import { activeTraceHeaders, outgoingHeaders } from './record-headers';
 
 /** Consumer session timeout: how long a silent member keeps its partitions. */
@@ -35,8 +35,13 @@ export const KAFKA_HEARTBEAT_INTERVAL_MS = 1_000;
  * than the few idle fetch requests per second it costs.
  */
 export const KAFKA_MAX_WAIT_TIME_MS = 100;
-/** Partitions one consumer processes at the same time (still one batch per partition). */
-export const KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY = 4;
+/**
+ * Partitions one consumer processes at the same time (still one batch per partition, so a room's
+ * records stay in order). kafkajs fetches again only when every batch of the last fetch is done,
+ * so a batch waits for the others; 16 covers every partition of a default-sized subscription
+ * (notification reads 2 topics x 4 partitions), and an idle worker costs nothing.
+ */
+export const KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY = 16;
 /** `healthy()` answers false when the broker does not answer within this. */
 export const KAFKA_HEALTH_TIMEOUT_MS = 2_000;
 const KAFKA_CONNECTION_TIMEOUT_MS = 3_000;
@@ -48,7 +53,7 @@ export interface KafkaConsumerTuning {
   heartbeatIntervalMs?: number;
   /** Default KAFKA_MAX_WAIT_TIME_MS (100 ms). */
   maxWaitTimeMs?: number;
-  /** Default KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY (4). */
+  /** Default KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY (16). */
   partitionsConsumedConcurrently?: number;
 }
 
@@ -212,24 +217,32 @@ export class KafkaMessageBus implements MessageBus {
       maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
       retryBaseMs: options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
     };
+    const committer = new BackgroundCommitter(this.logger.child({ groupId: options.groupId }));
+    const batches = new InFlightCount();
     const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
       const { batch } = payload;
       if (batch.messages.length === 0) return;
-      const records = batch.messages.map((m) => toBusRecord(batch.topic, batch.partition, m));
-      await runBatch(records, {
-        handler: options.handler,
-        policy,
-        publish: (topic, letters) => this.publish(topic, letters),
-        markDone: (record) => payload.resolveOffset(record.offset),
-        heartbeat: () => payload.heartbeat(),
-        signal: abort.signal,
-        isActive: () => payload.isRunning() && !payload.isStale(),
-        counters: this.counters,
-        logger: this.logger,
-      });
-      // autoCommitThreshold 1: commits what the runner resolved, right after the handler succeeded.
-      await payload.commitOffsetsIfNecessary();
-      await payload.heartbeat();
+      batches.enter();
+      try {
+        const records = batch.messages.map((m) => toBusRecord(batch.topic, batch.partition, m));
+        await runBatch(records, {
+          handler: options.handler,
+          policy,
+          publish: (topic, letters) => this.publish(topic, letters),
+          markDone: (record) => payload.resolveOffset(record.offset),
+          heartbeat: () => payload.heartbeat(),
+          signal: abort.signal,
+          isActive: () => payload.isRunning() && !payload.isStale(),
+          counters: this.counters,
+          logger: this.logger,
+        });
+        // Commits what the runner resolved (handled or dead-lettered) — only after the handler
+        // succeeded — without holding the next fetch for the round trip: see BackgroundCommitter.
+        committer.request(() => payload.commitOffsetsIfNecessary());
+        await payload.heartbeat();
+      } finally {
+        batches.leave();
+      }
     };
 
     try {
@@ -246,7 +259,9 @@ export class KafkaMessageBus implements MessageBus {
         }
       }
       await consumer.run({
-        autoCommit: true,
+        // Commits are ours (BackgroundCommitter); autoCommitThreshold 1 makes
+        // commitOffsetsIfNecessary() commit whatever has been resolved.
+        autoCommit: false,
         autoCommitThreshold: 1,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.tuning.partitionsConsumedConcurrently,
@@ -266,11 +281,15 @@ export class KafkaMessageBus implements MessageBus {
     const subscription: Subscription = {
       ready,
       stop: () => {
-        // Abort first so a retry backoff ends and kafkajs's disconnect (which waits for the
-        // running eachBatch, then commits and leaves the group) does not hang.
+        // Abort first so a retry backoff ends and no new batch starts work; pause so no new
+        // batch is fetched; let the batch in flight finish; commit what it resolved while this
+        // member still owns its partitions; then leave the group (kafkajs's disconnect).
         stopped ??= (async () => {
           abort.abort();
           try {
+            pauseAll(consumer, options.topics, this.logger);
+            await batches.idle();
+            await committer.flush();
             await consumer.disconnect();
           } finally {
             this.subscriptions.delete(subscription);
@@ -378,8 +397,8 @@ export class KafkaMessageBus implements MessageBus {
   private connectedProducer(): Promise<Producer> {
     if (!this.producer) {
       const producer = this.kafka.producer({
-        // Explicit, so kafkajs does not warn about its v2 partitioner change on every start.
-        createPartitioner: Partitioners.DefaultPartitioner,
+        // kafkajs's DefaultPartitioner for keyed records, cached per key (see partitioner.ts).
+        createPartitioner: createCachingPartitioner,
         allowAutoTopicCreation: true,
       });
       const connecting = producer.connect().then(() => producer);
@@ -405,6 +424,87 @@ export class KafkaMessageBus implements MessageBus {
         cause: err,
       });
     });
+  }
+}
+
+/**
+ * Offset commits off the fetch path. kafkajs fetches again only when every batch of the last
+ * fetch has returned, so awaiting the commit in the batch put one broker round trip into every
+ * hop of every message (kafka-path bench: 3–37 ms per batch on the shared box). Instead the batch
+ * asks for a commit and returns: one commit is in flight per consumer, and one more follows it
+ * with whatever was resolved meanwhile. Offsets are still committed only after the handler
+ * succeeded; what a crash or a rebalance leaves uncommitted (at most the last round trip's worth)
+ * is redelivered, and handlers are idempotent. `flush()` runs on stop, before leaving the group.
+ */
+class BackgroundCommitter {
+  private inFlight: Promise<void> | undefined;
+  private next: (() => Promise<void>) | undefined;
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Commits through `commit` (the latest batch's commitOffsetsIfNecessary) soon. */
+  request(commit: () => Promise<void>): void {
+    this.next = commit;
+    this.inFlight ??= this.drain();
+  }
+
+  /** Resolves once everything requested so far is committed (or failed and was logged). */
+  async flush(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (let commit = this.next; commit; commit = this.next) {
+        this.next = undefined;
+        try {
+          await commit();
+        } catch (err) {
+          // The offsets stay resolved, so the next request commits them if this member still
+          // owns the partitions; if not, the next owner redelivers them (idempotent handlers).
+          const type = kafkaErrorType(err);
+          if (type !== undefined && REBALANCE_ERROR_TYPES.has(type))
+            this.logger.debug({ err }, 'offset commit refused during a rebalance');
+          else this.logger.warn({ err }, 'offset commit failed');
+        }
+      }
+    } finally {
+      this.inFlight = undefined;
+    }
+  }
+}
+
+/** Broker answers to a commit that mean the group is rebalancing; expected, not alarming. */
+const REBALANCE_ERROR_TYPES = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+  'NOT_COORDINATOR',
+  'COORDINATOR_NOT_AVAILABLE',
+]);
+
+/** How many batches are being handled, and a way to wait until none is. */
+class InFlightCount {
+  private count = 0;
+  private waiters: (() => void)[] = [];
+  enter(): void {
+    this.count += 1;
+  }
+  leave(): void {
+    this.count -= 1;
+    if (this.count === 0) for (const wake of this.waiters.splice(0)) wake();
+  }
+  idle(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+/** Stops fetching new batches for `topics` (best effort: a consumer that never ran has nothing to pause). */
+function pauseAll(consumer: Consumer, topics: string[], logger: Logger): void {
+  try {
+    consumer.pause(topics.map((topic) => ({ topic })));
+  } catch (err) {
+    logger.debug({ err }, 'pause before stop failed');
   }
 }
 
@@ -489,7 +589,8 @@ const ENSURE_TOPICS_ATTEMPTS = 8;
 
 function isRetriableKafkaError(err: unknown): boolean {
   const type = kafkaErrorType(err);
-  if (type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE' || type === 'NOT_CONTROLLER') return true;
+  if (type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE' || type === 'NOT_CONTROLLER')
+    return true;
   return typeof err === 'object' && err !== null && (err as { retriable?: unknown }).retriable === true;
 }
 

@@ -4,7 +4,9 @@ import {
   ClientFrame,
   ServerFrame,
   TOPICS,
+  deliveryKey,
   deliveryTopic,
+  topicKey,
   dlqTopic,
   isReconnectable,
   CLOSE_CODES,
@@ -40,6 +42,13 @@ describe('client frames', () => {
   it('uses the given code for Kafka records', () => {
     expect(() => parseJson(ChatAcceptedV1, '{}', 'BAD_EVENT')).toThrow(expect.objectContaining({ code: 'BAD_EVENT' }));
   });
+  it('parses bytes: a Buffer, and a view into a larger buffer (only its own bytes)', () => {
+    const text = '{"type":"like","roomId":"r"}';
+    expect(parseJson(ClientFrame, Buffer.from(text))).toEqual({ type: 'like', roomId: 'r', count: 1 });
+    const padded = new TextEncoder().encode(`xx${text}yy`);
+    const view = new Uint8Array(padded.buffer, 2, padded.length - 4);
+    expect(parseJson(ClientFrame, view)).toEqual({ type: 'like', roomId: 'r', count: 1 });
+  });
 });
 
 describe('server frames', () => {
@@ -71,6 +80,29 @@ describe('topics and codes', () => {
     for (const t of Object.values(TOPICS)) expect(t.name).toMatch(/^[a-z]+\.[a-z]+\.[a-z]+\.v\d+$/);
     expect(deliveryTopic('gw-1')).toBe('delivery.gateway.gw-1.v1');
     expect(dlqTopic('a.b.c.v1')).toBe('a.b.c.v1.dlq');
+  });
+  it('keys every catalog topic by the field its entry names (roomId), deliveries by their room', () => {
+    for (const t of Object.values(TOPICS)) expect(t.key).toBe('roomId');
+    const message = {
+      id: 'm-1',
+      roomId: 'room-9',
+      seq: 1,
+      userId: 'u',
+      clientMsgId: 'c',
+      text: 't',
+      masked: false,
+      sentAt: 1,
+      acceptedAt: 2,
+    };
+    expect(topicKey('chatAccepted', message)).toBe('room-9');
+    expect(topicKey('chatSubmitted', { ...message, gatewayId: 'gw', submittedAt: 1 })).toBe('room-9');
+    expect(deliveryKey({ kind: 'room.message', message })).toBe('room-9');
+    expect(
+      deliveryKey({
+        kind: 'user.rejected',
+        rejected: { id: 'm', roomId: 'room-8', userId: 'u', clientMsgId: 'c', reason: 'r', rejectedAt: 1 },
+      }),
+    ).toBe('room-8');
   });
   it('splits close codes into reconnectable and terminal ranges', () => {
     expect(isReconnectable(CLOSE_CODES.SLOW_CONSUMER)).toBe(true);

@@ -12,7 +12,7 @@ export function parseJson<S extends z.ZodType>(
 ): z.infer<S> {
   let value: unknown;
   try {
-    value = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8'));
+    value = JSON.parse(typeof raw === 'string' ? raw : utf8(raw));
   } catch (err) {
     throw new AppError(code, 'not valid JSON', { cause: err });
   }
@@ -23,4 +23,11 @@ export function parseJson<S extends z.ZodType>(
     throw new AppError(code, `${where}${issue?.message ?? 'invalid'}`, { cause: parsed.error });
   }
   return parsed.data as z.infer<S>;
+}
+
+/** The bytes as UTF-8 text, without copying them first (Kafka values arrive as Buffers). */
+function utf8(raw: Uint8Array): string {
+  return (Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)).toString(
+    'utf8',
+  );
 }

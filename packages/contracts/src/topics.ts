@@ -42,6 +42,26 @@ export const TOPICS = {
   },
 } as const satisfies Record<string, TopicSpec>;
 
+/** A topic of the catalog: `chatSubmitted`, `chatIngested`, `chatAccepted`, `chatRejected`. */
+export type TopicId = keyof typeof TOPICS;
+
+/** The event type a catalog topic carries. */
+export type TopicEvent<K extends TopicId> = z.infer<(typeof TOPICS)[K]['schema']>;
+
+/** The record key of `event` on catalog topic `id`: the field the catalog's `key` names. */
+export function topicKey<K extends TopicId>(id: K, event: TopicEvent<K>): string {
+  const field: TopicSpec['key'] = TOPICS[id].key;
+  return event[field];
+}
+
+/**
+ * The record key of a delivery (`delivery.gateway.<gatewayId>.v1`): the room id of the message or
+ * rejection it carries, like every room-scoped topic, so one room's deliveries stay in order.
+ */
+export function deliveryKey(delivery: GatewayDeliveryV1): string {
+  return delivery.kind === 'room.message' ? delivery.message.roomId : delivery.rejected.roomId;
+}
+
 /** Records a handler could not process go to `<topic>.dlq`, with the error code in headers. */
 export function dlqTopic(topic: string): string {
   return `${topic}.dlq`;

@@ -2,7 +2,14 @@ export { kafkaEnv, redisEnv, mongoEnv, commonEnv } from './env';
 export { requireBearerToken } from './admin-auth';
 export { createHttpApp, listen, closeServer, type HttpOptions, type ReadinessCheck } from './http';
 export { handleSignals, type Stoppable } from './lifecycle';
-export { processRecord, recordSource } from './consumer';
+export { decodeBatch, processRecord, recordSource, type DecodedRecord } from './consumer';
+export {
+  publishEvent,
+  publishEvents,
+  publishDeliveries,
+  type OutgoingEvent,
+  type RoutedDelivery,
+} from './publish';
 export { newMessageId } from './ids';
 export { Counter, MetricsRegistry } from './metrics';
 export { runService, consumerLifecycle, type ServiceApp, type ServiceParts } from './service';

@@ -163,7 +163,7 @@ describe('createChatIngestApp', () => {
     expect(traceparent).not.toContain(producerSpanId);
     const publishSpan = tracing.exporter
       .getFinishedSpans()
-      .find((s) => s.name === 'chat-ingest.publish' && s.spanContext().traceId === producerTraceId);
+      .find((s) => s.name === 'chat-ingest.check' && s.spanContext().traceId === producerTraceId);
     expect(publishSpan).toBeDefined();
     expect(traceparent).toContain(publishSpan!.spanContext().spanId);
     expect(counter('roomcast_ingest_ingested_total')).toBe(1);

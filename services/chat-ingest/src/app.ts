@@ -3,7 +3,17 @@ import type { BusRecord, MessageBus } from '@roomcast/bus';
 import { ChatSubmittedV1, type ChatIngestedV1, type TopicNames } from '@roomcast/contracts';
 import type { Logger } from '@roomcast/logger';
 import type { SubmissionDeduper } from '@roomcast/sequencer';
-import { consumerLifecycle, MetricsRegistry, newMessageId, processRecord, recordSource, type ServiceApp } from '@roomcast/service-kit';
+import {
+  consumerLifecycle,
+  decodeBatch,
+  MetricsRegistry,
+  newMessageId,
+  publishEvents,
+  recordSource,
+  type DecodedRecord,
+  type OutgoingEvent,
+  type ServiceApp,
+} from '@roomcast/service-kit';
 import { noticeRouter } from './notices';
 import { checkSubmission } from './rules';
 
@@ -29,51 +39,66 @@ export type ChatIngestApp = ServiceApp & { router: Router };
 export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
   const metrics = deps.metrics ?? new MetricsRegistry();
   const ingested = metrics.counter('roomcast_ingest_ingested_total', 'messages passed to the filter');
-  const duplicates = metrics.counter('roomcast_ingest_duplicates_total', 'resubmissions dropped by (userId, clientMsgId)');
-  const refused = metrics.counter('roomcast_ingest_refused_total', 'messages refused by the authoritative checks');
+  const duplicates = metrics.counter(
+    'roomcast_ingest_duplicates_total',
+    'resubmissions dropped by (userId, clientMsgId)',
+  );
+  const refused = metrics.counter(
+    'roomcast_ingest_refused_total',
+    'messages refused by the authoritative checks',
+  );
 
-  async function handle(records: BusRecord[]): Promise<void> {
-    // Parse and check each record inside its own span; one round trip claims the whole batch.
-    const candidates: { record: BusRecord; event: ChatSubmittedV1; id: string }[] = [];
-    for (const record of records) {
-      await processRecord('chat-ingest.check', ChatSubmittedV1, record, async (event, span) => {
+  // One parse and one span per record; one Redis round trip claims the batch; one publish.
+  function handle(records: BusRecord[]): Promise<void> {
+    return decodeBatch('chat-ingest.check', ChatSubmittedV1, records, async (batch) => {
+      const candidates: { submitted: DecodedRecord<ChatSubmittedV1>; id: string }[] = [];
+      for (const submitted of batch) {
+        const { event, span } = submitted;
         const problem = checkSubmission(event, deps.maxTextChars);
         if (problem) {
           refused.inc();
           span.setAttribute('roomcast.refused', problem);
           deps.logger.info({ roomId: event.roomId, userId: event.userId, problem }, 'submission refused');
-          return;
+          continue;
         }
-        candidates.push({ record, event, id: newMessageId() });
-      });
-    }
-    if (candidates.length === 0) return;
-    const claims = await deps.deduper.claim(
-      candidates.map((c) => ({ userId: c.event.userId, clientMsgId: c.event.clientMsgId, candidateId: c.id, source: recordSource(c.record) })),
-      deps.dedupTtlMs,
-    );
-    await Promise.all(
-      candidates.map((c, i) => {
+        candidates.push({ submitted, id: newMessageId() });
+      }
+      if (candidates.length === 0) return;
+      const claims = await deps.deduper.claim(
+        candidates.map(({ submitted, id }) => ({
+          userId: submitted.event.userId,
+          clientMsgId: submitted.event.clientMsgId,
+          candidateId: id,
+          source: recordSource(submitted.record),
+        })),
+        deps.dedupTtlMs,
+      );
+      const ingestedAt = Date.now();
+      const out: OutgoingEvent<ChatIngestedV1>[] = [];
+      candidates.forEach(({ submitted }, i) => {
         const claim = claims[i];
         if (!claim || claim.status === 'duplicate') {
           duplicates.inc();
-          return Promise.resolve();
+          submitted.span.setAttribute('roomcast.duplicate', true);
+          return;
         }
-        return processRecord('chat-ingest.publish', ChatSubmittedV1, c.record, async (event) => {
-          const out: ChatIngestedV1 = { ...event, id: claim.id, ingestedAt: Date.now() };
-          await deps.bus.publish(deps.topics.chatIngested, [{ key: event.roomId, value: JSON.stringify(out) }]);
-          ingested.inc();
-        });
-      }),
-    );
+        out.push({ event: { ...submitted.event, id: claim.id, ingestedAt }, context: submitted.context });
+      });
+      await publishEvents(deps.bus, deps.topics, 'chatIngested', out);
+      ingested.inc(out.length);
+    });
   }
 
-  const consumer = consumerLifecycle(deps.bus, [{ name: deps.topics.chatSubmitted }, { name: deps.topics.chatIngested }], {
-    groupId: deps.groupId,
-    topics: [deps.topics.chatSubmitted],
-    fromBeginning: true,
-    handler: handle,
-  });
+  const consumer = consumerLifecycle(
+    deps.bus,
+    [{ name: deps.topics.chatSubmitted }, { name: deps.topics.chatIngested }],
+    {
+      groupId: deps.groupId,
+      topics: [deps.topics.chatSubmitted],
+      fromBeginning: true,
+      handler: handle,
+    },
+  );
   const router = noticeRouter({
     bus: deps.bus,
     deduper: deps.deduper,

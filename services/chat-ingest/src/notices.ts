@@ -3,7 +3,7 @@ import type { MessageBus } from '@roomcast/bus';
 import { MAX_CHAT_TEXT_CHARS, RoomId, type ChatIngestedV1, type TopicNames } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
 import type { SubmissionDeduper } from '@roomcast/sequencer';
-import { newMessageId, requireBearerToken, type Counter } from '@roomcast/service-kit';
+import { newMessageId, publishEvent, requireBearerToken, type Counter } from '@roomcast/service-kit';
 import { z } from 'zod';
 
 /** Author of system notices: the user id viewers see on them. */
@@ -75,7 +75,7 @@ export function noticeRouter(deps: NoticeDeps): Router {
         id: claim.id,
         ingestedAt: now,
       };
-      await deps.bus.publish(deps.topics.chatIngested, [{ key: event.roomId, value: JSON.stringify(event) }]);
+      await publishEvent(deps.bus, deps.topics, 'chatIngested', event);
       deps.posted.inc();
       res.status(202).json({ id: claim.id, roomId: event.roomId, clientMsgId });
     },

@@ -35,14 +35,14 @@ describe('tracing across every hop (embedded wiring)', () => {
       await client.chat('trace-room', 'follow me', { clientMsgId: 'trace-1' });
       await waitFor(() => got.length === 1, 'the message to come back');
       // persistence may finish after the delivery; wait for its span too.
-      await waitFor(() => tracing.exporter.getFinishedSpans().some((s) => s.name === 'persistence.decode'), 'the persistence span');
+      await waitFor(() => tracing.exporter.getFinishedSpans().some((s) => s.name === 'persistence.store'), 'the persistence span');
 
       const spans = tracing.exporter.getFinishedSpans();
       const root = spans.find((s) => s.name === 'gateway.chat.submit');
       expect(root).toBeDefined();
       const traceId = root?.spanContext().traceId;
       const inTrace = new Set(spans.filter((s) => s.spanContext().traceId === traceId).map((s) => s.name));
-      for (const hop of ['gateway.chat.submit', 'chat-ingest.check', 'chat-ingest.publish', 'filter.check', 'filter.publish', 'notification.route', 'persistence.decode', 'gateway.deliver']) {
+      for (const hop of ['gateway.chat.submit', 'chat-ingest.check', 'filter.check', 'notification.route', 'persistence.store', 'gateway.deliver']) {
         expect(inTrace).toContain(hop);
       }
       const deliver = spans.find((s) => s.name === 'gateway.deliver' && s.spanContext().traceId === traceId);

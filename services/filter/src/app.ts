@@ -9,9 +9,17 @@ import {
   type TopicNames,
 } from '@roomcast/contracts';
 import { isFilterError } from '@roomcast/filter-engine';
+import { AppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import type { RoomSequencer } from '@roomcast/sequencer';
-import { MetricsRegistry, processRecord } from '@roomcast/service-kit';
+import {
+  decodeBatch,
+  MetricsRegistry,
+  processRecord,
+  publishEvents,
+  type DecodedRecord,
+  type OutgoingEvent,
+} from '@roomcast/service-kit';
 import type { DictionaryStore, ReviewStore } from '@roomcast/store';
 import { dictionaryRouter, type DictionaryOp } from './admin';
 import { requireAdminToken } from './auth';
@@ -79,8 +87,14 @@ export interface FilterApp {
 }
 
 type Decision =
-  | { record: BusRecord; event: ChatIngestedV1; kind: 'accept'; text: string; masked: boolean; fromReview: boolean }
-  | { record: BusRecord; event: ChatIngestedV1; kind: 'reject'; reason: string };
+  | {
+      ingested: DecodedRecord<ChatIngestedV1>;
+      kind: 'accept';
+      text: string;
+      masked: boolean;
+      fromReview: boolean;
+    }
+  | { ingested: DecodedRecord<ChatIngestedV1>; kind: 'reject'; reason: string };
 
 /**
  * filter: word check, then the room sequence number for accepted messages.
@@ -102,7 +116,10 @@ export function createFilterApp(deps: FilterDeps): FilterApp {
   const heldCount = metrics.counter('roomcast_filter_held_total', 'messages held for review');
   const approvedCount = metrics.counter('roomcast_filter_review_approved_total', 'held messages approved');
   const deniedCount = metrics.counter('roomcast_filter_review_denied_total', 'held messages denied');
-  const tooLongCount = metrics.counter('roomcast_filter_too_long_total', 'messages rejected as too long to check');
+  const tooLongCount = metrics.counter(
+    'roomcast_filter_too_long_total',
+    'messages rejected as too long to check',
+  );
   const log = deps.logger;
   const dictionary = new FilterDictionary({
     store: deps.dictionaryStore,
@@ -129,13 +146,20 @@ export function createFilterApp(deps: FilterDeps): FilterApp {
     }
   }
 
-  async function decide(record: BusRecord, event: ChatIngestedV1, decisions: Decision[]): Promise<string> {
+  async function decide(ingested: DecodedRecord<ChatIngestedV1>, decisions: Decision[]): Promise<string> {
+    const { record, event } = ingested;
     if (headerValue(record.headers[REVIEW_APPROVED_HEADER]) === '1') {
       const item = await deps.reviewStore.get(event.id);
       if (item?.status === 'approved') {
         // Published already: a repeated re-publish (lease expiry, replay) adds nothing.
         if (item.published) return 'approved-again';
-        decisions.push({ record, event, kind: 'accept', text: item.maskedText, masked: item.maskedText !== item.text, fromReview: true });
+        decisions.push({
+          ingested,
+          kind: 'accept',
+          text: item.maskedText,
+          masked: item.maskedText !== item.text,
+          fromReview: true,
+        });
         return 'approved';
       }
       // Not approved in the store: treat it as any other message.
@@ -143,11 +167,11 @@ export function createFilterApp(deps: FilterDeps): FilterApp {
     const r = await check(event);
     if (r === 'too-long') {
       tooLongCount.inc();
-      decisions.push({ record, event, kind: 'reject', reason: TOO_LONG_REASON });
+      decisions.push({ ingested, kind: 'reject', reason: TOO_LONG_REASON });
       return 'too-long';
     }
     if (r.verdict === 'reject') {
-      decisions.push({ record, event, kind: 'reject', reason: rejectionReason(r) });
+      decisions.push({ ingested, kind: 'reject', reason: rejectionReason(r) });
     } else if (r.verdict === 'review') {
       const { held } = await deps.reviewStore.hold({
         id: event.id,
@@ -166,59 +190,84 @@ export function createFilterApp(deps: FilterDeps): FilterApp {
       });
       if (held) heldCount.inc();
     } else {
-      decisions.push({ record, event, kind: 'accept', text: r.text, masked: r.verdict === 'mask', fromReview: false });
+      decisions.push({
+        ingested,
+        kind: 'accept',
+        text: r.text,
+        masked: r.verdict === 'mask',
+        fromReview: false,
+      });
     }
     return r.verdict;
   }
 
-  async function handle(records: BusRecord[]): Promise<void> {
-    const decisions: Decision[] = [];
-    for (const record of records) {
-      await processRecord('filter.check', ChatIngestedV1, record, async (event, span) => {
-        span.setAttribute('roomcast.verdict', await decide(record, event, decisions));
+  // One parse and one span per record; one Redis round trip numbers the batch; one publish.
+  function handle(records: BusRecord[]): Promise<void> {
+    return decodeBatch('filter.check', ChatIngestedV1, records, async (batch) => {
+      const decisions: Decision[] = [];
+      for (const ingested of batch)
+        ingested.span.setAttribute('roomcast.verdict', await decide(ingested, decisions));
+      const accepted = decisions.filter(
+        (d): d is Extract<Decision, { kind: 'accept' }> => d.kind === 'accept',
+      );
+      // One round trip numbers the whole batch, in offset order.
+      const seqs =
+        accepted.length > 0
+          ? await deps.sequencer.assign(
+              accepted.map((d) => ({ roomId: d.ingested.event.roomId, messageId: d.ingested.event.id })),
+            )
+          : [];
+      const acceptedAt = Date.now();
+      const acceptedOut: OutgoingEvent<ChatAcceptedV1>[] = accepted.map((d, i) => {
+        const event = d.ingested.event;
+        const seq = seqs[i];
+        if (seq === undefined) throw new AppError('INTERNAL', `no seq assigned for ${event.id}`);
+        return {
+          event: {
+            id: event.id,
+            roomId: event.roomId,
+            seq,
+            userId: event.userId,
+            clientMsgId: event.clientMsgId,
+            text: d.text,
+            masked: d.masked,
+            sentAt: event.sentAt,
+            acceptedAt,
+            ...(event.priority === 'high' ? { priority: 'high' as const } : {}),
+          },
+          context: d.ingested.context,
+        };
       });
-    }
-    const accepted = decisions.filter((d): d is Extract<Decision, { kind: 'accept' }> => d.kind === 'accept');
-    // One round trip numbers the whole batch, in offset order.
-    const seqs = accepted.length > 0 ? await deps.sequencer.assign(accepted.map((d) => ({ roomId: d.event.roomId, messageId: d.event.id }))) : [];
-    const seqById = new Map(accepted.map((d, i) => [d.event.id, seqs[i]]));
-    await Promise.all(
-      decisions.map((d) =>
-        processRecord('filter.publish', ChatIngestedV1, d.record, async (event) => {
-          if (d.kind === 'accept') {
-            const seq = seqById.get(event.id);
-            if (seq === undefined) throw new Error(`no seq assigned for ${event.id}`);
-            const out: ChatAcceptedV1 = {
-              id: event.id,
-              roomId: event.roomId,
-              seq,
-              userId: event.userId,
-              clientMsgId: event.clientMsgId,
-              text: d.text,
-              masked: d.masked,
-              sentAt: event.sentAt,
-              acceptedAt: Date.now(),
-              ...(event.priority === 'high' ? { priority: 'high' as const } : {}),
-            };
-            await deps.bus.publish(deps.topics.chatAccepted, [{ key: event.roomId, value: JSON.stringify(out) }]);
-            if (d.fromReview) await deps.reviewStore.markPublished(event.id, seq);
-            acceptedCount.inc();
-            if (d.masked) maskedCount.inc();
-          } else {
-            const out: ChatRejectedV1 = {
-              id: event.id,
-              roomId: event.roomId,
-              userId: event.userId,
-              clientMsgId: event.clientMsgId,
-              reason: d.reason,
-              rejectedAt: Date.now(),
-            };
-            await deps.bus.publish(deps.topics.chatRejected, [{ key: event.roomId, value: JSON.stringify(out) }]);
-            rejectedCount.inc();
-          }
-        }),
-      ),
-    );
+      const rejectedOut: OutgoingEvent<ChatRejectedV1>[] = [];
+      for (const d of decisions) {
+        if (d.kind !== 'reject') continue;
+        const event = d.ingested.event;
+        rejectedOut.push({
+          event: {
+            id: event.id,
+            roomId: event.roomId,
+            userId: event.userId,
+            clientMsgId: event.clientMsgId,
+            reason: d.reason,
+            rejectedAt: acceptedAt,
+          },
+          context: d.ingested.context,
+        });
+      }
+      // Both in the same tick: one produce request.
+      await Promise.all([
+        publishEvents(deps.bus, deps.topics, 'chatAccepted', acceptedOut),
+        publishEvents(deps.bus, deps.topics, 'chatRejected', rejectedOut),
+      ]);
+      await Promise.all(
+        accepted.map((d, i) =>
+          d.fromReview ? deps.reviewStore.markPublished(d.ingested.event.id, seqs[i] as number) : undefined,
+        ),
+      );
+      acceptedCount.inc(accepted.length);
+      maskedCount.inc(accepted.filter((d) => d.masked).length);
+      rejectedCount.inc(rejectedOut.length);
+    });
   }
 
   async function onDictionaryChanged(records: BusRecord[]): Promise<void> {
@@ -230,14 +279,30 @@ export function createFilterApp(deps: FilterDeps): FilterApp {
   }
 
   async function announce(roomId: string | null, version: number, op: DictionaryOp): Promise<void> {
-    const event: FilterDictionaryChangedV1 = { roomId, version, op, instanceId: deps.instanceId, changedAt: Date.now() };
-    await deps.bus.publish(deps.dictionaryTopic, [{ key: roomId ?? FILTER_DICTIONARY_GLOBAL_KEY, value: JSON.stringify(event) }]);
+    const event: FilterDictionaryChangedV1 = {
+      roomId,
+      version,
+      op,
+      instanceId: deps.instanceId,
+      changedAt: Date.now(),
+    };
+    await deps.bus.publish(deps.dictionaryTopic, [
+      { key: roomId ?? FILTER_DICTIONARY_GLOBAL_KEY, value: JSON.stringify(event) },
+    ]);
   }
 
   const router = Router();
   router.use(['/dictionary', '/review'], requireAdminToken(deps.adminToken));
   router.use(dictionaryRouter({ store: deps.dictionaryStore, dictionary, base: deps.base, announce }));
-  router.use(reviewRouter({ bus: deps.bus, store: deps.reviewStore, topics: deps.topics, approveWaitMs: tuning.approveWaitMs, counters: { approved: approvedCount, denied: deniedCount } }));
+  router.use(
+    reviewRouter({
+      bus: deps.bus,
+      store: deps.reviewStore,
+      topics: deps.topics,
+      approveWaitMs: tuning.approveWaitMs,
+      counters: { approved: approvedCount, denied: deniedCount },
+    }),
+  );
 
   return {
     metrics,
@@ -275,7 +340,12 @@ export function createFilterApp(deps: FilterDeps): FilterApp {
         }, tuning.pollIntervalMs);
         pollTimer.unref();
       }
-      const sub = await deps.bus.subscribe({ groupId: deps.groupId, topics: [deps.topics.chatIngested], fromBeginning: true, handler: handle });
+      const sub = await deps.bus.subscribe({
+        groupId: deps.groupId,
+        topics: [deps.topics.chatIngested],
+        fromBeginning: true,
+        handler: handle,
+      });
       await sub.ready;
       subscription = sub;
     },

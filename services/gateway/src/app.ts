@@ -16,7 +16,7 @@ import {
 import { AppError, toAppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
-import { MetricsRegistry, processRecord, type ServiceApp } from '@roomcast/service-kit';
+import { decodeBatch, MetricsRegistry, type ServiceApp } from '@roomcast/service-kit';
 import { Connection, sendBudget } from './connection';
 import { fanoutCounters, RoomFanout } from './fanout';
 import { handleFrame, type ProtocolContext } from './protocol';
@@ -217,13 +217,14 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     for (const c of conns) c.send(frame);
   }
 
-  async function onDeliveries(records: BusRecord[]): Promise<void> {
-    for (const record of records) {
-      await processRecord('gateway.deliver', GatewayDeliveryV1, record, async (d, span) => {
-        if (d.kind === 'room.message') span.setAttribute('roomcast.fanout', fanout.enqueue(d.message));
-        else deliverRejection(d.rejected);
-      });
-    }
+  /** One parse and one span per record (continuing its trace); room messages queue for their room's flush. */
+  function onDeliveries(records: BusRecord[]): Promise<void> {
+    return decodeBatch('gateway.deliver', GatewayDeliveryV1, records, async (batch) => {
+      for (const { event, span } of batch) {
+        if (event.kind === 'room.message') span.setAttribute('roomcast.fanout', fanout.enqueue(event.message));
+        else deliverRejection(event.rejected);
+      }
+    });
   }
 
   // ------------------------------------------------------------------ ticks

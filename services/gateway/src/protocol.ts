@@ -4,6 +4,7 @@ import { ClientFrame, type ChatSubmittedV1, type TopicNames } from '@roomcast/co
 import { AppError, toAppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
+import { publishEvent } from '@roomcast/service-kit';
 import { getTracer, SpanKind, withSpan } from '@roomcast/telemetry';
 import type { Connection } from './connection';
 import type { RoomCounters } from './room-counters';
@@ -131,7 +132,7 @@ async function onChat(ctx: ProtocolContext, conn: Connection, frame: Extract<Cli
   try {
     // The message's trace starts here; every later hop continues it through Kafka headers.
     await withSpan(tracer, 'gateway.chat.submit', { kind: SpanKind.PRODUCER, attributes: { 'roomcast.room_id': roomId, 'roomcast.client_msg_id': clientMsgId } }, () =>
-      ctx.bus.publish(ctx.topics.chatSubmitted, [{ key: roomId, value: JSON.stringify(event) }]),
+      publishEvent(ctx.bus, ctx.topics, 'chatSubmitted', event),
     );
     conn.sendJson({ type: 'ack', roomId, clientMsgId });
   } catch (err) {

@@ -130,11 +130,12 @@ function delivery(record: BusRecord): GatewayDeliveryV1 {
   return GatewayDeliveryV1.parse(JSON.parse(record.value.toString()));
 }
 
-/** The room of the one delivery in `records` (what the app handed to publish). */
-function roomOf(records: OutgoingRecord[]): string {
-  expect(records).toHaveLength(1);
-  const d = GatewayDeliveryV1.parse(JSON.parse(String(records[0]!.value)));
-  return d.kind === 'room.message' ? d.message.roomId : d.rejected.roomId;
+/** The room of a delivery the app handed to publish; its key must be that room. */
+function roomOf(record: OutgoingRecord): string {
+  const d = GatewayDeliveryV1.parse(JSON.parse(String(record.value)));
+  const roomId = d.kind === 'room.message' ? d.message.roomId : d.rejected.roomId;
+  expect(record.key).toBe(roomId);
+  return roomId;
 }
 
 describe('createNotificationApp', () => {
@@ -168,14 +169,20 @@ describe('createNotificationApp', () => {
     const b = 'room-1';
     const empty = 'room-empty';
     for (const room of [b, empty])
-      expect(partitionForKey(room, DEFAULT_TOPIC_PARTITIONS)).toBe(partitionForKey(a, DEFAULT_TOPIC_PARTITIONS));
+      expect(partitionForKey(room, DEFAULT_TOPIC_PARTITIONS)).toBe(
+        partitionForKey(a, DEFAULT_TOPIC_PARTITIONS),
+      );
     await h.presence.touchRoomGateways([a], 'gw1', PRESENCE_TTL_MS);
     await h.presence.touchRoomGateways([a, b], 'gw2', PRESENCE_TTL_MS);
     await h.presence.touchRoomGateways([b], 'gw3', PRESENCE_TTL_MS);
     await publish(h.topics.chatAccepted, [accepted(a), accepted(empty), accepted(b)]);
 
     await waitFor(() => deliveries() === 4, 'four deliveries');
-    const routes = h.sent.map((x) => `${x.topic} <- ${roomOf(x.records)}`);
+    const routes = h.sent.flatMap((x) => x.records.map((r) => `${x.topic} <- ${roomOf(r)}`));
+    // One publish per gateway topic for the whole batch, not one per record.
+    expect(h.sent.map((x) => x.topic).sort()).toEqual(
+      [h.topics.delivery('gw1'), h.topics.delivery('gw2'), h.topics.delivery('gw3')].sort(),
+    );
     expect(routes.sort()).toEqual(
       [
         `${h.topics.delivery('gw1')} <- ${a}`,

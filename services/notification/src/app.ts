@@ -1,8 +1,16 @@
 import type { BusRecord, MessageBus } from '@roomcast/bus';
-import { ChatAcceptedV1, ChatRejectedV1, type GatewayDeliveryV1, type TopicNames } from '@roomcast/contracts';
+import { ChatAcceptedV1, ChatRejectedV1, type TopicNames } from '@roomcast/contracts';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
-import { consumerLifecycle, MetricsRegistry, processRecord, type ServiceApp } from '@roomcast/service-kit';
+import {
+  consumerLifecycle,
+  decodeBatch,
+  MetricsRegistry,
+  publishDeliveries,
+  type DecodedRecord,
+  type RoutedDelivery,
+  type ServiceApp,
+} from '@roomcast/service-kit';
 
 export interface NotificationDeps {
   bus: MessageBus;
@@ -18,74 +26,92 @@ export type NotificationApp = ServiceApp;
 /**
  * notification: routes each accepted message to the delivery topic of every gateway that has
  * viewers in its room (Redis room -> gateways), and each rejection only to the gateway that owns
- * the sender (Redis user -> gateway). One presence round trip per batch and kind.
+ * the sender (Redis user -> gateway). One presence round trip per batch and kind, one publish per
+ * batch (every gateway's records in the same produce request).
  */
 export function createNotificationApp(deps: NotificationDeps): NotificationApp {
   const metrics = deps.metrics ?? new MetricsRegistry();
-  const routed = metrics.counter('roomcast_notification_deliveries_total', 'records written to gateway delivery topics');
-  const unrouted = metrics.counter('roomcast_notification_unrouted_total', 'messages with no gateway to deliver to');
+  const routed = metrics.counter(
+    'roomcast_notification_deliveries_total',
+    'records written to gateway delivery topics',
+  );
+  const unrouted = metrics.counter(
+    'roomcast_notification_unrouted_total',
+    'messages with no gateway to deliver to',
+  );
 
+  // A batch is one partition of one topic; split by topic all the same (cheap, and no handler
+  // should depend on how an adapter batches).
   async function handle(records: BusRecord[]): Promise<void> {
-    const accepted: { record: BusRecord; event: ChatAcceptedV1 }[] = [];
-    const rejected: { record: BusRecord; event: ChatRejectedV1 }[] = [];
-    for (const record of records) {
-      if (record.topic === deps.topics.chatAccepted) {
-        await processRecord('notification.decode', ChatAcceptedV1, record, async (event) => {
-          accepted.push({ record, event });
-        });
-      } else {
-        await processRecord('notification.decode', ChatRejectedV1, record, async (event) => {
-          rejected.push({ record, event });
-        });
-      }
-    }
-    const [roomGateways, userGateways] = await Promise.all([
-      accepted.length > 0 ? deps.presence.getRoomGateways([...new Set(accepted.map((a) => a.event.roomId))]) : new Map<string, string[]>(),
-      Promise.all(rejected.map((r) => deps.presence.getUserGateway(r.event.userId))),
+    const accepted = records.filter((r) => r.topic === deps.topics.chatAccepted);
+    const rejected =
+      accepted.length === records.length ? [] : records.filter((r) => r.topic !== deps.topics.chatAccepted);
+    await Promise.all([
+      accepted.length > 0
+        ? decodeBatch('notification.route', ChatAcceptedV1, accepted, routeAccepted)
+        : undefined,
+      rejected.length > 0
+        ? decodeBatch('notification.route', ChatRejectedV1, rejected, routeRejected)
+        : undefined,
     ]);
-    const sends: Promise<void>[] = [];
-    for (const { record, event } of accepted) {
-      const gateways = roomGateways.get(event.roomId) ?? [];
-      if (gateways.length === 0) {
+  }
+
+  /** Every gateway with viewers in the room gets the message (one presence round trip per batch). */
+  async function routeAccepted(batch: DecodedRecord<ChatAcceptedV1>[]): Promise<void> {
+    const roomGateways = await deps.presence.getRoomGateways([...new Set(batch.map((a) => a.event.roomId))]);
+    const deliveries: RoutedDelivery[] = [];
+    let records = 0;
+    for (const { event, span, context } of batch) {
+      const gatewayIds = roomGateways.get(event.roomId) ?? [];
+      span.setAttribute('roomcast.gateways', gatewayIds.length);
+      if (gatewayIds.length === 0) {
         unrouted.inc();
         continue;
       }
-      // Encode once; the same bytes go to every gateway of the room.
-      const value = JSON.stringify({ kind: 'room.message', message: event } satisfies GatewayDeliveryV1);
-      sends.push(
-        processRecord('notification.route', ChatAcceptedV1, record, async (_e, span) => {
-          span.setAttribute('roomcast.gateways', gateways.length);
-          await Promise.all(gateways.map((gw) => deps.bus.publish(deps.topics.delivery(gw), [{ key: event.roomId, value }])));
-          routed.inc(gateways.length);
-        }),
-      );
+      deliveries.push({ event: { kind: 'room.message', message: event }, context, gatewayIds });
+      records += gatewayIds.length;
     }
-    rejected.forEach(({ record, event }, i) => {
-      const gw = userGateways[i];
-      if (!gw) {
+    await publishDeliveries(deps.bus, deps.topics, deliveries);
+    routed.inc(records);
+  }
+
+  /** A rejection goes only to the gateway that owns the sender. */
+  async function routeRejected(batch: DecodedRecord<ChatRejectedV1>[]): Promise<void> {
+    const userGateways = await Promise.all(batch.map((r) => deps.presence.getUserGateway(r.event.userId)));
+    const deliveries: RoutedDelivery[] = [];
+    batch.forEach(({ event, context }, i) => {
+      const gatewayId = userGateways[i];
+      if (!gatewayId) {
         unrouted.inc();
         return;
       }
-      const value = JSON.stringify({ kind: 'user.rejected', rejected: event } satisfies GatewayDeliveryV1);
-      sends.push(
-        processRecord('notification.route', ChatRejectedV1, record, async () => {
-          await deps.bus.publish(deps.topics.delivery(gw), [{ key: event.roomId, value }]);
-          routed.inc();
-        }),
-      );
+      deliveries.push({
+        event: { kind: 'user.rejected', rejected: event },
+        context,
+        gatewayIds: [gatewayId],
+      });
     });
-    await Promise.all(sends);
+    await publishDeliveries(deps.bus, deps.topics, deliveries);
+    routed.inc(deliveries.length);
   }
 
-  const consumer = consumerLifecycle(deps.bus, [{ name: deps.topics.chatAccepted }, { name: deps.topics.chatRejected }], {
-    groupId: deps.groupId,
-    topics: [deps.topics.chatAccepted, deps.topics.chatRejected],
-    fromBeginning: true,
-    handler: handle,
-  });
+  const consumer = consumerLifecycle(
+    deps.bus,
+    [{ name: deps.topics.chatAccepted }, { name: deps.topics.chatRejected }],
+    {
+      groupId: deps.groupId,
+      topics: [deps.topics.chatAccepted, deps.topics.chatRejected],
+      fromBeginning: true,
+      handler: handle,
+    },
+  );
   return {
     metrics,
-    readiness: { bus: () => deps.bus.healthy(), presence: () => deps.presence.healthy(), consuming: consumer.consuming },
+    readiness: {
+      bus: () => deps.bus.healthy(),
+      presence: () => deps.presence.healthy(),
+      consuming: consumer.consuming,
+    },
     start: consumer.start,
     stop: consumer.stop,
   };

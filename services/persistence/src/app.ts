@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import type { BusRecord, MessageBus } from '@roomcast/bus';
 import { ChatAcceptedV1, type TopicNames } from '@roomcast/contracts';
 import type { Logger } from '@roomcast/logger';
-import { consumerLifecycle, MetricsRegistry, processRecord, type ServiceApp } from '@roomcast/service-kit';
+import { consumerLifecycle, decodeBatch, MetricsRegistry, type ServiceApp } from '@roomcast/service-kit';
 import type { MessageStore } from '@roomcast/store';
 import { historyRouter } from './history';
 
@@ -27,16 +27,12 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
   const stored = metrics.counter('roomcast_persistence_inserted_total', 'messages written');
   const dupes = metrics.counter('roomcast_persistence_duplicates_total', 'messages already stored (replays)');
 
-  async function handle(records: BusRecord[]): Promise<void> {
-    const messages: ChatAcceptedV1[] = [];
-    for (const record of records) {
-      await processRecord('persistence.decode', ChatAcceptedV1, record, async (m) => {
-        messages.push(m);
-      });
-    }
-    const r = await deps.store.insertMany(messages);
-    stored.inc(r.inserted);
-    dupes.inc(r.duplicates);
+  function handle(records: BusRecord[]): Promise<void> {
+    return decodeBatch('persistence.store', ChatAcceptedV1, records, async (batch) => {
+      const r = await deps.store.insertMany(batch.map((m) => m.event));
+      stored.inc(r.inserted);
+      dupes.inc(r.duplicates);
+    });
   }
 
   const consumer = consumerLifecycle(deps.bus, [{ name: deps.topics.chatAccepted }], {
@@ -48,7 +44,11 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
   return {
     metrics,
     router: historyRouter(deps.store),
-    readiness: { bus: () => deps.bus.healthy(), store: () => deps.store.healthy(), consuming: consumer.consuming },
+    readiness: {
+      bus: () => deps.bus.healthy(),
+      store: () => deps.store.healthy(),
+      consuming: consumer.consuming,
+    },
     async start() {
       await deps.store.init();
       await consumer.start();

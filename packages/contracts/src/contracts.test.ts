@@ -12,6 +12,9 @@ import {
   CLOSE_CODES,
   parseJson,
   MAX_CHAT_TEXT_CHARS,
+  PROTOCOL_VERSION,
+  negotiateProtocol,
+  textFrame,
 } from './index';
 
 describe('client frames', () => {
@@ -72,6 +75,25 @@ describe('messages batch frames (protocol v2)', () => {
   it('refuses messages out of seq order or outside the range', () => {
     expect(ServerFrame.safeParse(frame(3, 4, 0, [4, 3])).success).toBe(false);
     expect(ServerFrame.safeParse(frame(3, 4, 0, [3, 9])).success).toBe(false);
+  });
+});
+
+describe('wire helpers', () => {
+  it('frames text with the right header for each length class, as one buffer', () => {
+    expect([...textFrame('hi')]).toEqual([0x81, 2, 0x68, 0x69]);
+    const mid = textFrame('a'.repeat(126));
+    expect([mid[1], mid.readUInt16BE(2), mid.length]).toEqual([126, 126, 130]);
+    const edge = textFrame(Buffer.alloc(65_535, 0x61));
+    expect([edge[1], edge.readUInt16BE(2), edge.length]).toEqual([126, 65_535, 65_539]);
+    const big = textFrame('a'.repeat(70_000));
+    expect([big[1], big.readUInt32BE(2), big.readUInt32BE(6), big.length]).toEqual([127, 0, 70_000, 70_010]);
+    expect(textFrame('é').subarray(2).toString()).toBe('é');
+    expect(textFrame('é')[1]).toBe(2); // bytes, not characters
+  });
+
+  it('negotiates the newest protocol both sides speak; v1 without a declaration; undefined for junk', () => {
+    expect([null, '', '1', '2', '7'].map(negotiateProtocol)).toEqual([1, 1, 1, 2, PROTOCOL_VERSION]);
+    expect(['x', '0', '-1', '2.5', '1e3', ' 2'].map(negotiateProtocol)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
   });
 });
 

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { CLOSE_CODES, ClientFrame, PROTOCOL_QUERY_PARAM } from '@roomcast/contracts';
+import { CLOSE_CODES, ClientFrame, negotiateProtocol, PROTOCOL_QUERY_PARAM, textFrame } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
 
 /**
@@ -87,39 +87,6 @@ export const STUB_DEFAULTS = {
 const BAD_REQUEST_CLOSE = CLOSE_CODES.BAD_REQUEST;
 const GOING_AWAY_CLOSE = 1001;
 const HEARTBEAT_MS = 30_000;
-/** First header byte of a server text frame: FIN, no RSV bits (no compression), opcode 1. */
-const FIN_TEXT = 0x81;
-
-/**
- * The complete WebSocket frame of a text message (RFC 6455 §5.2: header + payload, unmasked as
- * server frames are), as one Buffer, so the same bytes can be written to every member socket.
- * Valid only while permessage-deflate is off (the stub's server sets it off).
- */
-export function textFrame(payload: string): Buffer {
-  const length = Buffer.byteLength(payload);
-  const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(header + length);
-  frame[0] = FIN_TEXT;
-  if (header === 2) frame[1] = length;
-  else if (header === 4) {
-    frame[1] = 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 127;
-    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
-    frame.writeUInt32BE(length >>> 0, 6);
-  }
-  frame.write(payload, header);
-  return frame;
-}
-
-/** Protocol from `?protocol=`: none = 1 (as the gateway), a positive integer = min(it, 2), else undefined. */
-export function stubProtocol(requested: string | null): 1 | 2 | undefined {
-  if (requested === null || requested === '') return 1;
-  if (!/^[1-9][0-9]{0,5}$/.test(requested)) return undefined;
-  return Number(requested) >= 2 ? 2 : 1;
-}
-
 interface Member {
   readonly ws: WebSocket;
   readonly socket: Duplex;
@@ -374,7 +341,7 @@ export async function startStubServer(options: StubServerOptions = {}): Promise<
       socket.destroy();
       return;
     }
-    const protocol = stubProtocol(url.searchParams.get(PROTOCOL_QUERY_PARAM));
+    const protocol = negotiateProtocol(url.searchParams.get(PROTOCOL_QUERY_PARAM));
     // Upgrade even when refusing, so the client sees a close code (as the gateway does).
     wss.handleUpgrade(req, socket, head, (ws) => {
       if (protocol === undefined)

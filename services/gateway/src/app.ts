@@ -7,8 +7,8 @@ import type { BusRecord, MessageBus, Subscription } from '@roomcast/bus';
 import {
   CLOSE_CODES,
   GatewayDeliveryV1,
+  negotiateProtocol,
   PROTOCOL_QUERY_PARAM,
-  PROTOCOL_VERSION,
   type ChatRejectedV1,
   type ProtocolVersion,
   type TopicNames,
@@ -313,16 +313,6 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       wss.close();
     },
   };
-}
-
-/**
- * The protocol version for a client that declared `requested` (the newest it speaks): the newest
- * both speak; v1 when it declared none; undefined when the value is not a positive integer.
- */
-export function negotiateProtocol(requested: string | null): ProtocolVersion | undefined {
-  if (requested === null || requested === '') return 1;
-  if (!/^[1-9][0-9]{0,5}$/.test(requested)) return undefined;
-  return Math.min(Number(requested), PROTOCOL_VERSION) as ProtocolVersion;
 }
 
 function closeCodeFor(refusal: AppError | undefined): number {

@@ -1,10 +1,10 @@
-import type { ChatAcceptedV1 } from '@roomcast/contracts';
+import { textFrame, type ChatAcceptedV1 } from '@roomcast/contracts';
 import type { Counter, MetricsRegistry } from '@roomcast/service-kit';
 import type { Connection } from './connection';
 import { TokenBucket } from './rate-limit';
 import type { RoomRegistry, RoomState } from './room-registry';
 import type { ThinningPolicy } from './thinning';
-import { encodeItem, messageFrameText, messagesFrameText, textFrame } from './wire';
+import { encodeItem, messageFrameText, messagesFrameText } from './wire';
 
 export interface FanoutOptions {
   /**

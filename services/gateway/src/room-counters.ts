@@ -1,7 +1,7 @@
+import { textFrame } from '@roomcast/contracts';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
 import type { RoomRegistry } from './room-registry';
-import { textFrame } from './wire';
 
 /**
  * Likes and online counts of the rooms on this gateway. Likes are summed here between ticks and

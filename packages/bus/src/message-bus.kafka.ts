@@ -198,7 +198,8 @@ export class KafkaMessageBus implements MessageBus {
       groupId: options.groupId,
       sessionTimeout: this.tuning.sessionTimeoutMs,
       heartbeatInterval: this.tuning.heartbeatIntervalMs,
-      maxWaitTimeInMs: this.tuning.maxWaitTimeMs,
+      maxWaitTimeInMs: options.fetchMaxWaitMs ?? this.tuning.maxWaitTimeMs,
+      minBytes: options.fetchMinBytes ?? 1,
       allowAutoTopicCreation: true,
     });
     const abort = new AbortController();

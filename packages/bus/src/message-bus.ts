@@ -52,6 +52,15 @@ export interface SubscribeOptions {
   maxRetries?: number;
   /** First backoff in ms (doubles, with jitter). Default 100. */
   retryBaseMs?: number;
+  /**
+   * For a consumer off the latency path (persistence): a fetch waits until this many bytes are
+   * there (or `fetchMaxWaitMs` passed), so batches are larger and fetch/handle/commit cycles
+   * fewer, which saves CPU the latency path needs. Default 1 = return as soon as one record is
+   * there. The in-memory twin hands over whatever is there, as before.
+   */
+  fetchMinBytes?: number;
+  /** Longest a fetch waits for `fetchMinBytes`, ms. Default KAFKA_MAX_WAIT_TIME_MS (100). */
+  fetchMaxWaitMs?: number;
 }
 
 export interface Subscription {

@@ -70,3 +70,41 @@ describe('KafkaMessageBus with lingerMs', () => {
     }
   }, 120_000);
 });
+
+describe('KafkaMessageBus with fetchMinBytes', () => {
+  it('batches what arrives within the fetch wait, and still delivers less than fetchMinBytes', async () => {
+    const bus = new KafkaMessageBus({
+      brokers: kafkaBrokers,
+      clientId: uniqueId('bus-minbytes'),
+      logger: silentLogger(),
+      consumer: TEST_CONSUMER,
+    });
+    const topic = `it.${uniqueId('minbytes')}.v1`;
+    try {
+      await bus.ensureTopics([{ name: topic, partitions: 1 }]);
+      const batches: string[][] = [];
+      await (
+        await bus.subscribe({
+          groupId: uniqueId('group'),
+          topics: [topic],
+          fromBeginning: true,
+          // Far more than the test publishes: only the wait can end a fetch.
+          fetchMinBytes: 1_000_000,
+          fetchMaxWaitMs: 3_000,
+          handler: async (b) => void batches.push(b.map((r) => r.value.toString())),
+        })
+      ).ready;
+      // Ten publishes 20 ms apart: with fetchMinBytes 1 they would come in several batches.
+      for (let i = 0; i < 10; i++) {
+        await bus.publish(topic, [{ key: 'room-1', value: String(i) }]);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await waitFor(() => batches.flat().length >= 10, 'ten records', 30_000);
+      expect(batches.flat()).toEqual(Array.from({ length: 10 }, (_, i) => String(i)));
+      expect(batches.length).toBeLessThanOrEqual(2);
+    } finally {
+      await bus.deleteTopics([topic]);
+      await bus.close();
+    }
+  }, 120_000);
+});

@@ -7,7 +7,14 @@ import { configSchema } from './config';
 runService('persistence', configSchema, (config, logger) => {
   const bus = createKafkaBus(config, 'persistence', logger);
   const store = createMongoStore(config, logger);
-  const app = createPersistenceApp({ bus, store, logger, topics: resolveTopics(config.KAFKA_TOPIC_PREFIX), groupId: config.PERSISTENCE_GROUP_ID });
+  const app = createPersistenceApp({
+    bus,
+    store,
+    logger,
+    topics: resolveTopics(config.KAFKA_TOPIC_PREFIX),
+    groupId: config.PERSISTENCE_GROUP_ID,
+    fetch: { minBytes: config.PERSISTENCE_FETCH_MIN_BYTES, maxWaitMs: config.PERSISTENCE_FETCH_MAX_WAIT_MS },
+  });
   return {
     app,
     async close() {

@@ -1,17 +1,19 @@
 /**
  * Memory per idle connection: a fresh embedded start, then N connections joined to rooms (nothing
- * sent), the server's RSS sampled from /proc before and while they are held. Prints JSON.
+ * sent), the server's memory measured before and while they are held. Prints JSON.
  *
  *   tsx bench/idle-memory.ts [--rooms 100] [--viewers 100] [--hold 25]
  *
- * RSS is what the process holds; kernel socket buffers are not in it. The figure is
- * (steady RSS with the connections - RSS before) / connections, "steady" being the lowest sample
- * in the last third of the hold (after the GC settled); the peak is reported beside it.
+ * RSS sampled from /proc moves with the garbage collector (the same run gave 3 and 6 KB per
+ * connection), so the figures are taken after a full collection: the server runs with
+ * `--expose-gc` and a preload of this bench (bench/memory-probe.cjs) that, on SIGUSR2, collects
+ * and writes process.memoryUsage() to a file. Per connection = (with - before) / connections, for
+ * RSS and for the JS heap + external memory. Kernel socket buffers are in neither.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..');
@@ -45,13 +47,38 @@ async function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+interface Probe {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** Asks the server (SIGUSR2) to collect garbage and report its memory; waits for the report. */
+async function probe(pid: number, file: string): Promise<Probe> {
+  rmSync(file, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 100; i++) {
+    await sleep(100);
+    if (existsSync(file)) {
+      try {
+        return JSON.parse(readFileSync(file, 'utf8')) as Probe;
+      } catch {
+        // being written: read again
+      }
+    }
+  }
+  throw new Error('the memory probe did not answer');
+}
+
 async function main(): Promise<void> {
   const port = await freePort();
   const secret = `idle-memory-${process.pid}`;
   // node directly (not the tsx wrapper) so that the pid sampled is the server's own.
-  const server = spawn(process.execPath, ['--import', 'tsx', 'services/embedded/src/main.ts'], {
+  const probeFile = join(tmpdir(), `roomcast-memory-${process.pid}.json`);
+  const server = spawn(process.execPath, ['--expose-gc', '--require', join(__dirname, 'memory-probe.cjs'), '--import', 'tsx', 'services/embedded/src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), JWT_SECRET: secret, LOG_LEVEL: 'warn' },
+    env: { ...process.env, PORT: String(port), JWT_SECRET: secret, LOG_LEVEL: 'warn', ROOMCAST_MEMORY_PROBE_FILE: probeFile },
     stdio: 'ignore',
   });
   const pid = server.pid as number;
@@ -65,12 +92,8 @@ async function main(): Promise<void> {
       if (i > 300) throw new Error('embedded start did not come up');
       await sleep(200);
     }
-    // The start-up's garbage is collected within seconds: the lowest of 8 samples is the baseline.
-    let before = Infinity;
-    for (let i = 0; i < 8; i++) {
-      await sleep(1000);
-      before = Math.min(before, rssKb(pid));
-    }
+    await sleep(3000);
+    const before = await probe(pid, probeFile);
     const ramp = Math.max(5, Math.ceil((ROOMS * VIEWERS) / 1000));
     const load = spawn(
       TSX,
@@ -82,26 +105,33 @@ async function main(): Promise<void> {
     const done = new Promise<number>((r) => load.once('exit', (c) => r(c ?? -1)));
     let finished = false;
     void done.then(() => (finished = true));
+    let held: Probe | undefined;
     while (!finished) {
       await sleep(1000);
-      if (!finished) samples.push({ t: Math.round((Date.now() - t0) / 1000), rssKb: rssKb(pid) });
+      const t = Math.round((Date.now() - t0) / 1000);
+      if (finished) break;
+      samples.push({ t, rssKb: rssKb(pid) });
+      // Once every connection has joined and settled: a full collection, then the figures.
+      if (held === undefined && t >= ramp + 8) held = await probe(pid, probeFile);
     }
-    const held = samples.filter((s) => s.t > ramp + 2);
-    const tail = held.slice(Math.floor((held.length * 2) / 3));
-    const steady = Math.min(...tail.map((s) => s.rssKb));
-    const peak = Math.max(...held.map((s) => s.rssKb));
+    if (held === undefined) throw new Error('the load run ended before the connections were measured');
+    const peak = Math.max(...samples.map((s) => s.rssKb));
     const conns = ROOMS * VIEWERS;
+    const mb = (bytes: number) => +(bytes / 2 ** 20).toFixed(1);
+    const kbPer = (bytes: number) => +(bytes / 1024 / conns).toFixed(2);
     console.log(
       JSON.stringify(
         {
           bench: 'idle memory per connection (embedded start)',
           connections: conns,
           rooms: ROOMS,
-          rssBeforeMb: +(before / 1024).toFixed(1),
-          rssSteadyMb: +(steady / 1024).toFixed(1),
-          rssPeakMb: +(peak / 1024).toFixed(1),
-          kbPerConnectionSteady: +((steady - before) / conns).toFixed(2),
-          kbPerConnectionPeak: +((peak - before) / conns).toFixed(2),
+          afterFullGc: {
+            rssBeforeMb: mb(before.rss),
+            rssWithMb: mb(held.rss),
+            kbPerConnectionRss: kbPer(held.rss - before.rss),
+            kbPerConnectionHeapAndExternal: kbPer(held.heapUsed + held.external - before.heapUsed - before.external),
+          },
+          rssPeakWithoutGcMb: +(peak / 1024).toFixed(1),
           loadExit: await done,
           samples,
           machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },

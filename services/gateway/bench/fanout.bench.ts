@@ -130,7 +130,7 @@ async function run(path: 'ws.send' | 'v1' | 'v2', side: Side, total: number): Pr
   const budget: SendBudget = { softBytes: 64 << 20, hardBytes: 256 << 20, dropped: counter('d'), slowClosed: counter('s') };
   const registry = new RoomRegistry();
   const protocol: ProtocolVersion = path === 'v2' ? 2 : 1;
-  side.sockets.forEach((s, i) => registry.join(new Connection(`c${i}`, `u${i}`, s.ws, s.socket, protocol, budget, 1, 1), 'bench'));
+  side.sockets.forEach((s, i) => registry.join(new Connection(`c${i}`, `u${i}`, s.ws, s.socket, protocol, budget, { ratePerSec: 1, burst: 1 }), 'bench'));
   const frames = counter('frames');
   const fanout = new RoomFanout(
     registry,

@@ -152,42 +152,54 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     });
   }
 
+  /** The Connection of each open socket, for the shared socket listeners below. */
+  const connections = new WeakMap<WebSocket, Connection>();
+  const chatLimits = { ratePerSec: options.chatRatePerSec, burst: options.chatBurst };
+
+  function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    const conn = connections.get(this);
+    if (conn === undefined) return;
+    conn.alive = true;
+    handleFrame(ctx, conn, data, isBinary);
+  }
+
+  function onSocketPong(this: WebSocket): void {
+    const conn = connections.get(this);
+    if (conn !== undefined) conn.alive = true;
+  }
+
+  function onSocketError(this: WebSocket, err: Error): void {
+    logger.debug({ err, connId: connections.get(this)?.id }, 'socket error');
+  }
+
+  function onSocketClose(this: WebSocket): void {
+    const conn = connections.get(this);
+    if (conn === undefined) return;
+    connections.delete(this);
+    conn.closed = true;
+    const emptied = registry.removeConnection(conn);
+    const stillHere = registry.users.has(conn.userId);
+    void Promise.all([
+      ...emptied.map((roomId) => presence.removeRoomGateway(roomId, gatewayId)),
+      stillHere ? Promise.resolve() : presence.removeUser(conn.userId, gatewayId),
+    ]).catch((err: unknown) => logger.warn({ err }, 'presence cleanup failed'));
+  }
+
   async function onConnection(
     ws: WebSocket,
     socket: Duplex,
     userId: string,
     protocol: ProtocolVersion,
   ): Promise<void> {
-    const conn = new Connection(
-      randomUUID(),
-      userId,
-      ws,
-      socket,
-      protocol,
-      budget,
-      options.chatRatePerSec,
-      options.chatBurst,
-    );
+    const conn = new Connection(randomUUID(), userId, ws, socket, protocol, budget, chatLimits);
     registry.addConnection(conn);
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      conn.alive = true;
-      handleFrame(ctx, conn, data, isBinary);
-    });
-    ws.on('pong', () => {
-      conn.alive = true;
-    });
-    ws.on('error', (err) => {
-      logger.debug({ err, connId: conn.id }, 'socket error');
-    });
-    ws.on('close', () => {
-      conn.closed = true;
-      const emptied = registry.removeConnection(conn);
-      const stillHere = registry.users.has(userId);
-      void Promise.all([
-        ...emptied.map((roomId) => presence.removeRoomGateway(roomId, gatewayId)),
-        stillHere ? Promise.resolve() : presence.removeUser(userId, gatewayId),
-      ]).catch((err: unknown) => logger.warn({ err }, 'presence cleanup failed'));
-    });
+    connections.set(ws, conn);
+    // The same four listeners for every socket (no closures per connection: idle sockets are
+    // most of a gateway's memory).
+    ws.on('message', onSocketMessage);
+    ws.on('pong', onSocketPong);
+    ws.on('error', onSocketError);
+    ws.on('close', onSocketClose);
     try {
       await presence.setUserGateway(userId, gatewayId, presenceTtlMs);
     } catch (err) {

@@ -46,8 +46,7 @@ function setup(): { ws: FakeSocket; tcp: FakeTcp; conn: Connection; budget: Send
       tcp as unknown as Duplex,
       2,
       budget,
-      1,
-      1,
+      { ratePerSec: 1, burst: 1 },
     ),
     budget,
   };

@@ -24,12 +24,19 @@ export function sendBudget(metrics: MetricsRegistry, softBytes: number, hardByte
   };
 }
 
+/** Chat rate limit of every connection (one object shared by all). */
+export interface ChatLimits {
+  ratePerSec: number;
+  burst: number;
+}
+
 /** One WebSocket session: a user on this gateway, in up to N rooms. */
 export class Connection {
   readonly rooms = new Set<string>();
   alive = true;
   closed = false;
-  readonly chatBucket: TokenBucket;
+  /** Made on the first chat: most connections only watch. */
+  private chatBucket: TokenBucket | undefined;
 
   /**
    * @param socket the TCP socket `ws` runs on (from the upgrade), written directly by sendFramed.
@@ -42,10 +49,13 @@ export class Connection {
     private readonly socket: Duplex,
     readonly protocol: ProtocolVersion,
     private readonly budget: SendBudget,
-    chatRate: number,
-    chatBurst: number,
-  ) {
-    this.chatBucket = new TokenBucket(chatRate, chatBurst);
+    private readonly chatLimits: ChatLimits,
+  ) {}
+
+  /** Takes one chat token (full burst at the first chat); false = over the rate. */
+  takeChatToken(): boolean {
+    this.chatBucket ??= new TokenBucket(this.chatLimits.ratePerSec, this.chatLimits.burst);
+    return this.chatBucket.take();
   }
 
   /**

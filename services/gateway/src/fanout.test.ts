@@ -98,8 +98,7 @@ function setup(options: Partial<FanoutOptions> = {}) {
       tcp as unknown as Duplex,
       protocol,
       budget,
-      1,
-      1,
+      { ratePerSec: 1, burst: 1 },
     );
     registry.join(conn, roomId);
     return { conn, ws, tcp };

@@ -115,7 +115,7 @@ async function onChat(ctx: ProtocolContext, conn: Connection, frame: Extract<Cli
     sendError(conn, new AppError('NOT_IN_ROOM', `join ${roomId} before chatting`), { clientMsgId });
     return;
   }
-  if (!conn.chatBucket.take()) {
+  if (!conn.takeChatToken()) {
     sendError(conn, new AppError('RATE_LIMITED', 'too many chat messages; slow down'), { clientMsgId });
     return;
   }

@@ -11,7 +11,7 @@ const budget = {
   slowClosed: new Counter('s', 's'),
 };
 const conn = (id: string, userId: string): Connection =>
-  new Connection(id, userId, {} as WebSocket, {} as Duplex, 2, budget, 1, 1);
+  new Connection(id, userId, {} as WebSocket, {} as Duplex, 2, budget, { ratePerSec: 1, burst: 1 });
 
 describe('RoomRegistry', () => {
   it('reports the first join of a room and its last leave, and marks it emptied', () => {

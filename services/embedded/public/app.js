@@ -109,6 +109,8 @@
     li.dataset.seq = String(m.seq);
     li.dataset.user = m.userId;
     if (m.userId === s.userId) li.classList.add('mine');
+    // High priority: system notices (never thinned, sent without waiting for the delivery window).
+    if (m.priority === 'high') li.classList.add('notice');
     if (m.masked) {
       li.classList.add('masked');
       li.title = 'some words were masked';

@@ -27,7 +27,16 @@ const ReqId = z.string().max(64).optional();
 
 // ---------------------------------------------------------------- client -> server
 
-export const JoinFrame = z.object({ type: z.literal('join'), roomId: RoomId, reqId: ReqId });
+/** Seqs are positive integers within JavaScript's safe range. */
+const Seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Join a room. With `afterSeq` (the newest seq the client has of this room) the gateway first
+ * sends what the client missed — in seq order, before any live message of the room — and then
+ * `joined` with `recovered`. A join of a room the connection is already in does the same (the SDK
+ * fills a live gap this way).
+ */
+export const JoinFrame = z.object({ type: z.literal('join'), roomId: RoomId, reqId: ReqId, afterSeq: Seq.optional() });
 export const LeaveFrame = z.object({ type: z.literal('leave'), roomId: RoomId, reqId: ReqId });
 export const ChatFrame = z.object({
   type: z.literal('chat'),
@@ -69,8 +78,26 @@ export const JoinedFrame = z.object({
   type: z.literal('joined'),
   roomId: RoomId,
   reqId: ReqId,
-  /** Seq of the newest accepted message the gateway has delivered in this room (0 if none yet). */
+  /**
+   * Seq of the newest message of this room sent to this connection: the last of the catch-up when
+   * `afterSeq` was given, else the newest the gateway delivered in the room (0 if none yet). Live
+   * messages follow from `lastSeq + 1`.
+   */
   lastSeq: z.number().int().nonnegative(),
+  /**
+   * Only when the join carried `afterSeq`. True: every message after `afterSeq` was sent before this
+   * frame (or none was missed). False: `missing` names the seqs that were not sent.
+   */
+  recovered: z.boolean().optional(),
+  /** Messages sent by this catch-up (before this frame). */
+  recoveredCount: z.number().int().nonnegative().optional(),
+  /**
+   * When `recovered` is false: the missed seqs not sent (older than the recent-message cache, or
+   * more than one catch-up may carry), to page from the history API (`GET
+   * /rooms/:roomId/messages?afterSeq=fromSeq-1`). The catch-up sent the newest messages, so live
+   * delivery continues gaplessly from `lastSeq` and only this older range is missing.
+   */
+  missing: z.object({ fromSeq: z.number().int().positive(), toSeq: z.number().int().positive() }).optional(),
 });
 export const LeftFrame = z.object({ type: z.literal('left'), roomId: RoomId, reqId: ReqId });
 export const AckFrame = z.object({

@@ -13,3 +13,13 @@ export {
   SEQUENCER_COMMAND_TIMEOUT_MS,
   type RedisSequencerBackendOptions,
 } from './sequencer.redis';
+export {
+  DEFAULT_RECENT_MESSAGES,
+  type RecentMessages,
+  type RecentEntry,
+  type RecentRange,
+  type RecentMessagesOptions,
+} from './recent-messages';
+export { InMemoryRecentMessages } from './recent-messages.memory';
+export { RedisRecentMessages, type RedisRecentMessagesOptions } from './recent-messages.redis';
+export { sequencerKeys } from './sequencer.redis';

@@ -62,6 +62,18 @@ return out`;
 
 const SCRIPTS = { assign: new LuaScript(ASSIGN), claim: new LuaScript(CLAIM) };
 
+/** The sequencer's Redis keys under `keyPrefix` (layout in RedisSequencerBackend's doc comment). */
+export function sequencerKeys(keyPrefix: string) {
+  const p = `${keyPrefix}sequencer:`;
+  return {
+    seq: (roomId: string) => `${p}seq:${roomId}`,
+    msgSeq: (messageId: string) => `${p}msgseq:${messageId}`,
+    dedup: (userId: string, clientMsgId: string) => `${p}dedup:${userId.length}:${userId}:${clientMsgId}`,
+    /** RedisRecentMessages (recent-messages.redis.ts). */
+    recent: (roomId: string) => `${p}recent:${roomId}`,
+  };
+}
+
 function isClaimStatus(s: unknown): s is ClaimResult['status'] {
   return s === 'new' || s === 'replay' || s === 'duplicate';
 }
@@ -71,6 +83,7 @@ function isClaimStatus(s: unknown): s is ClaimResult['status'] {
  * - `P` `sequencer:seq:` roomId                                   STRING last seq of the room, no TTL
  * - `P` `sequencer:msgseq:` messageId                             STRING seq of that message, PX assignmentTtlMs
  * - `P` `sequencer:dedup:` len(userId) `:` userId `:` clientMsgId  STRING candidateId "\n" source, PX claim ttl
+ * - `P` `sequencer:recent:` roomId                                ZSET of RedisRecentMessages (recent-messages.redis.ts)
  * userId is length-prefixed so ids containing ':' cannot make two (userId, clientMsgId) pairs share a key.
  */
 export class RedisSequencerBackend implements SequencerBackend, RoomSequencer, SubmissionDeduper {
@@ -78,11 +91,11 @@ export class RedisSequencerBackend implements SequencerBackend, RoomSequencer, S
   readonly deduper: SubmissionDeduper = this;
   private readonly client: OwnedRedis;
   private readonly redis: Redis;
-  private readonly prefix: string;
+  private readonly keys: ReturnType<typeof sequencerKeys>;
   private readonly assignmentTtlMs: number;
 
   constructor(options: RedisSequencerBackendOptions) {
-    this.prefix = `${options.keyPrefix ?? DEFAULT_SEQUENCER_KEY_PREFIX}sequencer:`;
+    this.keys = sequencerKeys(options.keyPrefix ?? DEFAULT_SEQUENCER_KEY_PREFIX);
     this.assignmentTtlMs = options.assignmentTtlMs ?? DEFAULT_ASSIGNMENT_TTL_MS;
     // Fail fast: the Kafka consumer retries with backoff. Connection errors are kept as context for
     // the next STORE_UNAVAILABLE, and logged once per outage, not per retry.
@@ -100,7 +113,7 @@ export class RedisSequencerBackend implements SequencerBackend, RoomSequencer, S
   async assign(items: { roomId: string; messageId: string }[]): Promise<number[]> {
     if (items.length === 0) return [];
     const keys: string[] = [];
-    for (const { roomId, messageId } of items) keys.push(this.seqKey(roomId), this.msgSeqKey(messageId));
+    for (const { roomId, messageId } of items) keys.push(this.keys.seq(roomId), this.keys.msgSeq(messageId));
     const reply = await this.client.call('assign', () =>
       this.client.eval(SCRIPTS.assign, keys, [this.assignmentTtlMs]),
     );
@@ -115,7 +128,7 @@ export class RedisSequencerBackend implements SequencerBackend, RoomSequencer, S
   }
 
   async current(roomId: string): Promise<number> {
-    const value = await this.client.call('current', () => this.redis.get(this.seqKey(roomId)));
+    const value = await this.client.call('current', () => this.redis.get(this.keys.seq(roomId)));
     return value === null ? 0 : Number(value);
   }
 
@@ -124,7 +137,7 @@ export class RedisSequencerBackend implements SequencerBackend, RoomSequencer, S
     ttlMs: number,
   ): Promise<ClaimResult[]> {
     if (items.length === 0) return [];
-    const keys = items.map((i) => this.dedupKey(i.userId, i.clientMsgId));
+    const keys = items.map((i) => this.keys.dedup(i.userId, i.clientMsgId));
     const args: (string | number)[] = [ttlMs];
     for (const { candidateId, source } of items) args.push(candidateId, source);
     const reply = (await this.client.call('claim', () =>
@@ -144,17 +157,5 @@ export class RedisSequencerBackend implements SequencerBackend, RoomSequencer, S
 
   close(): Promise<void> {
     return this.client.close();
-  }
-
-  private seqKey(roomId: string): string {
-    return `${this.prefix}seq:${roomId}`;
-  }
-
-  private msgSeqKey(messageId: string): string {
-    return `${this.prefix}msgseq:${messageId}`;
-  }
-
-  private dedupKey(userId: string, clientMsgId: string): string {
-    return `${this.prefix}dedup:${userId.length}:${userId}:${clientMsgId}`;
   }
 }

@@ -1,0 +1,62 @@
+import { DEFAULT_RECENT_MESSAGES, type RecentEntry, type RecentMessages, type RecentMessagesOptions, type RecentRange } from './recent-messages';
+import { InMemorySequencerState } from './sequencer.memory';
+
+interface RoomCache {
+  entries: { seq: number; data: string }[];
+  expiresAt: number;
+}
+
+/**
+ * The in-process twin of RedisRecentMessages. Pass the InMemorySequencerState of the embedded
+ * sequencer so `headSeq` is the sequencer's counter, as on Redis.
+ */
+export class InMemoryRecentMessages implements RecentMessages {
+  private readonly rooms = new Map<string, RoomCache>();
+  private readonly options: RecentMessagesOptions;
+
+  constructor(
+    private readonly seqState: InMemorySequencerState = new InMemorySequencerState(),
+    options: Partial<RecentMessagesOptions> = {},
+    private readonly now: () => number = Date.now,
+  ) {
+    this.options = { ...DEFAULT_RECENT_MESSAGES, ...options };
+  }
+
+  async append(entries: RecentEntry[]): Promise<void> {
+    const now = this.now();
+    for (const { roomId, seq, data } of entries) {
+      let room = this.live(roomId, now);
+      if (room === undefined) this.rooms.set(roomId, (room = { entries: [], expiresAt: 0 }));
+      const last = room.entries[room.entries.length - 1];
+      if (last === undefined || seq > last.seq) {
+        room.entries.push({ seq, data });
+        if (room.entries.length > this.options.maxPerRoom) room.entries.splice(0, room.entries.length - this.options.maxPerRoom);
+      } else if (!room.entries.some((e) => e.seq === seq)) {
+        // Out of order (not expected: one room's messages arrive in seq order): keep sorted.
+        room.entries.push({ seq, data });
+        room.entries.sort((a, b) => a.seq - b.seq);
+        if (room.entries.length > this.options.maxPerRoom) room.entries.splice(0, room.entries.length - this.options.maxPerRoom);
+      }
+      room.expiresAt = now + this.options.ttlMs;
+    }
+    if (this.rooms.size > 1024) for (const [id, r] of this.rooms) if (r.expiresAt <= now) this.rooms.delete(id);
+  }
+
+  async after(roomId: string, afterSeq: number, limit: number): Promise<RecentRange> {
+    const room = this.live(roomId, this.now());
+    const newer = room === undefined ? [] : room.entries.filter((e) => e.seq > afterSeq);
+    return {
+      entries: newer.slice(Math.max(0, newer.length - limit)).map((e) => ({ ...e })),
+      headSeq: this.seqState.seqs.get(roomId) ?? 0,
+    };
+  }
+
+  private live(roomId: string, now: number): RoomCache | undefined {
+    const room = this.rooms.get(roomId);
+    if (room !== undefined && room.expiresAt <= now) {
+      this.rooms.delete(roomId);
+      return undefined;
+    }
+    return room;
+  }
+}

@@ -1,0 +1,88 @@
+import { AppError } from '@roomcast/errors';
+import { LuaScript, createOwnedRedis, type OwnedRedis, type RedisAdapterOptions } from '@roomcast/redis-kit';
+import { DEFAULT_RECENT_MESSAGES, type RecentEntry, type RecentMessages, type RecentMessagesOptions, type RecentRange } from './recent-messages';
+import {
+  DEFAULT_SEQUENCER_KEY_PREFIX,
+  SEQUENCER_COMMAND_TIMEOUT_MS,
+  SEQUENCER_CONNECT_TIMEOUT_MS,
+  sequencerKeys,
+} from './sequencer.redis';
+
+// KEYS = the recent key of each entry (repeated per entry); ARGV[1] = max per room, ARGV[2] = ttl ms,
+// then seq_i, data_i per entry. A seq already in the set is skipped (a replayed batch adds nothing,
+// even when its JSON differs), the set is cut to the newest max, and the key's TTL restarts.
+const APPEND = `local max = tonumber(ARGV[1])
+for i = 1, #KEYS do
+  local seq = ARGV[1 + 2 * i]
+  if redis.call('ZCOUNT', KEYS[i], seq, seq) == 0 then
+    redis.call('ZADD', KEYS[i], seq, ARGV[2 + 2 * i])
+    redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -max - 1)
+  end
+  redis.call('PEXPIRE', KEYS[i], ARGV[2])
+end
+return #KEYS`;
+
+// KEYS[1] = recent key, KEYS[2] = the room's sequencer counter; ARGV[1] = afterSeq, ARGV[2] = limit.
+// Returns head, then data, seq pairs newest first (the newest `limit` above afterSeq).
+const AFTER = `local head = tonumber(redis.call('GET', KEYS[2]) or '0')
+local out = { head }
+local rows = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '(' .. ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
+for i = 1, #rows do out[#out + 1] = rows[i] end
+return out`;
+
+const SCRIPTS = { append: new LuaScript(APPEND), after: new LuaScript(AFTER) };
+
+export interface RedisRecentMessagesOptions extends RedisAdapterOptions, Partial<RecentMessagesOptions> {}
+
+/**
+ * RecentMessages on Redis, beside the sequencer (same key prefix, so `headSeq` reads its counter).
+ * Key layout (P = keyPrefix): `P` `sequencer:recent:` roomId — ZSET member = message JSON, score =
+ * seq; PX ttlMs from the room's last append; at most maxPerRoom members.
+ */
+export class RedisRecentMessages implements RecentMessages {
+  private readonly client: OwnedRedis;
+  private readonly keys: ReturnType<typeof sequencerKeys>;
+  private readonly options: RecentMessagesOptions;
+
+  constructor(options: RedisRecentMessagesOptions) {
+    this.keys = sequencerKeys(options.keyPrefix ?? DEFAULT_SEQUENCER_KEY_PREFIX);
+    this.options = {
+      maxPerRoom: options.maxPerRoom ?? DEFAULT_RECENT_MESSAGES.maxPerRoom,
+      ttlMs: options.ttlMs ?? DEFAULT_RECENT_MESSAGES.ttlMs,
+    };
+    this.client = createOwnedRedis(options.redis, {
+      name: 'recent-messages',
+      connectTimeoutMs: SEQUENCER_CONNECT_TIMEOUT_MS,
+      commandTimeoutMs: options.commandTimeoutMs ?? SEQUENCER_COMMAND_TIMEOUT_MS,
+      unavailableCode: 'STORE_UNAVAILABLE',
+      logger: options.logger,
+    });
+  }
+
+  async append(entries: RecentEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const keys: string[] = [];
+    const args: (string | number)[] = [this.options.maxPerRoom, this.options.ttlMs];
+    for (const e of entries) {
+      keys.push(this.keys.recent(e.roomId));
+      args.push(e.seq, e.data);
+    }
+    await this.client.call('append', () => this.client.eval(SCRIPTS.append, keys, args));
+  }
+
+  async after(roomId: string, afterSeq: number, limit: number): Promise<RecentRange> {
+    const reply = (await this.client.call('after', () =>
+      this.client.eval(SCRIPTS.after, [this.keys.recent(roomId), this.keys.seq(roomId)], [afterSeq, limit]),
+    )) as unknown[];
+    const headSeq = Number(reply[0]);
+    if (!Number.isSafeInteger(headSeq) || reply.length % 2 !== 1)
+      throw new AppError('INTERNAL', `recent-messages after returned an unexpected reply for ${roomId}`);
+    const entries: { seq: number; data: string }[] = [];
+    for (let i = reply.length - 2; i >= 1; i -= 2) entries.push({ data: String(reply[i]), seq: Number(reply[i + 1]) });
+    return { entries, headSeq };
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The recent accepted messages of each room, for the gateway's catch-up after a reconnect
+ * (`join` with `afterSeq`). Written once per accepted message, by notification, before the message
+ * is routed to any gateway (see docs/architecture.md "Resume"); read by gateways. Bounded per room
+ * by count, and by age: a room's cache expires `ttlMs` after its last message.
+ */
+export interface RecentMessages {
+  /**
+   * Appends accepted messages (`data`: the message as JSON). One room's entries must come in seq
+   * order; an entry whose seq is already cached is skipped, so a replayed batch changes nothing.
+   */
+  append(entries: RecentEntry[]): Promise<void>;
+  /**
+   * The NEWEST `limit` cached entries of the room with seq > `afterSeq`, oldest first, and the
+   * room's head: the highest seq the sequencer assigned (0 if none), cached or not yet.
+   */
+  after(roomId: string, afterSeq: number, limit: number): Promise<RecentRange>;
+}
+
+export interface RecentEntry {
+  roomId: string;
+  seq: number;
+  data: string;
+}
+
+export interface RecentRange {
+  entries: { seq: number; data: string }[];
+  headSeq: number;
+}
+
+export interface RecentMessagesOptions {
+  /** Most messages kept per room. */
+  maxPerRoom: number;
+  /** A room's cache is dropped this long after its last message, ms. */
+  ttlMs: number;
+}
+
+/** 1 000 messages per room, 10 minutes. */
+export const DEFAULT_RECENT_MESSAGES: RecentMessagesOptions = { maxPerRoom: 1000, ttlMs: 10 * 60_000 };

@@ -25,6 +25,23 @@ export const redisEnv = {
   REDIS_KEY_PREFIX: z.string().default('rc:').describe('Prefix of every Redis key'),
 };
 
+/** The recent-message cache (catch-up after a reconnect): written by notification, read by gateways. */
+export const recentMessagesEnv = {
+  RECENT_MAX_PER_ROOM: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(1000)
+    .describe('Recent-message cache: most messages kept per room in Redis for catch-up after a reconnect'),
+  RECENT_TTL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(600_000)
+    .describe("Recent-message cache: a room's cache is dropped this long after its last message, ms"),
+};
+
 export const mongoEnv = {
   MONGO_URL: z.string().min(1).describe('MongoDB connection string'),
   MONGO_DB: z

@@ -5,7 +5,7 @@
 import { KafkaMessageBus, type MessageBus } from '@roomcast/bus';
 import type { Logger } from '@roomcast/logger';
 import { RedisPresenceStore, type PresenceStore } from '@roomcast/presence';
-import { RedisSequencerBackend, type SequencerBackend } from '@roomcast/sequencer';
+import { RedisRecentMessages, RedisSequencerBackend, type SequencerBackend } from '@roomcast/sequencer';
 import { MongoMessageStore, type MessageStore } from '@roomcast/store';
 
 export function createKafkaBus(
@@ -22,6 +22,16 @@ export function createRedisPresence(c: { REDIS_URL: string; REDIS_KEY_PREFIX: st
 
 export function createRedisSequencer(c: { REDIS_URL: string; REDIS_KEY_PREFIX: string }): SequencerBackend {
   return new RedisSequencerBackend({ redis: c.REDIS_URL, keyPrefix: c.REDIS_KEY_PREFIX });
+}
+
+/** The recent-message cache beside the sequencer's keys (same prefix). Sizes only matter to its writer. */
+export function createRedisRecentMessages(c: {
+  REDIS_URL: string;
+  REDIS_KEY_PREFIX: string;
+  RECENT_MAX_PER_ROOM?: number;
+  RECENT_TTL_MS?: number;
+}): RedisRecentMessages {
+  return new RedisRecentMessages({ redis: c.REDIS_URL, keyPrefix: c.REDIS_KEY_PREFIX, maxPerRoom: c.RECENT_MAX_PER_ROOM, ttlMs: c.RECENT_TTL_MS });
 }
 
 export function createMongoStore(c: { MONGO_URL: string; MONGO_DB: string }, logger: Logger): MessageStore {

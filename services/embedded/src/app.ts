@@ -13,7 +13,7 @@ import type { Logger } from '@roomcast/logger';
 import { createNotificationApp } from '@roomcast/notification';
 import { createPersistenceApp } from '@roomcast/persistence';
 import { InMemoryPresenceStore } from '@roomcast/presence';
-import { InMemorySequencerBackend } from '@roomcast/sequencer';
+import { InMemoryRecentMessages, InMemorySequencerBackend, InMemorySequencerState } from '@roomcast/sequencer';
 import { createHttpApp, MetricsRegistry } from '@roomcast/service-kit';
 import { InMemoryDictionaryStore, InMemoryMessageStore, InMemoryReviewStore } from '@roomcast/store';
 import { z } from 'zod';
@@ -37,7 +37,9 @@ const TokenRequest = z.object({ userId: z.string().min(1).max(128) });
 export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): EmbeddedApp {
   const bus = new InMemoryMessageBus();
   const presence = new InMemoryPresenceStore();
-  const seq = new InMemorySequencerBackend();
+  const seqState = new InMemorySequencerState();
+  const seq = new InMemorySequencerBackend({ state: seqState });
+  const recent = new InMemoryRecentMessages(seqState, { maxPerRoom: config.RECENT_MAX_PER_ROOM, ttlMs: config.RECENT_TTL_MS });
   const store = new InMemoryMessageStore();
   const topics = resolveTopics('');
   const metrics = new MetricsRegistry();
@@ -63,7 +65,7 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
     metrics,
   });
   const persistence = createPersistenceApp({ bus, store, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', metrics });
-  const notification = createNotificationApp({ bus, presence, logger: logger.child({ svc: 'notification' }), topics, groupId: 'notification', metrics });
+  const notification = createNotificationApp({ bus, presence, recent, logger: logger.child({ svc: 'notification' }), topics, groupId: 'notification', metrics });
   const gateway = createGatewayApp({ bus, presence, logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
 
   // Embedded mode only: mint tokens for whoever asks. Never part of the standalone gateway.

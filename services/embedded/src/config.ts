@@ -1,6 +1,6 @@
 import { envList, secret, z } from '@roomcast/config';
 import { gatewayTuningEnv } from '@roomcast/gateway/config';
-import { commonEnv } from '@roomcast/service-kit';
+import { commonEnv, recentMessagesEnv } from '@roomcast/service-kit';
 
 /**
  * The embedded start: every service in one process on in-memory twins. For trying roomcast
@@ -9,6 +9,7 @@ import { commonEnv } from '@roomcast/service-kit';
 export const configSchema = z.object({
   ...commonEnv,
   ...gatewayTuningEnv,
+  ...recentMessagesEnv,
   PORT: commonEnv.PORT.default(8080),
   HOST: z.string().default('127.0.0.1').describe('Bind address; the dev token endpoint makes this unsafe to expose'),
   JWT_SECRET: gatewayTuningEnv.JWT_SECRET.default('roomcast-embedded-dev-secret').describe('HS256 secret; the embedded start mints tokens at POST /dev/token'),

@@ -16,8 +16,10 @@ import {
   type ChatRejectedV1,
   type TopicNames,
 } from '@roomcast/contracts';
+import { AppError } from '@roomcast/errors';
 import { silentLogger } from '@roomcast/logger';
 import { InMemoryPresenceStore } from '@roomcast/presence';
+import { InMemoryRecentMessages, type RecentEntry } from '@roomcast/sequencer';
 import { uniqueId, waitFor } from '@roomcast/testing';
 import { createNotificationApp, type NotificationApp } from './app';
 
@@ -30,6 +32,11 @@ interface Harness {
   app: NotificationApp;
   /** Every publish the app made (not the test's own input records), in call order. */
   sent: { topic: string; records: OutgoingRecord[] }[];
+  recent: InMemoryRecentMessages;
+  /** Calls to the cache and to publish, in order: `cache:<seqs>` / `publish:<topic>`. */
+  calls: string[];
+  /** When set, the next cache append fails with this error. */
+  failCache: { error: Error | undefined };
 }
 
 let h: Harness;
@@ -39,6 +46,19 @@ beforeEach(async () => {
   const presence = new InMemoryPresenceStore();
   const topics = resolveTopics(`${uniqueId('notify')}.`);
   const sent: Harness['sent'] = [];
+  const calls: string[] = [];
+  const recent = new InMemoryRecentMessages();
+  const failCache: Harness['failCache'] = { error: undefined };
+  const recordingRecent = {
+    append: async (entries: RecentEntry[]) => {
+      const error = failCache.error;
+      failCache.error = undefined;
+      if (error) throw error;
+      calls.push(`cache:${entries.map((e) => e.seq).join(',')}`);
+      await recent.append(entries);
+    },
+    after: (roomId: string, afterSeq: number, limit: number) => recent.after(roomId, afterSeq, limit),
+  };
   // Record every publish the app makes. This sees topics no test would think of subscribing to,
   // so "published nowhere else" can be asserted, not just "not on gw3's topic".
   const recording: MessageBus = {
@@ -50,18 +70,20 @@ beforeEach(async () => {
     close: () => bus.close(),
     publish: async (topic, records) => {
       sent.push({ topic, records });
+      calls.push(`publish:${topic}`);
       await bus.publish(topic, records);
     },
   };
   const app = createNotificationApp({
     bus: recording,
     presence,
+    recent: recordingRecent,
     logger: silentLogger(),
     topics,
     groupId: uniqueId('notification'),
   });
   await app.start();
-  h = { bus, presence, topics, app, sent };
+  h = { bus, presence, topics, app, sent, recent, calls, failCache };
 });
 
 afterEach(async () => {
@@ -160,6 +182,38 @@ describe('createNotificationApp', () => {
       expect(delivery(record)).toEqual({ kind: 'room.message', message });
     }
     expect(unrouted()).toBe(0);
+  });
+
+  it('caches every accepted message (routed or not) before it routes any', async () => {
+    await h.presence.touchRoomGateways(['room-r'], 'gw1', PRESENCE_TTL_MS);
+    const gw1 = await collect(h.topics.delivery('gw1'));
+    const a = accepted('room-r');
+    const b = accepted('room-nobody');
+    await publish(h.topics.chatAccepted, [a]);
+    await publish(h.topics.chatAccepted, [b]);
+
+    await waitFor(() => gw1.length === 1 && unrouted() === 1, 'one routed, one unrouted');
+    // The cache write of a message comes before the publish that routes it.
+    const cacheAt = h.calls.indexOf(`cache:${a.seq}`);
+    expect(cacheAt).toBeGreaterThanOrEqual(0);
+    expect(h.calls.indexOf(`publish:${h.topics.delivery('gw1')}`)).toBeGreaterThan(cacheAt);
+    const cachedA = await h.recent.after('room-r', 0, 10);
+    expect(cachedA.entries.map((e) => JSON.parse(e.data) as unknown)).toEqual([a]);
+    expect((await h.recent.after('room-nobody', 0, 10)).entries.map((e) => e.seq)).toEqual([b.seq]);
+  });
+
+  it('routes nothing while the cache cannot be written, and routes after the retry', async () => {
+    await h.presence.touchRoomGateways(['room-r'], 'gw1', PRESENCE_TTL_MS);
+    const gw1 = await collect(h.topics.delivery('gw1'));
+    h.failCache.error = new AppError('STORE_UNAVAILABLE', 'redis down');
+    const message = accepted('room-r');
+    await publish(h.topics.chatAccepted, [message]);
+
+    await waitFor(() => gw1.length === 1, 'the message routed after the retry');
+    expect(h.calls.filter((c) => !c.startsWith('publish:' + h.topics.chatAccepted))).toEqual([
+      `cache:${message.seq}`,
+      `publish:${h.topics.delivery('gw1')}`,
+    ]);
   });
 
   it('routes each room of one batch to its own gateways', async () => {

@@ -2,6 +2,7 @@ import type { BusRecord, MessageBus } from '@roomcast/bus';
 import { ChatAcceptedV1, ChatRejectedV1, type TopicNames } from '@roomcast/contracts';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
+import type { RecentMessages } from '@roomcast/sequencer';
 import {
   consumerLifecycle,
   decodeBatch,
@@ -15,6 +16,8 @@ import {
 export interface NotificationDeps {
   bus: MessageBus;
   presence: PresenceStore;
+  /** Each accepted message is written here before it is routed (the gateways' catch-up source). */
+  recent: RecentMessages;
   logger: Logger;
   topics: TopicNames;
   groupId: string;
@@ -28,12 +31,20 @@ export type NotificationApp = ServiceApp;
  * viewers in its room (Redis room -> gateways), and each rejection only to the gateway that owns
  * the sender (Redis user -> gateway). One presence round trip per batch and kind, one publish per
  * batch (every gateway's records in the same produce request).
+ *
+ * Accepted messages are first appended to the recent-message cache, THEN routed: a gateway that
+ * registers a room and then reads the cache (a resuming viewer) finds every message it will not
+ * get live, because any message routed without it was cached before (docs/architecture.md).
  */
 export function createNotificationApp(deps: NotificationDeps): NotificationApp {
   const metrics = deps.metrics ?? new MetricsRegistry();
   const routed = metrics.counter(
     'roomcast_notification_deliveries_total',
     'records written to gateway delivery topics',
+  );
+  const cached = metrics.counter(
+    'roomcast_notification_cached_total',
+    'accepted messages appended to the recent-message cache (replays included)',
   );
   const unrouted = metrics.counter(
     'roomcast_notification_unrouted_total',
@@ -58,6 +69,8 @@ export function createNotificationApp(deps: NotificationDeps): NotificationApp {
 
   /** Every gateway with viewers in the room gets the message (one presence round trip per batch). */
   async function routeAccepted(batch: DecodedRecord<ChatAcceptedV1>[]): Promise<void> {
+    await deps.recent.append(batch.map(({ event }) => ({ roomId: event.roomId, seq: event.seq, data: JSON.stringify(event) })));
+    cached.inc(batch.length);
     const roomGateways = await deps.presence.getRoomGateways([...new Set(batch.map((a) => a.event.roomId))]);
     const deliveries: RoutedDelivery[] = [];
     let records = 0;

@@ -1,5 +1,5 @@
 import { z } from '@roomcast/config';
-import { commonEnv, kafkaEnv, redisEnv } from '@roomcast/service-kit';
+import { commonEnv, kafkaEnv, recentMessagesEnv, redisEnv } from '@roomcast/service-kit';
 
 export const configSchema = z.object({
   ...commonEnv,
@@ -7,5 +7,6 @@ export const configSchema = z.object({
   ...redisEnv,
   PORT: commonEnv.PORT.default(8085),
   NOTIFICATION_GROUP_ID: z.string().default('notification').describe('Kafka consumer group'),
+  ...recentMessagesEnv,
 });
 export type NotificationConfig = z.infer<typeof configSchema>;

@@ -1,18 +1,20 @@
 import { resolveTopics } from '@roomcast/contracts';
 import { runService } from '@roomcast/service-kit';
-import { createKafkaBus, createRedisPresence } from '@roomcast/service-kit/infra';
+import { createKafkaBus, createRedisPresence, createRedisRecentMessages } from '@roomcast/service-kit/infra';
 import { createNotificationApp } from './app';
 import { configSchema } from './config';
 
 runService('notification', configSchema, (config, logger) => {
   const bus = createKafkaBus(config, 'notification', logger);
   const presence = createRedisPresence(config);
-  const app = createNotificationApp({ bus, presence, logger, topics: resolveTopics(config.KAFKA_TOPIC_PREFIX), groupId: config.NOTIFICATION_GROUP_ID });
+  const recent = createRedisRecentMessages(config);
+  const app = createNotificationApp({ bus, presence, recent, logger, topics: resolveTopics(config.KAFKA_TOPIC_PREFIX), groupId: config.NOTIFICATION_GROUP_ID });
   return {
     app,
     async close() {
       await bus.close();
       await presence.close();
+      await recent.close();
     },
   };
 });

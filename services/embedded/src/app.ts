@@ -66,7 +66,7 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
   });
   const persistence = createPersistenceApp({ bus, store, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', metrics });
   const notification = createNotificationApp({ bus, presence, recent, logger: logger.child({ svc: 'notification' }), topics, groupId: 'notification', metrics });
-  const gateway = createGatewayApp({ bus, presence, logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
+  const gateway = createGatewayApp({ bus, presence, recent, logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
 
   // Embedded mode only: mint tokens for whoever asks. Never part of the standalone gateway.
   const dev = Router();

@@ -17,6 +17,7 @@ import {
 import { AppError } from '@roomcast/errors';
 import { silentLogger } from '@roomcast/logger';
 import { InMemoryPresenceStore } from '@roomcast/presence';
+import { InMemoryRecentMessages, InMemorySequencerState, type RecentRange } from '@roomcast/sequencer';
 import { closeServer, createHttpApp, listen } from '@roomcast/service-kit';
 import { traceIdOf } from '@roomcast/telemetry';
 import { installInMemoryTracing } from '@roomcast/telemetry/sdk';
@@ -71,12 +72,42 @@ class ControllablePresence extends InMemoryPresenceStore {
   }
 }
 
+/** The in-memory recent-message cache, with a gate on reads and injectable read failures. */
+class ControllableRecent extends InMemoryRecentMessages {
+  readonly seqs: InMemorySequencerState;
+  /** While set, `after` waits for it (a slow Redis) before reading. */
+  gate: Promise<void> | undefined;
+  failWith: AppError | undefined;
+  reads = 0;
+
+  constructor() {
+    const seqState = new InMemorySequencerState();
+    super(seqState);
+    this.seqs = seqState;
+  }
+
+  override async after(roomId: string, afterSeq: number, limit: number): Promise<RecentRange> {
+    this.reads++;
+    if (this.gate) await this.gate;
+    if (this.failWith) throw this.failWith;
+    return super.after(roomId, afterSeq, limit);
+  }
+
+  /** Caches accepted messages of `roomId` with these seqs (as notification does) and moves the head. */
+  async cache(roomId: string, seqs: number[]): Promise<void> {
+    await this.append(seqs.map((seq) => ({ roomId, seq, data: JSON.stringify(roomMessageEvent(roomId, seq)) })));
+    const head = Math.max(this.seqs.seqs.get(roomId) ?? 0, ...seqs);
+    this.seqs.seqs.set(roomId, head);
+  }
+}
+
 // ------------------------------------------------------------------ a gateway on port 0
 
 interface Harness {
   app: GatewayApp;
   bus: ControllableBus;
   presence: ControllablePresence;
+  recent: ControllableRecent;
   topics: TopicNames;
   gatewayId: string;
   url: string;
@@ -113,10 +144,15 @@ async function startGateway(overrides: Partial<GatewayOptions> = {}): Promise<Ha
     deliveryMaxBatch: 100,
     thinBudgetPerSec: 0,
     thinRooms: [],
+    catchupMaxMessages: 500,
+    catchupRatePerSec: 2,
+    catchupBurst: 32,
+    drainMs: 0,
     ...overrides,
   };
   const logger = silentLogger();
-  const app = createGatewayApp({ bus, presence, logger, topics, options });
+  const recent = new ControllableRecent();
+  const app = createGatewayApp({ bus, presence, recent, logger, topics, options });
   const http = createHttpApp({ readiness: app.readiness, logger, metrics: app.metrics });
   await app.start();
   const { server, port } = await listen(http, 0, '127.0.0.1');
@@ -125,6 +161,7 @@ async function startGateway(overrides: Partial<GatewayOptions> = {}): Promise<Ha
     app,
     bus,
     presence,
+    recent,
     topics,
     gatewayId,
     url: `ws://127.0.0.1:${port}/ws`,
@@ -248,21 +285,22 @@ async function deliver(h: Harness, ...ds: GatewayDeliveryV1[]): Promise<void> {
   await h.bus.publish(h.topics.delivery(h.gatewayId), records);
 }
 
-function roomMessage(roomId: string, seq: number, text = `m${seq}`): GatewayDeliveryV1 {
+function roomMessageEvent(roomId: string, seq: number, text = `m${seq}`): ChatAcceptedV1 {
   return {
-    kind: 'room.message',
-    message: {
-      id: `id-${roomId}-${seq}`,
-      roomId,
-      seq,
-      userId: 'author',
-      clientMsgId: `c${seq}`,
-      text,
-      masked: false,
-      sentAt: 1,
-      acceptedAt: 2,
-    },
+    id: `id-${roomId}-${seq}`,
+    roomId,
+    seq,
+    userId: 'author',
+    clientMsgId: `c${seq}`,
+    text,
+    masked: false,
+    sentAt: 1,
+    acceptedAt: 2,
   };
+}
+
+function roomMessage(roomId: string, seq: number, text = `m${seq}`): GatewayDeliveryV1 {
+  return { kind: 'room.message', message: roomMessageEvent(roomId, seq, text) };
 }
 
 function metric(h: Harness, name: string): number {
@@ -473,18 +511,21 @@ describe('gateway: chat', () => {
     expect(submitted).toHaveLength(1);
   });
 
-  it('acks only after the publish resolved', async () => {
+  it('acks only after the publish resolved, and answers frames sent after the chat only after its ack', async () => {
     const h = await startGateway();
     const peer = await connect(h, 'alice');
     await peer.join('r1');
     let release = (): void => undefined;
     h.bus.hold = new Promise<void>((r) => (release = r));
     peer.send({ type: 'chat', roomId: 'r1', clientMsgId: 'c1', text: 'hello' });
-    await peer.barrier();
-    await peer.barrier();
+    peer.send({ type: 'ping', reqId: 'after-chat' });
+    await sleep(100);
+    // The pong waits for the ack ahead of it.
     expect(peer.all('ack')).toEqual([]);
+    expect(peer.all('pong')).toEqual([]);
     release();
-    await peer.next('ack', (a) => a.clientMsgId === 'c1');
+    await peer.next('pong', (p) => p.reqId === 'after-chat');
+    expect(peer.frames.map((f) => f.type).slice(-2)).toEqual(['ack', 'pong']);
     expect(h.bus.stats().published).toBe(1);
   });
 
@@ -890,6 +931,197 @@ describe('gateway: slow consumer', () => {
     await reader.barrier();
     expect(reader.closed).toBeUndefined();
   }, 60_000);
+});
+
+/** Seqs of a room's messages in the order they reached the peer (v1 frames and v2 batches). */
+function seqsOf(peer: Peer, roomId: string): number[] {
+  const out: number[] = [];
+  for (const f of peer.frames) {
+    if (f.type === 'message' && f.roomId === roomId) out.push(f.seq);
+    if (f.type === 'messages' && f.roomId === roomId) out.push(...f.messages.map((m) => m.seq));
+  }
+  return out;
+}
+
+/** Frame types of a room as the peer got them, `messages` frames shown with their seq range. */
+function timeline(peer: Peer, roomId: string): string[] {
+  return peer.frames.flatMap((f) => {
+    if (!('roomId' in f) || f.roomId !== roomId) return [];
+    if (f.type === 'messages') return [`messages ${f.fromSeq}-${f.toSeq}`];
+    if (f.type === 'message') return [`message ${f.seq}`];
+    return f.type === 'joined' || f.type === 'left' ? [f.type] : [];
+  });
+}
+
+describe('gateway: resume (join with afterSeq)', () => {
+  it('sends the missed messages from the cache before joined, then live ones, gapless and without duplicates', async () => {
+    const h = await startGateway();
+    await h.recent.cache('r1', [1, 2, 3, 4, 5]);
+    const peer = await connect(h, 'alice', {}, '2');
+    peer.send({ type: 'join', roomId: 'r1', reqId: 'j', afterSeq: 2 });
+    const joined = await peer.next('joined');
+    expect(joined).toMatchObject({ roomId: 'r1', reqId: 'j', lastSeq: 5, recovered: true, recoveredCount: 3 });
+    expect(joined.missing).toBeUndefined();
+    await deliver(h, roomMessage('r1', 5), roomMessage('r1', 6));
+    await waitFor(() => seqsOf(peer, 'r1').includes(6), 'seq 6', WAIT_MS, POLL_MS);
+    await peer.barrier();
+    expect(timeline(peer, 'r1')).toEqual(['messages 3-5', 'joined', 'messages 6-6']);
+    expect(seqsOf(peer, 'r1')).toEqual([3, 4, 5, 6]);
+    // The catch-up frame carries the cached messages as they were accepted.
+    expect(peer.all('messages')[0]?.messages[0]).toEqual({ ...roomMessageEvent('r1', 3), roomId: undefined, id: 'id-r1-3' });
+  });
+
+  it('holds live messages that arrive during the catch-up and sends only the ones it did not cover', async () => {
+    const h = await startGateway();
+    const other = await connect(h, 'bob', {}, '2');
+    await other.join('r1');
+    await h.recent.cache('r1', [1, 2, 3]);
+    let open = (): void => undefined;
+    h.recent.gate = new Promise<void>((r) => (open = r));
+    const peer = await connect(h, 'alice', {}, '2');
+    peer.send({ type: 'join', roomId: 'r1', afterSeq: 1 });
+    await waitFor(() => h.recent.reads === 1, 'the catch-up read to start', WAIT_MS, POLL_MS);
+    // While the cache read waits: 3 (also cached) and 4, 5 arrive live.
+    await h.recent.cache('r1', [4]);
+    await deliver(h, roomMessage('r1', 3), roomMessage('r1', 4), roomMessage('r1', 5));
+    await waitFor(() => seqsOf(other, 'r1').includes(5), 'bob to get 5 live', WAIT_MS, POLL_MS);
+    expect(seqsOf(peer, 'r1')).toEqual([]);
+    open();
+    await peer.next('joined');
+    await waitFor(() => seqsOf(peer, 'r1').includes(5), 'alice to get 5', WAIT_MS, POLL_MS);
+    await peer.barrier();
+    expect(timeline(peer, 'r1')).toEqual(['messages 2-4', 'joined', 'messages 5-5']);
+    expect(seqsOf(peer, 'r1')).toEqual([2, 3, 4, 5]);
+  });
+
+  it('gives a v1 client one message frame per missed message', async () => {
+    const h = await startGateway();
+    await h.recent.cache('r1', [1, 2, 3]);
+    const peer = await connect(h, 'alice');
+    peer.send({ type: 'join', roomId: 'r1', afterSeq: 1 });
+    await peer.next('joined');
+    expect(timeline(peer, 'r1')).toEqual(['message 2', 'message 3', 'joined']);
+  });
+
+  it('sends at most catchupMaxMessages, the newest, and names the older missed range', async () => {
+    const h = await startGateway({ catchupMaxMessages: 3 });
+    await h.recent.cache('r1', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const peer = await connect(h, 'alice', {}, '2');
+    peer.send({ type: 'join', roomId: 'r1', afterSeq: 0 });
+    expect(await peer.next('joined')).toMatchObject({
+      lastSeq: 10,
+      recovered: false,
+      recoveredCount: 3,
+      missing: { fromSeq: 1, toSeq: 7 },
+    });
+    expect(seqsOf(peer, 'r1')).toEqual([8, 9, 10]);
+  });
+
+  it('names the missed range when the cache no longer has it (expired), up to the sequencer head', async () => {
+    const h = await startGateway();
+    h.recent.seqs.seqs.set('r1', 40);
+    const peer = await connect(h, 'alice', {}, '2');
+    peer.send({ type: 'join', roomId: 'r1', afterSeq: 30 });
+    expect(await peer.next('joined')).toMatchObject({
+      lastSeq: 30,
+      recovered: false,
+      recoveredCount: 0,
+      missing: { fromSeq: 31, toSeq: 40 },
+    });
+    peer.send({ type: 'join', roomId: 'r2', afterSeq: 0 });
+    expect(await peer.next('joined', (j) => j.roomId === 'r2')).toMatchObject({ lastSeq: 0, recovered: true, recoveredCount: 0 });
+  });
+
+  it('answers a join of a joined room with afterSeq with the catch-up again (the SDK fills a live gap so)', async () => {
+    const h = await startGateway();
+    const peer = await connect(h, 'alice', {}, '2');
+    await peer.join('r1');
+    await h.recent.cache('r1', [1, 2, 3]);
+    peer.send({ type: 'join', roomId: 'r1', reqId: 'fill', afterSeq: 1 });
+    expect(await peer.next('joined', (j) => j.reqId === 'fill')).toMatchObject({ lastSeq: 3, recovered: true });
+    expect(seqsOf(peer, 'r1')).toEqual([2, 3]);
+  });
+
+  it('refuses a join with STORE_UNAVAILABLE when the cache cannot be read, and stays out of the room', async () => {
+    const h = await startGateway();
+    h.recent.failWith = new AppError('STORE_UNAVAILABLE', 'redis down');
+    const peer = await connect(h, 'alice', {}, '2');
+    peer.send({ type: 'join', roomId: 'r1', reqId: 'j', afterSeq: 3 });
+    expect(await peer.next('error', (e) => e.reqId === 'j')).toMatchObject({ code: 'STORE_UNAVAILABLE', temporary: true });
+    expect(peer.all('joined')).toEqual([]);
+    await deliver(h, roomMessage('r1', 4));
+    await sleep(50);
+    await peer.barrier();
+    expect(seqsOf(peer, 'r1')).toEqual([]);
+  });
+
+  it('rate-limits catch-ups per connection with RATE_LIMITED', async () => {
+    const h = await startGateway({ catchupBurst: 2, catchupRatePerSec: 0.01 });
+    const peer = await connect(h, 'alice', {}, '2');
+    for (const reqId of ['a', 'b', 'c']) peer.send({ type: 'join', roomId: 'r1', reqId, afterSeq: 0 });
+    expect(await peer.next('error', (e) => e.reqId === 'c')).toMatchObject({ code: 'RATE_LIMITED', temporary: true });
+    expect(peer.all('joined').map((j) => j.reqId)).toEqual(['a', 'b']);
+  });
+});
+
+describe('gateway: reply order', () => {
+  it('answers a join and a leave sent in one tick with joined, then left, and ends out of the room', async () => {
+    const h = await startGateway();
+    h.presence.touchDelayMs = 100;
+    const peer = await connect(h, 'alice');
+    peer.ws.send(JSON.stringify({ type: 'join', roomId: 'r1', reqId: 'j' }));
+    peer.ws.send(JSON.stringify({ type: 'leave', roomId: 'r1', reqId: 'l' }));
+    await peer.next('left');
+    expect(peer.frames.filter((f) => f.type === 'joined' || f.type === 'left').map((f) => f.type)).toEqual(['joined', 'left']);
+    await deliver(h, roomMessage('r1', 1));
+    await sleep(50);
+    await peer.barrier();
+    expect(peer.all('message')).toEqual([]);
+  });
+
+  it('accepts a chat sent right behind its join, and acks it after joined', async () => {
+    const h = await startGateway();
+    h.presence.touchDelayMs = 100;
+    const peer = await connect(h, 'alice');
+    peer.send({ type: 'join', roomId: 'r1', reqId: 'j' });
+    peer.send({ type: 'chat', roomId: 'r1', clientMsgId: 'c1', text: 'hi' });
+    await peer.next('ack');
+    expect(peer.frames.filter((f) => f.type === 'joined' || f.type === 'ack').map((f) => f.type)).toEqual(['joined', 'ack']);
+  });
+});
+
+describe('gateway: drain', () => {
+  it('closes sockets with 4000 spread over drainMs, each after its acks in flight and queued deliveries', async () => {
+    const h = await startGateway({ drainMs: 300, deliveryWindowMs: 60_000, deliveryRoomWritesPerSec: 1 });
+    const peers = await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((u) => connect(h, u, {}, '2')));
+    for (const p of peers) await p.join('r1');
+    await deliver(h, roomMessage('r1', 1));
+    await waitFor(() => peers.every((p) => seqsOf(p, 'r1').length === 1), 'seq 1 everywhere', WAIT_MS, POLL_MS);
+    // Queued for a minute-long window, and an ack held by Kafka.
+    await deliver(h, roomMessage('r1', 2));
+    let release = (): void => undefined;
+    h.bus.hold = new Promise<void>((r) => (release = r));
+    (peers[0] as Peer).send({ type: 'chat', roomId: 'r1', clientMsgId: 'c1', text: 'in flight' });
+    await sleep(20);
+    h.stopped = true;
+    const started = Date.now();
+    const stopping = h.app.stop();
+    const closedAt: number[] = [];
+    for (const p of peers) void p.whenClosed().then(() => closedAt.push(Date.now() - started));
+    // New connections are refused meanwhile, with the reconnect code.
+    const late = await open(`${h.url}?token=${await signUserToken(SECRET, 'late')}`);
+    expect((await late.whenClosed()).code).toBe(CLOSE_CODES.SHUTDOWN);
+    setTimeout(release, 100);
+    await stopping;
+    for (const p of peers) {
+      expect((await p.whenClosed()).code).toBe(CLOSE_CODES.SHUTDOWN);
+      expect(seqsOf(p, 'r1')).toEqual([1, 2]);
+    }
+    expect((peers[0] as Peer).all('ack')).toHaveLength(1);
+    // Spread over the window, not all at once.
+    expect(Math.max(...closedAt) - Math.min(...closedAt)).toBeGreaterThan(50);
+    expect(metric(h, 'roomcast_gateway_drained_total')).toBe(6);
+  });
 });
 
 describe('gateway: stop', () => {

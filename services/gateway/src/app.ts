@@ -16,6 +16,7 @@ import {
 import { AppError, toAppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
+import type { RecentMessages } from '@roomcast/sequencer';
 import { decodeBatch, MetricsRegistry, type ServiceApp } from '@roomcast/service-kit';
 import { Connection, sendBudget } from './connection';
 import { fanoutCounters, RoomFanout } from './fanout';
@@ -49,11 +50,20 @@ export interface GatewayOptions {
   thinBudgetPerSec: number;
   /** Per-room thinning budgets (exact ids or `prefix*`). */
   thinRooms: RoomThinningRule[];
+  /** Most messages one catch-up (join with afterSeq) sends. */
+  catchupMaxMessages: number;
+  /** Catch-ups per second per connection, and the burst. */
+  catchupRatePerSec: number;
+  catchupBurst: number;
+  /** Drain on stop: sockets are told to reconnect elsewhere (close 4000) spread over this many ms. */
+  drainMs: number;
 }
 
 export interface GatewayDeps {
   bus: MessageBus;
   presence: PresenceStore;
+  /** The recent-message cache catch-ups read (written by notification). */
+  recent: RecentMessages;
   logger: Logger;
   topics: TopicNames;
   options: GatewayOptions;
@@ -88,6 +98,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     fanoutCounters(metrics),
   );
   metrics.gauge('roomcast_gateway_connections', 'open WebSocket sessions', () => registry.connectionCount());
+  const drained = metrics.counter('roomcast_gateway_drained_total', 'sockets told to reconnect elsewhere (close 4000) by a drain');
   metrics.gauge('roomcast_gateway_rooms', 'rooms with viewers on this gateway', () => registry.rooms.size);
 
   const presenceTtlMs = options.presenceRefreshMs * 3;
@@ -112,6 +123,8 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     maxRoomsPerConnection: options.maxRoomsPerConnection,
     presenceTtlMs,
     counters,
+    recent: deps.recent,
+    catchup: { maxMessages: options.catchupMaxMessages, ratePerSec: options.catchupRatePerSec, burst: options.catchupBurst },
   };
 
   // ------------------------------------------------------------------ connections
@@ -306,12 +319,9 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     async stop() {
       accepting = false;
       ticker.stop();
-      // What was queued for a window still goes out before the sockets close.
-      fanout.flushAll();
       const rooms = [...registry.rooms.keys()];
       const users = [...registry.users.keys()];
-      for (const conns of [...registry.users.values()])
-        for (const c of [...conns]) c.close(CLOSE_CODES.SHUTDOWN, 'gateway shutting down');
+      await drain();
       // Flush what the sockets gave us, then drop out of presence so nothing is routed here.
       await counters.likesTick();
       await Promise.all([
@@ -325,6 +335,44 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       wss.close();
     },
   };
+
+  /**
+   * Tells every socket to reconnect elsewhere (close 4000), spread over `drainMs` with jitter so
+   * the other gateways are not hit by every viewer at once. Deliveries keep flowing to the sockets
+   * still open; before a socket closes, its room queues are flushed and its replies in flight
+   * (acks of published chats) go out. The SDK resumes each room with `afterSeq` on the gateway
+   * it reconnects to, so nothing is lost in between.
+   */
+  async function drain(): Promise<void> {
+    const conns: Connection[] = [];
+    for (const set of registry.users.values()) for (const c of set) conns.push(c);
+    // Each socket closes at a random moment of the window.
+    const at = conns.map(() => Math.random() * options.drainMs);
+    const order = conns.map((_, i) => i).sort((a, b) => (at[a] as number) - (at[b] as number));
+    const started = performance.now();
+    const closing: Promise<void>[] = [];
+    for (const i of order) {
+      const wait = (at[i] as number) - (performance.now() - started);
+      if (wait >= 1) await new Promise((r) => setTimeout(r, wait));
+      const c = conns[i] as Connection;
+      for (const roomId of c.rooms) {
+        const state = registry.rooms.get(roomId);
+        if (state !== undefined) fanout.flush(state);
+      }
+      closing.push(closeWhenSettled(c));
+    }
+    await Promise.all(closing);
+    fanout.flushAll();
+    drained.inc(conns.length);
+  }
+
+  /** Closes with 4000 once the connection's replies in flight went out (bounded by 2 s). */
+  async function closeWhenSettled(c: Connection): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([c.settled(), new Promise<void>((r) => (timer = setTimeout(r, 2000)))]);
+    clearTimeout(timer);
+    c.close(CLOSE_CODES.SHUTDOWN, 'gateway draining; reconnect');
+  }
 }
 
 function closeCodeFor(refusal: AppError | undefined): number {
@@ -360,6 +408,10 @@ export function gatewayOptionsFromConfig(
     DELIVERY_MAX_BATCH: number;
     DELIVERY_THIN_BUDGET_PER_SEC: number;
     DELIVERY_THIN_ROOMS: RoomThinningRule[];
+    CATCHUP_MAX_MESSAGES: number;
+    CATCHUP_RATE_PER_SEC: number;
+    CATCHUP_BURST: number;
+    GATEWAY_DRAIN_MS: number;
   },
   gatewayId: string,
 ): GatewayOptions {
@@ -382,6 +434,10 @@ export function gatewayOptionsFromConfig(
     deliveryMaxBatch: c.DELIVERY_MAX_BATCH,
     thinBudgetPerSec: c.DELIVERY_THIN_BUDGET_PER_SEC,
     thinRooms: c.DELIVERY_THIN_ROOMS,
+    catchupMaxMessages: c.CATCHUP_MAX_MESSAGES,
+    catchupRatePerSec: c.CATCHUP_RATE_PER_SEC,
+    catchupBurst: c.CATCHUP_BURST,
+    drainMs: c.GATEWAY_DRAIN_MS,
   };
 }
 export { gatewayTuningEnv, configSchema as gatewayConfigSchema } from './config';

@@ -1,6 +1,6 @@
 import { secret, z } from '@roomcast/config';
 import { GATEWAY_ID_PATTERN, MAX_FRAME_BYTES, MAX_ROOMS_PER_CONNECTION } from '@roomcast/contracts';
-import { commonEnv, kafkaEnv, redisEnv } from '@roomcast/service-kit';
+import { commonEnv, kafkaEnv, recentMessagesEnv, redisEnv } from '@roomcast/service-kit';
 import { parseThinningRules } from './thinning';
 
 /** Gateway tuning, shared by the standalone service and the embedded start. */
@@ -107,12 +107,42 @@ export const gatewayTuningEnv = {
     .describe(
       'Per-room thinning budgets overriding DELIVERY_THIN_BUDGET_PER_SEC: room=budget or prefix*=budget, comma-separated (0 = never thin that room)',
     ),
+  CATCHUP_MAX_MESSAGES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(500)
+    .describe(
+      'Most messages one catch-up (join with afterSeq) sends, the newest; older missed ones are named in joined.missing for the client to page from history',
+    ),
+  CATCHUP_RATE_PER_SEC: z.coerce
+    .number()
+    .positive()
+    .default(2)
+    .describe('Catch-ups (joins with afterSeq) per second per connection; over it the join gets RATE_LIMITED'),
+  CATCHUP_BURST: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(32)
+    .describe('Catch-up token bucket size (a reconnect rejoins every room of the connection at once)'),
+  GATEWAY_DRAIN_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(600_000)
+    .default(5000)
+    .describe(
+      'On SIGTERM, sockets are closed with 4000 (reconnect elsewhere) at random moments over this window, after their queued deliveries and replies in flight; keep it below SHUTDOWN_TIMEOUT_MS',
+    ),
 };
 
 export const configSchema = z.object({
   ...commonEnv,
   ...kafkaEnv,
   ...redisEnv,
+  ...recentMessagesEnv,
   ...gatewayTuningEnv,
   PORT: commonEnv.PORT.default(8081),
   GATEWAY_ID: z

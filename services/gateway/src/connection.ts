@@ -30,6 +30,22 @@ export interface ChatLimits {
   burst: number;
 }
 
+/** A message as a socket gets it: its seq and its encodeItem() JSON. */
+export interface HeldMessage {
+  seq: number;
+  item: string;
+}
+
+/**
+ * A socket's catch-up in one room (catchup.ts). While `held` is an array the room's live
+ * messages queue there; after the catch-up, live messages up to `through` (already sent by the
+ * catch-up) are left out for this socket until the room's deliveries pass it.
+ */
+export interface RoomHold {
+  held: HeldMessage[] | null;
+  through: number;
+}
+
 /** One WebSocket session: a user on this gateway, in up to N rooms. */
 export class Connection {
   readonly rooms = new Set<string>();
@@ -37,6 +53,15 @@ export class Connection {
   closed = false;
   /** Made on the first chat: most connections only watch. */
   private chatBucket: TokenBucket | undefined;
+  /** Rooms whose live messages wait for this socket's catch-up to finish; null = none (the usual case). */
+  holds: Map<string, RoomHold> | null = null;
+  /** Made at the first catch-up. */
+  private catchupBucket: TokenBucket | undefined;
+  /** Joins waiting for their turn, per room (rare: made on demand). */
+  private queuedJoins: Map<string, number> | undefined;
+  /** Steps of `inOrder` not finished yet, and the promise the next one waits for. */
+  private pendingSteps = 0;
+  private tail: Promise<void> | undefined;
 
   /**
    * @param socket the TCP socket `ws` runs on (from the upgrade), written directly by sendFramed.
@@ -56,6 +81,52 @@ export class Connection {
   takeChatToken(): boolean {
     this.chatBucket ??= new TokenBucket(this.chatLimits.ratePerSec, this.chatLimits.burst);
     return this.chatBucket.take();
+  }
+
+  /** Takes one catch-up token (a join with afterSeq); false = over the rate. */
+  takeCatchupToken(ratePerSec: number, burst: number): boolean {
+    this.catchupBucket ??= new TokenBucket(ratePerSec, burst);
+    return this.catchupBucket.take();
+  }
+
+  /**
+   * Runs `step` once every earlier step of this connection has finished, so replies leave in the
+   * order their frames came (a `join` then a `leave` get `joined`, then `left`) even when one of
+   * them waits on Redis or Kafka. A step never rejects (handlers turn failures into error frames).
+   * With nothing pending, a synchronous step runs at once.
+   */
+  inOrder(step: () => void | Promise<void>): void {
+    if (this.pendingSteps === 0) {
+      const r = step();
+      if (r !== undefined) this.track(r);
+      return;
+    }
+    this.track((this.tail as Promise<void>).then(step));
+  }
+
+  /** Counts a join of `roomId` queued (+1) or finished (-1). */
+  joinQueued(roomId: string, delta: 1 | -1): void {
+    const n = (this.queuedJoins?.get(roomId) ?? 0) + delta;
+    if (n > 0) (this.queuedJoins ??= new Map()).set(roomId, n);
+    else this.queuedJoins?.delete(roomId);
+  }
+
+  /** True while a join of `roomId` waits for its turn or runs. */
+  joining(roomId: string): boolean {
+    return this.queuedJoins?.has(roomId) === true;
+  }
+
+  /** Resolves when every step queued so far has finished (drain: acks in flight go out first). */
+  settled(): Promise<void> {
+    return this.tail ?? Promise.resolve();
+  }
+
+  private track(p: Promise<void>): void {
+    this.pendingSteps++;
+    const done = (): void => {
+      if (--this.pendingSteps === 0) this.tail = undefined;
+    };
+    this.tail = p.then(done, done);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { textFrame, type ChatAcceptedV1 } from '@roomcast/contracts';
 import type { Counter, MetricsRegistry } from '@roomcast/service-kit';
+import { deliverHeld } from './catchup';
 import type { Connection } from './connection';
 import { TokenBucket } from './rate-limit';
 import type { RoomRegistry, RoomState } from './room-registry';
@@ -62,6 +63,7 @@ interface Queued {
 /** Delivery state of one room on this gateway; lives on its RoomState. */
 export class RoomQueue {
   readonly roomIdJson: string;
+  readonly roomId: string;
   items: Queued[] = [];
   /** Newest seq queued; an older or equal seq is a duplicate delivery. */
   queuedSeq: number;
@@ -74,6 +76,7 @@ export class RoomQueue {
   readonly onTimer: () => void;
 
   constructor(roomId: string, lastSeq: number, budgetPerSec: number, now: number, flush: () => void) {
+    this.roomId = roomId;
     this.roomIdJson = JSON.stringify(roomId);
     this.queuedSeq = lastSeq;
     // Burst = one second of budget: a viewer never gets more than ~2 s worth in one second.
@@ -224,6 +227,8 @@ export class RoomFanout {
     let frames = 0;
     let messages = 0;
     for (const c of state.members) {
+      // A socket catching up in this room gets the run after its catch-up (catchup.ts).
+      if (c.holds !== null && deliverHeld(c, q.roomId, items, from, to)) continue;
       let f = common;
       if (personal !== null && (thinnedSenders as Set<string>).has(c.userId)) {
         f = personal.get(c.userId) ?? new RunFrames(run, c.userId);

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { resolveTopics } from '@roomcast/contracts';
 import { runService } from '@roomcast/service-kit';
-import { createKafkaBus, createRedisPresence } from '@roomcast/service-kit/infra';
+import { createKafkaBus, createRedisPresence, createRedisRecentMessages } from '@roomcast/service-kit/infra';
 import { createGatewayApp, gatewayOptionsFromConfig } from './app';
 import { configSchema } from './config';
 
@@ -10,12 +10,14 @@ runService('gateway', configSchema, (config, rootLogger) => {
   const logger = rootLogger.child({ gatewayId });
   const bus = createKafkaBus(config, `gateway-${gatewayId}`, logger);
   const presence = createRedisPresence(config);
-  const app = createGatewayApp({ bus, presence, logger, topics: resolveTopics(config.KAFKA_TOPIC_PREFIX), options: gatewayOptionsFromConfig(config, gatewayId) });
+  const recent = createRedisRecentMessages(config);
+  const app = createGatewayApp({ bus, presence, recent, logger, topics: resolveTopics(config.KAFKA_TOPIC_PREFIX), options: gatewayOptionsFromConfig(config, gatewayId) });
   return {
     app,
     async close() {
       await bus.close();
       await presence.close();
+      await recent.close();
     },
   };
 });

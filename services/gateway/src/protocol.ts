@@ -4,8 +4,10 @@ import { ClientFrame, type ChatSubmittedV1, type TopicNames } from '@roomcast/co
 import { AppError, toAppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
+import type { RecentMessages } from '@roomcast/sequencer';
 import { publishEvent } from '@roomcast/service-kit';
 import { getTracer, SpanKind, withSpan } from '@roomcast/telemetry';
+import { catchUp, dropHold, hold, releaseHold, type CatchupOptions } from './catchup';
 import type { Connection } from './connection';
 import type { RoomCounters } from './room-counters';
 import type { RoomRegistry } from './room-registry';
@@ -21,18 +23,29 @@ export interface ProtocolContext {
   presenceTtlMs: number;
   /** Likes are summed here until the next likes tick. */
   counters: RoomCounters;
+  /** Source of catch-ups (join with afterSeq). */
+  recent: RecentMessages;
+  catchup: CatchupOptions;
 }
 
 const tracer = getTracer('roomcast-gateway');
 
-function sendError(conn: Connection, err: unknown, extra: { reqId?: string | undefined; clientMsgId?: string | undefined } = {}): void {
-  const e = toAppError(err);
-  conn.sendJson({ type: 'error', ...e.toWire(), ...extra });
+type ErrorExtra = { reqId?: string | undefined; clientMsgId?: string | undefined };
+
+function errorFrame(err: unknown, extra: ErrorExtra = {}): object {
+  return { type: 'error', ...toAppError(err).toWire(), ...extra };
+}
+
+/** An error reply, in its turn (after the replies to earlier frames). */
+function sendError(conn: Connection, err: unknown, extra: ErrorExtra = {}): void {
+  const frame = errorFrame(err, extra);
+  conn.inOrder(() => conn.sendJson(frame));
 }
 
 /**
  * Handles one inbound frame. Never throws: every failure becomes an `error` frame and the
- * connection stays open.
+ * connection stays open. Replies leave in the order the frames came (Connection.inOrder): join
+ * and leave take effect in that order too; chats are published at once and acked in order.
  */
 export function handleFrame(ctx: ProtocolContext, conn: Connection, data: RawData, isBinary: boolean): void {
   if (isBinary) {
@@ -58,60 +71,106 @@ export function handleFrame(ctx: ProtocolContext, conn: Connection, data: RawDat
   }
   const frame = parsed.data;
   switch (frame.type) {
-    case 'join':
-      void onJoin(ctx, conn, frame.roomId, frame.reqId);
+    case 'join': {
+      // A chat sent right after its join is accepted while the join waits for its turn.
+      conn.joinQueued(frame.roomId, 1);
+      const { roomId, reqId, afterSeq } = frame;
+      conn.inOrder(() => onJoin(ctx, conn, roomId, reqId, afterSeq).finally(() => conn.joinQueued(roomId, -1)));
       return;
+    }
     case 'leave':
-      onLeave(ctx, conn, frame.roomId, frame.reqId);
+      conn.inOrder(() => onLeave(ctx, conn, frame.roomId, frame.reqId));
       return;
     case 'chat':
-      void onChat(ctx, conn, frame);
+      onChat(ctx, conn, frame);
       return;
     case 'like':
-      if (!conn.rooms.has(frame.roomId)) {
+      if (!conn.rooms.has(frame.roomId) && !conn.joining(frame.roomId)) {
         sendError(conn, new AppError('NOT_IN_ROOM', `join ${frame.roomId} before liking`));
         return;
       }
       ctx.counters.addLikes(frame.roomId, frame.count);
       return;
-    case 'ping':
-      conn.sendJson({ type: 'pong', reqId: frame.reqId, serverTime: Date.now() });
+    case 'ping': {
+      const reqId = frame.reqId;
+      conn.inOrder(() => conn.sendJson({ type: 'pong', reqId, serverTime: Date.now() }));
       return;
+    }
   }
 }
 
-async function onJoin(ctx: ProtocolContext, conn: Connection, roomId: string, reqId: string | undefined): Promise<void> {
-  if (!conn.rooms.has(roomId) && conn.rooms.size >= ctx.maxRoomsPerConnection) {
-    sendError(conn, new AppError('TOO_MANY_ROOMS', `at most ${ctx.maxRoomsPerConnection} rooms per connection`), { reqId });
+async function onJoin(
+  ctx: ProtocolContext,
+  conn: Connection,
+  roomId: string,
+  reqId: string | undefined,
+  afterSeq: number | undefined,
+): Promise<void> {
+  if (conn.closed) return;
+  const already = conn.rooms.has(roomId);
+  if (!already && conn.rooms.size >= ctx.maxRoomsPerConnection) {
+    conn.sendJson(errorFrame(new AppError('TOO_MANY_ROOMS', `at most ${ctx.maxRoomsPerConnection} rooms per connection`), { reqId }));
     return;
   }
+  const catchingUp = afterSeq !== undefined;
+  if (catchingUp && !conn.takeCatchupToken(ctx.catchup.ratePerSec, ctx.catchup.burst)) {
+    conn.sendJson(errorFrame(new AppError('RATE_LIMITED', 'too many catch-ups (join with afterSeq); retry later'), { reqId }));
+    return;
+  }
+  // Hold the room's live messages for this socket from before it is a member, so that none
+  // goes out ahead of the catch-up.
+  if (catchingUp) hold(conn, roomId);
   const { state, first } = ctx.registry.join(conn, roomId);
+  const undo = (err: unknown, code: 'PRESENCE_UNAVAILABLE' | 'STORE_UNAVAILABLE'): void => {
+    if (!already) {
+      dropHold(conn, roomId);
+      if (ctx.registry.leave(conn, roomId)) void removeRoomGateway(ctx, roomId);
+    } else if (catchingUp) releaseHold(conn, roomId, 0);
+    conn.sendJson(errorFrame(toAppError(err, code), { reqId }));
+  };
   if (first) {
     // Register before confirming: once the client sees `joined`, notification routes here.
     try {
       await ctx.presence.touchRoomGateways([roomId], ctx.gatewayId, ctx.presenceTtlMs);
     } catch (err) {
-      ctx.registry.leave(conn, roomId);
-      sendError(conn, toAppError(err, 'PRESENCE_UNAVAILABLE'), { reqId });
+      undo(err, 'PRESENCE_UNAVAILABLE');
       return;
     }
   }
-  conn.sendJson({ type: 'joined', roomId, reqId, lastSeq: state.lastSeq });
+  if (!catchingUp) {
+    conn.sendJson({ type: 'joined', roomId, reqId, lastSeq: state.lastSeq });
+  } else {
+    let result;
+    try {
+      result = await catchUp(ctx.recent, conn, roomId, afterSeq, ctx.catchup.maxMessages);
+    } catch (err) {
+      ctx.logger.warn({ err, roomId }, 'catch-up failed');
+      undo(err, 'STORE_UNAVAILABLE');
+      return;
+    }
+    conn.sendJson({ type: 'joined', roomId, reqId, ...result });
+    releaseHold(conn, roomId, result.lastSeq);
+  }
   // Counters go out only when they change; a late joiner gets the current values now.
   if (state.likes >= 0) conn.sendJson({ type: 'likes', roomId, total: state.likes });
   if (state.online >= 0) conn.sendJson({ type: 'online', roomId, count: state.online });
 }
 
+function removeRoomGateway(ctx: ProtocolContext, roomId: string): Promise<void> {
+  return ctx.presence
+    .removeRoomGateway(roomId, ctx.gatewayId)
+    .catch((err: unknown) => ctx.logger.warn({ err, roomId }, 'presence leave failed'));
+}
+
 function onLeave(ctx: ProtocolContext, conn: Connection, roomId: string, reqId: string | undefined): void {
-  if (ctx.registry.leave(conn, roomId)) {
-    ctx.presence.removeRoomGateway(roomId, ctx.gatewayId).catch((err: unknown) => ctx.logger.warn({ err, roomId }, 'presence leave failed'));
-  }
+  dropHold(conn, roomId);
+  if (ctx.registry.leave(conn, roomId)) void removeRoomGateway(ctx, roomId);
   conn.sendJson({ type: 'left', roomId, reqId });
 }
 
-async function onChat(ctx: ProtocolContext, conn: Connection, frame: Extract<ClientFrame, { type: 'chat' }>): Promise<void> {
+function onChat(ctx: ProtocolContext, conn: Connection, frame: Extract<ClientFrame, { type: 'chat' }>): void {
   const { roomId, clientMsgId } = frame;
-  if (!conn.rooms.has(roomId)) {
+  if (!conn.rooms.has(roomId) && !conn.joining(roomId)) {
     sendError(conn, new AppError('NOT_IN_ROOM', `join ${roomId} before chatting`), { clientMsgId });
     return;
   }
@@ -129,14 +188,21 @@ async function onChat(ctx: ProtocolContext, conn: Connection, frame: Extract<Cli
     gatewayId: ctx.gatewayId,
     submittedAt: now,
   };
-  try {
+  // Published now (chats of one socket share produce requests); acked in its turn.
+  const outcome = withSpan(tracer, 'gateway.chat.submit', { kind: SpanKind.PRODUCER, attributes: { 'roomcast.room_id': roomId, 'roomcast.client_msg_id': clientMsgId } }, () =>
     // The message's trace starts here; every later hop continues it through Kafka headers.
-    await withSpan(tracer, 'gateway.chat.submit', { kind: SpanKind.PRODUCER, attributes: { 'roomcast.room_id': roomId, 'roomcast.client_msg_id': clientMsgId } }, () =>
-      publishEvent(ctx.bus, ctx.topics, 'chatSubmitted', event),
-    );
-    conn.sendJson({ type: 'ack', roomId, clientMsgId });
-  } catch (err) {
+    publishEvent(ctx.bus, ctx.topics, 'chatSubmitted', event),
+  ).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  conn.inOrder(async () => {
+    const err = await outcome;
+    if (err === undefined) {
+      conn.sendJson({ type: 'ack', roomId, clientMsgId });
+      return;
+    }
     ctx.logger.warn({ err, roomId }, 'chat publish failed');
-    sendError(conn, toAppError(err, 'PUBLISH_FAILED'), { clientMsgId });
-  }
+    conn.sendJson(errorFrame(toAppError(err, 'PUBLISH_FAILED'), { clientMsgId }));
+  });
 }

@@ -1032,6 +1032,14 @@ describe('gateway: resume (join with afterSeq)', () => {
     expect(await peer.next('joined', (j) => j.roomId === 'r2')).toMatchObject({ lastSeq: 0, recovered: true, recoveredCount: 0 });
   });
 
+  it('reports the sequencer head as lastSeq to a plain join of a room with no delivery here yet', async () => {
+    const h = await startGateway();
+    h.recent.seqs.seqs.set('r1', 41);
+    const peer = await connect(h, 'alice', {}, '2');
+    expect(await peer.join('r1')).toMatchObject({ lastSeq: 41 });
+    expect(seqsOf(peer, 'r1')).toEqual([]);
+  });
+
   it('answers a join of a joined room with afterSeq with the catch-up again (the SDK fills a live gap so)', async () => {
     const h = await startGateway();
     const peer = await connect(h, 'alice', {}, '2');

@@ -1015,6 +1015,9 @@ describe('gateway: resume (join with afterSeq)', () => {
       missing: { fromSeq: 1, toSeq: 7 },
     });
     expect(seqsOf(peer, 'r1')).toEqual([8, 9, 10]);
+    expect(metric(h, 'roomcast_gateway_catchups_total')).toBe(1);
+    expect(metric(h, 'roomcast_gateway_catchup_messages_total')).toBe(3);
+    expect(metric(h, 'roomcast_gateway_catchups_incomplete_total')).toBe(1);
   });
 
   it('names the missed range when the cache no longer has it (expired), up to the sequencer head', async () => {

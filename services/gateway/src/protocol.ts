@@ -5,7 +5,7 @@ import { AppError, toAppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
 import type { RecentMessages } from '@roomcast/sequencer';
-import { publishEvent } from '@roomcast/service-kit';
+import { publishEvent, type Counter } from '@roomcast/service-kit';
 import { getTracer, SpanKind, withSpan } from '@roomcast/telemetry';
 import { catchUp, dropHold, hold, releaseHold, type CatchupOptions } from './catchup';
 import type { Connection } from './connection';
@@ -26,6 +26,7 @@ export interface ProtocolContext {
   /** Source of catch-ups (join with afterSeq). */
   recent: RecentMessages;
   catchup: CatchupOptions;
+  catchupCounters: { catchups: Counter; messages: Counter; incomplete: Counter };
 }
 
 const tracer = getTracer('roomcast-gateway');
@@ -150,6 +151,9 @@ async function onJoin(
     }
     conn.sendJson({ type: 'joined', roomId, reqId, ...result });
     releaseHold(conn, roomId, result.lastSeq);
+    ctx.catchupCounters.catchups.inc();
+    ctx.catchupCounters.messages.inc(result.recoveredCount);
+    if (!result.recovered) ctx.catchupCounters.incomplete.inc();
   }
   // Counters go out only when they change; a late joiner gets the current values now.
   if (state.likes >= 0) conn.sendJson({ type: 'likes', roomId, total: state.likes });

@@ -7,11 +7,9 @@ import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { startEmbeddedStack, type Stack } from '../../../test/harness/stacks';
 import type { LoadReport } from '../src/report';
+import { roomcastLoad } from './run-cli';
 
 const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const CLI = join(__dirname, '..', 'src', 'cli.ts');
 const ENSURE_CHROMIUM = join(__dirname, '..', 'scripts', 'ensure-chromium.sh');
 const CHROMIUM_ARGS = [
   '--headless',
@@ -21,16 +19,6 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--no-first-run',
 ];
-
-async function roomcastLoad(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(TSX, [CLI, ...args], { cwd: ROOT, timeout: 90_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 // The load tool against the embedded start (every service in one process on in-memory twins).
 describe('roomcast-load against the embedded start', () => {

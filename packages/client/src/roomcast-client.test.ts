@@ -100,6 +100,17 @@ function lastSent(socket: FakeWebSocket) {
   return frame;
 }
 
+/** The socket drops (1006); the client reconnects, gets welcome and sends its rejoin, returned. */
+async function dropAndRejoin(socket: FakeWebSocket, fake: ReturnType<typeof createFakeWebSocket>) {
+  socket.serverClose(1006);
+  await waitFor(() => fake.sockets.length === 2);
+  const second = fake.last();
+  second.accept(WELCOME);
+  const join = lastSent(second);
+  if (join.type !== 'join') throw new Error(`expected join, got ${join.type}`);
+  return { second, join };
+}
+
 async function joinRoom(client: RoomcastClient, socket: FakeWebSocket, roomId: string, lastSeq = 0) {
   const joined = client.join(roomId);
   const frame = lastSent(socket);
@@ -376,13 +387,8 @@ describe('RoomcastClient events and seq tracking', () => {
     const lost: unknown[] = [];
     client.on('message', (m) => seqs.push(m.seq));
     client.on('lost', (l) => lost.push(l));
-    socket.serverClose(1006);
-    await waitFor(() => fake.sockets.length === 2);
-    const second = fake.last();
-    second.accept(WELCOME);
-    const rejoin = lastSent(second);
+    const { second, join: rejoin } = await dropAndRejoin(socket, fake);
     expect(rejoin).toMatchObject({ type: 'join', roomId: 'lobby', afterSeq: 2 });
-    if (rejoin.type !== 'join') throw new Error('expected join');
     // The cache had only 7..8: 3..6 are missing, to be paged.
     second.receive(batch('lobby', 7, 8, [7, 8]));
     second.receive({ type: 'joined', roomId: 'lobby', reqId: rejoin.reqId, lastSeq: 8, recovered: false, recoveredCount: 2, missing: { fromSeq: 3, toSeq: 6 } });
@@ -402,12 +408,7 @@ describe('RoomcastClient events and seq tracking', () => {
     const lost: unknown[] = [];
     client.on('message', (m) => seqs.push(m.seq));
     client.on('lost', (l) => lost.push(l));
-    socket.serverClose(1006);
-    await waitFor(() => fake.sockets.length === 2);
-    const second = fake.last();
-    second.accept(WELCOME);
-    const rejoin = lastSent(second);
-    if (rejoin.type !== 'join') throw new Error('expected join');
+    const { second, join: rejoin } = await dropAndRejoin(socket, fake);
     second.receive(message('lobby', 7));
     second.receive({ type: 'joined', roomId: 'lobby', reqId: rejoin.reqId, lastSeq: 7, recovered: false, recoveredCount: 1, missing: { fromSeq: 3, toSeq: 6 } });
     await waitFor(() => seqs.length === 1);
@@ -421,12 +422,7 @@ describe('RoomcastClient events and seq tracking', () => {
     await joinRoom(client, socket, 'lobby', 2);
     const seqs: number[] = [];
     client.on('message', (m) => seqs.push(m.seq));
-    socket.serverClose(1006);
-    await waitFor(() => fake.sockets.length === 2);
-    const second = fake.last();
-    second.accept(WELCOME);
-    const first = lastSent(second);
-    if (first.type !== 'join') throw new Error('expected join');
+    const { second, join: first } = await dropAndRejoin(socket, fake);
     second.receive({ type: 'error', code: 'RATE_LIMITED', message: 'slow down', temporary: true, reqId: first.reqId });
     await waitFor(() => second.sentFrames().length === 2);
     const retry = lastSent(second);

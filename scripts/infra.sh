@@ -582,13 +582,15 @@ redis_start() {
   #
   # AOF with appendfsync always, as production must run it (docs/architecture.md):
   # the room seq counters (packages/sequencer, INCR in a Lua script) must never
-  # hand out a number twice, and a client acts on a seq as soon as Redis replies.
-  # `everysec` may lose the last second of INCRs on a crash (kill -9, power),
-  # and the counter would then count those seqs again. `always` fsyncs before
-  # the reply; measured here (redis-benchmark INCR): one client 0.03 -> 0.3 ms,
-  # 50 clients 41k -> 26k ops/s. The sequencer writes once per Kafka batch, so
-  # this costs per batch, not per message. No RDB snapshots: the AOF is the
-  # only copy (aof-use-rdb-preamble keeps its rewrites compact).
+  # hand out a number twice, and the filter publishes a seq as soon as Redis
+  # replied. Without AOF a restart forgets every counter. With `everysec` the
+  # last second of INCRs may be in the page cache only: a killed process loses
+  # nothing, but a host that goes down (power, kernel, VM) loses them, and the
+  # counter then counts those seqs again. `always` fsyncs before the reply;
+  # measured here (redis-benchmark INCR): one client 0.03 -> 0.3 ms, 50 clients
+  # 41k -> 26k ops/s. The sequencer writes once per Kafka batch, so this costs
+  # per batch, not per message. No RDB snapshots: the AOF is the only copy
+  # (aof-use-rdb-preamble keeps its rewrites compact).
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' \
     --appendonly yes --appendfsync always \
     --proc-title-template "{title} {listen-addr} $REDIS_TAG" \

@@ -362,6 +362,35 @@ export function describeMessageBusContract(
     );
 
     it(
+      'retries a retriable failure past maxRetries, capped at retryMaxBackoffMs, until it succeeds',
+      async () => {
+        const topic = await freshTopic();
+        let failures = 0;
+        const { records } = await consume(topic, {
+          maxRetries: 1,
+          // Uncapped, six retries from 1 s would sleep about a minute; capped, about 0.1 s.
+          retryBaseMs: 1_000,
+          retryMaxBackoffMs: 20,
+          handler: async () => {
+            if (failures < 6) {
+              failures += 1;
+              throw new AppError('STORE_UNAVAILABLE', 'store is down');
+            }
+          },
+        });
+        const started = Date.now();
+        await bus.publish(topic, [{ key: 'room-1', value: 'r0' }]);
+        await until('the record once the store is back', () => records.length >= 1);
+        expect(Date.now() - started).toBeLessThan(10_000);
+        expect(records.map(text)).toEqual(['r0']);
+        expect(failures).toBe(6);
+        expect(bus.stats().retried).toBe(6);
+        expect(bus.stats().deadLettered).toBe(0);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
       'dead-letters only the record that fails non-retriably, with the error in its headers',
       async () => {
         const topic = await freshTopic();
@@ -426,6 +455,7 @@ export function describeMessageBusContract(
         let calls = 0;
         const { sub } = await consume(topic, {
           retryBaseMs: 60_000,
+          retryMaxBackoffMs: 60_000,
           handler: async () => {
             calls += 1;
             throw new AppError('STORE_UNAVAILABLE', 'store is down');

@@ -1,6 +1,8 @@
+import { Writable } from 'node:stream';
 import { HEADERS } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
-import { backoffMs, deadLetterRecord, runBatch, type BatchRunContext } from './consumer-runner';
+import { createLogger, type Logger } from '@roomcast/logger';
+import { backoffMs, deadLetterRecord, failureKind, runBatch, type BatchRunContext } from './consumer-runner';
 import type { BusRecord, OutgoingRecord } from './message-bus';
 
 const record = (offset: number, value = `v${offset}`): BusRecord => ({
@@ -34,6 +36,38 @@ function context(
     ...overrides,
   };
 }
+
+/** A logger whose JSON lines the test reads back. */
+function capturedLogger(): { logger: Logger; lines: () => Record<string, unknown>[]; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  const text = (): string => chunks.join('');
+  const lines = (): Record<string, unknown>[] =>
+    text()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { logger: createLogger({ name: 'bus-test', level: 'debug', destination: stream }), lines, text };
+}
+
+describe('failureKind', () => {
+  it('retries what is marked retriable, dead-letters what is marked not, and bounds the unknown', () => {
+    expect(failureKind(new AppError('STORE_UNAVAILABLE', 'down'))).toBe('transient');
+    expect(failureKind(new AppError('PUBLISH_FAILED', 'broker down'))).toBe('transient');
+    expect(failureKind(new AppError('BAD_EVENT', 'bad'))).toBe('bad');
+    expect(failureKind(new AppError('INTERNAL', 'bug'))).toBe('bad');
+    expect(failureKind({ retriable: true })).toBe('transient');
+    expect(failureKind({ retriable: false })).toBe('bad');
+    expect(failureKind(new TypeError('x is undefined'))).toBe('unknown');
+    expect(failureKind({ retriable: 'yes' })).toBe('unknown');
+    expect(failureKind('weird')).toBe('unknown');
+  });
+});
 
 describe('backoffMs', () => {
   it('doubles per retry, jitters the upper half and respects the cap', () => {
@@ -99,10 +133,126 @@ describe('runBatch', () => {
     expect(ctx.counters).toEqual({ consumed: 2, retried: 4, deadLettered: 1 });
   });
 
+  it('retries a retriable failure past maxRetries until it succeeds, never dead-lettering it', async () => {
+    let failures = 0;
+    const ctx = context({
+      policy: { maxRetries: 2, retryBaseMs: 1, maxBackoffMs: 2 },
+      handler: async () => {
+        if (failures < 20) {
+          failures += 1;
+          throw new AppError('STORE_UNAVAILABLE', 'down');
+        }
+      },
+    });
+    await expect(runBatch([record(0), record(1)], ctx)).resolves.toBe(2);
+    expect(ctx.letters).toHaveLength(0);
+    expect(ctx.done).toEqual(['0', '1']);
+    expect(ctx.counters).toEqual({ consumed: 2, retried: 20, deadLettered: 0 });
+  });
+
+  it('dead-letters a non-retriable failure at once, without retrying it', async () => {
+    let calls = 0;
+    const ctx = context({
+      handler: async () => {
+        calls += 1;
+        throw new AppError('BAD_EVENT', 'bad');
+      },
+    });
+    await expect(runBatch([record(0)], ctx)).resolves.toBe(1);
+    expect(calls).toBe(1);
+    expect(ctx.letters.map(([, r]) => r.headers?.[HEADERS.errorCode])).toEqual(['BAD_EVENT']);
+    expect(ctx.counters).toEqual({ consumed: 0, retried: 0, deadLettered: 1 });
+  });
+
+  it('holds the records after a retriable failure until it succeeds, in offset order', async () => {
+    const calls: string[][] = [];
+    let outage = 3;
+    const ctx = context({
+      policy: { maxRetries: 0, retryBaseMs: 1, maxBackoffMs: 2 },
+      handler: async (batch) => {
+        calls.push(batch.map((r) => r.offset));
+        if (batch.some((r) => r.offset === '2')) throw new AppError('BAD_EVENT', 'bad');
+        if (batch.some((r) => r.offset === '1') && outage > 0) {
+          outage -= 1;
+          throw new AppError('STORE_UNAVAILABLE', 'down');
+        }
+      },
+    });
+    await expect(runBatch([record(0), record(1), record(2), record(3)], ctx)).resolves.toBe(4);
+    expect(calls).toEqual([['0', '1', '2', '3'], ['0'], ['1'], ['1'], ['1'], ['1'], ['2'], ['3']]);
+    expect(ctx.done).toEqual(['0', '1', '2', '3']);
+    expect(ctx.letters.map(([, r]) => r.headers?.[HEADERS.sourceOffset])).toEqual(['2']);
+  });
+
+  it('marks done only the records before the one backing off when stopped', async () => {
+    const abort = new AbortController();
+    const ctx = context({
+      policy: { maxRetries: 5, retryBaseMs: 60_000, maxBackoffMs: 60_000 },
+      signal: abort.signal,
+      handler: async (batch) => {
+        if (batch.some((r) => r.offset === '0')) throw new AppError('BAD_EVENT', 'bad');
+        if (batch.some((r) => r.offset === '2')) {
+          setImmediate(() => abort.abort());
+          throw new AppError('STORE_UNAVAILABLE', 'down');
+        }
+      },
+    });
+    await expect(runBatch([record(0), record(1), record(2), record(3)], ctx)).resolves.toBe(2);
+    expect(ctx.done).toEqual(['0', '1']);
+    expect(ctx.letters).toHaveLength(1);
+  });
+
+  it('logs a dead letter as a warning with where it came from and its code, never its bytes', async () => {
+    const log = capturedLogger();
+    let cause: unknown;
+    try {
+      JSON.parse('{"text": secret words}'); // V8 quotes the bytes around the bad token
+    } catch (err) {
+      cause = err;
+    }
+    const ctx = context({
+      logger: log.logger,
+      handler: async () => Promise.reject(new AppError('BAD_EVENT', 'not valid JSON', { cause })),
+    });
+    await runBatch([record(7, '{"text": secret words}')], ctx);
+    const warnings = log.lines().filter((line) => line.level === 40);
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        msg: 'dead-lettering record',
+        topic: 'chat.message.accepted.v1',
+        partition: 2,
+        offset: '7',
+        code: 'BAD_EVENT',
+        error: 'not valid JSON',
+      }),
+    ]);
+    expect(log.text()).not.toContain('secret');
+  });
+
+  it('warns once when a retriable failure lasts, and keeps retrying', async () => {
+    const log = capturedLogger();
+    let failures = 0;
+    const ctx = context({
+      logger: log.logger,
+      policy: { maxRetries: 0, retryBaseMs: 1, maxBackoffMs: 1 },
+      handler: async () => {
+        if (failures < 25) {
+          failures += 1;
+          throw new AppError('STORE_UNAVAILABLE', 'down');
+        }
+      },
+    });
+    await expect(runBatch([record(0)], ctx)).resolves.toBe(1);
+    const warnings = log.lines().filter((line) => line.level === 40);
+    expect(warnings).toEqual([
+      expect.objectContaining({ code: 'STORE_UNAVAILABLE', offset: '0', retry: 10 }),
+    ]);
+  });
+
   it('returns at once, with nothing done, when stopped during a backoff', async () => {
     const abort = new AbortController();
     const ctx = context({
-      policy: { maxRetries: 5, retryBaseMs: 60_000 },
+      policy: { maxRetries: 5, retryBaseMs: 60_000, maxBackoffMs: 60_000 },
       signal: abort.signal,
       handler: async () => {
         setImmediate(() => abort.abort());

@@ -1,26 +1,36 @@
 import { dlqTopic, HEADERS } from '@roomcast/contracts';
-import { AppError, isRetriable } from '@roomcast/errors';
+import { AppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import type { BatchHandler, BusRecord, OutgoingRecord } from './message-bus';
 import { headerValue } from './record-headers';
 
-/** Retries of a failing batch (and then of each failing record) before dead-lettering. */
+/**
+ * Retries of a batch (and then of each record) that fails with an UNKNOWN error (not an AppError,
+ * no `retriable` flag: most likely a bug) before that record is dead-lettered as HANDLER_FAILED.
+ * Errors marked retriable are retried without a bound; see `runBatch`.
+ */
 export const DEFAULT_MAX_RETRIES = 5;
 /** First retry backoff; doubles per retry, with jitter. */
 export const DEFAULT_RETRY_BASE_MS = 100;
-/** Upper bound of one backoff sleep. */
-export const MAX_RETRY_BACKOFF_MS = 30_000;
+/**
+ * Default cap of one backoff sleep, in ms. Short because it is also how late a consumer notices
+ * that an outage (Kafka, Redis, MongoDB restarting) is over: one attempt per partition every 2 s
+ * costs nothing, a 30 s cap cost up to 30 s of extra delay after every outage.
+ */
+export const DEFAULT_RETRY_MAX_BACKOFF_MS = 2_000;
 /** Backoffs longer than this are slept in slices with a heartbeat between (Kafka session). */
 const HEARTBEAT_SLICE_MS = 1_000;
 /** `x-error-message` is cut to this many characters. */
 const MAX_ERROR_MESSAGE_CHARS = 1_000;
+/** A retriable failure still there after this many retries is logged once as a warning. */
+const WARN_AFTER_RETRIES = 10;
 
 export interface RetryPolicy {
-  /** Retries after the first attempt. */
+  /** Retries of an unknown error (see DEFAULT_MAX_RETRIES) before it is dead-lettered. */
   maxRetries: number;
   /** First backoff in ms; attempt n sleeps base * 2^(n-1), half of it jittered, capped. */
   retryBaseMs: number;
-  /** Cap of one backoff in ms. Default MAX_RETRY_BACKOFF_MS. */
+  /** Cap of one backoff in ms. Default DEFAULT_RETRY_MAX_BACKOFF_MS. */
   maxBackoffMs?: number;
 }
 
@@ -49,18 +59,41 @@ export interface BatchRunContext {
   logger?: Logger;
 }
 
+/**
+ * How the runner treats a handler failure:
+ * - `transient`: an AppError (or any error) marked `retriable: true` — the adapters' codes for an
+ *   unreachable Kafka, Redis or MongoDB. Retried until it succeeds or the subscription stops;
+ *   never dead-lettered, because the record is fine and the outage will end.
+ * - `unknown`: no `retriable` flag (a plain Error, most likely a bug). Retried `maxRetries` times,
+ *   then dead-lettered as HANDLER_FAILED: a bug must not stall every room of the partition.
+ * - `bad`: marked `retriable: false` (BAD_EVENT: the record does not decode or fit its schema).
+ *   Not retried; dead-lettered.
+ */
+export type FailureKind = 'transient' | 'unknown' | 'bad';
+
+export function failureKind(error: unknown): FailureKind {
+  const flag =
+    error instanceof AppError
+      ? error.retriable
+      : error !== null && typeof error === 'object' && 'retriable' in error
+        ? error.retriable
+        : undefined;
+  if (typeof flag !== 'boolean') return 'unknown';
+  return flag ? 'transient' : 'bad';
+}
+
 type Attempt = { ok: true } | { ok: false; error: unknown };
 const OK: Attempt = { ok: true };
 /** Returned when the subscription stopped before the work was finished. */
 const ABORTED = Symbol('aborted');
 
 /**
- * Runs `handler` over one partition's batch with the bus's retry/DLQ policy:
- *   1. the whole batch; a retriable failure is retried with exponential backoff + jitter,
- *      up to `maxRetries`;
- *   2. then (or at once, when the failure is not retriable) record by record, each with the
- *      same retries; a record that still fails goes to `<topic>.dlq` with the error in
- *      its headers (see `deadLetterRecord`) and counts as done.
+ * Runs `handler` over one partition's batch with the bus's retry/DLQ policy (see FailureKind):
+ *   1. the whole batch; a transient failure is retried with capped exponential backoff + jitter
+ *      until it succeeds or the subscription stops, an unknown one up to `maxRetries` times;
+ *   2. then (or at once, when the failure is `bad`) record by record, each with the same
+ *      retries; a record that still fails goes to `<topic>.dlq` with the error in its headers
+ *      (see `deadLetterRecord`) and a warning, and counts as done.
  * Returns how many records, from the start of the batch, are done; fewer than all only when
  * the subscription stopped meanwhile (the rest is redelivered to whoever owns the partition next).
  */
@@ -92,16 +125,28 @@ export async function runBatch(records: BusRecord[], ctx: BatchRunContext): Prom
   return done;
 }
 
+/** Attempts until success, a `bad` failure, an `unknown` one past `maxRetries`, or a stop. */
 async function attemptWithRetries(
   records: BusRecord[],
   ctx: BatchRunContext,
 ): Promise<Attempt | typeof ABORTED> {
   let result = await attempt(records, ctx.handler);
-  for (let retry = 1; !result.ok && isRetriable(result.error) && retry <= ctx.policy.maxRetries; retry++) {
-    ctx.logger?.debug(
-      { err: result.error, retry, records: records.length, topic: records[0]?.topic },
-      'handler failed, retrying',
-    );
+  for (let retry = 1; !result.ok; retry++) {
+    const kind = failureKind(result.error);
+    if (kind === 'bad' || (kind === 'unknown' && retry > ctx.policy.maxRetries)) return result;
+    const first = records[0];
+    const where = { topic: first?.topic, partition: first?.partition, offset: first?.offset };
+    if (retry === WARN_AFTER_RETRIES) {
+      ctx.logger?.warn(
+        { ...where, code: errorCode(result.error), retry, records: records.length },
+        'handler keeps failing with a retriable error; retrying until it succeeds',
+      );
+    } else {
+      ctx.logger?.debug(
+        { ...where, err: result.error, retry, records: records.length },
+        'handler failed, retrying',
+      );
+    }
     if (!(await backoff(retry, ctx))) return ABORTED;
     ctx.counters.retried += 1;
     result = await attempt(records, ctx.handler);
@@ -122,8 +167,17 @@ async function attempt(records: BusRecord[], handler: BatchHandler): Promise<Att
 async function deadLetter(record: BusRecord, error: unknown, ctx: BatchRunContext): Promise<boolean> {
   const letter = deadLetterRecord(record, error);
   const topic = dlqTopic(record.topic);
+  // The code and the AppError's own message, never `err` with its cause chain: a JSON parser's
+  // SyntaxError quotes the record's bytes. Only an unknown error (a bug) is logged whole, stack
+  // included, since that is what fixing it takes.
   ctx.logger?.warn(
-    { err: error, topic: record.topic, partition: record.partition, offset: record.offset },
+    {
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      code: errorCode(error),
+      ...(error instanceof AppError ? { error: error.message } : { err: error }),
+    },
     'dead-lettering record',
   );
   for (let attemptNo = 1; ; attemptNo++) {
@@ -139,6 +193,11 @@ async function deadLetter(record: BusRecord, error: unknown, ctx: BatchRunContex
   }
 }
 
+/** The AppError code of `error`, else HANDLER_FAILED (as in the DLQ headers). */
+function errorCode(error: unknown): string {
+  return error instanceof AppError ? error.code : 'HANDLER_FAILED';
+}
+
 /**
  * The `<topic>.dlq` record for `record` that failed with `error`: same key and value, the
  * original headers (so the trace continues), plus x-error-code (the AppError code, else
@@ -151,7 +210,7 @@ export function deadLetterRecord(record: BusRecord, error: unknown): OutgoingRec
     if (text !== undefined) headers[name] = text;
   }
   const message = error instanceof Error ? error.message : String(error);
-  headers[HEADERS.errorCode] = error instanceof AppError ? error.code : 'HANDLER_FAILED';
+  headers[HEADERS.errorCode] = errorCode(error);
   headers[HEADERS.errorMessage] = message.slice(0, MAX_ERROR_MESSAGE_CHARS);
   headers[HEADERS.sourceTopic] = record.topic;
   headers[HEADERS.sourcePartition] = String(record.partition);
@@ -161,7 +220,7 @@ export function deadLetterRecord(record: BusRecord, error: unknown): OutgoingRec
 
 /** Backoff before retry number `retry` (1-based): base * 2^(retry-1), the upper half jittered. */
 export function backoffMs(retry: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const cap = policy.maxBackoffMs ?? MAX_RETRY_BACKOFF_MS;
+  const cap = policy.maxBackoffMs ?? DEFAULT_RETRY_MAX_BACKOFF_MS;
   const exp = Math.min(cap, policy.retryBaseMs * 2 ** Math.min(retry - 1, 30));
   return Math.round(exp / 2 + random() * (exp / 2));
 }

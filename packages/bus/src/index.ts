@@ -29,10 +29,12 @@ export {
   runBatch,
   deadLetterRecord,
   backoffMs,
+  failureKind,
   DEFAULT_MAX_RETRIES,
   DEFAULT_RETRY_BASE_MS,
-  MAX_RETRY_BACKOFF_MS,
+  DEFAULT_RETRY_MAX_BACKOFF_MS,
   type BatchRunContext,
+  type FailureKind,
   type RetryPolicy,
   type RunnerCounters,
 } from './consumer-runner';

@@ -362,6 +362,35 @@ export function describeMessageBusContract(
     );
 
     it(
+      'retries a retriable failure past maxRetries, capped at retryMaxBackoffMs, until it succeeds',
+      async () => {
+        const topic = await freshTopic();
+        let failures = 0;
+        const { records } = await consume(topic, {
+          maxRetries: 1,
+          // Uncapped, six retries from 1 s would sleep about a minute; capped, about 0.1 s.
+          retryBaseMs: 1_000,
+          retryMaxBackoffMs: 20,
+          handler: async () => {
+            if (failures < 6) {
+              failures += 1;
+              throw new AppError('STORE_UNAVAILABLE', 'store is down');
+            }
+          },
+        });
+        const started = Date.now();
+        await bus.publish(topic, [{ key: 'room-1', value: 'r0' }]);
+        await until('the record once the store is back', () => records.length >= 1);
+        expect(Date.now() - started).toBeLessThan(10_000);
+        expect(records.map(text)).toEqual(['r0']);
+        expect(failures).toBe(6);
+        expect(bus.stats().retried).toBe(6);
+        expect(bus.stats().deadLettered).toBe(0);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
       'dead-letters only the record that fails non-retriably, with the error in its headers',
       async () => {
         const topic = await freshTopic();
@@ -420,24 +449,113 @@ export function describeMessageBusContract(
     );
 
     it(
-      'stops promptly while a batch is backing off, without dead-lettering it',
+      'stops promptly while a batch is backing off, leaving all of it to the next member',
       async () => {
         const topic = await freshTopic();
+        const groupId = uniqueId('group');
+        const values = ['stuck-0', 'stuck-1', 'stuck-2'];
         let calls = 0;
         const { sub } = await consume(topic, {
+          groupId,
           retryBaseMs: 60_000,
+          retryMaxBackoffMs: 60_000,
           handler: async () => {
             calls += 1;
             throw new AppError('STORE_UNAVAILABLE', 'store is down');
           },
         });
-        await bus.publish(topic, [{ key: 'room-1', value: 'stuck' }]);
+        await bus.publish(
+          topic,
+          values.map((value) => ({ key: 'room-1', value })),
+        );
         await until('first attempt', () => calls >= 1);
         const started = Date.now();
         await sub.stop();
         expect(Date.now() - started).toBeLessThan(10_000);
         expect(calls).toBe(1);
         expect(bus.stats().deadLettered).toBe(0);
+
+        const next = await consume(topic, { groupId });
+        await until('the batch that was backing off', () => next.records.length >= values.length);
+        expect(next.records.map(text)).toEqual(values);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    // At-least-once when a member stops mid-batch: what it finished (handled or dead-lettered) is
+    // committed, and everything after is delivered to the next member of the group — nothing
+    // committed before its handler resolved, and no batch committed whole after a partial run.
+    it(
+      'leaves the record in backoff, and what follows it, to the next member when stopped',
+      async () => {
+        const topic = await freshTopic();
+        const groupId = uniqueId('group');
+        const dlq = await consume(dlqTopic(topic));
+        let storeDownCalls = 0;
+        const first = await consume(topic, {
+          groupId,
+          retryBaseMs: 60_000,
+          retryMaxBackoffMs: 60_000,
+          handler: async (batch) => {
+            if (batch.some((r) => text(r) === 'poison')) throw new AppError('BAD_EVENT', 'not a chat event');
+            if (batch.some((r) => text(r) === 'store-down')) {
+              storeDownCalls += 1;
+              throw new AppError('STORE_UNAVAILABLE', 'store is down');
+            }
+          },
+        });
+        // One key, one batch: the whole batch fails (poison), then record by record: ok-0 is
+        // handled, poison dead-lettered, store-down backs off for a minute, ok-3 waits behind it.
+        await bus.publish(
+          topic,
+          ['ok-0', 'poison', 'store-down', 'ok-3'].map((value) => ({ key: 'room-1', value })),
+        );
+        await until('the record in backoff', () => storeDownCalls >= 1 && dlq.records.length >= 1);
+        await first.sub.stop();
+        expect(storeDownCalls).toBe(1);
+        expect(first.records.map(text)).toEqual(['ok-0']);
+
+        const next = await consume(topic, { groupId });
+        await until('the records left over', () => next.records.length >= 2);
+        expect(next.records.map(text)).toEqual(['store-down', 'ok-3']);
+        expect(dlq.records.map(text)).toEqual(['poison']);
+        expect(bus.stats().deadLettered).toBe(1);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'leaves the rest of a batch to the next member when stopped in the per-record phase',
+      async () => {
+        const topic = await freshTopic();
+        const groupId = uniqueId('group');
+        const values = ['ok-0', 'poison', 'last-handled', 'ok-3', 'ok-4'];
+        const attempts: string[][] = [];
+        let stopping: Promise<void> | undefined;
+        const first: { sub?: Subscription } = {};
+        first.sub = (
+          await consume(topic, {
+            groupId,
+            handler: async (batch) => {
+              attempts.push(batch.map(text));
+              if (batch.some((r) => text(r) === 'poison'))
+                throw new AppError('BAD_EVENT', 'not a chat event');
+              // Record by record by now: stop while this one is handled (it still succeeds).
+              if (batch.some((r) => text(r) === 'last-handled')) stopping ??= first.sub?.stop();
+            },
+          })
+        ).sub;
+        await bus.publish(
+          topic,
+          values.map((value) => ({ key: 'room-1', value })),
+        );
+        await until('the stop in the per-record phase', () => stopping !== undefined);
+        await stopping;
+        expect(attempts).toEqual([values, ['ok-0'], ['poison'], ['last-handled']]);
+
+        const next = await consume(topic, { groupId });
+        await until('the rest of the batch', () => next.records.length >= 2);
+        expect(next.records.map(text)).toEqual(['ok-3', 'ok-4']);
       },
       TEST_TIMEOUT_MS,
     );

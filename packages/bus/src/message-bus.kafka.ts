@@ -14,7 +14,13 @@ import {
   type logCreator,
 } from 'kafkajs';
 import { BackgroundCommitter } from './background-committer';
-import { DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BASE_MS, runBatch, type RunnerCounters } from './consumer-runner';
+import {
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_RETRY_BASE_MS,
+  DEFAULT_RETRY_MAX_BACKOFF_MS,
+  runBatch,
+  type RunnerCounters,
+} from './consumer-runner';
 import type {
   BusRecord,
   BusStats,
@@ -76,6 +82,11 @@ export interface KafkaMessageBusOptions {
    */
   lingerMs?: number;
   consumer?: KafkaConsumerTuning;
+  /**
+   * Default cap of a consumer's retry backoff, ms (SubscribeOptions.retryMaxBackoffMs): how soon
+   * after a Redis/MongoDB/Kafka outage a consumer carries on. Default 2 000.
+   */
+  retryMaxBackoffMs?: number;
 }
 
 /** Publishes waiting for the next `sendBatch`; all their callers share `done`. */
@@ -98,6 +109,7 @@ export class KafkaMessageBus implements MessageBus {
   private readonly logger: Logger;
   private readonly lingerMs: number;
   private readonly tuning: Required<KafkaConsumerTuning>;
+  private readonly retryMaxBackoffMs: number;
   private readonly counters: RunnerCounters = { consumed: 0, retried: 0, deadLettered: 0 };
   private published = 0;
   private readonly subscriptions = new Set<Subscription>();
@@ -114,6 +126,7 @@ export class KafkaMessageBus implements MessageBus {
   constructor(options: KafkaMessageBusOptions) {
     this.logger = options.logger;
     this.lingerMs = options.lingerMs ?? 0;
+    this.retryMaxBackoffMs = options.retryMaxBackoffMs ?? DEFAULT_RETRY_MAX_BACKOFF_MS;
     this.tuning = {
       sessionTimeoutMs: options.consumer?.sessionTimeoutMs ?? KAFKA_SESSION_TIMEOUT_MS,
       heartbeatIntervalMs: options.consumer?.heartbeatIntervalMs ?? KAFKA_HEARTBEAT_INTERVAL_MS,
@@ -225,6 +238,7 @@ export class KafkaMessageBus implements MessageBus {
     const policy = {
       maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
       retryBaseMs: options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
+      maxBackoffMs: options.retryMaxBackoffMs ?? this.retryMaxBackoffMs,
     };
     const committer = new BackgroundCommitter(
       this.logger.child({ groupId: options.groupId }),

@@ -3,6 +3,7 @@ import type { Logger } from '@roomcast/logger';
 import {
   DEFAULT_MAX_RETRIES,
   DEFAULT_RETRY_BASE_MS,
+  DEFAULT_RETRY_MAX_BACKOFF_MS,
   runBatch,
   type RetryPolicy,
   type RunnerCounters,
@@ -35,6 +36,9 @@ export interface InMemoryMessageBusOptions {
   maxBatchRecords?: number;
   /** Records retained per partition. Default 100 000. */
   retentionRecords?: number;
+  /** Default cap of a retry backoff, ms (SubscribeOptions.retryMaxBackoffMs). Default 2 000. */
+  retryMaxBackoffMs?: number;
+  /** Dead-lettered records and stuck retries are logged here (warn). */
   logger?: Logger;
 }
 
@@ -106,12 +110,14 @@ export class InMemoryMessageBus implements MessageBus {
   private readonly defaultPartitions: number;
   private readonly maxBatchRecords: number;
   private readonly retentionRecords: number;
+  private readonly retryMaxBackoffMs: number;
   private readonly logger: Logger | undefined;
 
   constructor(options: InMemoryMessageBusOptions = {}) {
     this.defaultPartitions = options.defaultPartitions ?? DEFAULT_TOPIC_PARTITIONS;
     this.maxBatchRecords = options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
     this.retentionRecords = options.retentionRecords ?? DEFAULT_RETENTION_RECORDS;
+    this.retryMaxBackoffMs = options.retryMaxBackoffMs ?? DEFAULT_RETRY_MAX_BACKOFF_MS;
     this.logger = options.logger;
   }
 
@@ -178,6 +184,7 @@ export class InMemoryMessageBus implements MessageBus {
       policy: {
         maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
         retryBaseMs: options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
+        maxBackoffMs: options.retryMaxBackoffMs ?? this.retryMaxBackoffMs,
       },
       abort: new AbortController(),
       inFlight: new Set(),

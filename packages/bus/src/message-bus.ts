@@ -35,8 +35,10 @@ export interface TopicConfig {
 
 /**
  * Handles a batch of records from ONE partition, in offset order. Resolve = every record is
- * done and its offset may be committed. Throw = the bus retries (retriable errors, with backoff),
- * then processes the batch record by record and dead-letters the ones that still fail.
+ * done and its offset may be committed. Throw = the bus retries with backoff: an error marked
+ * retriable (an outage) until it succeeds or the subscription stops, an unknown error
+ * `maxRetries` times; then, and at once for a non-retriable error (a bad record), it processes
+ * the batch record by record and dead-letters the ones that still fail (see consumer-runner.ts).
  * Handlers must be idempotent: a record can be seen again after a crash or rebalance.
  */
 export type BatchHandler = (records: BusRecord[]) => Promise<void>;
@@ -48,10 +50,18 @@ export interface SubscribeOptions {
   handler: BatchHandler;
   /** Start at the earliest offset when the group has no committed offset (default false = latest). */
   fromBeginning?: boolean;
-  /** Retries of a failing batch before falling back to per-record + DLQ. Default 5. */
+  /**
+   * Retries of a batch, then of a record, failing with an unknown error (no `retriable` flag)
+   * before it is dead-lettered. Errors marked retriable are retried without a bound. Default 5.
+   */
   maxRetries?: number;
   /** First backoff in ms (doubles, with jitter). Default 100. */
   retryBaseMs?: number;
+  /**
+   * Cap of one backoff in ms, so also how soon after an outage ends the consumer carries on.
+   * Default: the bus's `retryMaxBackoffMs`, else DEFAULT_RETRY_MAX_BACKOFF_MS (2 000).
+   */
+  retryMaxBackoffMs?: number;
   /**
    * For a consumer off the latency path (persistence): a fetch waits until this many bytes are
    * there (or `fetchMaxWaitMs` passed), so batches are larger and fetch/handle/commit cycles

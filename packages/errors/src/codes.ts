@@ -21,7 +21,7 @@ export const ERROR_CODES = {
   STORE_UNAVAILABLE: { retriable: true, temporary: true, httpStatus: 503, summary: 'The message store could not be reached.' },
   PRESENCE_UNAVAILABLE: { retriable: true, temporary: true, httpStatus: 503, summary: 'The presence store (Redis) could not be reached.' },
   BAD_EVENT: { retriable: false, temporary: false, httpStatus: 500, summary: 'A Kafka record did not match its topic schema; it goes to the dead-letter topic.' },
-  HANDLER_FAILED: { retriable: true, temporary: true, httpStatus: 500, summary: 'A consumer handler failed; retried with backoff, then dead-lettered.' },
+  HANDLER_FAILED: { retriable: true, temporary: true, httpStatus: 500, summary: 'A consumer handler threw something that is not an AppError (a bug); retried a few times with backoff, then dead-lettered with this code.' },
   CONFIG_INVALID: { retriable: false, temporary: false, httpStatus: 500, summary: 'Environment variables failed validation at start-up.' },
   SHUTTING_DOWN: { retriable: true, temporary: true, httpStatus: 503, summary: 'The service is stopping; reconnect or retry elsewhere.' },
   INTERNAL: { retriable: false, temporary: true, httpStatus: 500, summary: 'An unexpected server error.' },

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { headerValue, InMemoryMessageBus, type BusRecord } from '@roomcast/bus';
 import {
   ChatSubmittedV1,
@@ -11,7 +12,8 @@ import { AppError } from '@roomcast/errors';
 import { getTracer, injectTraceHeaders, SpanKind, traceIdOf, withSpan } from '@roomcast/telemetry';
 import { installInMemoryTracing } from '@roomcast/telemetry/sdk';
 import { uniqueId, waitFor } from '@roomcast/testing';
-import { decodeBatch } from './consumer';
+import { createLogger } from '@roomcast/logger';
+import { decodeBatch, processRecord } from './consumer';
 import { publishEvents } from './publish';
 
 let tracing: ReturnType<typeof installInMemoryTracing>;
@@ -190,4 +192,95 @@ describe('decodeBatch behind the bus runner', () => {
     // The whole batch was tried once (and failed before publishing anything), then each good record alone.
     expect(handled).toEqual([['c-1'], ['c-3']]);
   });
+});
+
+describe('records that cannot be decoded', () => {
+  // A value that is not JSON (V8's SyntaxError quotes the bytes around the bad token), and one
+  // that is JSON but not the topic's schema; both carry words that must not reach the logs.
+  const notJson = '{"roomId":"room-1","text":private words}';
+  const notSchema = JSON.stringify({ ...submitted('room-1', 2), text: 42, note: 'private words' });
+
+  for (const [name, handlerOf] of [
+    [
+      'decodeBatch',
+      (into: string[]) => (records: BusRecord[]) =>
+        decodeBatch('test.decode', ChatSubmittedV1, records, async (batch) => {
+          into.push(...batch.map((d) => d.event.clientMsgId));
+        }),
+    ],
+    [
+      'processRecord',
+      (into: string[]) => async (records: BusRecord[]) => {
+        for (const r of records)
+          await processRecord(
+            'test.decode',
+            ChatSubmittedV1,
+            r,
+            async (event) => void into.push(event.clientMsgId),
+          );
+      },
+    ],
+  ] as const) {
+    it(`go to the DLQ with a warning naming topic, partition, offset and code, without the payload (${name})`, async () => {
+      const chunks: string[] = [];
+      const destination = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          chunks.push(chunk.toString());
+          done();
+        },
+      });
+      const bus = new InMemoryMessageBus({ logger: createLogger({ name: 'decode-test', destination }) });
+      const topics = resolveTopics(`${uniqueId('undecodable')}.`);
+      try {
+        const handled: string[] = [];
+        const dead: BusRecord[] = [];
+        await bus.subscribe({
+          groupId: uniqueId('dlq-reader'),
+          topics: [dlqTopic(topics.chatSubmitted)],
+          fromBeginning: true,
+          handler: async (records) => void dead.push(...records),
+        });
+        await bus.subscribe({
+          groupId: uniqueId('decoder'),
+          topics: [topics.chatSubmitted],
+          fromBeginning: true,
+          handler: handlerOf(handled),
+        });
+
+        await bus.publish(topics.chatSubmitted, [
+          { key: 'room-1', value: notJson },
+          { key: 'room-1', value: JSON.stringify(submitted('room-1', 1)) },
+          { key: 'room-1', value: notSchema },
+        ]);
+
+        await waitFor(() => handled.length === 1 && dead.length === 2, 'one handled, two dead-lettered');
+        expect(handled).toEqual(['c-1']);
+        expect(dead.map((r) => r.value.toString())).toEqual([notJson, notSchema]);
+        expect(dead.map((r) => headerValue(r.headers[HEADERS.errorCode]))).toEqual([
+          'BAD_EVENT',
+          'BAD_EVENT',
+        ]);
+        const lines = chunks
+          .join('')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as Record<string, unknown>);
+        const deadLettered = lines.filter((line) => line.msg === 'dead-lettering record');
+        expect(deadLettered).toEqual(
+          ['0', '2'].map((offset) =>
+            expect.objectContaining({
+              level: 40,
+              topic: topics.chatSubmitted,
+              partition: dead[0]?.partition,
+              offset,
+              code: 'BAD_EVENT',
+            }),
+          ),
+        );
+        expect(chunks.join('')).not.toContain('private');
+      } finally {
+        await bus.close();
+      }
+    });
+  }
 });

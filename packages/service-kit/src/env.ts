@@ -18,6 +18,17 @@ export const kafkaEnv = {
     .max(100)
     .default(0)
     .describe('How long the producer waits to batch more records, ms (0 = same tick)'),
+  // Consumers retry a retriable failure (Redis, MongoDB or Kafka unreachable) until it succeeds;
+  // this cap is also how late they notice that the outage is over.
+  KAFKA_RETRY_MAX_BACKOFF_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(600_000)
+    .default(2000)
+    .describe(
+      'Longest wait between two retries of a failing consumer batch, ms; a retriable failure is retried until it succeeds',
+    ),
 };
 
 export const redisEnv = {

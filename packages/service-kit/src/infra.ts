@@ -9,11 +9,17 @@ import { RedisRecentMessages, RedisSequencerBackend, type SequencerBackend } fro
 import { MongoMessageStore, type MessageStore } from '@roomcast/store';
 
 export function createKafkaBus(
-  c: { KAFKA_BROKERS: string[]; KAFKA_CLIENT_ID?: string | undefined; KAFKA_LINGER_MS: number },
+  c: { KAFKA_BROKERS: string[]; KAFKA_CLIENT_ID?: string | undefined; KAFKA_LINGER_MS: number; KAFKA_RETRY_MAX_BACKOFF_MS?: number },
   service: string,
   logger: Logger,
 ): MessageBus {
-  return new KafkaMessageBus({ brokers: c.KAFKA_BROKERS, clientId: c.KAFKA_CLIENT_ID ?? service, logger, lingerMs: c.KAFKA_LINGER_MS });
+  return new KafkaMessageBus({
+    brokers: c.KAFKA_BROKERS,
+    clientId: c.KAFKA_CLIENT_ID ?? service,
+    logger,
+    lingerMs: c.KAFKA_LINGER_MS,
+    retryMaxBackoffMs: c.KAFKA_RETRY_MAX_BACKOFF_MS,
+  });
 }
 
 export function createRedisPresence(c: { REDIS_URL: string; REDIS_KEY_PREFIX: string }): PresenceStore {

@@ -35,7 +35,8 @@ const TokenRequest = z.object({ userId: z.string().min(1).max(128) });
  * copy of service logic.
  */
 export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): EmbeddedApp {
-  const bus = new InMemoryMessageBus();
+  // The logger: dead-lettered records (undecodable, schema failures) are logged as warnings.
+  const bus = new InMemoryMessageBus({ logger: logger.child({ component: 'bus' }) });
   const presence = new InMemoryPresenceStore();
   const seqState = new InMemorySequencerState();
   const seq = new InMemorySequencerBackend({ state: seqState });

@@ -15,6 +15,7 @@ export {
 } from './sequencer.redis';
 export {
   DEFAULT_RECENT_MESSAGES,
+  RECENT_HEAD_TTL_MS,
   type RecentMessages,
   type RecentEntry,
   type RecentRange,

@@ -23,17 +23,22 @@ export function describeRecentMessagesContract(name: string, factory: () => Prom
     });
     afterEach(() => f.cleanup());
 
-    it('returns the entries after afterSeq, oldest first, with the sequencer head', async () => {
+    it('returns the entries after afterSeq, oldest first, with the newest cached seq as head', async () => {
       const seqs = await f.sequencer.assign([1, 2, 3, 4].map((i) => ({ roomId: 'r', messageId: `m${i}` })));
       expect(seqs).toEqual([1, 2, 3, 4]);
       await f.recent.append([entry('r', 1), entry('r', 2), entry('r', 3)]);
       const got = await f.recent.after('r', 1, 10);
       expect(got.entries.map((e) => e.seq)).toEqual([2, 3]);
       expect(got.entries[0]?.data).toBe(JSON.stringify({ roomId: 'r', seq: 2 }));
-      // seq 4 is assigned but not cached yet (in flight): the head says so
-      expect(got.headSeq).toBe(4);
-      await expect(f.recent.after('r', 3, 10)).resolves.toEqual({ entries: [], headSeq: 4 });
+      // seq 4 is numbered but not cached yet (in flight to the gateways): not part of the head
+      expect(got.headSeq).toBe(3);
+      await expect(f.recent.after('r', 3, 10)).resolves.toEqual({ entries: [], headSeq: 3 });
       await expect(f.recent.after('other', 0, 10)).resolves.toEqual({ entries: [], headSeq: 0 });
+    });
+
+    it("falls back to the sequencer's counter for a room with nothing cached", async () => {
+      await f.sequencer.assign([1, 2].map((i) => ({ roomId: 'numbered', messageId: `n${i}` })));
+      await expect(f.recent.after('numbered', 0, 10)).resolves.toEqual({ entries: [], headSeq: 2 });
     });
 
     it('gives the NEWEST `limit` entries when more are cached', async () => {
@@ -52,6 +57,7 @@ export function describeRecentMessagesContract(name: string, factory: () => Prom
     it('keeps at most maxPerRoom per room, dropping the oldest; rooms are apart', async () => {
       await f.recent.append([1, 2, 3, 4, 5, 6, 7].map((s) => entry('a', s)));
       await f.recent.append([entry('b', 1)]);
+      expect(await f.recent.after('a', 0, 100)).toMatchObject({ headSeq: 7 });
       expect((await f.recent.after('a', 0, 100)).entries.map((e) => e.seq)).toEqual([3, 4, 5, 6, 7]);
       expect((await f.recent.after('b', 0, 100)).entries.map((e) => e.seq)).toEqual([1]);
     });

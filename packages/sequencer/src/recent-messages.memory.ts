@@ -1,4 +1,4 @@
-import { DEFAULT_RECENT_MESSAGES, type RecentEntry, type RecentMessages, type RecentMessagesOptions, type RecentRange } from './recent-messages';
+import { DEFAULT_RECENT_MESSAGES, RECENT_HEAD_TTL_MS, type RecentEntry, type RecentMessages, type RecentMessagesOptions, type RecentRange } from './recent-messages';
 import { InMemorySequencerState } from './sequencer.memory';
 
 interface RoomCache {
@@ -6,12 +6,18 @@ interface RoomCache {
   expiresAt: number;
 }
 
+interface RoomHead {
+  seq: number;
+  expiresAt: number;
+}
+
 /**
  * The in-process twin of RedisRecentMessages. Pass the InMemorySequencerState of the embedded
- * sequencer so `headSeq` is the sequencer's counter, as on Redis.
+ * sequencer so `headSeq` falls back to the sequencer's counter, as on Redis.
  */
 export class InMemoryRecentMessages implements RecentMessages {
   private readonly rooms = new Map<string, RoomCache>();
+  private readonly heads = new Map<string, RoomHead>();
   private readonly options: RecentMessagesOptions;
 
   constructor(
@@ -38,16 +44,22 @@ export class InMemoryRecentMessages implements RecentMessages {
         if (room.entries.length > this.options.maxPerRoom) room.entries.splice(0, room.entries.length - this.options.maxPerRoom);
       }
       room.expiresAt = now + this.options.ttlMs;
+      const head = this.heads.get(roomId);
+      const headTtl = Math.max(this.options.ttlMs, RECENT_HEAD_TTL_MS);
+      this.heads.set(roomId, { seq: Math.max(seq, head !== undefined && head.expiresAt > now ? head.seq : 0), expiresAt: now + headTtl });
     }
     if (this.rooms.size > 1024) for (const [id, r] of this.rooms) if (r.expiresAt <= now) this.rooms.delete(id);
+    if (this.heads.size > 1024) for (const [id, h] of this.heads) if (h.expiresAt <= now) this.heads.delete(id);
   }
 
   async after(roomId: string, afterSeq: number, limit: number): Promise<RecentRange> {
-    const room = this.live(roomId, this.now());
+    const now = this.now();
+    const room = this.live(roomId, now);
     const newer = room === undefined ? [] : room.entries.filter((e) => e.seq > afterSeq);
+    const head = this.heads.get(roomId);
     return {
       entries: newer.slice(Math.max(0, newer.length - limit)).map((e) => ({ ...e })),
-      headSeq: this.seqState.seqs.get(roomId) ?? 0,
+      headSeq: head !== undefined && head.expiresAt > now ? head.seq : (this.seqState.seqs.get(roomId) ?? 0),
     };
   }
 

@@ -1,6 +1,6 @@
 import { AppError } from '@roomcast/errors';
 import { LuaScript, createOwnedRedis, type OwnedRedis, type RedisAdapterOptions } from '@roomcast/redis-kit';
-import { DEFAULT_RECENT_MESSAGES, type RecentEntry, type RecentMessages, type RecentMessagesOptions, type RecentRange } from './recent-messages';
+import { DEFAULT_RECENT_MESSAGES, RECENT_HEAD_TTL_MS, type RecentEntry, type RecentMessages, type RecentMessagesOptions, type RecentRange } from './recent-messages';
 import {
   DEFAULT_SEQUENCER_KEY_PREFIX,
   SEQUENCER_COMMAND_TIMEOUT_MS,
@@ -8,23 +8,30 @@ import {
   sequencerKeys,
 } from './sequencer.redis';
 
-// KEYS = the recent key of each entry (repeated per entry); ARGV[1] = max per room, ARGV[2] = ttl ms,
-// then seq_i, data_i per entry. A seq already in the set is skipped (a replayed batch adds nothing,
-// even when its JSON differs), the set is cut to the newest max, and the key's TTL restarts.
+// KEYS = recent key, head key of each entry (a pair per entry); ARGV[1] = max per room, ARGV[2] =
+// ttl ms, ARGV[3] = head ttl ms, then seq_i, data_i per entry. A seq already in the set is skipped
+// (a replayed batch adds nothing, even when its JSON differs), the set is cut to the newest max,
+// the key's TTL restarts, and the head (the newest seq ever cached) only moves up.
 const APPEND = `local max = tonumber(ARGV[1])
-for i = 1, #KEYS do
-  local seq = ARGV[1 + 2 * i]
+for i = 1, #KEYS, 2 do
+  local seq = ARGV[3 + i]
   if redis.call('ZCOUNT', KEYS[i], seq, seq) == 0 then
-    redis.call('ZADD', KEYS[i], seq, ARGV[2 + 2 * i])
+    redis.call('ZADD', KEYS[i], seq, ARGV[4 + i])
     redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -max - 1)
   end
   redis.call('PEXPIRE', KEYS[i], ARGV[2])
+  if tonumber(seq) > tonumber(redis.call('GET', KEYS[i + 1]) or '0') then
+    redis.call('SET', KEYS[i + 1], seq, 'PX', ARGV[3])
+  else
+    redis.call('PEXPIRE', KEYS[i + 1], ARGV[3])
+  end
 end
 return #KEYS`;
 
-// KEYS[1] = recent key, KEYS[2] = the room's sequencer counter; ARGV[1] = afterSeq, ARGV[2] = limit.
-// Returns head, then data, seq pairs newest first (the newest `limit` above afterSeq).
-const AFTER = `local head = tonumber(redis.call('GET', KEYS[2]) or '0')
+// KEYS[1] = recent key, KEYS[2] = its head key, KEYS[3] = the room's sequencer counter; ARGV[1] =
+// afterSeq, ARGV[2] = limit. Returns head (the newest seq cached; the counter when the room has no
+// head), then data, seq pairs newest first (the newest `limit` above afterSeq).
+const AFTER = `local head = tonumber(redis.call('GET', KEYS[2]) or redis.call('GET', KEYS[3]) or '0')
 local out = { head }
 local rows = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '(' .. ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
 for i = 1, #rows do out[#out + 1] = rows[i] end
@@ -37,7 +44,8 @@ export interface RedisRecentMessagesOptions extends RedisAdapterOptions, Partial
 /**
  * RecentMessages on Redis, beside the sequencer (same key prefix, so `headSeq` reads its counter).
  * Key layout (P = keyPrefix): `P` `sequencer:recent:` roomId — ZSET member = message JSON, score =
- * seq; PX ttlMs from the room's last append; at most maxPerRoom members.
+ * seq; PX ttlMs from the room's last append; at most maxPerRoom members. `P` `sequencer:recent-head:`
+ * roomId — STRING, the newest seq ever cached, PX max(ttlMs, RECENT_HEAD_TTL_MS).
  */
 export class RedisRecentMessages implements RecentMessages {
   private readonly client: OwnedRedis;
@@ -63,8 +71,9 @@ export class RedisRecentMessages implements RecentMessages {
     if (entries.length === 0) return;
     const keys: string[] = [];
     const args: (string | number)[] = [this.options.maxPerRoom, this.options.ttlMs];
+    args.push(Math.max(this.options.ttlMs, RECENT_HEAD_TTL_MS));
     for (const e of entries) {
-      keys.push(this.keys.recent(e.roomId));
+      keys.push(this.keys.recent(e.roomId), this.keys.recentHead(e.roomId));
       args.push(e.seq, e.data);
     }
     await this.client.call('append', () => this.client.eval(SCRIPTS.append, keys, args));
@@ -72,7 +81,7 @@ export class RedisRecentMessages implements RecentMessages {
 
   async after(roomId: string, afterSeq: number, limit: number): Promise<RecentRange> {
     const reply = (await this.client.call('after', () =>
-      this.client.eval(SCRIPTS.after, [this.keys.recent(roomId), this.keys.seq(roomId)], [afterSeq, limit]),
+      this.client.eval(SCRIPTS.after, [this.keys.recent(roomId), this.keys.recentHead(roomId), this.keys.seq(roomId)], [afterSeq, limit]),
     )) as unknown[];
     const headSeq = Number(reply[0]);
     if (!Number.isSafeInteger(headSeq) || reply.length % 2 !== 1)

@@ -12,7 +12,9 @@ export interface RecentMessages {
   append(entries: RecentEntry[]): Promise<void>;
   /**
    * The NEWEST `limit` cached entries of the room with seq > `afterSeq`, oldest first, and the
-   * room's head: the highest seq the sequencer assigned (0 if none), cached or not yet.
+   * room's head: the newest seq ever cached (kept RECENT_HEAD_TTL_MS, longer than the entries), or
+   * — for a room with no such record — the sequencer's counter (0 if none). A seq above the head
+   * is not lost: it was numbered but not cached yet, so it is still on its way to the gateways.
    */
   after(roomId: string, afterSeq: number, limit: number): Promise<RecentRange>;
 }
@@ -34,6 +36,9 @@ export interface RecentMessagesOptions {
   /** A room's cache is dropped this long after its last message, ms. */
   ttlMs: number;
 }
+
+/** How long a room's head (newest cached seq) outlives its last append: 24 h. */
+export const RECENT_HEAD_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** 1 000 messages per room, 10 minutes. */
 export const DEFAULT_RECENT_MESSAGES: RecentMessagesOptions = { maxPerRoom: 1000, ttlMs: 10 * 60_000 };

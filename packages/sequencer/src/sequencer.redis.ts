@@ -71,6 +71,7 @@ export function sequencerKeys(keyPrefix: string) {
     dedup: (userId: string, clientMsgId: string) => `${p}dedup:${userId.length}:${userId}:${clientMsgId}`,
     /** RedisRecentMessages (recent-messages.redis.ts). */
     recent: (roomId: string) => `${p}recent:${roomId}`,
+    recentHead: (roomId: string) => `${p}recent-head:${roomId}`,
   };
 }
 
@@ -83,7 +84,7 @@ function isClaimStatus(s: unknown): s is ClaimResult['status'] {
  * - `P` `sequencer:seq:` roomId                                   STRING last seq of the room, no TTL
  * - `P` `sequencer:msgseq:` messageId                             STRING seq of that message, PX assignmentTtlMs
  * - `P` `sequencer:dedup:` len(userId) `:` userId `:` clientMsgId  STRING candidateId "\n" source, PX claim ttl
- * - `P` `sequencer:recent:` roomId                                ZSET of RedisRecentMessages (recent-messages.redis.ts)
+ * - `P` `sequencer:recent:` roomId, `sequencer:recent-head:` roomId  RedisRecentMessages (recent-messages.redis.ts)
  * userId is length-prefixed so ids containing ':' cannot make two (userId, clientMsgId) pairs share a key.
  */
 export class RedisSequencerBackend implements SequencerBackend, RoomSequencer, SubmissionDeduper {

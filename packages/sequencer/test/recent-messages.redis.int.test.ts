@@ -22,17 +22,20 @@ describeRecentMessagesContract('RedisRecentMessages', async () => {
 });
 
 describe('RedisRecentMessages on real Redis', () => {
-  it('keeps one ZSET per room under the sequencer prefix, with the TTL restarted by each append', async () => {
+  it('keeps one ZSET and one head per room under the sequencer prefix, with TTLs restarted by each append', async () => {
     const keyPrefix = `${uniqueId('recent')}:`;
     const admin = redisAdmin.client();
     const recent = new RedisRecentMessages({ redis: admin, keyPrefix, ttlMs: 60_000 });
     await recent.append([{ roomId: 'r:1', seq: 1, data: '{"a":1}' }]);
-    const keys = await admin.keys(`${keyPrefix}*`);
-    expect(keys).toEqual([`${keyPrefix}sequencer:recent:r:1`]);
-    expect(await admin.type(keys[0] as string)).toBe('zset');
-    const ttl = await admin.pttl(keys[0] as string);
+    const keys = (await admin.keys(`${keyPrefix}*`)).sort();
+    expect(keys).toEqual([`${keyPrefix}sequencer:recent-head:r:1`, `${keyPrefix}sequencer:recent:r:1`]);
+    const [headKey, setKey] = keys as [string, string];
+    expect(await admin.type(setKey)).toBe('zset');
+    const ttl = await admin.pttl(setKey);
     expect(ttl).toBeGreaterThan(50_000);
     expect(ttl).toBeLessThanOrEqual(60_000);
+    expect(await admin.get(headKey)).toBe('1');
+    expect(await admin.pttl(headKey)).toBeGreaterThan(23 * 3600_000);
     await recent.close();
     await redisAdmin.deletePrefix(keyPrefix);
   });

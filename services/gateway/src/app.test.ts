@@ -1055,6 +1055,20 @@ describe('gateway: resume (join with afterSeq)', () => {
     expect(await peer.next('joined', (j) => j.roomId === 'r2')).toMatchObject({ lastSeq: 0, recovered: true, recoveredCount: 0 });
   });
 
+  it('does not call a seq missing that is numbered but not cached yet: it is still on its way live', async () => {
+    const h = await startGateway();
+    await h.recent.cache('r1', [1, 2, 3]);
+    // The filter numbered 4 (then crashed, say) and it has not reached notification yet.
+    h.recent.seqs.seqs.set('r1', 4);
+    const peer = await connect(h, 'alice', {}, '2');
+    peer.send({ type: 'join', roomId: 'r1', afterSeq: 3 });
+    const joined = await peer.next('joined');
+    expect(joined).toMatchObject({ lastSeq: 3, recovered: true, recoveredCount: 0 });
+    expect(joined.missing).toBeUndefined();
+    await deliver(h, roomMessage('r1', 4));
+    await waitFor(() => seqsOf(peer, 'r1').includes(4), 'seq 4 live', WAIT_MS, POLL_MS);
+  });
+
   it('reports the sequencer head as lastSeq to a plain join of a room with no delivery here yet', async () => {
     const h = await startGateway();
     h.recent.seqs.seqs.set('r1', 41);

@@ -336,15 +336,140 @@ describe('RoomcastClient requests', () => {
 });
 
 describe('RoomcastClient events and seq tracking', () => {
-  it('drops duplicates (seq <= lastSeq) and counts gaps (seq > lastSeq + 1)', async () => {
+  it('drops duplicates and fills a live gap by rejoining with afterSeq, emitting every seq once in order', async () => {
     const { client, socket } = await connected();
-    await joinRoom(client, socket, 'lobby', 0);
+    await joinRoom(client, socket, 'lobby');
     const seqs: number[] = [];
     client.on('message', (m) => seqs.push(m.seq));
     for (const seq of [1, 2, 2, 1, 3, 6, 6, 7]) socket.receive(message('lobby', seq));
-    expect(seqs).toEqual([1, 2, 3, 6, 7]);
-    expect(client.stats()).toMatchObject({ duplicatesDropped: 3, gaps: 1 });
+    expect(seqs).toEqual([1, 2, 3]);
+    const fill = lastSent(socket);
+    expect(fill).toMatchObject({ type: 'join', roomId: 'lobby', afterSeq: 3 });
+    if (fill.type !== 'join') throw new Error('expected join');
+    // The gateway's catch-up (4..6), then joined; live 7 already arrived and waits.
+    for (const seq of [4, 5, 6]) socket.receive(message('lobby', seq));
+    expect(seqs).toEqual([1, 2, 3]);
+    socket.receive({ type: 'joined', roomId: 'lobby', reqId: fill.reqId, lastSeq: 6, recovered: true, recoveredCount: 3 });
+    await waitFor(() => seqs.length === 7);
+    socket.receive(message('lobby', 8));
+    expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(client.stats()).toMatchObject({ gaps: 1, recovered: 3, lost: 0 });
+    expect(client.lastSeq('lobby')).toBe(8);
+  });
+
+  it('pages the range joined.missing names from historyUrl before the caught-up and live messages', async () => {
+    const requested: string[] = [];
+    const fetchFn = (async (url: string | URL | Request, init?: RequestInit) => {
+      requested.push(`${String(url)} ${JSON.stringify(init?.headers ?? {})}`);
+      const afterSeq = Number(new URL(String(url)).searchParams.get('afterSeq'));
+      const limit = Number(new URL(String(url)).searchParams.get('limit'));
+      const page = [];
+      for (let seq = afterSeq + 1; seq <= Math.min(afterSeq + Math.min(limit, 2), 6); seq++) {
+        const { type: _t, ...rest } = message('lobby', seq) as Extract<ServerFrame, { type: 'message' }>;
+        page.push({ ...rest, _id: 'mongo-internal' });
+      }
+      return new Response(JSON.stringify({ roomId: 'lobby', messages: page }), { status: 200 });
+    }) as typeof fetch;
+    const { client, socket, fake } = await connected({ historyUrl: 'http://history.test/', fetch: fetchFn });
+    await joinRoom(client, socket, 'lobby', 2);
+    const seqs: number[] = [];
+    const lost: unknown[] = [];
+    client.on('message', (m) => seqs.push(m.seq));
+    client.on('lost', (l) => lost.push(l));
+    socket.serverClose(1006);
+    await waitFor(() => fake.sockets.length === 2);
+    const second = fake.last();
+    second.accept(WELCOME);
+    const rejoin = lastSent(second);
+    expect(rejoin).toMatchObject({ type: 'join', roomId: 'lobby', afterSeq: 2 });
+    if (rejoin.type !== 'join') throw new Error('expected join');
+    // The cache had only 7..8: 3..6 are missing, to be paged.
+    second.receive(batch('lobby', 7, 8, [7, 8]));
+    second.receive({ type: 'joined', roomId: 'lobby', reqId: rejoin.reqId, lastSeq: 8, recovered: false, recoveredCount: 2, missing: { fromSeq: 3, toSeq: 6 } });
+    second.receive(message('lobby', 9));
+    await waitFor(() => seqs.length === 7);
+    expect(seqs).toEqual([3, 4, 5, 6, 7, 8, 9]);
+    expect(lost).toEqual([]);
+    expect(client.stats()).toMatchObject({ recovered: 6, lost: 0, gaps: 0 });
+    expect(requested[0]).toBe('http://history.test/rooms/lobby/messages?afterSeq=2&limit=4 {"authorization":"Bearer tok en"}');
+    expect(requested).toHaveLength(2);
+  });
+
+  it('reports a missing range it cannot page as lost, and goes on live', async () => {
+    const { client, socket, fake } = await connected();
+    await joinRoom(client, socket, 'lobby', 2);
+    const seqs: number[] = [];
+    const lost: unknown[] = [];
+    client.on('message', (m) => seqs.push(m.seq));
+    client.on('lost', (l) => lost.push(l));
+    socket.serverClose(1006);
+    await waitFor(() => fake.sockets.length === 2);
+    const second = fake.last();
+    second.accept(WELCOME);
+    const rejoin = lastSent(second);
+    if (rejoin.type !== 'join') throw new Error('expected join');
+    second.receive(message('lobby', 7));
+    second.receive({ type: 'joined', roomId: 'lobby', reqId: rejoin.reqId, lastSeq: 7, recovered: false, recoveredCount: 1, missing: { fromSeq: 3, toSeq: 6 } });
+    await waitFor(() => seqs.length === 1);
+    expect(lost).toEqual([{ roomId: 'lobby', fromSeq: 3, toSeq: 6 }]);
+    expect(client.stats()).toMatchObject({ recovered: 1, lost: 4 });
     expect(client.lastSeq('lobby')).toBe(7);
+  });
+
+  it('retries a resume the gateway refused for now (RATE_LIMITED), keeping the frames that came meanwhile', async () => {
+    const { client, socket, fake } = await connected();
+    await joinRoom(client, socket, 'lobby', 2);
+    const seqs: number[] = [];
+    client.on('message', (m) => seqs.push(m.seq));
+    socket.serverClose(1006);
+    await waitFor(() => fake.sockets.length === 2);
+    const second = fake.last();
+    second.accept(WELCOME);
+    const first = lastSent(second);
+    if (first.type !== 'join') throw new Error('expected join');
+    second.receive({ type: 'error', code: 'RATE_LIMITED', message: 'slow down', temporary: true, reqId: first.reqId });
+    await waitFor(() => second.sentFrames().length === 2);
+    const retry = lastSent(second);
+    expect(retry).toMatchObject({ type: 'join', roomId: 'lobby', afterSeq: 2 });
+    if (retry.type !== 'join') throw new Error('expected join');
+    second.receive(message('lobby', 3));
+    second.receive({ type: 'joined', roomId: 'lobby', reqId: retry.reqId, lastSeq: 3, recovered: true, recoveredCount: 1 });
+    await waitFor(() => seqs.length === 1);
+    expect(client.joinedRooms()).toEqual(['lobby']);
+  });
+
+  it('emits state changes from one transition: connecting, open, reconnecting, connecting, open, closed', async () => {
+    const s = setup();
+    const states: string[] = [];
+    s.client.on('state', (c) => states.push(`${c.from}>${c.to}`));
+    const welcome = s.client.connect();
+    await waitFor(() => s.fake.sockets.length === 1);
+    s.fake.last().accept(WELCOME);
+    await welcome;
+    s.fake.last().serverClose(CLOSE_CODES.SHUTDOWN);
+    await waitFor(() => s.fake.sockets.length === 2);
+    s.fake.last().accept(WELCOME);
+    s.client.close();
+    expect(states).toEqual([
+      'idle>connecting',
+      'connecting>open',
+      'open>reconnecting',
+      'reconnecting>connecting',
+      'connecting>open',
+      'open>closed',
+    ]);
+  });
+
+  it('moves to the next url on each reconnect', async () => {
+    const { client, fake, socket } = await connected({ url: ['ws://a.test/ws', 'ws://b.test/ws'] });
+    expect(socket.url.startsWith('ws://a.test/ws?')).toBe(true);
+    socket.serverClose(CLOSE_CODES.SHUTDOWN);
+    await waitFor(() => fake.sockets.length === 2);
+    expect(fake.last().url.startsWith('ws://b.test/ws?')).toBe(true);
+    fake.last().serverClose(1006);
+    await waitFor(() => fake.sockets.length === 3);
+    expect(fake.last().url.startsWith('ws://a.test/ws?')).toBe(true);
+    expect(client.state).toBe('connecting');
   });
 
   it('declares protocol 1 when asked to', async () => {
@@ -377,12 +502,14 @@ describe('RoomcastClient events and seq tracking', () => {
     socket.receive(batch('lobby', 6, 7, [])); // all thinned
     socket.receive(batch('lobby', 8, 8, [8]));
     expect(client.stats()).toMatchObject({ gaps: 0, thinned: 5 });
-    socket.receive(batch('lobby', 11, 12, [12])); // 9 and 10 never came
-    socket.receive(batch('lobby', 11, 12, [12])); // and a repeat: neither a gap nor thinned again
-    expect(seqs).toEqual([1, 4, 8, 12]);
+    socket.receive(batch('lobby', 9, 10, [10]));
+    socket.receive(batch('lobby', 9, 10, [10])); // a repeat: neither a gap nor thinned again
+    socket.receive(batch('lobby', 13, 14, [14])); // 11 and 12 never came: a gap, to be filled
+    expect(seqs).toEqual([1, 4, 8, 10]);
     expect(thinned).toEqual([3, 2, 1]);
     expect(client.stats()).toMatchObject({ gaps: 1, thinned: 6, duplicatesDropped: 1 });
-    expect(client.lastSeq('lobby')).toBe(12);
+    expect(client.lastSeq('lobby')).toBe(10);
+    expect(lastSent(socket)).toMatchObject({ type: 'join', roomId: 'lobby', afterSeq: 10 });
   });
 
   it('rejects a batch frame whose messages do not cover its range as a bad frame', async () => {
@@ -477,16 +604,22 @@ describe('RoomcastClient reconnect', () => {
     expect(reconnects).toEqual([1]);
     expect(client.state).toBe('open');
     const rejoins = second.sentFrames();
-    expect(rejoins).toEqual([expect.objectContaining({ type: 'join', roomId: 'lobby' })]);
+    // Resumes from the newest seq it has: nothing in between is skipped.
+    expect(rejoins).toEqual([expect.objectContaining({ type: 'join', roomId: 'lobby', afterSeq: 6 })]);
     const rejoin = rejoins[0];
     if (rejoin?.type !== 'join') throw new Error('expected join');
 
-    // The gateway delivered seq 7..9 while we were away: one gap, and 6 is still a duplicate.
-    second.receive({ type: 'joined', roomId: 'lobby', reqId: rejoin.reqId, lastSeq: 9 });
+    // 7..9 came while we were away: the gateway's catch-up sends them before joined.
+    const seqs: number[] = [];
+    client.on('message', (m) => seqs.push(m.seq));
+    for (const seq of [7, 8, 9]) second.receive(message('lobby', seq));
+    second.receive({ type: 'joined', roomId: 'lobby', reqId: rejoin.reqId, lastSeq: 9, recovered: true, recoveredCount: 3 });
+    await waitFor(() => seqs.length === 3);
     second.receive(message('lobby', 9));
     second.receive(message('lobby', 10));
+    expect(seqs).toEqual([7, 8, 9, 10]);
     expect(client.lastSeq('lobby')).toBe(10);
-    expect(client.stats()).toMatchObject({ gaps: 1, duplicatesDropped: 1, reconnects: 1 });
+    expect(client.stats()).toMatchObject({ gaps: 0, recovered: 3, lost: 0, duplicatesDropped: 1, reconnects: 1 });
   });
 
   it('keeps retrying while reconnect attempts fail, then rejoins', async () => {

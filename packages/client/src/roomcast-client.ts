@@ -10,7 +10,7 @@ import {
   type ErrorFrame,
   type JoinedFrame,
   type LikesFrame,
-  type MessageFrame,
+  MessageFrame,
   type MessagesFrame,
   type OnlineFrame,
   type RejectedFrame,
@@ -19,6 +19,7 @@ import {
 import { TypedEmitter } from './emitter';
 import { DEFAULT_RECONNECT, backoffDelayMs, type ReconnectOptions } from './backoff';
 import { RoomcastError, errorFromClose, errorFromFrame } from './roomcast-error';
+import { RoomStream, type HistoryPager, type RoomStreamSink } from './room-stream';
 import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './transport';
 
 type ServerFrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
@@ -45,8 +46,9 @@ export interface RoomcastEvents {
   welcome: WelcomeFrame;
   joined: JoinedFrame;
   /**
-   * An accepted chat message; duplicates (seq <= lastSeq) are dropped before this. With protocol
-   * v2 each message of a `messages` batch frame arrives as one event, in seq order.
+   * An accepted chat message: each seq of a room once, in seq order — live, or recovered after a
+   * reconnect or a gap (catch-up from the gateway, older ones paged from `historyUrl`). With
+   * protocol v2 each message of a `messages` batch frame arrives as one event.
    */
   message: MessageFrame;
   /**
@@ -55,6 +57,8 @@ export interface RoomcastEvents {
    * frame's range they were in.
    */
   thinned: { roomId: string; count: number; fromSeq: number; toSeq: number };
+  /** Seqs of a room the client could not recover (no `historyUrl`, or history unreachable). */
+  lost: { roomId: string; fromSeq: number; toSeq: number };
   /** The filter blocked one of this user's messages. */
   rejected: RejectedFrame;
   likes: LikesFrame;
@@ -63,16 +67,22 @@ export interface RoomcastEvents {
   error: RoomcastError;
   close: CloseInfo;
   reconnect: ReconnectInfo;
+  /** Every change of `state`. */
+  state: { from: ClientState; to: ClientState };
 }
 
 /** Counters since construction. */
 export interface ClientStats {
-  /** `message` frames with seq <= lastSeq, dropped. */
+  /** Messages at or below a room's lastSeq, dropped (seen already). */
   duplicatesDropped: number;
-  /** Times a seq skipped ahead (seq > lastSeq + 1, or a rejoin reported a higher lastSeq). */
+  /** Live gaps found (a frame starting past lastSeq + 1); each is filled by asking for the range. */
   gaps: number;
   /** Messages the gateway thinned out of live delivery (v2 `messages` frames' `thinned`). */
   thinned: number;
+  /** Messages got back after a reconnect or a gap: from the gateway's catch-up or from history. */
+  recovered: number;
+  /** Messages given up: missed, and neither caught up nor found in history. */
+  lost: number;
   /** `messages` batch frames received (protocol v2). */
   batches: number;
   /** Successful reconnects. */
@@ -81,11 +91,18 @@ export interface ClientStats {
   invalidFrames: number;
 }
 
+/**
+ * idle -> connecting -> open -> (drop) reconnecting -> connecting -> open ... -> closed.
+ * A first connection that fails before `welcome` goes to closed (not retried).
+ */
 export type ClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 interface BaseOptions {
-  /** Gateway endpoint without the token, e.g. `wss://host/ws`. */
-  url: string;
+  /**
+   * Gateway endpoint(s) without the token, e.g. `wss://host/ws`. With several, each reconnect
+   * moves to the next one (a draining gateway sends its viewers elsewhere).
+   */
+  url: string | readonly string[];
   /** WebSocket constructor; defaults to `globalThis.WebSocket` (browsers, Node >= 22). */
   WebSocket?: WebSocketConstructor;
   /** Reconnect policy; fields default to `{ enabled: true, baseMs: 500, maxMs: 30000 }`. */
@@ -106,6 +123,14 @@ interface BaseOptions {
    * turn on behind proxies that only count data frames as activity.
    */
   heartbeat?: boolean;
+  /**
+   * Base URL of the history API (`GET /rooms/:roomId/messages`, the persistence service). Missed
+   * messages older than the gateway's catch-up (`joined.missing`) are paged from it, in order,
+   * before the room's live messages. Without it they are reported as `lost`.
+   */
+  historyUrl?: string;
+  /** `fetch` for history pages; default `globalThis.fetch`. */
+  fetch?: typeof globalThis.fetch;
 }
 
 /** Either a fixed token or a function fetching a fresh one before every (re)connect. */
@@ -119,6 +144,14 @@ export interface ChatOptions {
   sentAt?: number;
 }
 
+export interface JoinOptions {
+  /**
+   * The newest seq of this room the app already has (e.g. kept across a page reload): the
+   * gateway sends what came after it before live messages.
+   */
+  afterSeq?: number;
+}
+
 interface Pending {
   readonly type: 'joined' | 'left' | 'ack' | 'pong';
   readonly roomId: string | undefined;
@@ -127,14 +160,28 @@ interface Pending {
   readonly deadline: number;
 }
 
-interface RoomState {
-  /** Joined (or being rejoined after a reconnect): rejoin this room on reconnect. */
-  joined: boolean;
-  lastSeq: number;
+/** One connect() until close(): its promise resolves at the first `welcome`. */
+interface Session {
+  readonly promise: Promise<WelcomeFrame>;
+  readonly resolve: (w: WelcomeFrame) => void;
+  readonly reject: (e: RoomcastError) => void;
+  /** A welcome was received: drops are reconnected from now on. */
+  established: boolean;
 }
+
+/** The connection, as one value: every state carries what exists in it and nothing else. */
+type Phase =
+  | { readonly name: 'idle' }
+  | { readonly name: 'connecting'; readonly session: Session; readonly attempt: number; ws: WebSocketLike | null }
+  | { readonly name: 'open'; readonly session: Session; readonly ws: WebSocketLike; readonly welcome: WelcomeFrame }
+  | { readonly name: 'reconnecting'; readonly session: Session; readonly attempt: number; readonly timer: ReturnType<typeof setTimeout> }
+  /** `ws`: a socket closed by close() whose close event is still to be reported. */
+  | { readonly name: 'closed'; readonly ws: WebSocketLike | null };
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 const PING_FRAME = '{"type":"ping"}';
+/** Largest history page the API serves. */
+const HISTORY_PAGE = 500;
 
 let textDecoder: TextDecoder | undefined;
 function decodeText(data: unknown): string | undefined {
@@ -155,10 +202,12 @@ function randomPrefix(): string {
 
 /**
  * The roomcast WebSocket client: connect, join rooms, chat with acks, likes, presence, with
- * reconnect + rejoin and per-room seq tracking. Browser-safe: no Node imports.
+ * reconnect and resume — after every reconnect each room is rejoined with `afterSeq`, and a live
+ * gap is filled the same way, so a room's messages arrive in seq order, each once. Browser-safe:
+ * no Node imports.
  */
 export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
-  private readonly url: string;
+  private readonly urls: readonly string[];
   private readonly tokenOption: string | undefined;
   private readonly getToken: (() => Promise<string>) | undefined;
   private readonly WebSocketCtor: WebSocketConstructor | undefined;
@@ -167,23 +216,16 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
   private readonly requestTimeoutMs: number;
   private readonly heartbeat: boolean;
   private readonly protocol: number;
+  private readonly history: HistoryPager | undefined;
 
-  private ws: WebSocketLike | null = null;
-  private welcomed = false;
-  /** A welcome was received since the last connect()/close(): drops are reconnected. */
-  private sessionEstablished = false;
-  private userClosed = false;
-  private stateValue: ClientState = 'idle';
-  private connectPromise: Promise<WelcomeFrame> | null = null;
-  private connectWaiter: { resolve: (w: WelcomeFrame) => void; reject: (e: RoomcastError) => void } | null =
-    null;
-  private reconnectAttempt = 0;
-  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The connection state machine; changed only by `transition`. */
+  private phase: Phase = { name: 'idle' };
+  private urlIndex = 0;
+  private token: string | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   private sentSinceBeat = false;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
   private lastTransportError: unknown;
-  private welcomeFrame: WelcomeFrame | null = null;
 
   private readonly idPrefix = randomPrefix();
   private idCounter = 0;
@@ -191,14 +233,22 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
   private readonly byReq = new Map<string, Pending>();
   /** chat by clientMsgId. */
   private readonly byMsg = new Map<string, Pending>();
-  private readonly rooms = new Map<string, RoomState>();
+  private readonly rooms = new Map<string, RoomStream>();
   private readonly counters: ClientStats = {
     duplicatesDropped: 0,
     gaps: 0,
     thinned: 0,
+    recovered: 0,
+    lost: 0,
     batches: 0,
     reconnects: 0,
     invalidFrames: 0,
+  };
+  private readonly sink: RoomStreamSink = {
+    message: (f) => this.emit('message', f),
+    thinned: (info) => this.emit('thinned', info),
+    lost: (info) => this.emit('lost', info),
+    counters: this.counters,
   };
 
   constructor(options: RoomcastClientOptions) {
@@ -206,7 +256,8 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     if (options.token === undefined && options.getToken === undefined) {
       throw new AppError('CONFIG_INVALID', 'RoomcastClient needs `token` or `getToken`');
     }
-    this.url = options.url;
+    this.urls = typeof options.url === 'string' ? [options.url] : [...options.url];
+    if (this.urls.length === 0) throw new AppError('CONFIG_INVALID', 'RoomcastClient needs at least one url');
     this.tokenOption = options.token;
     this.getToken = options.getToken;
     this.WebSocketCtor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
@@ -215,16 +266,20 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.heartbeat = options.heartbeat ?? false;
     this.protocol = options.protocol ?? PROTOCOL_VERSION;
+    const fetchFn = options.fetch ?? (globalThis as { fetch?: typeof globalThis.fetch }).fetch;
+    if (options.historyUrl !== undefined && fetchFn !== undefined) {
+      this.history = historyPager(options.historyUrl, fetchFn, () => this.token, this.validate);
+    }
   }
 
   /** Connection state. */
   get state(): ClientState {
-    return this.stateValue;
+    return this.phase.name;
   }
 
   /** The current connection's welcome, or null while not connected. */
   get welcome(): WelcomeFrame | null {
-    return this.welcomed ? this.welcomeFrame : null;
+    return this.phase.name === 'open' ? this.phase.welcome : null;
   }
 
   /**
@@ -233,32 +288,40 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
    * not retried — reconnects start only after a session was established. Idempotent while open.
    */
   connect(): Promise<WelcomeFrame> {
-    if (this.connectPromise !== null) return this.connectPromise;
-    this.userClosed = false;
-    this.stateValue = 'connecting';
-    this.connectPromise = new Promise<WelcomeFrame>((resolve, reject) => {
-      this.connectWaiter = { resolve, reject };
+    const p = this.phase;
+    if (p.name === 'connecting' || p.name === 'open' || p.name === 'reconnecting') return p.session.promise;
+    let resolve!: (w: WelcomeFrame) => void;
+    let reject!: (e: RoomcastError) => void;
+    const promise = new Promise<WelcomeFrame>((res, rej) => {
+      resolve = res;
+      reject = rej;
     });
-    void this.openSocket();
-    return this.connectPromise;
+    const session: Session = { promise, resolve, reject, established: false };
+    this.transition({ name: 'connecting', session, attempt: 0, ws: null });
+    void this.openSocket(session);
+    return promise;
   }
 
-  /** Joins a room; resolves with `joined` (its `lastSeq`). The room is rejoined after reconnects. */
-  join(roomId: string): Promise<JoinedFrame> {
+  /**
+   * Joins a room; resolves with `joined`. The room is rejoined after every reconnect with the
+   * newest seq the client has, and the gateway sends what was missed before live messages.
+   */
+  join(roomId: string, options: JoinOptions = {}): Promise<JoinedFrame> {
     let room = this.rooms.get(roomId);
     if (room === undefined) {
-      room = { joined: false, lastSeq: 0 };
+      room = new RoomStream(roomId, this.sink);
       this.rooms.set(roomId, room);
     }
-    const reqId = this.nextId();
-    const promise = this.request<JoinedFrame>(this.byReq, reqId, 'joined', roomId, {
-      type: 'join',
-      roomId,
-      reqId,
-    });
+    const afterSeq = options.afterSeq;
+    if (afterSeq !== undefined && !room.joined) {
+      room.lastSeq = afterSeq;
+      room.startRecovery();
+    }
+    const created = room;
+    const promise = this.requestJoin(roomId, afterSeq);
     promise.catch(() => {
       // A join that failed before ever succeeding leaves no state behind (the caller sees the rejection).
-      if (this.rooms.get(roomId)?.joined === false) this.rooms.delete(roomId);
+      if (this.rooms.get(roomId) === created && !created.joined) this.rooms.delete(roomId);
     });
     return promise;
   }
@@ -302,25 +365,18 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
 
   /** Closes for good (no reconnect), rejecting pending calls. Default code 1000. */
   close(code = 1000, reason = ''): void {
-    this.userClosed = true;
-    this.sessionEstablished = false;
-    this.stateValue = 'closed';
-    this.connectPromise = null;
-    this.clearReconnectTimer();
-    this.stopHeartbeat();
+    const p = this.phase;
+    const ws = p.name === 'connecting' || p.name === 'open' ? p.ws : null;
     const err = errorFromClose(code, reason || 'closed by client');
-    if (this.connectWaiter !== null) {
-      this.connectWaiter.reject(err);
-      this.connectWaiter = null;
-    }
+    // The socket's own close event still arrives and is reported as `close` with willReconnect false.
+    this.transition({ name: 'closed', ws });
+    if (p.name === 'connecting' || p.name === 'open' || p.name === 'reconnecting') p.session.reject(err);
     this.rejectAll(err);
     this.rooms.clear();
-    this.welcomed = false;
-    // The socket's own close event still arrives and is reported as `close` with willReconnect false.
-    this.ws?.close(code, reason);
+    ws?.close(code, reason);
   }
 
-  /** Seq of the newest message seen in `roomId` (or the `joined` lastSeq); 0 if unknown. */
+  /** Seq of the newest message of `roomId` this client has (or the `joined` lastSeq); 0 if unknown. */
   lastSeq(roomId: string): number {
     return this.rooms.get(roomId)?.lastSeq ?? 0;
   }
@@ -339,20 +395,38 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
 
   // ------------------------------------------------------------------ connection
 
-  private async openSocket(): Promise<void> {
+  /** The only place the connection state changes; emits `state`. */
+  private transition(next: Phase): void {
+    const prev = this.phase;
+    if (prev.name === 'reconnecting') clearTimeout(prev.timer);
+    if (prev.name === 'open') this.stopHeartbeat();
+    this.phase = next;
+    if (prev.name !== next.name) this.emit('state', { from: prev.name, to: next.name });
+  }
+
+  /** The socket of the current phase (also a socket closed by close() that has not reported yet). */
+  private currentSocket(): WebSocketLike | null {
+    const p = this.phase;
+    return p.name === 'connecting' || p.name === 'open' || p.name === 'closed' ? p.ws : null;
+  }
+
+  private async openSocket(session: Session): Promise<void> {
     let token: string;
     try {
       token = this.tokenOption ?? (await (this.getToken as () => Promise<string>)());
     } catch (err) {
       this.onOpenFailed(
+        session,
         new RoomcastError('UNAUTHORIZED', 'getToken failed', { kind: 'local', cause: err, retriable: true }),
       );
       return;
     }
-    if (this.userClosed) return;
+    const p = this.phase;
+    if (p.name !== 'connecting' || p.session !== session) return;
     const Ctor = this.WebSocketCtor;
     if (Ctor === undefined) {
       this.onOpenFailed(
+        session,
         new RoomcastError('CONFIG_INVALID', 'no WebSocket implementation: pass options.WebSocket', {
           kind: 'local',
           retriable: false,
@@ -360,15 +434,15 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
       );
       return;
     }
-    const sep = this.url.includes('?') ? '&' : '?';
+    const url = this.urls[this.urlIndex % this.urls.length] as string;
+    const sep = url.includes('?') ? '&' : '?';
     let ws: WebSocketLike;
     try {
-      ws = new Ctor(
-        `${this.url}${sep}token=${encodeURIComponent(token)}&${PROTOCOL_QUERY_PARAM}=${this.protocol}`,
-      );
+      ws = new Ctor(`${url}${sep}token=${encodeURIComponent(token)}&${PROTOCOL_QUERY_PARAM}=${this.protocol}`);
     } catch (err) {
       // Bad URL or scheme: not something a retry fixes.
       this.onOpenFailed(
+        session,
         new RoomcastError('CONFIG_INVALID', 'could not open WebSocket', {
           kind: 'local',
           cause: err,
@@ -377,110 +451,114 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
       );
       return;
     }
-    this.ws = ws;
+    this.token = token;
+    p.ws = ws;
     this.lastTransportError = undefined;
     ws.binaryType = 'arraybuffer';
     ws.onmessage = (ev) => {
-      if (this.ws === ws) this.onData(ev.data);
+      if (this.currentSocket() === ws) this.onData(ev.data);
     };
     ws.onerror = (ev) => {
       // Browsers and ws always follow an error with a close; keep it as the close error's cause.
-      if (this.ws === ws) this.lastTransportError = ev;
+      if (this.currentSocket() === ws) this.lastTransportError = ev;
     };
     ws.onclose = (ev) => {
-      if (this.ws === ws) this.onSocketClose(ev.code, ev.reason);
+      if (this.currentSocket() === ws) this.onSocketClose(ws, ev.code, ev.reason);
     };
   }
 
   /** A connection attempt failed before a socket existed (token, constructor). */
-  private onOpenFailed(err: RoomcastError): void {
-    if (this.connectWaiter !== null) {
-      this.connectWaiter.reject(err);
-      this.connectWaiter = null;
-      this.connectPromise = null;
-      this.stateValue = 'closed';
+  private onOpenFailed(session: Session, err: RoomcastError): void {
+    const p = this.phase;
+    if (p.name !== 'connecting' || p.session !== session) return;
+    if (!session.established) {
+      this.transition({ name: 'closed', ws: null });
+      session.reject(err);
       return;
     }
     this.emit('error', err);
-    if (err.retriable && !this.userClosed && this.sessionEstablished) this.scheduleReconnect();
-    else this.stateValue = 'closed';
+    if (err.retriable) this.scheduleReconnect(session, p.attempt);
+    else this.transition({ name: 'closed', ws: null });
   }
 
-  private onSocketClose(code: number, reason: string): void {
-    this.ws = null;
-    this.welcomed = false;
-    this.stopHeartbeat();
+  private onSocketClose(ws: WebSocketLike, code: number, reason: string): void {
+    const p = this.phase;
     const err = errorFromClose(code, reason, this.lastTransportError);
     this.lastTransportError = undefined;
-    this.rejectAll(err);
-    if (this.connectWaiter !== null) {
-      this.connectWaiter.reject(err);
-      this.connectWaiter = null;
-      this.connectPromise = null;
-      this.stateValue = 'closed';
+    if (p.name === 'closed') {
+      // close() was called: report the socket's end, nothing else.
+      if (p.ws === ws) this.transition({ name: 'closed', ws: null });
       this.emit('close', { code, reason, willReconnect: false });
       return;
     }
-    const willReconnect =
-      !this.userClosed && this.sessionEstablished && this.reconnectOptions.enabled && isReconnectable(code);
-    if (!willReconnect) {
-      this.stateValue = 'closed';
-      this.connectPromise = null;
-      this.sessionEstablished = false;
+    if (p.name !== 'connecting' && p.name !== 'open') return;
+    this.rejectAll(err);
+    const { session } = p;
+    const attempt = p.name === 'connecting' ? p.attempt : 0;
+    if (!session.established) {
+      this.transition({ name: 'closed', ws: null });
+      session.reject(err);
+      this.emit('close', { code, reason, willReconnect: false });
+      return;
     }
+    const willReconnect = this.reconnectOptions.enabled && isReconnectable(code);
+    if (!willReconnect) this.transition({ name: 'closed', ws: null });
     this.emit('close', { code, reason, willReconnect });
-    if (willReconnect) this.scheduleReconnect();
+    if (willReconnect) this.scheduleReconnect(session, attempt);
   }
 
-  private scheduleReconnect(): void {
-    this.stateValue = 'reconnecting';
+  /** Waits the backoff of `attempt`, then tries the next url. */
+  private scheduleReconnect(session: Session, attempt: number): void {
     const { baseMs, maxMs } = this.reconnectOptions;
-    const delay = backoffDelayMs(this.reconnectAttempt, baseMs, maxMs);
-    this.reconnectAttempt++;
-    this.clearReconnectTimer();
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = null;
-      void this.openSocket();
-    }, delay);
-  }
-
-  private clearReconnectTimer(): void {
-    if (this.reconnectTimer !== null) {
-      clearTimeout(this.reconnectTimer);
-      this.reconnectTimer = null;
-    }
+    this.urlIndex++;
+    const timer = setTimeout(() => {
+      const p = this.phase;
+      if (p.name !== 'reconnecting' || p.session !== session) return;
+      this.transition({ name: 'connecting', session, attempt: attempt + 1, ws: null });
+      void this.openSocket(session);
+    }, backoffDelayMs(attempt, baseMs, maxMs));
+    this.transition({ name: 'reconnecting', session, attempt, timer });
   }
 
   private onWelcome(frame: WelcomeFrame): void {
-    this.welcomed = true;
-    this.welcomeFrame = frame;
-    this.stateValue = 'open';
-    const reconnected = this.sessionEstablished;
-    const attempts = this.reconnectAttempt;
-    this.sessionEstablished = true;
-    this.reconnectAttempt = 0;
+    const p = this.phase;
+    if (p.name !== 'connecting' || p.ws === null) return;
+    const { session, attempt } = p;
+    const reconnected = session.established;
+    this.transition({ name: 'open', session, ws: p.ws, welcome: frame });
+    session.established = true;
     this.startHeartbeat(frame.heartbeatMs);
-    if (this.connectWaiter !== null) {
-      this.connectWaiter.resolve(frame);
-      this.connectWaiter = null;
-    }
+    session.resolve(frame);
     this.emit('welcome', frame);
     if (!reconnected) return;
     this.counters.reconnects++;
-    this.emit('reconnect', { attempts, welcome: frame });
-    for (const [roomId, room] of this.rooms) {
-      if (!room.joined) continue;
-      const reqId = this.nextId();
-      void this.request<JoinedFrame>(this.byReq, reqId, 'joined', roomId, {
-        type: 'join',
-        roomId,
-        reqId,
-      }).then(undefined, (err: RoomcastError) => {
-        if (err.kind === 'closed') return; // the next reconnect rejoins
-        this.rooms.delete(roomId);
-        this.emit('error', err);
-      });
-    }
+    this.emit('reconnect', { attempts: attempt, welcome: frame });
+    // Resume every room from the newest seq we have; its frames wait until `joined` says what came.
+    for (const room of this.rooms.values()) if (room.joined) this.resume(room);
+  }
+
+  /** Rejoins `room` with afterSeq = its lastSeq; used after a reconnect and to fill a live gap. */
+  private resume(room: RoomStream): void {
+    room.startRecovery();
+    this.requestJoin(room.roomId, room.lastSeq).then(undefined, (err: RoomcastError) => {
+      if (err.kind === 'closed' || this.rooms.get(room.roomId) !== room) return; // the next reconnect resumes
+      if (err.temporary || err.kind === 'timeout') {
+        const { baseMs, maxMs } = this.reconnectOptions;
+        setTimeout(() => {
+          if (this.rooms.get(room.roomId) === room && this.phase.name === 'open') this.resume(room);
+        }, backoffDelayMs(1, baseMs, maxMs));
+        return;
+      }
+      this.rooms.delete(room.roomId);
+      room.abandonRecovery();
+      this.emit('error', err);
+    });
+  }
+
+  private requestJoin(roomId: string, afterSeq: number | undefined): Promise<JoinedFrame> {
+    const reqId = this.nextId();
+    const frame: ClientFrameInput = { type: 'join', roomId, reqId, ...(afterSeq !== undefined ? { afterSeq } : {}) };
+    return this.request<JoinedFrame>(this.byReq, reqId, 'joined', roomId, frame);
   }
 
   private startHeartbeat(heartbeatMs: number): void {
@@ -488,7 +566,8 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     if (!this.heartbeat || !(heartbeatMs > 0)) return;
     this.sentSinceBeat = false;
     this.heartbeatTimer = setInterval(() => {
-      if (!this.sentSinceBeat && this.ws !== null && this.ws.readyState === WS_OPEN) this.ws.send(PING_FRAME);
+      const ws = this.phase.name === 'open' ? this.phase.ws : null;
+      if (!this.sentSinceBeat && ws !== null && ws.readyState === WS_OPEN) ws.send(PING_FRAME);
       this.sentSinceBeat = false;
     }, heartbeatMs / 2);
   }
@@ -540,10 +619,8 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
   private onFrame(frame: ServerFrame): void {
     switch (frame.type) {
       case 'message':
-        this.onMessage(frame);
-        return;
       case 'messages':
-        this.onMessages(frame);
+        this.onSeqFrame(frame);
         return;
       case 'likes':
         this.emit('likes', frame);
@@ -575,66 +652,34 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     }
   }
 
-  private onMessage(frame: MessageFrame): void {
+  /** A message or batch frame: in order through its room (a gap starts filling it). */
+  private onSeqFrame(frame: MessageFrame | MessagesFrame): void {
+    if (frame.type === 'messages') this.counters.batches++;
     const room = this.rooms.get(frame.roomId);
-    if (room !== undefined) {
-      if (frame.seq <= room.lastSeq) {
-        this.counters.duplicatesDropped++;
-        return;
-      }
-      if (room.lastSeq > 0 && frame.seq > room.lastSeq + 1) this.counters.gaps++;
-      room.lastSeq = frame.seq;
+    if (room === undefined) {
+      // Not joined here (e.g. a frame still in flight after leave): pass it through as is.
+      if (frame.type === 'message') this.emit('message', frame);
+      else for (const m of frame.messages) this.emit('message', { type: 'message', roomId: frame.roomId, ...m });
+      return;
     }
-    this.emit('message', frame);
-  }
-
-  /**
-   * A v2 batch: one `message` event per message. Seqs of the range that are not in the frame were
-   * thinned (counted, not gaps); a gap is a frame starting past lastSeq + 1.
-   */
-  private onMessages(frame: MessagesFrame): void {
-    this.counters.batches++;
-    const room = this.rooms.get(frame.roomId);
-    if (room !== undefined && room.lastSeq > 0 && frame.fromSeq > room.lastSeq + 1) this.counters.gaps++;
-    // Only thinned seqs above lastSeq count: a frame seen again (or overlapping) adds none twice.
-    let thinned = frame.thinned;
-    if (room !== undefined && room.lastSeq >= frame.fromSeq) {
-      const start = room.lastSeq + 1;
-      let fresh = 0;
-      for (const m of frame.messages) if (m.seq >= start) fresh++;
-      thinned = Math.max(0, frame.toSeq - start + 1 - fresh);
-    }
-    if (thinned > 0) {
-      this.counters.thinned += thinned;
-      this.emit('thinned', {
-        roomId: frame.roomId,
-        count: thinned,
-        fromSeq: frame.fromSeq,
-        toSeq: frame.toSeq,
-      });
-    }
-    for (const m of frame.messages) {
-      if (room !== undefined) {
-        if (m.seq <= room.lastSeq) {
-          this.counters.duplicatesDropped++;
-          continue;
-        }
-        room.lastSeq = m.seq;
-      }
-      this.emit('message', { type: 'message', roomId: frame.roomId, ...m });
-    }
-    if (room !== undefined && frame.toSeq > room.lastSeq) room.lastSeq = frame.toSeq;
+    if (room.onFrame(frame) === 'gap') this.resume(room);
   }
 
   private onJoined(frame: JoinedFrame): void {
     const room = this.rooms.get(frame.roomId);
+    const key = frame.reqId ?? this.findPending('joined', frame.roomId);
     if (room !== undefined) {
-      // A rejoin that reports a newer seq than we saw means messages were missed while away.
-      if (room.joined && room.lastSeq > 0 && frame.lastSeq > room.lastSeq) this.counters.gaps++;
+      if (room.recovering) {
+        void room.finishRecovery(frame, this.history).then(() => {
+          this.settle(this.byReq, key, frame);
+          this.emit('joined', frame);
+        });
+        return;
+      }
       if (frame.lastSeq > room.lastSeq) room.lastSeq = frame.lastSeq;
       room.joined = true;
     }
-    this.settle(this.byReq, frame.reqId ?? this.findPending('joined', frame.roomId), frame);
+    this.settle(this.byReq, key, frame);
     this.emit('joined', frame);
   }
 
@@ -666,8 +711,8 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
 
   /** Sends a frame, or returns why it could not be sent. */
   private send(frame: ClientFrameInput): RoomcastError | null {
-    const ws = this.ws;
-    if (ws === null || !this.welcomed || ws.readyState !== WS_OPEN) return errorFromClose(undefined, '');
+    const ws = this.phase.name === 'open' ? this.phase.ws : null;
+    if (ws === null || ws.readyState !== WS_OPEN) return errorFromClose(undefined, '');
     if (this.validate) {
       const parsed = ClientFrame.safeParse(frame);
       if (!parsed.success) {
@@ -785,4 +830,45 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     }
     if (this.byReq.size === 0 && this.byMsg.size === 0) this.stopSweep();
   }
+}
+
+/**
+ * Pages `GET {historyUrl}/rooms/:roomId/messages?afterSeq=&limit=` from fromSeq to toSeq (the
+ * bearer token of the connection attached), as `message` frames in seq order.
+ */
+function historyPager(
+  historyUrl: string,
+  fetchFn: typeof globalThis.fetch,
+  token: () => string | undefined,
+  validate: boolean,
+): HistoryPager {
+  const base = historyUrl.replace(/\/+$/, '');
+  return async (roomId, fromSeq, toSeq) => {
+    const out: MessageFrame[] = [];
+    let afterSeq = fromSeq - 1;
+    while (afterSeq < toSeq) {
+      const limit = Math.min(HISTORY_PAGE, toSeq - afterSeq);
+      const t = token();
+      const res = await fetchFn(
+        `${base}/rooms/${encodeURIComponent(roomId)}/messages?afterSeq=${afterSeq}&limit=${limit}`,
+        t === undefined ? {} : { headers: { authorization: `Bearer ${t}` } },
+      );
+      if (!res.ok) throw new RoomcastError('STORE_UNAVAILABLE', `history answered ${res.status}`, { kind: 'server', retriable: true });
+      const body = (await res.json()) as { messages?: unknown };
+      const page = Array.isArray(body.messages) ? body.messages : [];
+      for (const raw of page) {
+        const frame = { ...(raw as object), type: 'message', roomId } as MessageFrame;
+        if (!validate) {
+          out.push(frame);
+          continue;
+        }
+        const parsed = MessageFrame.safeParse(frame);
+        if (parsed.success) out.push(parsed.data);
+      }
+      const lastOfPage = out[out.length - 1]?.seq;
+      if (page.length === 0 || lastOfPage === undefined || lastOfPage <= afterSeq) break;
+      afterSeq = lastOfPage;
+    }
+    return out;
+  };
 }

@@ -59,7 +59,8 @@ export function expectGaplessInOrder(messages: MessageFrame[], n: number): void 
  * embedded start:
  *  (a) viewers on both gateways in room R receive every accepted message once, in seq order
  *  (b) a viewer only in room S receives none of R
- *  (c) a blocked word is not delivered; only the sender gets a rejection notice
+ *  (c) a blocked word is not delivered; only the sender gets a rejection notice (so does a
+ *      whitespace-only text, refused by chat-ingest after the gateway acked it)
  *  (d) resubmitting the same clientMsgId yields one message
  *  (e) the history API returns the messages in seq order
  *  (f) a bad or expired JWT is refused with a terminal close code; a malformed frame gets a typed
@@ -103,6 +104,10 @@ export async function runChatScenario(stack: Stack): Promise<void> {
     await sender.client.chat(R, 'buy this badword now', { clientMsgId: 'blocked-1' });
     await waitFor(() => sender.rejected.length === 1, 'the sender to get a rejection notice', 20000);
     expect(sender.rejected[0]).toMatchObject({ roomId: R, clientMsgId: 'blocked-1', reason: 'blocked' });
+    // Whitespace only: acked by the gateway, refused by chat-ingest — and the sender is told.
+    await sender.client.chat(R, ' \t ', { clientMsgId: 'blank-1' });
+    await waitFor(() => sender.rejected.length === 2, 'the sender to hear the blank text was refused', 20000);
+    expect(sender.rejected[1]).toMatchObject({ roomId: R, clientMsgId: 'blank-1', reason: 'empty-text' });
 
     // (d) the same clientMsgId twice: both acked, one message.
     await sender.client.chat(R, 'only once', { clientMsgId: 'dup-1' });

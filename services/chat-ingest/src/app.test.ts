@@ -1,5 +1,6 @@
 import { headerValue, InMemoryMessageBus, type BusRecord, type MessageBus } from '@roomcast/bus';
 import {
+  ChatRejectedV1,
   ChatIngestedV1,
   HEADERS,
   dlqTopic,
@@ -38,6 +39,7 @@ interface Harness {
   ingested: BusRecord[];
   /** Every record on `<submitted>.dlq`. */
   dead: BusRecord[];
+  rejected: BusRecord[];
 }
 
 let h: Harness;
@@ -60,7 +62,8 @@ async function start(
   await app.start();
   const ingested = await collect(bus, topics.chatIngested);
   const dead = await collect(bus, dlqTopic(topics.chatSubmitted));
-  return { bus, backend, topics, app, ingested, dead };
+  const rejected = await collect(bus, topics.chatRejected);
+  return { bus, backend, topics, app, ingested, dead, rejected };
 }
 
 async function collect(bus: MessageBus, topic: string): Promise<BusRecord[]> {
@@ -276,7 +279,7 @@ describe('createChatIngestApp', () => {
     expect(h.bus.stats().deadLettered).toBe(2);
   });
 
-  it('refuses text over the limit and blank text without publishing them', async () => {
+  it('refuses text over the limit and blank text: not ingested, and each sender told with a rejection', async () => {
     h = await start();
     const tooLong = submission({ text: 'x'.repeat(MAX_TEXT_CHARS + 1) });
     const blank = submission({ text: '   ' });
@@ -289,6 +292,14 @@ describe('createChatIngestApp', () => {
     expect(counter('roomcast_ingest_ingested_total')).toBe(2);
     // Refused is not dead-lettered: the record was valid, the message was not acceptable.
     expect(h.dead).toHaveLength(0);
+    // The gateway acked both: their senders hear why they went no further.
+    await waitFor(() => h.rejected.length === 2, 'two rejections');
+    const rejections = h.rejected.map((r) => ChatRejectedV1.parse(JSON.parse(r.value.toString())));
+    expect(rejections.map((r) => [r.clientMsgId, r.userId, r.roomId, r.reason])).toEqual([
+      [tooLong.clientMsgId, tooLong.userId, tooLong.roomId, 'text-too-long'],
+      [blank.clientMsgId, blank.userId, blank.roomId, 'empty-text'],
+    ]);
+    expect(h.rejected.map((r) => r.key)).toEqual([tooLong.roomId, blank.roomId]);
   });
 
   it('is ready only while consuming', async () => {

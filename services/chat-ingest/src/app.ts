@@ -1,6 +1,6 @@
 import type { Router } from 'express';
 import type { BusRecord, MessageBus } from '@roomcast/bus';
-import { ChatSubmittedV1, type ChatIngestedV1, type TopicNames } from '@roomcast/contracts';
+import { ChatSubmittedV1, type ChatIngestedV1, type ChatRejectedV1, type TopicNames } from '@roomcast/contracts';
 import type { Logger } from '@roomcast/logger';
 import type { SubmissionDeduper } from '@roomcast/sequencer';
 import {
@@ -35,6 +35,8 @@ export type ChatIngestApp = ServiceApp & { router: Router };
 /**
  * chat-ingest: the authoritative checks on a submitted chat message, dedup by
  * (userId, clientMsgId), and the server message id. submitted.v1 -> ingested.v1, key roomId.
+ * A submission the checks refuse (e.g. whitespace-only text) was acked by the gateway already,
+ * so it goes to rejected.v1 with the reason, and notification tells its sender.
  */
 export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
   const metrics = deps.metrics ?? new MetricsRegistry();
@@ -45,23 +47,39 @@ export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
   );
   const refused = metrics.counter(
     'roomcast_ingest_refused_total',
-    'messages refused by the authoritative checks',
+    'messages refused by the authoritative checks (each sender is told with a rejected frame)',
   );
 
   // One parse and one span per record; one Redis round trip claims the batch; one publish.
   function handle(records: BusRecord[]): Promise<void> {
     return decodeBatch('chat-ingest.check', ChatSubmittedV1, records, async (batch) => {
       const candidates: { submitted: DecodedRecord<ChatSubmittedV1>; id: string }[] = [];
+      // The gateway acked these: the sender must hear why they go no further.
+      const refusals: OutgoingEvent<ChatRejectedV1>[] = [];
       for (const submitted of batch) {
-        const { event, span } = submitted;
+        const { event, span, context } = submitted;
         const problem = checkSubmission(event, deps.maxTextChars);
         if (problem) {
-          refused.inc();
           span.setAttribute('roomcast.refused', problem);
           deps.logger.info({ roomId: event.roomId, userId: event.userId, problem }, 'submission refused');
+          refusals.push({
+            event: {
+              id: newMessageId(),
+              roomId: event.roomId,
+              userId: event.userId,
+              clientMsgId: event.clientMsgId,
+              reason: problem,
+              rejectedAt: Date.now(),
+            },
+            context,
+          });
           continue;
         }
         candidates.push({ submitted, id: newMessageId() });
+      }
+      if (refusals.length > 0) {
+        await publishEvents(deps.bus, deps.topics, 'chatRejected', refusals);
+        refused.inc(refusals.length);
       }
       if (candidates.length === 0) return;
       const claims = await deps.deduper.claim(
@@ -91,7 +109,7 @@ export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
 
   const consumer = consumerLifecycle(
     deps.bus,
-    [{ name: deps.topics.chatSubmitted }, { name: deps.topics.chatIngested }],
+    [{ name: deps.topics.chatSubmitted }, { name: deps.topics.chatIngested }, { name: deps.topics.chatRejected }],
     {
       groupId: deps.groupId,
       topics: [deps.topics.chatSubmitted],

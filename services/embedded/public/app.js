@@ -300,7 +300,12 @@
       case 'welcome':
         session.attempt = 0;
         setStatus('open', `connected as ${frame.userId}, joining #${session.roomId}…`);
-        send({ type: 'join', roomId: session.roomId, reqId: nextId() });
+        // After a reconnect: resume from the newest seq shown; the gateway sends what was missed first.
+        send(
+          session.hadJoined
+            ? { type: 'join', roomId: session.roomId, reqId: nextId(), afterSeq: session.lastSeq }
+            : { type: 'join', roomId: session.roomId, reqId: nextId() },
+        );
         return;
       case 'joined':
         if (frame.roomId !== session.roomId) return;
@@ -354,9 +359,14 @@
     setComposer(true);
     setStatus('joined', `in #${session.roomId} as ${session.userId}`);
     if (!rejoin) els.text.focus();
-    // Backfill from the history API: recent messages on first join, the missed ones after a reconnect.
-    const from = rejoin ? session.lastSeq : Math.max(0, frame.lastSeq - HISTORY_ON_JOIN);
-    if (frame.lastSeq > from) void loadHistory(session, from);
+    // Backfill from the history API: recent messages on first join; after a reconnect only what the
+    // gateway's catch-up could not send (joined.missing, older than its recent-message cache).
+    if (!rejoin) {
+      const from = Math.max(0, frame.lastSeq - HISTORY_ON_JOIN);
+      if (frame.lastSeq > from) void loadHistory(session, from);
+    } else if (frame.missing) {
+      void loadHistory(session, Math.max(frame.missing.fromSeq - 1, frame.missing.toSeq - HISTORY_ON_JOIN));
+    }
     if (frame.lastSeq > session.lastSeq) session.lastSeq = frame.lastSeq;
   }
 

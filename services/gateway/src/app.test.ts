@@ -1015,6 +1015,9 @@ describe('gateway: resume (join with afterSeq)', () => {
       missing: { fromSeq: 1, toSeq: 7 },
     });
     expect(seqsOf(peer, 'r1')).toEqual([8, 9, 10]);
+    expect(metric(h, 'roomcast_gateway_catchups_total')).toBe(1);
+    expect(metric(h, 'roomcast_gateway_catchup_messages_total')).toBe(3);
+    expect(metric(h, 'roomcast_gateway_catchups_incomplete_total')).toBe(1);
   });
 
   it('names the missed range when the cache no longer has it (expired), up to the sequencer head', async () => {
@@ -1030,6 +1033,14 @@ describe('gateway: resume (join with afterSeq)', () => {
     });
     peer.send({ type: 'join', roomId: 'r2', afterSeq: 0 });
     expect(await peer.next('joined', (j) => j.roomId === 'r2')).toMatchObject({ lastSeq: 0, recovered: true, recoveredCount: 0 });
+  });
+
+  it('reports the sequencer head as lastSeq to a plain join of a room with no delivery here yet', async () => {
+    const h = await startGateway();
+    h.recent.seqs.seqs.set('r1', 41);
+    const peer = await connect(h, 'alice', {}, '2');
+    expect(await peer.join('r1')).toMatchObject({ lastSeq: 41 });
+    expect(seqsOf(peer, 'r1')).toEqual([]);
   });
 
   it('answers a join of a joined room with afterSeq with the catch-up again (the SDK fills a live gap so)', async () => {

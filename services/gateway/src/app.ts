@@ -125,6 +125,11 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     counters,
     recent: deps.recent,
     catchup: { maxMessages: options.catchupMaxMessages, ratePerSec: options.catchupRatePerSec, burst: options.catchupBurst },
+    catchupCounters: {
+      catchups: metrics.counter('roomcast_gateway_catchups_total', 'joins with afterSeq answered with a catch-up'),
+      messages: metrics.counter('roomcast_gateway_catchup_messages_total', 'messages sent by catch-ups'),
+      incomplete: metrics.counter('roomcast_gateway_catchups_incomplete_total', 'catch-ups that left an older range to page from history (joined.missing)'),
+    },
   };
 
   // ------------------------------------------------------------------ connections

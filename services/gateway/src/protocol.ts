@@ -5,12 +5,12 @@ import { AppError, toAppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
 import type { RecentMessages } from '@roomcast/sequencer';
-import { publishEvent } from '@roomcast/service-kit';
+import { publishEvent, type Counter } from '@roomcast/service-kit';
 import { getTracer, SpanKind, withSpan } from '@roomcast/telemetry';
 import { catchUp, dropHold, hold, releaseHold, type CatchupOptions } from './catchup';
 import type { Connection } from './connection';
 import type { RoomCounters } from './room-counters';
-import type { RoomRegistry } from './room-registry';
+import type { RoomRegistry, RoomState } from './room-registry';
 
 export interface ProtocolContext {
   gatewayId: string;
@@ -26,6 +26,7 @@ export interface ProtocolContext {
   /** Source of catch-ups (join with afterSeq). */
   recent: RecentMessages;
   catchup: CatchupOptions;
+  catchupCounters: { catchups: Counter; messages: Counter; incomplete: Counter };
 }
 
 const tracer = getTracer('roomcast-gateway');
@@ -138,7 +139,7 @@ async function onJoin(
     }
   }
   if (!catchingUp) {
-    conn.sendJson({ type: 'joined', roomId, reqId, lastSeq: state.lastSeq });
+    conn.sendJson({ type: 'joined', roomId, reqId, lastSeq: await currentSeq(ctx, roomId, state) });
   } else {
     let result;
     try {
@@ -150,10 +151,28 @@ async function onJoin(
     }
     conn.sendJson({ type: 'joined', roomId, reqId, ...result });
     releaseHold(conn, roomId, result.lastSeq);
+    ctx.catchupCounters.catchups.inc();
+    ctx.catchupCounters.messages.inc(result.recoveredCount);
+    if (!result.recovered) ctx.catchupCounters.incomplete.inc();
   }
   // Counters go out only when they change; a late joiner gets the current values now.
   if (state.likes >= 0) conn.sendJson({ type: 'likes', roomId, total: state.likes });
   if (state.online >= 0) conn.sendJson({ type: 'online', roomId, count: state.online });
+}
+
+/**
+ * The room's newest seq for a plain join: what this gateway flushed, or — for a room that had no
+ * delivery here yet — the sequencer's head, so the client's lastSeq means "has everything up to
+ * here" and a later resume asks only for what came after it.
+ */
+async function currentSeq(ctx: ProtocolContext, roomId: string, state: RoomState): Promise<number> {
+  if (state.lastSeq > 0 || state.queue !== undefined) return state.lastSeq;
+  try {
+    return (await ctx.recent.after(roomId, Number.MAX_SAFE_INTEGER, 1)).headSeq;
+  } catch (err) {
+    ctx.logger.debug({ err, roomId }, 'room head unavailable; joined reports 0');
+    return 0;
+  }
 }
 
 function removeRoomGateway(ctx: ProtocolContext, roomId: string): Promise<void> {

@@ -41,32 +41,58 @@ export class ChaosInfra {
   }
 
   /** Starts what is not running (a fresh state for each component started). */
-  up(): Promise<void> {
-    return this.run(['up']);
+  async up(): Promise<void> {
+    await this.checkPrivate();
+    await this.run(['up']);
   }
 
   /** Stops everything of the private instance. */
-  down(): Promise<void> {
-    return this.run(['down']);
+  async down(): Promise<void> {
+    await this.checkPrivate();
+    await this.run(['down']);
   }
 
   /** Restarts one server keeping its data; resolves once it answers again. */
-  restart(component: InfraComponent): Promise<void> {
-    return this.run(['restart', component]);
+  async restart(component: InfraComponent): Promise<void> {
+    await this.run(['restart', component]);
   }
 
-  /** `bash scripts/infra.sh <args>`: its log lines go to our stderr; rejects on a non-zero exit. */
-  private run(args: string[]): Promise<void> {
+  /**
+   * Refuses to go on unless scripts/infra.sh takes the ROOMCAST_* overrides: an infra.sh without
+   * them would bring up, restart and finally stop the instance everyone's tests share.
+   */
+  private async checkPrivate(): Promise<void> {
+    const env = await this.run(['env']);
+    const want = this.urls;
+    const ok =
+      env.includes(`KAFKA_BROKERS=${want.kafkaBrokers.join(',')}\n`) &&
+      env.includes(`REDIS_URL=${want.redisUrl}\n`) &&
+      env.includes(`MONGO_URL=${want.mongoUrl}\n`);
+    if (!ok) {
+      throw new Error(
+        `scripts/infra.sh ignores ROOMCAST_RUN/ROOMCAST_*_PORT (its env printed:\n${env}); the chaos suite ` +
+          'needs them for a private instance and will not restart or stop the shared one',
+      );
+    }
+  }
+
+  /**
+   * `bash scripts/infra.sh <args>`: resolves with its stdout; its log lines (stderr) go to ours.
+   * Rejects on a non-zero exit.
+   */
+  private run(args: string[]): Promise<string> {
     return new Promise((resolve, reject) => {
       const child = spawn('bash', [join(ROOT, 'scripts', 'infra.sh'), ...args], {
         cwd: ROOT,
         env: this.env,
-        stdio: ['ignore', 'ignore', 'inherit'],
+        stdio: ['ignore', 'pipe', 'inherit'],
       });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
       child.once('error', reject);
       child.once('exit', (code, signal) =>
         code === 0
-          ? resolve()
+          ? resolve(out)
           : reject(new Error(`scripts/infra.sh ${args.join(' ')} exited with ${code ?? signal}`)),
       );
     });

@@ -1,21 +1,7 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
-import { uniqueId, waitFor } from '@roomcast/testing';
+import { CHROMIUM_ARGS, ensureChromium, uniqueId, waitFor } from '@roomcast/testing';
 import { connectViewer, type Viewer } from './harness/scenario';
 import { startEmbeddedStack, type Stack } from './harness/stacks';
-
-const run = promisify(execFile);
-const ENSURE_CHROMIUM = join(__dirname, '..', 'packages', 'load', 'scripts', 'ensure-chromium.sh');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
 
 // The room page (services/embedded/public) in Debian's Chromium against the embedded start: it
 // declares protocol 2, renders batch frames in seq order, marks system notices, and counts
@@ -28,11 +14,11 @@ describe('the room page in a browser', () => {
   beforeAll(async () => {
     const [started, chromiumPath] = await Promise.all([
       startEmbeddedStack({ DELIVERY_THIN_ROOMS: 'thin-*=2' }),
-      // Installs Debian's chromium when missing (root + apt-get); prints its path.
-      run('bash', [ENSURE_CHROMIUM], { timeout: 600_000 }).then((r) => r.stdout.trim()),
+      // Installs Debian's chromium when missing (root + apt-get).
+      ensureChromium(),
     ]);
     stack = started;
-    browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: chromiumPath, args: [...CHROMIUM_ARGS] });
   }, 660_000);
 
   afterAll(async () => {

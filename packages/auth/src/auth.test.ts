@@ -1,4 +1,4 @@
-import { SignJWT } from 'jose';
+import { SignJWT, type JWTPayload } from 'jose';
 import { AppError } from '@roomcast/errors';
 import { signUserToken, verifyUserToken } from './index';
 
@@ -29,6 +29,37 @@ describe('user tokens', () => {
   it('refuses expired tokens as TOKEN_EXPIRED', async () => {
     const token = await signUserToken(secret, 'alice', -10);
     expect(await codeOf(verifyUserToken(secret, token))).toBe('TOKEN_EXPIRED');
+  });
+
+  // Including a number and an array, which RegExp.test would coerce into a matching id ('12345', 'alice').
+  it.each<[string, unknown]>([
+    ['a number', 12345],
+    ['an array', ['alice']],
+    ['an object', { id: 'alice' }],
+    ['an empty string', ''],
+    ['a string outside the pattern', 'has space'],
+  ])('refuses a token whose sub is %s as UNAUTHORIZED, saying sub must be a string user id', async (_what, sub) => {
+    const token = await new SignJWT({ sub } as JWTPayload)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(secret));
+    const err = await verifyUserToken(secret, token).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toMatchObject({
+      code: 'UNAUTHORIZED',
+      message: expect.stringContaining('`sub` must be a string user id'),
+    });
+  });
+
+  it('accepts a token whose sub is a string user id', async () => {
+    const token = await new SignJWT({ sub: 'user_1.a:b@c-d' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(secret));
+    await expect(verifyUserToken(secret, token)).resolves.toMatchObject({ userId: 'user_1.a:b@c-d' });
   });
 
   it('refuses tokens without a subject or with an invalid one', async () => {

@@ -24,14 +24,19 @@ export async function signUserToken(secret: string, userId: string, ttlSeconds =
 
 /**
  * Verifies an HS256 token. Throws AppError TOKEN_EXPIRED for an expired token and UNAUTHORIZED
- * for anything else wrong (missing, malformed, bad signature, other algorithm, bad subject).
+ * for anything else wrong (missing, malformed, bad signature, other algorithm, a `sub` that is not a
+ * string matching USER_ID_PATTERN).
  */
 export async function verifyUserToken(secret: string, token: string | undefined | null): Promise<UserClaims> {
   if (!token) throw new AppError('UNAUTHORIZED', 'missing token');
   try {
     const { payload } = await jwtVerify(token, encoder.encode(secret), { algorithms: [ALG], requiredClaims: ['sub', 'exp'] });
-    const sub = payload.sub ?? '';
-    if (!USER_ID_PATTERN.test(sub)) throw new AppError('UNAUTHORIZED', 'token subject is not a valid user id');
+    // jose types `sub` as a string but does not check it, and RegExp.test would turn 12345 or
+    // ['alice'] into a matching string: such a token's chats were acked, then failed the
+    // downstream schema and vanished (issue 11).
+    const sub: unknown = payload.sub;
+    if (typeof sub !== 'string' || !USER_ID_PATTERN.test(sub))
+      throw new AppError('UNAUTHORIZED', 'token `sub` must be a string user id (1-128 of [A-Za-z0-9_.:@-])');
     return { userId: sub, exp: payload.exp ?? 0 };
   } catch (err) {
     if (err instanceof AppError) throw err;

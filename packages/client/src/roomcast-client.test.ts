@@ -622,6 +622,35 @@ describe('RoomcastClient reconnect', () => {
     expect(client.stats()).toMatchObject({ gaps: 0, recovered: 3, lost: 0, duplicatesDropped: 1, reconnects: 1 });
   });
 
+  it('advance: seqs consumed outside the client move lastSeq, and the resume asks only for what came after', async () => {
+    const { client, fake, socket } = await connected();
+    await joinRoom(client, socket, 'lobby', 5);
+    const seqs: number[] = [];
+    client.on('message', (m) => seqs.push(m.seq));
+    // A raw frame tap read 6..9 and kept them from the client.
+    client.advance('lobby', 9);
+    client.advance('lobby', 7);
+    client.advance('elsewhere', 3);
+    expect(client.lastSeq('lobby')).toBe(9);
+    expect(client.lastSeq('elsewhere')).toBe(0);
+    expect(client.joinedRooms()).toEqual(['lobby']);
+
+    socket.serverClose(CLOSE_CODES.SHUTDOWN);
+    await waitFor(() => fake.sockets.length === 2);
+    const second = fake.last();
+    second.accept(WELCOME);
+    const rejoins = second.sentFrames();
+    expect(rejoins).toEqual([expect.objectContaining({ type: 'join', roomId: 'lobby', afterSeq: 9 })]);
+    const rejoin = rejoins[0];
+    if (rejoin?.type !== 'join') throw new Error('expected join');
+    for (const seq of [10, 11]) second.receive(message('lobby', seq));
+    second.receive({ type: 'joined', roomId: 'lobby', reqId: rejoin.reqId, lastSeq: 11, recovered: true, recoveredCount: 2 });
+    await waitFor(() => seqs.length === 2);
+    second.receive(message('lobby', 9));
+    expect(seqs).toEqual([10, 11]);
+    expect(client.stats()).toMatchObject({ gaps: 0, recovered: 2, lost: 0, duplicatesDropped: 1 });
+  });
+
   it('keeps retrying while reconnect attempts fail, then rejoins', async () => {
     const { client, fake, socket } = await connected();
     await joinRoom(client, socket, 'lobby');

@@ -381,6 +381,17 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     return this.rooms.get(roomId)?.lastSeq ?? 0;
   }
 
+  /**
+   * A message of `roomId` was consumed outside the client (a raw frame tap in front of the socket,
+   * as the load tool has, reads message frames and never passes them on): `lastSeq` moves to `seq`
+   * if higher, so the next resume asks only for what came after it. Nothing is emitted or counted;
+   * a room this client is not in (or joining) is ignored.
+   */
+  advance(roomId: string, seq: number): void {
+    const room = this.rooms.get(roomId);
+    if (room !== undefined && seq > room.lastSeq) room.lastSeq = seq;
+  }
+
   /** Rooms currently joined (and rejoined on reconnect). */
   joinedRooms(): string[] {
     const out: string[] = [];

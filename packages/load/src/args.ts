@@ -31,6 +31,9 @@ export const USAGE = `roomcast-load: simulate heavy live rooms and report what v
   --target T             roomcast | centrifugo (default roomcast)
   --protocol 1|2         roomcast protocol to declare: 2 = messages batch frames, 1 = one frame
                          per message (default ${DEFAULT_OPTIONS.protocol})
+  --resume               reconnect after the server closes a connection (4000-4499, 1006: e.g. a
+                         gateway drain), to the next --url each time, and resume the room with
+                         afterSeq; chats the close rejected are resent (default off: closes stay closed)
   --drain S              longest wait for in-flight deliveries after sending (default ${DEFAULT_OPTIONS.drainSec})
   --source-addresses A   auto | none | N | ip,ip,...: local addresses rotated per connection (default auto)
   --request-timeout MS   join/ack timeout (default ${DEFAULT_OPTIONS.requestTimeoutMs})
@@ -107,6 +110,7 @@ export function parseCli(argv: readonly string[]): { help: true } | { help: fals
       workers: { type: 'string' },
       target: { type: 'string' },
       protocol: { type: 'string' },
+      resume: { type: 'boolean' },
       drain: { type: 'string' },
       'source-addresses': { type: 'string' },
       'request-timeout': { type: 'string' },
@@ -130,6 +134,13 @@ export function parseCli(argv: readonly string[]): { help: true } | { help: fals
     throw new AppError('CONFIG_INVALID', `--target must be roomcast or centrifugo: ${String(target)}`);
   }
   const protocol = parseProtocol(values.protocol) ?? file.protocol ?? DEFAULT_OPTIONS.protocol;
+  const resume = values.resume ?? file.resume ?? DEFAULT_OPTIONS.resume;
+  if (resume && target !== 'roomcast') {
+    throw new AppError(
+      'CONFIG_INVALID',
+      '--resume is for --target roomcast (it resumes through @roomcast/client)',
+    );
+  }
   const rooms = int('rooms', values.rooms) ?? file.rooms ?? DEFAULT_OPTIONS.rooms;
   const viewers = int('viewers', values.viewers) ?? file.viewers ?? DEFAULT_OPTIONS.viewers;
   const senders = int('senders', values.senders) ?? file.senders ?? DEFAULT_OPTIONS.senders;
@@ -174,6 +185,7 @@ export function parseCli(argv: readonly string[]): { help: true } | { help: fals
       workers: resolveWorkers(workersSpec, connections),
       target,
       protocol,
+      resume,
       drainSec: num('drain', values.drain) ?? file.drain ?? DEFAULT_OPTIONS.drainSec,
       sourceAddresses: resolveSourceAddresses(sourceSpec, urls, connections),
       requestTimeoutMs:

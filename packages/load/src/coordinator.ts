@@ -249,10 +249,12 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
     const connect = createHistogram();
     const joinH = createHistogram();
     const ack = createHistogram();
+    const recovered = createHistogram();
     for (const r of results) {
       addEncoded(connect, r.connectUs);
       addEncoded(joinH, r.joinUs);
       addEncoded(ack, r.ackUs);
+      addEncoded(recovered, r.recoveredUs);
     }
     const timeline = [...seconds.entries()].sort((a, b) => a[0] - b[0]).map(([k, agg]) => toPoint(k, agg));
     return buildReport({
@@ -272,6 +274,7 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
       connect,
       join: joinH,
       ack,
+      recovered,
       timeline,
       accounting: consolidateRooms(results.flatMap((r) => r.rooms)),
     });

@@ -49,6 +49,7 @@ const FALSE = bytes('false');
 const SENT_AT = bytes(',"sentAt":');
 const ACCEPTED_AT = bytes(',"acceptedAt":');
 const PRIORITY_HIGH = bytes(',"priority":"high"}');
+const STRING_KEYS = [ID, USER_ID, CLIENT_MSG_ID, TEXT];
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -102,12 +103,22 @@ function matchAt(buf: Buffer, pos: number, pattern: Buffer): number {
   return pos + n;
 }
 
-/** A key of known shape: same length, same first byte and same last two bytes (`":` / `:"`). */
-function matchKeyShape(buf: Buffer, pos: number, pattern: Buffer): number {
+/**
+ * A key: every byte compared when `strict`, else only its shape: same length, same first byte and
+ * same last two bytes (`":` / `:"`).
+ */
+function matchKey(buf: Buffer, pos: number, pattern: Buffer, strict: boolean): number {
   const n = pattern.length;
   if (pos < 0 || pos + n > buf.length) return -1;
-  if (buf[pos] !== pattern[0] || buf[pos + n - 1] !== pattern[n - 1] || buf[pos + n - 2] !== pattern[n - 2])
+  if (strict) {
+    for (let i = 0; i < n; i++) if (buf[pos + i] !== pattern[i]) return -1;
+  } else if (
+    buf[pos] !== pattern[0] ||
+    buf[pos + n - 1] !== pattern[n - 1] ||
+    buf[pos + n - 2] !== pattern[n - 2]
+  ) {
     return -1;
+  }
   return pos + n;
 }
 
@@ -144,45 +155,26 @@ let itemSentAt = 0;
 
 /**
  * Reads an item body from the digits of its `seq` to its closing `}` (inclusive): the keys after
- * `seq` in their fixed order, each compared byte by byte. Leaves seq and sentAt in itemSeq /
- * itemSentAt.
+ * `seq` in their fixed order, compared byte by byte when `strictKeys` (a frame's first item) or by
+ * shape only (the items after it; see top). Leaves seq and sentAt in itemSeq / itemSentAt.
  */
-function scanItemFromSeq(buf: Buffer, pos: number): number {
+function scanItemFromSeq(buf: Buffer, pos: number, strictKeys: boolean): number {
   let p = readUint(buf, pos);
   if (p < 0) return -1;
   itemSeq = lastUint;
-  p = skipString(buf, matchAt(buf, p, ID));
-  p = skipString(buf, matchAt(buf, p, USER_ID));
-  p = skipString(buf, matchAt(buf, p, CLIENT_MSG_ID));
-  p = skipString(buf, matchAt(buf, p, TEXT));
-  p = matchAt(buf, p, MASKED);
+  // A loop rather than four calls (one matchKey call site for V8 to inline instead of four):
+  // written as four calls, this function measured 7-10 % slower than the strict and by-shape
+  // copies it replaced; as a loop, 5-10 % faster at 5-50 items per frame (CPU time per message,
+  // A/B in separate processes on the 2-core dev box).
+  for (let k = 0; k < STRING_KEYS.length; k++)
+    p = skipString(buf, matchKey(buf, p, STRING_KEYS[k] as Buffer, strictKeys));
+  p = matchKey(buf, p, MASKED, strictKeys);
   if (p < 0) return -1;
   const afterBool = buf[p] === 0x74 ? matchAt(buf, p, TRUE) : matchAt(buf, p, FALSE);
-  p = readUint(buf, matchAt(buf, afterBool, SENT_AT));
+  p = readUint(buf, matchKey(buf, afterBool, SENT_AT, strictKeys));
   if (p < 0) return -1;
   itemSentAt = lastUint;
-  p = readUint(buf, matchAt(buf, p, ACCEPTED_AT));
-  if (p < 0) return -1;
-  if (buf[p] === CLOSE_BRACE) return p + 1;
-  return matchAt(buf, p, PRIORITY_HIGH);
-}
-
-/** scanItemFromSeq for the items after a frame's first: key names checked by shape only (see top). */
-function scanItemFromSeqByShape(buf: Buffer, pos: number): number {
-  let p = readUint(buf, pos);
-  if (p < 0) return -1;
-  itemSeq = lastUint;
-  p = skipString(buf, matchKeyShape(buf, p, ID));
-  p = skipString(buf, matchKeyShape(buf, p, USER_ID));
-  p = skipString(buf, matchKeyShape(buf, p, CLIENT_MSG_ID));
-  p = skipString(buf, matchKeyShape(buf, p, TEXT));
-  p = matchKeyShape(buf, p, MASKED);
-  if (p < 0) return -1;
-  const afterBool = buf[p] === 0x74 ? matchAt(buf, p, TRUE) : matchAt(buf, p, FALSE);
-  p = readUint(buf, matchKeyShape(buf, afterBool, SENT_AT));
-  if (p < 0) return -1;
-  itemSentAt = lastUint;
-  p = readUint(buf, matchKeyShape(buf, p, ACCEPTED_AT));
+  p = readUint(buf, matchKey(buf, p, ACCEPTED_AT, strictKeys));
   if (p < 0) return -1;
   if (buf[p] === CLOSE_BRACE) return p + 1;
   return matchAt(buf, p, PRIORITY_HIGH);
@@ -201,7 +193,7 @@ export function scanRoomcastMessage(buf: Buffer, out: ScannedMessage): boolean {
   let p = skipString(buf, matchAt(buf, 0, SINGLE_HEAD));
   p = matchAt(buf, p, AFTER_ROOM_SINGLE);
   if (p < 0) return false;
-  p = scanItemFromSeq(buf, p);
+  p = scanItemFromSeq(buf, p, true);
   if (p !== buf.length || itemSeq <= 0) return false;
   out.seq = itemSeq;
   out.sentAt = itemSentAt;
@@ -281,11 +273,11 @@ export function scanMessagesFrame(buf: Buffer, out: ScannedBatch): boolean {
   p = matchAt(buf, p, MESSAGES_OPEN);
   if (p < 0) return false;
   if (buf[p] !== CLOSE_BRACKET) {
-    p = scanItemFromSeq(buf, matchAt(buf, p, ITEM_OPEN));
+    p = scanItemFromSeq(buf, matchAt(buf, p, ITEM_OPEN), true);
     if (p < 0) return false;
     out.push(itemSeq, itemSentAt);
     while (buf[p] === COMMA) {
-      p = scanItemFromSeqByShape(buf, matchAt(buf, p + 1, ITEM_OPEN));
+      p = scanItemFromSeq(buf, matchAt(buf, p + 1, ITEM_OPEN), false);
       if (p < 0) return false;
       out.push(itemSeq, itemSentAt);
     }

@@ -57,6 +57,22 @@ export interface WorkerCounters {
   gapEvents: number;
   /** Message frames without a usable seq (e.g. Centrifugo without history): not seq-checked. */
   unsequenced: number;
+  /** `--resume`: reconnects that got a `welcome` (each after a close counted in closesByCode). */
+  reconnects: number;
+  /** `--resume`: reconnect attempts that closed before their `welcome` (e.g. refused). */
+  reconnectsFailed: number;
+  /** `--resume`: rejoins with `afterSeq` answered by `joined`. */
+  resumes: number;
+  /** Of resumes, those whose `joined` named a `missing` range (not carried by the catch-up). */
+  resumesIncomplete: number;
+  /** Seqs those `missing` ranges held (the tool pages no history: they show up as gaps). */
+  resumeMissing: number;
+  /** Messages received during a resume's catch-up (between the reconnect and its `joined`); in `delivered` too. */
+  recovered: number;
+  /** Σ `joined.recoveredCount` of the resumes: what the gateways say they sent. */
+  recoveredByGateway: number;
+  /** Chats resent with the same clientMsgId after the socket closed under them (`--resume`). */
+  chatsResent: number;
 }
 
 /** One per-second sample: counter deltas over ((k-1) s, k s] after t0 and that interval's latencies. */
@@ -137,6 +153,8 @@ export interface ResultMessage {
   connectUs: string;
   joinUs: string;
   ackUs: string;
+  /** Latency of messages recovered by a resume's catch-up. */
+  recoveredUs: string;
 }
 export interface FatalMessage {
   type: 'fatal';

@@ -38,6 +38,12 @@ export interface LoadOptions {
    * frames, 1 = one `message` frame per message. Ignored by `--target centrifugo`.
    */
   protocol: LoadProtocol;
+  /**
+   * Reconnect after a reconnectable close (the SDK's backoff, every URL in turn starting at the
+   * connection's own) and resume the room with `afterSeq`; chats a close rejected are resent with
+   * their clientMsgId. roomcast only. Off: a close is reported and the connection stays closed.
+   */
+  resume: boolean;
   /** Longest wait for in-flight deliveries after sending stopped, seconds. */
   drainSec: number;
   /** Local source addresses rotated per connection; empty = the OS chooses. */
@@ -63,6 +69,7 @@ export const DEFAULT_OPTIONS = {
   workers: 'auto',
   target: 'roomcast',
   protocol: 2,
+  resume: false,
   drainSec: 10,
   sourceAddresses: 'auto',
   requestTimeoutMs: 10_000,
@@ -98,6 +105,7 @@ export const ScenarioFile = z
     workers: z.union([z.literal('auto'), z.number().int().positive()]),
     target: z.enum(['roomcast', 'centrifugo']),
     protocol: z.literal([...LOAD_PROTOCOLS]),
+    resume: z.boolean(),
     drain: z.number().nonnegative(),
     sourceAddresses: z.union([z.string(), z.array(z.string())]),
     'source-addresses': z.union([z.string(), z.array(z.string())]),

@@ -20,6 +20,7 @@ const base: LoadOptions = {
   workers: 2,
   target: 'roomcast',
   protocol: 2,
+  resume: false,
   drainSec: 1,
   sourceAddresses: ['127.0.0.2', '127.0.0.3', '127.0.0.4'],
   requestTimeoutMs: 1000,
@@ -145,6 +146,30 @@ describe('parseCli', () => {
       expect.objectContaining({ code: 'CONFIG_INVALID' }),
     );
     expect(() => parseCli(['--url', 'ws://x/ws', '--target', 'centrifugo'])).toThrow(/token-secret/);
+  });
+
+  it('takes --resume (default off), also from a scenario file, for roomcast only', () => {
+    const resumeOf = (args: string[]) => {
+      const r = parseCli(['--url', 'ws://127.0.0.1:1/ws', ...args]);
+      return r.help ? undefined : r.options.resume;
+    };
+    expect(resumeOf([])).toBe(false);
+    expect(resumeOf(['--resume'])).toBe(true);
+    expect(() => resumeOf(['--resume', '--target', 'centrifugo', '--token-secret', 's'])).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('--resume') }),
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'roomcast-load-scenario-'));
+    try {
+      const file = join(dir, 's.json');
+      writeFileSync(file, JSON.stringify({ resume: true }));
+      expect(resumeOf(['--scenario', file])).toBe(true);
+      writeFileSync(file, JSON.stringify({ resume: 'yes' }));
+      expect(() => resumeOf(['--scenario', file])).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID' }),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('takes --protocol 1 or 2 (default 2), also from a scenario file, and nothing else', () => {

@@ -19,6 +19,7 @@ const options: LoadOptions = {
   workers: 2,
   target: 'roomcast',
   protocol: 2,
+  resume: false,
   drainSec: 5,
   sourceAddresses: ['127.0.0.2'],
   requestTimeoutMs: 10000,
@@ -48,6 +49,14 @@ const counters = (p: Partial<WorkerCounters> = {}): WorkerCounters => ({
   outOfOrder: 0,
   gapEvents: 0,
   unsequenced: 0,
+  reconnects: 0,
+  reconnectsFailed: 0,
+  resumes: 0,
+  resumesIncomplete: 0,
+  resumeMissing: 0,
+  recovered: 0,
+  recoveredByGateway: 0,
+  chatsResent: 0,
   ...p,
 });
 
@@ -71,6 +80,7 @@ function input(p: Partial<ReportInput> = {}): ReportInput {
     connect: createHistogram(),
     join: createHistogram(),
     ack: createHistogram(),
+    recovered: createHistogram(),
     timeline: [
       {
         t: 1,
@@ -135,7 +145,7 @@ describe('report', () => {
     const r = buildReport(input());
     expect(r).toMatchObject({
       tool: 'roomcast-load',
-      reportVersion: 2,
+      reportVersion: 3,
       target: 'roomcast',
       delivered: 12,
       deliveredFrames: 6,
@@ -270,6 +280,54 @@ describe('report', () => {
     expect(r.verdict.ok).toBe(false);
     expect(r.verdict.problems).toEqual([expect.stringContaining('3 message frame(s) did not scan')]);
     expect(formatSummary(r)).toMatch(/frames\s+6 \(6 v2 messages frames, 2 msgs\/frame\) {2}unscanned 3/);
+  });
+
+  it('reports resume figures, and the latency of recovered messages apart from the live one', () => {
+    const recovered = createHistogram();
+    for (const ms of [900, 1100]) recordMicros(recovered, ms * 1000);
+    const off = buildReport(input());
+    expect(off.scenario.resume).toBe(false);
+    expect(off.resume).toMatchObject({ reconnects: 0, resumes: 0, recovered: 0 });
+    expect(formatSummary(off)).not.toMatch(/^resume/m);
+    const r = buildReport(
+      input({
+        options: { ...options, resume: true },
+        closesByCode: { '4000': 2 },
+        counters: counters({
+          reconnects: 2,
+          reconnectsFailed: 1,
+          resumes: 2,
+          resumesIncomplete: 1,
+          resumeMissing: 3,
+          recovered: 2,
+          recoveredByGateway: 2,
+          chatsResent: 1,
+        }),
+        recovered,
+      }),
+    );
+    expect(r.scenario.resume).toBe(true);
+    expect(r.resume).toMatchObject({
+      reconnects: 2,
+      reconnectsFailed: 1,
+      resumes: 2,
+      incomplete: 1,
+      missing: 3,
+      recovered: 2,
+      recoveredByGateway: 2,
+      chatsResent: 1,
+      recoveredLatencyMs: { count: 2 },
+    });
+    expect(r.resume.recoveredLatencyMs.max).toBeCloseTo(1100, -1);
+    // The live latency is the 12 live messages only.
+    expect(r.latencyMs.count).toBe(12);
+    expect(r.closesByCode).toEqual({ '4000': 2 });
+    expect(r.histograms.recoveredLatencyUs).not.toBe('');
+    const text = formatSummary(r);
+    expect(text).toMatch(
+      /resume\s+reconnects 2 \(failed attempts 1\) {2}resumes 2 \(incomplete 1, missing 3\)/,
+    );
+    expect(text).toMatch(/recovered ms\s+p50 9\d\d/);
   });
 
   it('sums worker counters and by-code maps', () => {

@@ -4,8 +4,12 @@ import { encodeHistogram, percentilesMs, type Histogram, type PercentilesMs } fr
 import type { WorkerCounters } from './ipc';
 import type { LoadOptions } from './options';
 
-/** 2: protocol v2 — `delivered` and `deliveredPerSec` count messages (not frames), plus frames, thinned, unscannedFrames. */
-export const REPORT_VERSION = 2;
+/**
+ * 2: protocol v2 — `delivered` and `deliveredPerSec` count messages (not frames), plus frames,
+ * thinned, unscannedFrames. 3: `resume` (reconnects, resumes, recovered messages and their
+ * latency); `latencyMs` and the timeline leave out messages recovered by a resume.
+ */
+export const REPORT_VERSION = 3;
 
 /** One second of the run (the interval ((t-1) s, t s] after the start), summed over workers. */
 export interface TimelinePoint {
@@ -54,6 +58,8 @@ export interface LoadReport {
     drainSec: number;
     /** roomcast protocol declared (`--protocol`); null for Centrifugo. */
     protocol: number | null;
+    /** `--resume`: connections reconnect and resume their room with afterSeq. */
+    resume: boolean;
   };
   connections: {
     planned: number;
@@ -98,7 +104,10 @@ export interface LoadReport {
   lostToCloses: number;
   /** Message frames without a seq (Centrifugo without history): delivered but not seq-checked. */
   unsequenced: number;
-  /** Sender clock (sentAt) to arrival at a receiver, every delivered message. */
+  /**
+   * Sender clock (sentAt) to arrival at a receiver, every delivered message but those recovered by
+   * a resume's catch-up (`resume.recoveredLatencyMs`).
+   */
   latencyMs: PercentilesMs;
   /** Socket open -> welcome (roomcast) / connect reply (Centrifugo). */
   connectMs: PercentilesMs;
@@ -107,6 +116,29 @@ export interface LoadReport {
   ackMs: PercentilesMs;
   /** Closes the tool did not ask for, by close code. */
   closesByCode: Record<string, number>;
+  /** What reconnecting cost and recovered (`--resume`; zeros without it). */
+  resume: {
+    /** Reconnects that got a `welcome` again (each after a close in closesByCode). */
+    reconnects: number;
+    /** Reconnect attempts closed before their `welcome` (e.g. a gateway not listening). */
+    reconnectsFailed: number;
+    /** Rejoins with afterSeq answered by `joined`. */
+    resumes: number;
+    /** Of resumes, those whose `joined` named a `missing` range; `missing`: the seqs in them. */
+    incomplete: number;
+    missing: number;
+    /** Messages received during a resume's catch-up (included in `delivered`). */
+    recovered: number;
+    /** Σ joined.recoveredCount: what the gateways say their catch-ups sent. */
+    recoveredByGateway: number;
+    /**
+     * sentAt to arrival of the recovered messages: how long a viewer was away (drain spread,
+     * backoff, rejoin) more than delivery speed, so not mixed into `latencyMs`.
+     */
+    recoveredLatencyMs: PercentilesMs;
+    /** Chats rejected by a close and sent again with their clientMsgId after the resume. */
+    chatsResent: number;
+  };
   errorsByCode: Record<string, number>;
   throughput: {
     /** Send start to the last chat sent and acked, s. */
@@ -126,7 +158,13 @@ export interface LoadReport {
   latencySpectrum: [number, number][];
   rooms: RoomAccounting[];
   /** Exact merged histograms (HdrHistogram compressed base64, µs), to merge runs later. */
-  histograms: { latencyUs: string; connectUs: string; joinUs: string; ackUs: string };
+  histograms: {
+    latencyUs: string;
+    connectUs: string;
+    joinUs: string;
+    ackUs: string;
+    recoveredLatencyUs: string;
+  };
   verdict: { ok: boolean; problems: string[] };
 }
 
@@ -148,6 +186,8 @@ export interface ReportInput {
   connect: Histogram;
   join: Histogram;
   ack: Histogram;
+  /** Latency of messages recovered by a resume's catch-up. */
+  recovered: Histogram;
   timeline: TimelinePoint[];
   accounting: Accounting;
 }
@@ -238,6 +278,7 @@ export function buildReport(i: ReportInput): LoadReport {
       tokens: o.tokenSecret === undefined ? 'dev-endpoint' : 'secret',
       drainSec: o.drainSec,
       protocol: o.target === 'roomcast' ? o.protocol : null,
+      resume: o.resume,
     },
     connections: {
       planned: i.plannedConnections,
@@ -272,6 +313,17 @@ export function buildReport(i: ReportInput): LoadReport {
     joinMs: percentilesMs(i.join),
     ackMs: percentilesMs(i.ack),
     closesByCode: i.closesByCode,
+    resume: {
+      reconnects: c.reconnects,
+      reconnectsFailed: c.reconnectsFailed,
+      resumes: c.resumes,
+      incomplete: c.resumesIncomplete,
+      missing: c.resumeMissing,
+      recovered: c.recovered,
+      recoveredByGateway: c.recoveredByGateway,
+      recoveredLatencyMs: percentilesMs(i.recovered),
+      chatsResent: c.chatsResent,
+    },
     errorsByCode: i.errorsByCode,
     throughput: {
       sendWindowSec: Math.round(i.sendWindowSec * 1000) / 1000,
@@ -293,6 +345,7 @@ export function buildReport(i: ReportInput): LoadReport {
       connectUs: encodeHistogram(i.connect),
       joinUs: encodeHistogram(i.join),
       ackUs: encodeHistogram(i.ack),
+      recoveredLatencyUs: encodeHistogram(i.recovered),
     },
     verdict: verdictOf(base),
   };
@@ -317,6 +370,21 @@ const welcomes = (m: Record<string, number>): string => {
   const entries = Object.entries(m).sort((a, b) => Number(a[0]) - Number(b[0]));
   return entries.length === 0 ? 'none' : entries.map(([v, n]) => `v${v} on ${fmt(n)}`).join(', ');
 };
+
+/** With --resume: what reconnecting cost, and the latency of the recovered messages. */
+function resumeRows(r: LoadReport): [string, string][] {
+  const m = r.resume;
+  return [
+    [
+      'resume',
+      `reconnects ${fmt(m.reconnects)} (failed attempts ${fmt(m.reconnectsFailed)})  ` +
+        `resumes ${fmt(m.resumes)} (incomplete ${fmt(m.incomplete)}, missing ${fmt(m.missing)})  ` +
+        `recovered ${fmt(m.recovered)} msgs (gateways sent ${fmt(m.recoveredByGateway)})  ` +
+        `chats resent ${fmt(m.chatsResent)}`,
+    ],
+    ['recovered ms', pct(m.recoveredLatencyMs)],
+  ];
+}
 
 /** The end-of-run table printed to stdout. */
 export function formatSummary(r: LoadReport): string {
@@ -358,6 +426,7 @@ export function formatSummary(r: LoadReport): string {
         `(peak second ${fmt(r.throughput.peakDeliveredPerSec)} msg/s, ${fmt(r.throughput.peakDeliveredFramesPerSec)} frames/s)`,
     ],
     ['closes', byCode(r.closesByCode)],
+    ...(r.scenario.resume ? resumeRows(r) : []),
     ['connect fails', byCode(r.connections.failuresByCode)],
     ['errors', byCode(r.errorsByCode)],
     ['verdict', r.verdict.ok ? 'OK' : `FAIL: ${r.verdict.problems.join('; ')}`],

@@ -33,6 +33,14 @@ export class WorkerStats {
     outOfOrder: 0,
     gapEvents: 0,
     unsequenced: 0,
+    reconnects: 0,
+    reconnectsFailed: 0,
+    resumes: 0,
+    resumesIncomplete: 0,
+    resumeMissing: 0,
+    recovered: 0,
+    recoveredByGateway: 0,
+    chatsResent: 0,
   };
   /** Closes the tool did not ask for, by WebSocket close code. */
   readonly closesByCode: Record<string, number> = {};
@@ -46,6 +54,12 @@ export class WorkerStats {
   readonly joinUs: Histogram = createHistogram();
   readonly ackUs: Histogram = createHistogram();
   /**
+   * Latency of messages recovered by a resume's catch-up, the whole run. Their sentAt is as old
+   * as the viewer's time away (drain spread, backoff, rejoin), so they are kept out of the live
+   * latency and its per-second samples.
+   */
+  readonly recoveredUs: Histogram = createHistogram();
+  /**
    * Set when the worker takes its final snapshot: frames still arriving while connections close
    * are not counted, so `delivered` and the per-member seq ends describe the same instant.
    */
@@ -58,6 +72,13 @@ export class WorkerStats {
   recordDelivery(sentAtMs: number, arrivedMs: number): void {
     this.counters.delivered++;
     if (sentAtMs > 0) recordMicros(this.intervalLatency, (arrivedMs - sentAtMs) * 1000);
+  }
+
+  /** Like recordDelivery, for a message of a resume's catch-up: delivered, its latency apart. */
+  recordRecoveredDelivery(sentAtMs: number, arrivedMs: number): void {
+    this.counters.delivered++;
+    this.counters.recovered++;
+    if (sentAtMs > 0) recordMicros(this.recoveredUs, (arrivedMs - sentAtMs) * 1000);
   }
 
   recordWelcomeProtocol(protocol: number): void {

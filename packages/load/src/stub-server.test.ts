@@ -29,6 +29,7 @@ function optionsFor(url: string, protocol: LoadProtocol): LoadOptions {
     workers: 1,
     target: 'roomcast',
     protocol,
+    resume: false,
     drainSec: 2,
     sourceAddresses: [],
     requestTimeoutMs: 5000,

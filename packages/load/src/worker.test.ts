@@ -119,6 +119,7 @@ const options: LoadOptions = {
   workers: 1,
   target: 'roomcast',
   protocol: 2,
+  resume: false,
   drainSec: 1,
   sourceAddresses: [],
   requestTimeoutMs: 1000,

@@ -75,6 +75,8 @@ export class LoadWorker {
       text: chatText(this.options.sizeBytes),
       requestTimeoutMs: this.options.requestTimeoutMs,
       protocol: this.options.protocol,
+      resume: this.options.resume,
+      urls: this.options.urls,
     };
     const make = this.factory ?? connectionFactory(this.options.target);
     for (const spec of this.plan.connections) {
@@ -298,6 +300,7 @@ export class LoadWorker {
       connectUs: encodeHistogram(this.stats.connectUs),
       joinUs: encodeHistogram(this.stats.joinUs),
       ackUs: encodeHistogram(this.stats.ackUs),
+      recoveredUs: encodeHistogram(this.stats.recoveredUs),
     };
   }
 }

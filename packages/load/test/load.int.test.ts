@@ -1,36 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, ensureChromium } from '@roomcast/testing';
 import { startEmbeddedStack, type Stack } from '../../../test/harness/stacks';
 import type { LoadReport } from '../src/report';
-
-const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const CLI = join(__dirname, '..', 'src', 'cli.ts');
-const ENSURE_CHROMIUM = join(__dirname, '..', 'scripts', 'ensure-chromium.sh');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
-
-async function roomcastLoad(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(TSX, [CLI, ...args], { cwd: ROOT, timeout: 90_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+import { roomcastLoad } from './run-cli';
 
 // The load tool against the embedded start (every service in one process on in-memory twins).
 describe('roomcast-load against the embedded start', () => {
@@ -42,14 +18,11 @@ describe('roomcast-load against the embedded start', () => {
   beforeAll(async () => {
     const [started, chromiumResult] = await Promise.allSettled([
       startEmbeddedStack(),
-      // Installs Debian's chromium when missing (root + apt-get); prints its path.
-      run('bash', [ENSURE_CHROMIUM], { timeout: 600_000 }),
+      // Installs Debian's chromium when missing (root + apt-get).
+      ensureChromium(),
     ]);
-    if (chromiumResult.status === 'fulfilled') chromiumPath = chromiumResult.value.stdout.trim();
-    else
-      chromiumProblem = String(
-        (chromiumResult.reason as { stderr?: string }).stderr ?? chromiumResult.reason,
-      );
+    if (chromiumResult.status === 'fulfilled') chromiumPath = chromiumResult.value;
+    else chromiumProblem = (chromiumResult.reason as Error).message;
     if (started.status === 'rejected') throw started.reason;
     stack = started.value;
   }, 660_000);
@@ -120,11 +93,11 @@ describe('roomcast-load against the embedded start', () => {
     if (!chromiumPath) {
       console.warn(
         `SKIPPED ONLY the HTML-in-browser check: chromium could not be installed (${chromiumProblem.trim()}); ` +
-          'run packages/load/scripts/ensure-chromium.sh as root to enable it.',
+          'run packages/testing/scripts/ensure-chromium.sh as root to enable it.',
       );
       return;
     }
-    const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: [...CHROMIUM_ARGS] });
     try {
       const page = await browser.newPage();
       const requests: string[] = [];

@@ -1,26 +1,12 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import type { LoadReport } from '../src/report';
+import { ROOT, roomcastLoad, TSX } from './run-cli';
 
-const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const CLI = join(__dirname, '..', 'src', 'cli.ts');
 const STUB_CLI = join(__dirname, '..', 'src', 'stub-cli.ts');
-
-async function roomcastLoad(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(TSX, [CLI, ...args], { cwd: ROOT, timeout: 90_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 /** `roomcast-load-stub` as a process; resolves with the URL from its first stdout line. */
 async function startStubProcess(args: string[]): Promise<{ url: string; stop(): Promise<string> }> {
@@ -56,7 +42,7 @@ describe('roomcast-load against roomcast-load-stub', () => {
       expect({ code: res.code, stderr: res.stderr }).toEqual({ code: 0, stderr: '' });
       expect(res.stdout).toMatch(/verdict\s+OK/);
       const r = JSON.parse(readFileSync(json, 'utf8')) as LoadReport;
-      expect(r.reportVersion).toBe(2);
+      expect(r.reportVersion).toBe(3);
       expect(r.scenario.protocol).toBe(2);
       expect(r.connections.welcomeProtocols).toEqual({ '2': 10 });
       // 2 rooms x 40 messages x 5 members; seqs 4, 8, ..., 40 (10 per room) thinned for all 5.

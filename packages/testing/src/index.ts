@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
+export { CHROMIUM_ARGS, ensureChromium } from './chromium';
+
 /**
  * Where the real infrastructure started by `scripts/infra.sh up` listens. Tests read these
  * (the test script exports them); the defaults are the infra script's own ports.

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
@@ -307,6 +308,13 @@ function metric(h: Harness, name: string): number {
   return h.app.metrics.snapshot()[name] ?? NaN;
 }
 
+/** An HS256 JWT signed with SECRET over any claims, including ones signUserToken would refuse to mint. */
+function hs256Token(claims: Record<string, unknown>): string {
+  const part = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}`;
+  return `${unsigned}.${createHmac('sha256', SECRET).update(unsigned).digest('base64url')}`;
+}
+
 // ------------------------------------------------------------------ tests
 
 describe('gateway: authentication', () => {
@@ -320,6 +328,18 @@ describe('gateway: authentication', () => {
     expect((await bad.whenClosed()).code).toBe(CLOSE_CODES.UNAUTHORIZED);
     expect(none.frames).toEqual([]);
     expect(bad.frames).toEqual([]);
+  });
+
+  it('closes 4501 with a validly signed token whose sub is a number, not a string user id', async () => {
+    const h = await startGateway();
+    const numericSub = hs256Token({ sub: 12345, exp: Math.floor(Date.now() / 1000) + 3600 });
+    const peer = await open(`${h.url}?token=${numericSub}`);
+    const closed = await peer.whenClosed();
+    expect(closed).toEqual({
+      code: CLOSE_CODES.UNAUTHORIZED,
+      reason: expect.stringContaining('`sub` must be a string user id'),
+    });
+    expect(peer.frames).toEqual([]);
   });
 
   it('closes 4502 with an expired token', async () => {

@@ -20,9 +20,17 @@ export interface DriverContext {
   requestTimeoutMs: number;
   /** roomcast protocol version to declare (`--protocol`). */
   protocol: LoadProtocol;
+  /**
+   * `--resume`: reconnect after a reconnectable close, over every URL of `urls` (starting at the
+   * connection's own), and resume the room with `afterSeq`.
+   */
+  resume: boolean;
+  /** Every `--url`, in order. */
+  urls: readonly string[];
 }
 
-export type ConnectionState = 'idle' | 'connecting' | 'open' | 'joined' | 'closed';
+/** `reconnecting`: closed by the server, coming back (`--resume`); not open, not given up. */
+export type ConnectionState = 'idle' | 'connecting' | 'open' | 'joined' | 'reconnecting' | 'closed';
 
 /** Thrown by `start` when connect or join failed; `key` is what connectFailuresByCode counts. */
 export class ConnectFailure extends Error {
@@ -45,6 +53,13 @@ export abstract class LoadConnection {
   closing = false;
   /** Joined and open when sending started: expected to receive every accepted message of its room. */
   counted = false;
+  /**
+   * Between a reconnect's `welcome` and its resume's `joined`: every message arriving now is the
+   * gateway's catch-up (it holds live ones until `joined`), so its latency is recorded apart.
+   */
+  catchingUp = false;
+  /** Reconnected, the resume's `joined` not yet in. */
+  protected resumePending = false;
 
   constructor(
     readonly spec: ConnectionSpec,
@@ -70,7 +85,8 @@ export abstract class LoadConnection {
     const stats = this.ctx.stats;
     if (stats.frozen) return;
     stats.counters.deliveredFrames++;
-    stats.recordDelivery(sentAtMs, nowMs());
+    if (this.catchingUp) stats.recordRecoveredDelivery(sentAtMs, nowMs());
+    else stats.recordDelivery(sentAtMs, nowMs());
     if (seq <= 0) {
       stats.counters.unsequenced++;
       return;
@@ -86,9 +102,9 @@ export abstract class LoadConnection {
   /**
    * Hot path: one protocol v2 `messages` frame arrived (already checked consistent: items strictly
    * increasing inside fromSeq..toSeq, items + thinned = the range). Every item is one delivery
-   * with its own latency; the range's seqs not among the items are thinned, not gaps. One clock
-   * read per frame (all items arrived together); the tracker's counters are read once around the
-   * loop instead of a verdict per item.
+   * with its own latency (recorded apart while catching up); the range's seqs not among the items
+   * are thinned, not gaps. One clock read per frame (all items arrived together); the tracker's
+   * counters are read once around the loop instead of a verdict per item.
    */
   protected onBatch(batch: ScannedBatch): void {
     const stats = this.ctx.stats;
@@ -105,10 +121,12 @@ export abstract class LoadConnection {
     const gapEvents = t.gapEvents;
     const seqs = batch.seqs;
     const sentAts = batch.sentAts;
+    const recovered = this.catchingUp;
     let next = batch.fromSeq;
     for (let i = 0; i < batch.count; i++) {
       const seq = seqs[i] as number;
-      stats.recordDelivery(sentAts[i] as number, arrived);
+      if (recovered) stats.recordRecoveredDelivery(sentAts[i] as number, arrived);
+      else stats.recordDelivery(sentAts[i] as number, arrived);
       if (seq > next) t.thin(next, seq - 1);
       t.observe(seq);
       next = seq + 1;
@@ -133,14 +151,50 @@ export abstract class LoadConnection {
     recordMicros(this.ctx.stats.joinUs, (nowMs() - joinStartedMs) * 1000);
   }
 
-  /** The socket closed (for any reason). */
-  protected onClosed(code: number): void {
+  /**
+   * The socket closed (for any reason); `willReconnect`: the client comes back by itself
+   * (`--resume`). A close while already reconnecting is a failed reconnect attempt.
+   */
+  protected onClosed(code: number, willReconnect = false): void {
     if (this.state === 'closed') return;
     const wasOpen = this.isOpen;
-    this.state = 'closed';
+    const wasReconnecting = this.state === 'reconnecting';
+    this.state = willReconnect && !this.closing ? 'reconnecting' : 'closed';
+    this.catchingUp = false;
+    this.resumePending = false;
+    if (wasReconnecting && !this.closing) this.ctx.stats.counters.reconnectsFailed++;
     if (!wasOpen) return; // a failed connect is counted by start()'s rejection
     this.ctx.stats.counters.open--;
     if (!this.closing) this.ctx.stats.recordClose(code);
+  }
+
+  /** A reconnect got its `welcome`: the room's resume is on its way, its catch-up comes first. */
+  protected onReconnected(): void {
+    if (this.state !== 'reconnecting') return;
+    this.state = 'open';
+    this.catchingUp = true;
+    this.resumePending = true;
+    this.ctx.stats.counters.reconnects++;
+    this.ctx.stats.counters.open++;
+  }
+
+  /**
+   * The resume's `joined` arrived: the room is live again. `missing`: seqs the gateway's catch-up
+   * did not carry (`joined.missing`; the tool pages no history, so they show up as gaps);
+   * `recoveredCount`: what the gateway says it sent.
+   */
+  protected onResumed(missing: number, recoveredCount: number): void {
+    if (!this.resumePending) return;
+    this.resumePending = false;
+    this.catchingUp = false;
+    this.state = 'joined';
+    const c = this.ctx.stats.counters;
+    c.resumes++;
+    if (missing > 0) {
+      c.resumesIncomplete++;
+      c.resumeMissing += missing;
+    }
+    c.recoveredByGateway += recoveredCount;
   }
 
   protected onAcked(sentAtMs: number): void {

@@ -47,14 +47,55 @@ async function scriptedServer(
   };
 }
 
+interface ClientFrameSeen {
+  type: string;
+  roomId: string;
+  reqId?: string;
+  afterSeq?: number;
+  clientMsgId?: string;
+}
+
+/** A gateway whose every reply is the test's: `handle` sees each client frame with its socket. */
+async function gateway(
+  handle: (ws: WebSocket, frame: ClientFrameSeen) => void,
+): Promise<{ url: string; sockets: WebSocket[]; frames: ClientFrameSeen[]; close(): Promise<void> }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  await once(wss, 'listening');
+  const sockets: WebSocket[] = [];
+  const frames: ClientFrameSeen[] = [];
+  wss.on('connection', (ws: WebSocket) => {
+    sockets.push(ws);
+    ws.send(
+      '{"type":"welcome","protocol":2,"sessionId":"s","userId":"u","gatewayId":"g","heartbeatMs":30000}',
+    );
+    ws.on('message', (data) => {
+      const frame = JSON.parse(String(data)) as ClientFrameSeen;
+      frames.push(frame);
+      handle(ws, frame);
+    });
+  });
+  const { port } = wss.address() as AddressInfo;
+  return {
+    url: `ws://127.0.0.1:${port}/ws`,
+    sockets,
+    frames,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close(() => resolve());
+      }),
+  };
+}
+
 function connection(
   url: string,
   protocol: LoadProtocol,
+  resume: { urls: string[]; role?: ConnectionSpec['role'] } | null = null,
 ): { conn: RoomcastLoadConnection; stats: WorkerStats } {
   const stats = new WorkerStats();
   const spec: ConnectionSpec = {
     index: 0,
-    role: 'viewer',
+    role: resume?.role ?? 'viewer',
     room: 0,
     roomId: 'r1',
     userId: 'u',
@@ -64,7 +105,18 @@ function connection(
   };
   const room: RoomAccount = { acked: 0, rejected: 0, maxSeq: 0 };
   return {
-    conn: new RoomcastLoadConnection(spec, { stats, text: 'x', requestTimeoutMs: 5000, protocol }, room),
+    conn: new RoomcastLoadConnection(
+      spec,
+      {
+        stats,
+        text: 'x',
+        requestTimeoutMs: 5000,
+        protocol,
+        resume: resume !== null,
+        urls: resume?.urls ?? [url],
+      },
+      room,
+    ),
     stats,
   };
 }
@@ -151,6 +203,107 @@ describe('roomcast tap', () => {
     } finally {
       conn.close();
       await server.close();
+    }
+  });
+});
+
+describe('roomcast resume (--resume)', () => {
+  const joined = (f: ClientFrameSeen, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({ type: 'joined', roomId: f.roomId, reqId: f.reqId, lastSeq: 0, ...extra });
+
+  it('moves to the next url after a 4000 close, resumes after the newest seq the tap consumed, and counts the catch-up as recovered', async () => {
+    const b = await gateway((ws, f) => {
+      if (f.type !== 'join') return;
+      // Catch-up 5..6, joined, then live 7 — written at once, so they arrive in one read.
+      ws.send(batch(5, 6, 0, [5, 6]));
+      ws.send(joined(f, { lastSeq: 6, recovered: true, recoveredCount: 2 }));
+      ws.send(batch(7, 7, 0, [7]));
+    });
+    const a = await gateway((ws, f) => {
+      if (f.type !== 'join') return;
+      ws.send(joined(f));
+      ws.send(batch(1, 3, 0, [1, 2, 3]));
+      ws.send(single(4));
+    });
+    const { conn, stats } = connection(a.url, 2, { urls: [b.url, a.url] });
+    try {
+      await conn.start('token');
+      await until(() => stats.counters.delivered === 4);
+      a.sockets[0]?.close(4000, 'gateway draining; reconnect');
+      await until(() => stats.counters.delivered === 7 && conn.state === 'joined');
+      // The SDK never saw 1..4 (the tap kept them): advance() told it.
+      expect(b.frames.filter((f) => f.type === 'join')).toEqual([
+        expect.objectContaining({ roomId: 'r1', afterSeq: 4 }),
+      ]);
+      expect(stats.counters).toMatchObject({
+        duplicates: 0,
+        gapEvents: 0,
+        outOfOrder: 0,
+        reconnects: 1,
+        reconnectsFailed: 0,
+        resumes: 1,
+        resumesIncomplete: 0,
+        recovered: 2,
+        recoveredByGateway: 2,
+        open: 1,
+      });
+      expect(stats.recoveredUs.totalCount).toBe(2);
+      expect(stats.closesByCode).toEqual({ '4000': 1 });
+      expect({ max: conn.tracker.max, holes: conn.tracker.openHoles }).toEqual({ max: 7, holes: 0 });
+    } finally {
+      conn.close();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('resends a chat the close rejected, with its clientMsgId, once the room is resumed', async () => {
+    const b = await gateway((ws, f) => {
+      if (f.type === 'join') ws.send(joined(f, { recovered: true, recoveredCount: 0 }));
+      if (f.type === 'chat')
+        ws.send(JSON.stringify({ type: 'ack', roomId: f.roomId, clientMsgId: f.clientMsgId }));
+    });
+    const a = await gateway((ws, f) => {
+      if (f.type === 'join') ws.send(joined(f));
+      // The chat is in flight when the gateway drains.
+      if (f.type === 'chat') ws.close(4000, 'gateway draining; reconnect');
+    });
+    const { conn, stats } = connection(a.url, 2, { urls: [a.url, b.url], role: 'sender' });
+    try {
+      await conn.start('token');
+      conn.chat('c1', Date.now());
+      await until(() => stats.counters.chatsAcked === 1);
+      expect(b.frames.filter((f) => f.type === 'chat')).toEqual([
+        expect.objectContaining({ clientMsgId: 'c1' }),
+      ]);
+      expect(stats.counters).toMatchObject({
+        chatsSent: 1,
+        chatsAcked: 1,
+        chatsFailed: 0,
+        chatsResent: 1,
+        resumes: 1,
+      });
+    } finally {
+      conn.close();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('without --resume a 4000 close stays closed and is counted', async () => {
+    const a = await gateway((ws, f) => {
+      if (f.type === 'join') ws.send(joined(f));
+    });
+    const { conn, stats } = connection(a.url, 2);
+    try {
+      await conn.start('token');
+      a.sockets[0]?.close(4000, 'gateway draining; reconnect');
+      await until(() => conn.state === 'closed');
+      await new Promise((r) => setTimeout(r, 700));
+      expect(a.sockets).toHaveLength(1);
+      expect(stats.closesByCode).toEqual({ '4000': 1 });
+      expect(stats.counters).toMatchObject({ open: 0, reconnects: 0, resumes: 0 });
+    } finally {
+      conn.close();
+      await a.close();
     }
   });
 });

@@ -25,6 +25,8 @@ const batch = new ScannedBatch();
 const fallbackBatch = new ScannedBatch();
 /** Any frame containing this may be a message(s) frame in another shape: checked through JSON. */
 const MESSAGE_WORD = Buffer.from('"message');
+/** How the gateway's `joined` starts: the end of a resume's catch-up, seen in frame order. */
+const JOINED_HEAD = Buffer.from('{"type":"joined"');
 
 /**
  * The socket handed to RoomcastClient: a `ws` WebSocket bound to the connection's source address,
@@ -33,7 +35,8 @@ const MESSAGE_WORD = Buffer.from('"message');
  * the SDK would drop seq <= lastSeq before anyone saw it, and the load tool must see exactly what
  * the server sent. A frame that looks like one of them but does not scan takes the JSON path and
  * is counted (`unscannedFrames`). Every other frame (welcome, joined, ack, rejected, likes,
- * online, error, pong) goes to the SDK as text.
+ * online, error, pong) goes to the SDK as text. The SDK is told the newest seq consumed
+ * (`advance`), so a resume after a reconnect asks for exactly what came after it.
  */
 class TappedWebSocket implements WebSocketLike {
   binaryType = 'nodebuffer';
@@ -86,9 +89,22 @@ class TappedWebSocket implements WebSocketLike {
         return;
       }
       if (buf.indexOf(MESSAGE_WORD) >= 0 && this.owner.onUnscannedFrame(buf, false)) return;
+      // The SDK reports a resume's `joined` only after a microtask, when live frames that came in
+      // the same read may already have been counted: the catch-up ends here, in frame order.
+      if (this.owner.catchingUp && startsWith(buf, JOINED_HEAD)) this.owner.catchingUp = false;
     }
     this.onmessage?.({ data: buf.toString() });
   }
+}
+
+function startsWith(buf: Buffer, head: Buffer): boolean {
+  return buf.length >= head.length && buf.compare(head, 0, head.length, 0, head.length) === 0;
+}
+
+/** The connection's own URL first, then the others in `--url` order: where each reconnect goes next. */
+export function urlsFrom(urls: readonly string[], own: string): string[] {
+  const i = Math.max(0, urls.indexOf(own));
+  return [...urls.slice(i), ...urls.slice(0, i)];
 }
 
 /** The SDK constructs sockets from a URL alone: bind the connection and its source address here. */
@@ -120,27 +136,49 @@ function chatFailureKey(err: unknown): string {
   return err.code;
 }
 
-/** A roomcast viewer or sender driven through @roomcast/client. */
+/**
+ * A roomcast viewer or sender driven through @roomcast/client. With `--resume` the SDK reconnects
+ * (its own backoff, the next URL each time) and resumes the room with `afterSeq`; the catch-up
+ * comes through the tap like any message frame. A sender's chats that the close rejected are sent
+ * again, with the same clientMsgId, once the room is resumed (the gateway keeps one per id).
+ */
 export class RoomcastLoadConnection extends LoadConnection {
   private client: RoomcastClient | null = null;
+  /** Chats rejected by a close, waiting for the resume (`--resume`). */
+  private readonly resend: { clientMsgId: string; sentAtMs: number }[] = [];
 
   async start(token: string): Promise<void> {
     this.state = 'connecting';
+    const resume = this.ctx.resume;
     const client = new RoomcastClient({
-      url: this.spec.url,
+      url: resume ? urlsFrom(this.ctx.urls, this.spec.url) : this.spec.url,
       token,
       WebSocket: socketClassFor(this, this.spec.localAddress),
-      // A load tool reports closes; it does not paper over them.
-      reconnect: { enabled: false },
+      // A load tool reports closes rather than papering over them; with --resume it also comes
+      // back as a viewer would (closes still counted), and the report shows what that cost.
+      reconnect: { enabled: resume },
       validateFrames: false,
       requestTimeoutMs: this.ctx.requestTimeoutMs,
       // Declared in the socket URL (`protocol=<n>`) by the SDK.
       protocol: this.ctx.protocol,
     });
     this.client = client;
-    client.on('close', (info) => this.onClosed(info.code));
+    client.on('close', (info) => {
+      this.onClosed(info.code, info.willReconnect);
+      if (this.state === 'closed') this.failResends();
+    });
     client.on('rejected', () => this.onRejected());
     client.on('error', (err) => this.ctx.stats.recordError(err.code));
+    if (resume) {
+      client.on('reconnect', () => this.onReconnected());
+      client.on('joined', (joined) => {
+        // The first join is awaited below; only a resume's joined counts here.
+        if (!this.resumePending) return;
+        const missing = joined.missing === undefined ? 0 : joined.missing.toSeq - joined.missing.fromSeq + 1;
+        this.onResumed(missing, joined.recoveredCount ?? 0);
+        this.flushResends();
+      });
+    }
     // Message frames never reach the SDK (the tap counts them), so it has no 'message' to emit.
     const connectStarted = nowMs();
     try {
@@ -165,11 +203,14 @@ export class RoomcastLoadConnection extends LoadConnection {
   /** Called by the tap for every scanned `message` frame. */
   onRawMessage(seq: number, sentAt: number): void {
     this.onMessage(seq, sentAt);
+    this.client?.advance(this.spec.roomId, seq);
   }
 
   /** Called by the tap for every scanned `messages` frame. */
   onRawBatch(scannedBatch: ScannedBatch): void {
     this.onBatch(scannedBatch);
+    // Thinned seqs included: they are in history, not owed by a resume.
+    this.client?.advance(this.spec.roomId, scannedBatch.toSeq);
   }
 
   /**
@@ -198,7 +239,7 @@ export class RoomcastLoadConnection extends LoadConnection {
     if (!stats.frozen) stats.counters.unscannedFrames++;
     if (type === 'message') {
       const frame = MessageFrame.safeParse(raw);
-      if (frame.success) this.onMessage(frame.data.seq, frame.data.sentAt);
+      if (frame.success) this.onRawMessage(frame.data.seq, frame.data.sentAt);
       else stats.recordError('BAD_FRAME');
       return true;
     }
@@ -212,18 +253,49 @@ export class RoomcastLoadConnection extends LoadConnection {
     fallbackBatch.thinned = frame.data.thinned;
     fallbackBatch.count = 0;
     for (const m of frame.data.messages) fallbackBatch.push(m.seq, m.sentAt);
-    this.onBatch(fallbackBatch);
+    this.onRawBatch(fallbackBatch);
     return true;
   }
 
   chat(clientMsgId: string, sentAtMs: number): void {
+    if (this.client === null) return;
+    this.ctx.stats.counters.chatsSent++;
+    this.sendChat(clientMsgId, sentAtMs);
+  }
+
+  /** ackMs of a resent chat runs from its first send: what its sender waited. */
+  private sendChat(clientMsgId: string, sentAtMs: number): void {
     const client = this.client;
     if (client === null) return;
-    this.ctx.stats.counters.chatsSent++;
     client.chat(this.spec.roomId, this.ctx.text, { clientMsgId, sentAt: Math.round(sentAtMs) }).then(
       () => this.onAcked(sentAtMs),
-      (err: unknown) => this.onChatFailed(chatFailureKey(err)),
+      (err: unknown) => {
+        // Closed under it (in flight, or sent while away): the resume sends it again. Accepted or
+        // not, it is acked once: the gateway keeps one message per clientMsgId.
+        if (
+          this.ctx.resume &&
+          err instanceof RoomcastError &&
+          err.kind === 'closed' &&
+          this.state !== 'closed'
+        ) {
+          this.resend.push({ clientMsgId, sentAtMs });
+          return;
+        }
+        this.onChatFailed(chatFailureKey(err));
+      },
     );
+  }
+
+  private flushResends(): void {
+    const waiting = this.resend.splice(0);
+    this.ctx.stats.counters.chatsResent += waiting.length;
+    for (const c of waiting) this.sendChat(c.clientMsgId, c.sentAtMs);
+  }
+
+  /** The connection is closed for good: the chats waiting to be resent failed. */
+  private failResends(): void {
+    const failed = this.resend.splice(0).length;
+    for (let i = 0; i < failed; i++) this.onChatFailed('CLOSED');
   }
 
   like(): boolean {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure a headless-capable Chromium is at /usr/bin/chromium (Debian package `chromium`), for
-# the load report's browser test. Idempotent; needs root (or sudo) and apt-get. Prints the path.
+# the browser tests (the load report, the room page; @roomcast/testing ensureChromium()).
+# Idempotent; needs root (or sudo) and apt-get. Prints the path.
 set -euo pipefail
 
 CHROMIUM=${CHROMIUM_PATH:-/usr/bin/chromium}

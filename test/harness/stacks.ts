@@ -1,5 +1,6 @@
+import { join } from 'node:path';
 import { signUserToken } from '@roomcast/auth';
-import { infraEnv, uniqueId } from '@roomcast/testing';
+import { infraEnv, uniqueId, type InfraEnv } from '@roomcast/testing';
 import { startService, type ServiceProcess } from './processes';
 
 /** What a scenario needs to talk to a running roomcast, whichever way it was started. */
@@ -30,14 +31,41 @@ const TEST_TUNING = {
   FILTER_MASKED_WORDS: 'darn',
 };
 
+/** Options of {@link startRealStack}. */
+export interface RealStackOptions {
+  /** Where Kafka, Redis and MongoDB listen. Default: `infraEnv()` (the test infrastructure). */
+  infra?: InfraEnv;
+  /** Write each service's output to `<logDir>/<name>.log` as well. */
+  logDir?: string;
+}
+
+/** The real stack, with the names that locate its topics, keys and database on its infrastructure. */
+export interface RealStack extends Stack {
+  /** `KAFKA_TOPIC_PREFIX` of every service (ends with a dot). */
+  topicPrefix: string;
+  /** `MONGO_DB` of every service. */
+  mongoDb: string;
+  /** `REDIS_KEY_PREFIX` of every service. */
+  redisKeyPrefix: string;
+  infra: InfraEnv;
+}
+
 /**
  * Every service as its own process on the real Kafka, Redis and MongoDB-wire server: chat-ingest,
  * filter, persistence, notification and TWO gateways. Topics, groups, Redis keys and the
  * database are unique to this stack so suites can share the infrastructure.
  */
-export async function startRealStack(extraEnv: Record<string, string> = {}): Promise<Stack> {
-  const infra = infraEnv();
+export async function startRealStack(
+  extraEnv: Record<string, string> = {},
+  options: RealStackOptions = {},
+): Promise<RealStack> {
+  const infra = options.infra ?? infraEnv();
   const id = uniqueId('e2e');
+  const mongoDb = id.replace(/[^A-Za-z0-9_-]/g, '_');
+  const start = (name: string, dir: string, env: Record<string, string>) =>
+    startService(name, dir, env, {
+      logFile: options.logDir ? join(options.logDir, `${name}.log`) : undefined,
+    });
   const jwtSecret = `secret-${id}`;
   const common: Record<string, string> = {
     ...TEST_TUNING,
@@ -46,7 +74,7 @@ export async function startRealStack(extraEnv: Record<string, string> = {}): Pro
     REDIS_URL: infra.redisUrl,
     REDIS_KEY_PREFIX: `${id}:`,
     MONGO_URL: infra.mongoUrl,
-    MONGO_DB: id.replace(/[^A-Za-z0-9_-]/g, '_'),
+    MONGO_DB: mongoDb,
     JWT_SECRET: jwtSecret,
     ...extraEnv,
   };
@@ -58,21 +86,21 @@ export async function startRealStack(extraEnv: Record<string, string> = {}): Pro
     // Consumers first: each one's /readyz waits for its group to be joined. allSettled, so that
     // when one fails to start the others are still stopped and no process outlives the test.
     const started = await startAll(processes, [
-      startService('persistence', 'persistence', { ...common, PERSISTENCE_GROUP_ID: `${id}.persistence` }),
-      startService('notification', 'notification', {
+      start('persistence', 'persistence', { ...common, PERSISTENCE_GROUP_ID: `${id}.persistence` }),
+      start('notification', 'notification', {
         ...common,
         NOTIFICATION_GROUP_ID: `${id}.notification`,
       }),
-      startService('filter', 'filter', { ...common, FILTER_GROUP_ID: `${id}.filter` }),
-      startService('chat-ingest', 'chat-ingest', {
+      start('filter', 'filter', { ...common, FILTER_GROUP_ID: `${id}.filter` }),
+      start('chat-ingest', 'chat-ingest', {
         ...common,
         INGEST_GROUP_ID: `${id}.chat-ingest`,
         INGEST_ADMIN_TOKEN: ADMIN_TOKEN,
       }),
     ]);
     const gateways = await startAll(processes, [
-      startService('gateway-a', 'gateway', { ...common, GATEWAY_ID: 'gw-a' }),
-      startService('gateway-b', 'gateway', { ...common, GATEWAY_ID: 'gw-b' }),
+      start('gateway-a', 'gateway', { ...common, GATEWAY_ID: 'gw-a' }),
+      start('gateway-b', 'gateway', { ...common, GATEWAY_ID: 'gw-b' }),
     ]);
     const persistence = started[0];
     const ingest = started[3];
@@ -85,6 +113,10 @@ export async function startRealStack(extraEnv: Record<string, string> = {}): Pro
       token: (userId, ttl) => signUserToken(jwtSecret, userId, ttl),
       processes,
       stop,
+      topicPrefix: common.KAFKA_TOPIC_PREFIX ?? `${id}.`,
+      mongoDb: common.MONGO_DB ?? mongoDb,
+      redisKeyPrefix: common.REDIS_KEY_PREFIX ?? `${id}:`,
+      infra,
     };
   } catch (err) {
     await stop();

@@ -190,6 +190,27 @@ export class KafkaMessageBus implements MessageBus {
     }
   }
 
+  /**
+   * Records held by every existing topic whose name `match` accepts: per partition, high
+   * watermark minus log start offset, summed. Not on the MessageBus port: an operator's and a
+   * benchmark's question (the chaos suite's DLQ size), not a service's.
+   */
+  async topicRecordCounts(match: (topic: string) => boolean): Promise<Record<string, number>> {
+    const admin = await this.connectedAdmin();
+    try {
+      const counts: Record<string, number> = {};
+      for (const topic of (await admin.listTopics()).filter(match).sort()) {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        counts[topic] = offsets.reduce((sum, p) => sum + (Number(p.high) - Number(p.low)), 0);
+      }
+      return counts;
+    } catch (err) {
+      throw new AppError('BUS_UNAVAILABLE', `reading topic offsets failed: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+  }
+
   publish(topic: string, records: OutgoingRecord[]): Promise<void> {
     if (this.closed)
       return Promise.reject(new AppError('PUBLISH_FAILED', 'message bus is closed', { retriable: false }));

@@ -108,3 +108,28 @@ describe('KafkaMessageBus with fetchMinBytes', () => {
     }
   }, 120_000);
 });
+
+describe('KafkaMessageBus.topicRecordCounts', () => {
+  it('counts the records of every matching topic over all partitions, and none of the others', async () => {
+    const bus = new KafkaMessageBus({
+      brokers: kafkaBrokers,
+      clientId: uniqueId('bus-count'),
+      logger: silentLogger(),
+    });
+    const prefix = `it.${uniqueId('count')}.`;
+    const [a, b, other] = [`${prefix}a.v1.dlq`, `${prefix}b.v1.dlq`, `${prefix}a.v1`];
+    try {
+      await bus.ensureTopics([{ name: a, partitions: 3 }, { name: b }, { name: other }]);
+      await bus.publish(
+        a,
+        ['r1', 'r2', 'r3', 'r4', 'r5'].map((key) => ({ key, value: key })),
+      );
+      await bus.publish(other, [{ key: 'k', value: 'v' }]);
+      const counts = await bus.topicRecordCounts((t) => t.startsWith(prefix) && t.endsWith('.dlq'));
+      expect(counts).toEqual({ [a]: 5, [b]: 0 });
+    } finally {
+      await bus.deleteTopics([a, b, other]);
+      await bus.close();
+    }
+  }, 60_000);
+});

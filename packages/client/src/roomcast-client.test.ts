@@ -434,6 +434,20 @@ describe('RoomcastClient events and seq tracking', () => {
     expect(client.joinedRooms()).toEqual(['lobby']);
   });
 
+  it('emits a rejection once, though the gateway repeats it at the next connect', async () => {
+    const { client, socket, fake } = await connected();
+    const rejected: string[] = [];
+    client.on('rejected', (r) => rejected.push(r.clientMsgId));
+    const frame = { type: 'rejected', roomId: 'lobby', clientMsgId: 'c1', reason: 'blocked' } as const;
+    socket.receive(frame);
+    socket.serverClose(1006);
+    await waitFor(() => fake.sockets.length === 2);
+    fake.last().accept(WELCOME);
+    fake.last().receive(frame);
+    fake.last().receive({ ...frame, clientMsgId: 'c2' });
+    expect(rejected).toEqual(['c1', 'c2']);
+  });
+
   it('emits state changes from one transition: connecting, open, reconnecting, connecting, open, closed', async () => {
     const s = setup();
     const states: string[] = [];

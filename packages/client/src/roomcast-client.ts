@@ -59,7 +59,7 @@ export interface RoomcastEvents {
   thinned: { roomId: string; count: number; fromSeq: number; toSeq: number };
   /** Seqs of a room the client could not recover (no `historyUrl`, or history unreachable). */
   lost: { roomId: string; fromSeq: number; toSeq: number };
-  /** The filter blocked one of this user's messages. */
+  /** One of this user's acked messages will not be delivered (blocked, denied, refused); once per message. */
   rejected: RejectedFrame;
   likes: LikesFrame;
   online: OnlineFrame;
@@ -180,6 +180,8 @@ type Phase =
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 const PING_FRAME = '{"type":"ping"}';
+/** Rejections remembered to drop repeats (the gateway keeps at most 100 per user). */
+const REJECTED_REMEMBERED = 1000;
 /** Largest history page the API serves. */
 const HISTORY_PAGE = 500;
 
@@ -234,6 +236,8 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
   /** chat by clientMsgId. */
   private readonly byMsg = new Map<string, Pending>();
   private readonly rooms = new Map<string, RoomStream>();
+  /** Rejections already emitted (room, clientMsgId), oldest first; see onRejected. */
+  private readonly rejectedSeen = new Set<string>();
   private readonly counters: ClientStats = {
     duplicatesDropped: 0,
     gaps: 0,
@@ -643,7 +647,7 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
         this.settle(this.byMsg, frame.clientMsgId, frame);
         return;
       case 'rejected':
-        this.emit('rejected', frame);
+        this.onRejected(frame);
         return;
       case 'joined':
         this.onJoined(frame);
@@ -674,6 +678,21 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
       return;
     }
     if (room.onFrame(frame) === 'gap') this.resume(room);
+  }
+
+  /**
+   * A rejection, once per chat: the gateway also sends the rejections kept for this user at every
+   * connect (ones routed while it was between gateways), so a repeat is dropped by room and clientMsgId.
+   */
+  private onRejected(frame: RejectedFrame): void {
+    const key = `${frame.roomId}\n${frame.clientMsgId}`;
+    if (this.rejectedSeen.has(key)) return;
+    this.rejectedSeen.add(key);
+    if (this.rejectedSeen.size > REJECTED_REMEMBERED) {
+      const oldest = this.rejectedSeen.values().next().value;
+      if (oldest !== undefined) this.rejectedSeen.delete(oldest);
+    }
+    this.emit('rejected', frame);
   }
 
   private onJoined(frame: JoinedFrame): void {

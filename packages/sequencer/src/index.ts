@@ -16,6 +16,7 @@ export {
 export {
   DEFAULT_RECENT_MESSAGES,
   RECENT_HEAD_TTL_MS,
+  USER_NOTICES_MAX,
   type RecentMessages,
   type RecentEntry,
   type RecentRange,

@@ -1,5 +1,5 @@
 import type { RoomSequencer } from './sequencer';
-import type { RecentMessages } from './recent-messages';
+import { USER_NOTICES_MAX, type RecentMessages } from './recent-messages';
 
 export interface RecentMessagesFixture {
   /** A cache keeping at most 5 messages per room. */
@@ -52,6 +52,21 @@ export function describeRecentMessagesContract(name: string, factory: () => Prom
       const got = await f.recent.after('r', 0, 10);
       expect(got.entries.map((e) => e.seq)).toEqual([1, 2, 3]);
       expect(got.entries[1]?.data).toBe(JSON.stringify({ roomId: 'r', seq: 2 }));
+    });
+
+    it("keeps each user's notices apart, oldest first, at most USER_NOTICES_MAX", async () => {
+      await expect(f.recent.userNotices('u1')).resolves.toEqual([]);
+      await f.recent.appendUserNotices([
+        { userId: 'u1', data: '"a"' },
+        { userId: 'u2', data: '"x"' },
+        { userId: 'u1', data: '"b"' },
+      ]);
+      await expect(f.recent.userNotices('u1')).resolves.toEqual(['"a"', '"b"']);
+      await expect(f.recent.userNotices('u2')).resolves.toEqual(['"x"']);
+      await f.recent.appendUserNotices(Array.from({ length: USER_NOTICES_MAX + 5 }, (_, i) => ({ userId: 'u3', data: String(i) })));
+      const kept = await f.recent.userNotices('u3');
+      expect(kept).toHaveLength(USER_NOTICES_MAX);
+      expect(kept[0]).toBe('5');
     });
 
     it('keeps at most maxPerRoom per room, dropping the oldest; rooms are apart', async () => {

@@ -1,4 +1,4 @@
-import { DEFAULT_RECENT_MESSAGES, RECENT_HEAD_TTL_MS, type RecentEntry, type RecentMessages, type RecentMessagesOptions, type RecentRange } from './recent-messages';
+import { DEFAULT_RECENT_MESSAGES, RECENT_HEAD_TTL_MS, USER_NOTICES_MAX, type RecentEntry, type RecentMessages, type RecentMessagesOptions, type RecentRange } from './recent-messages';
 import { InMemorySequencerState } from './sequencer.memory';
 
 interface RoomCache {
@@ -18,6 +18,7 @@ interface RoomHead {
 export class InMemoryRecentMessages implements RecentMessages {
   private readonly rooms = new Map<string, RoomCache>();
   private readonly heads = new Map<string, RoomHead>();
+  private readonly notices = new Map<string, { data: string[]; expiresAt: number }>();
   private readonly options: RecentMessagesOptions;
 
   constructor(
@@ -61,6 +62,23 @@ export class InMemoryRecentMessages implements RecentMessages {
       entries: newer.slice(Math.max(0, newer.length - limit)).map((e) => ({ ...e })),
       headSeq: head !== undefined && head.expiresAt > now ? head.seq : (this.seqState.seqs.get(roomId) ?? 0),
     };
+  }
+
+  async appendUserNotices(entries: { userId: string; data: string }[]): Promise<void> {
+    const now = this.now();
+    for (const { userId, data } of entries) {
+      const kept = this.notices.get(userId);
+      const list = kept !== undefined && kept.expiresAt > now ? kept.data : [];
+      list.push(data);
+      if (list.length > USER_NOTICES_MAX) list.splice(0, list.length - USER_NOTICES_MAX);
+      this.notices.set(userId, { data: list, expiresAt: now + this.options.ttlMs });
+    }
+    if (this.notices.size > 1024) for (const [id, n] of this.notices) if (n.expiresAt <= now) this.notices.delete(id);
+  }
+
+  async userNotices(userId: string): Promise<string[]> {
+    const kept = this.notices.get(userId);
+    return kept !== undefined && kept.expiresAt > this.now() ? [...kept.data] : [];
   }
 
   private live(roomId: string, now: number): RoomCache | undefined {

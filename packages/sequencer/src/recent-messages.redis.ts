@@ -1,6 +1,6 @@
 import { AppError } from '@roomcast/errors';
 import { LuaScript, createOwnedRedis, type OwnedRedis, type RedisAdapterOptions } from '@roomcast/redis-kit';
-import { DEFAULT_RECENT_MESSAGES, RECENT_HEAD_TTL_MS, type RecentEntry, type RecentMessages, type RecentMessagesOptions, type RecentRange } from './recent-messages';
+import { DEFAULT_RECENT_MESSAGES, RECENT_HEAD_TTL_MS, USER_NOTICES_MAX, type RecentEntry, type RecentMessages, type RecentMessagesOptions, type RecentRange } from './recent-messages';
 import {
   DEFAULT_SEQUENCER_KEY_PREFIX,
   SEQUENCER_COMMAND_TIMEOUT_MS,
@@ -37,7 +37,15 @@ local rows = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '(' .. ARGV[1], 'WI
 for i = 1, #rows do out[#out + 1] = rows[i] end
 return out`;
 
-const SCRIPTS = { append: new LuaScript(APPEND), after: new LuaScript(AFTER) };
+// KEYS = the notices key of each entry; ARGV[1] = max per user, ARGV[2] = ttl ms, ARGV[1 + i] = data.
+const NOTICE = `for i = 1, #KEYS do
+  redis.call('RPUSH', KEYS[i], ARGV[2 + i])
+  redis.call('LTRIM', KEYS[i], -tonumber(ARGV[1]), -1)
+  redis.call('PEXPIRE', KEYS[i], ARGV[2])
+end
+return #KEYS`;
+
+const SCRIPTS = { append: new LuaScript(APPEND), after: new LuaScript(AFTER), notice: new LuaScript(NOTICE) };
 
 export interface RedisRecentMessagesOptions extends RedisAdapterOptions, Partial<RecentMessagesOptions> {}
 
@@ -45,7 +53,8 @@ export interface RedisRecentMessagesOptions extends RedisAdapterOptions, Partial
  * RecentMessages on Redis, beside the sequencer (same key prefix, so `headSeq` reads its counter).
  * Key layout (P = keyPrefix): `P` `sequencer:recent:` roomId — ZSET member = message JSON, score =
  * seq; PX ttlMs from the room's last append; at most maxPerRoom members. `P` `sequencer:recent-head:`
- * roomId — STRING, the newest seq ever cached, PX max(ttlMs, RECENT_HEAD_TTL_MS).
+ * roomId — STRING, the newest seq ever cached, PX max(ttlMs, RECENT_HEAD_TTL_MS). `P`
+ * `sequencer:user-notices:` len(userId) `:` userId — LIST of notice JSON, at most USER_NOTICES_MAX, PX ttlMs.
  */
 export class RedisRecentMessages implements RecentMessages {
   private readonly client: OwnedRedis;
@@ -89,6 +98,21 @@ export class RedisRecentMessages implements RecentMessages {
     const entries: { seq: number; data: string }[] = [];
     for (let i = reply.length - 2; i >= 1; i -= 2) entries.push({ data: String(reply[i]), seq: Number(reply[i + 1]) });
     return { entries, headSeq };
+  }
+
+  async appendUserNotices(entries: { userId: string; data: string }[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.client.call('appendUserNotices', () =>
+      this.client.eval(
+        SCRIPTS.notice,
+        entries.map((e) => this.keys.userNotices(e.userId)),
+        [USER_NOTICES_MAX, this.options.ttlMs, ...entries.map((e) => e.data)],
+      ),
+    );
+  }
+
+  async userNotices(userId: string): Promise<string[]> {
+    return this.client.call('userNotices', () => this.client.redis.lrange(this.keys.userNotices(userId), 0, -1));
   }
 
   close(): Promise<void> {

@@ -17,7 +17,18 @@ export interface RecentMessages {
    * is not lost: it was numbered but not cached yet, so it is still on its way to the gateways.
    */
   after(roomId: string, afterSeq: number, limit: number): Promise<RecentRange>;
+  /**
+   * Keeps notices for one user each (`data`: JSON, e.g. a rejection of their chat) for `ttlMs`, at
+   * most USER_NOTICES_MAX per user: a user who was between gateways when one was routed gets it
+   * at the next connect. Written before the notice is routed, like messages.
+   */
+  appendUserNotices(entries: { userId: string; data: string }[]): Promise<void>;
+  /** The user's kept notices, oldest first. */
+  userNotices(userId: string): Promise<string[]>;
 }
+
+/** Most notices kept per user. */
+export const USER_NOTICES_MAX = 100;
 
 export interface RecentEntry {
   roomId: string;

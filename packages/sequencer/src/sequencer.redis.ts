@@ -72,6 +72,7 @@ export function sequencerKeys(keyPrefix: string) {
     /** RedisRecentMessages (recent-messages.redis.ts). */
     recent: (roomId: string) => `${p}recent:${roomId}`,
     recentHead: (roomId: string) => `${p}recent-head:${roomId}`,
+    userNotices: (userId: string) => `${p}user-notices:${userId.length}:${userId}`,
   };
 }
 

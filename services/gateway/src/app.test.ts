@@ -1109,6 +1109,22 @@ describe('gateway: resume (join with afterSeq)', () => {
   });
 });
 
+describe('gateway: kept rejections', () => {
+  it('sends a user the rejections kept for them when they connect', async () => {
+    const h = await startGateway();
+    const rejection = { id: 'm1', roomId: 'r1', userId: 'alice', clientMsgId: 'c1', reason: 'blocked', rejectedAt: 1 };
+    await h.recent.appendUserNotices([
+      { userId: 'alice', data: JSON.stringify(rejection) },
+      { userId: 'bob', data: JSON.stringify({ ...rejection, userId: 'bob', clientMsgId: 'b1' }) },
+      { userId: 'alice', data: 'not json' },
+    ]);
+    const alice = await connect(h, 'alice');
+    await alice.barrier();
+    expect(alice.all('rejected')).toEqual([{ type: 'rejected', roomId: 'r1', clientMsgId: 'c1', reason: 'blocked' }]);
+    expect(alice.invalid).toEqual([]);
+  });
+});
+
 describe('gateway: reply order', () => {
   it('answers a join and a leave sent in one tick with joined, then left, and ends out of the room', async () => {
     const h = await startGateway();

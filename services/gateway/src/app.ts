@@ -6,10 +6,10 @@ import { verifyUserToken } from '@roomcast/auth';
 import type { BusRecord, MessageBus, Subscription } from '@roomcast/bus';
 import {
   CLOSE_CODES,
+  ChatRejectedV1,
   GatewayDeliveryV1,
   negotiateProtocol,
   PROTOCOL_QUERY_PARAM,
-  type ChatRejectedV1,
   type ProtocolVersion,
   type TopicNames,
 } from '@roomcast/contracts';
@@ -25,6 +25,7 @@ import { RoomCounters } from './room-counters';
 import { RoomRegistry } from './room-registry';
 import { ThinningPolicy, type RoomThinningRule } from './thinning';
 import { Ticker } from './ticker';
+import { parseJsonOrUndefined } from './wire';
 
 export interface GatewayOptions {
   gatewayId: string;
@@ -231,6 +232,17 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       gatewayId,
       heartbeatMs: options.heartbeatIntervalMs,
     });
+    // Rejections of this user's chats kept by notification (routed while the user was between
+    // gateways, or offline): read after the user was registered here, so none falls in between.
+    // Some may have come before; the SDK drops a repeat by clientMsgId.
+    try {
+      for (const data of await deps.recent.userNotices(userId)) {
+        const r = ChatRejectedV1.safeParse(parseJsonOrUndefined(data));
+        if (r.success) conn.sendJson(rejectedFrame(r.data));
+      }
+    } catch (err) {
+      logger.warn({ err, userId }, 'could not read kept notices');
+    }
   }
 
   // ------------------------------------------------------------------ deliveries
@@ -238,12 +250,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   function deliverRejection(r: ChatRejectedV1): void {
     const conns = registry.users.get(r.userId);
     if (!conns) return;
-    const frame = JSON.stringify({
-      type: 'rejected',
-      roomId: r.roomId,
-      clientMsgId: r.clientMsgId,
-      reason: r.reason,
-    });
+    const frame = JSON.stringify(rejectedFrame(r));
     for (const c of conns) c.send(frame);
   }
 
@@ -378,6 +385,10 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     clearTimeout(timer);
     c.close(CLOSE_CODES.SHUTDOWN, 'gateway draining; reconnect');
   }
+}
+
+function rejectedFrame(r: ChatRejectedV1): object {
+  return { type: 'rejected', roomId: r.roomId, clientMsgId: r.clientMsgId, reason: r.reason };
 }
 
 function closeCodeFor(refusal: AppError | undefined): number {

@@ -1,7 +1,7 @@
 import { ChatAcceptedV1, textFrame } from '@roomcast/contracts';
 import type { RecentMessages } from '@roomcast/sequencer';
 import type { Connection, HeldMessage, RoomHold } from './connection';
-import { encodeItem, messageFrameText, messagesFrameText } from './wire';
+import { encodeItem, messageFrameText, messagesFrameText, parseJsonOrUndefined } from './wire';
 
 export interface CatchupOptions {
   /** Most messages one catch-up sends (`CATCHUP_MAX_MESSAGES`); older missed ones are named in `missing`. */
@@ -99,7 +99,7 @@ export async function catchUp(
   const { entries, headSeq } = await recent.after(roomId, afterSeq, maxMessages);
   const messages: HeldMessage[] = [];
   for (const e of entries) {
-    const parsed = ChatAcceptedV1.safeParse(safeJson(e.data));
+    const parsed = ChatAcceptedV1.safeParse(parseJsonOrUndefined(e.data));
     // A cache entry that is not a message (written by something else): what it held is missing.
     if (!parsed.success || parsed.data.seq !== e.seq || parsed.data.roomId !== roomId) {
       messages.length = 0;
@@ -140,13 +140,5 @@ function writeMessages(conn: Connection, roomId: string, messages: readonly Held
       conn.sendFramed(textFrame(messagesFrameText(roomIdJson, fromSeq, toSeq, 0, run.map((m) => m.item))));
       start = i;
     }
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

@@ -37,3 +37,12 @@ export function messagesFrameText(
 ): string {
   return `{"type":"messages","roomId":${roomIdJson},"fromSeq":${fromSeq},"toSeq":${toSeq},"thinned":${thinned},"messages":[${items.join(',')}]}`;
 }
+
+/** JSON from our own stores (Redis), or undefined when it is not JSON: the caller's schema check refuses it. */
+export function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

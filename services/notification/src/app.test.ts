@@ -58,6 +58,11 @@ beforeEach(async () => {
       await recent.append(entries);
     },
     after: (roomId: string, afterSeq: number, limit: number) => recent.after(roomId, afterSeq, limit),
+    appendUserNotices: async (entries: { userId: string; data: string }[]) => {
+      calls.push(`notice:${entries.map((e) => e.userId).join(',')}`);
+      await recent.appendUserNotices(entries);
+    },
+    userNotices: (userId: string) => recent.userNotices(userId),
   };
   // Record every publish the app makes. This sees topics no test would think of subscribing to,
   // so "published nowhere else" can be asserted, not just "not on gw3's topic".
@@ -258,6 +263,8 @@ describe('createNotificationApp', () => {
     await publish(h.topics.chatRejected, [rejection]);
 
     await waitFor(() => gw2.length === 1, 'the rejection on gw2');
+    expect(h.calls.indexOf('notice:user-9')).toBeGreaterThanOrEqual(0);
+    expect(h.calls.indexOf(`publish:${h.topics.delivery('gw2')}`)).toBeGreaterThan(h.calls.indexOf('notice:user-9'));
     expect(deliveries()).toBe(1);
     expect(h.sent.map((s) => s.topic)).toEqual([h.topics.delivery('gw2')]);
     expect(gw2[0]!.key).toBe('room-r');
@@ -283,6 +290,10 @@ describe('createNotificationApp', () => {
 
     await waitFor(() => unrouted() === 1, 'the unrouted count');
     expect(h.sent).toEqual([]);
+    // Kept for the sender's next connect.
+    const kept = (await h.recent.userNotices('user-gone')).map((d) => JSON.parse(d) as ChatRejectedV1);
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatchObject({ userId: 'user-gone', roomId: 'room-r' });
   });
 
   it('dead-letters an accepted record that fails the schema and still routes the rest of the batch', async () => {

@@ -88,8 +88,12 @@ export function createNotificationApp(deps: NotificationDeps): NotificationApp {
     routed.inc(records);
   }
 
-  /** A rejection goes only to the gateway that owns the sender. */
+  /**
+   * A rejection goes only to the gateway that owns the sender — and is kept for the sender first
+   * (user notices), so one who is between gateways (or offline) gets it at the next connect.
+   */
   async function routeRejected(batch: DecodedRecord<ChatRejectedV1>[]): Promise<void> {
+    await deps.recent.appendUserNotices(batch.map(({ event }) => ({ userId: event.userId, data: JSON.stringify(event) })));
     const userGateways = await Promise.all(batch.map((r) => deps.presence.getUserGateway(r.event.userId)));
     const deliveries: RoutedDelivery[] = [];
     batch.forEach(({ event, context }, i) => {

@@ -287,6 +287,9 @@
     }, delay);
   }
 
+  /** clientMsgIds whose rejection was shown (this page's life). */
+  const seenRejections = new Set();
+
   function onData(session, data) {
     let frame;
     try {
@@ -329,6 +332,9 @@
         return;
       case 'rejected':
         session.pending.delete(frame.clientMsgId);
+        // The gateway repeats recent rejections at every connect: tell each once.
+        if (seenRejections.has(frame.clientMsgId)) return;
+        seenRejections.add(frame.clientMsgId);
         notice(`your message was blocked: ${frame.reason}`);
         return;
       case 'likes':

@@ -12,4 +12,11 @@ export {
 } from './publish';
 export { newMessageId } from './ids';
 export { Counter, MetricsRegistry } from './metrics';
-export { runService, consumerLifecycle, type ServiceApp, type ServiceParts } from './service';
+export {
+  runService,
+  consumerLifecycle,
+  telemetryOptions,
+  type ServiceApp,
+  type ServiceParts,
+  type TelemetryConfig,
+} from './service';

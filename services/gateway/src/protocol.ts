@@ -6,7 +6,7 @@ import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
 import type { RecentMessages } from '@roomcast/sequencer';
 import { publishEvent, type Counter } from '@roomcast/service-kit';
-import { getTracer, SpanKind, withSpan } from '@roomcast/telemetry';
+import { ATTR, getTracer, SpanKind, traceFields, withSpan, type Span } from '@roomcast/telemetry';
 import { catchUp, dropHold, hold, releaseHold, type CatchupOptions } from './catchup';
 import type { Connection } from './connection';
 import type { RoomCounters } from './room-counters';
@@ -208,9 +208,20 @@ function onChat(ctx: ProtocolContext, conn: Connection, frame: Extract<ClientFra
     submittedAt: now,
   };
   // Published now (chats of one socket share produce requests); acked in its turn.
-  const outcome = withSpan(tracer, 'gateway.chat.submit', { kind: SpanKind.PRODUCER, attributes: { 'roomcast.room_id': roomId, 'roomcast.client_msg_id': clientMsgId } }, () =>
-    // The message's trace starts here; every later hop continues it through Kafka headers.
-    publishEvent(ctx.bus, ctx.topics, 'chatSubmitted', event),
+  // The message's trace starts here; every later hop continues it through Kafka headers. Room and
+  // user are attributes from the start: the sampler reads them (OTEL_SAMPLE_ROOMS/_USERS).
+  let span: Span | undefined;
+  const outcome = withSpan(
+    tracer,
+    'gateway.chat.submit',
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: { [ATTR.roomId]: roomId, [ATTR.userId]: conn.userId, [ATTR.clientMsgId]: clientMsgId, [ATTR.gatewayId]: ctx.gatewayId },
+    },
+    (s) => {
+      span = s;
+      return publishEvent(ctx.bus, ctx.topics, 'chatSubmitted', event);
+    },
   ).then(
     () => undefined,
     (err: unknown) => err,
@@ -221,7 +232,7 @@ function onChat(ctx: ProtocolContext, conn: Connection, frame: Extract<ClientFra
       conn.sendJson({ type: 'ack', roomId, clientMsgId });
       return;
     }
-    ctx.logger.warn({ err, roomId }, 'chat publish failed');
+    ctx.logger.warn({ err, roomId, clientMsgId, ...traceFields(span) }, 'chat publish failed');
     conn.sendJson(errorFrame(toAppError(err, 'PUBLISH_FAILED'), { clientMsgId }));
   });
 }

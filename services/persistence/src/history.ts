@@ -1,13 +1,18 @@
 import { Router } from 'express';
-import { RoomId } from '@roomcast/contracts';
+import { RoomId, type ChatAcceptedV1 } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
-import type { MessageStore } from '@roomcast/store';
+import type { MessageStore, StoredMessage } from '@roomcast/store';
 import { z } from 'zod';
 
 const HistoryQuery = z.object({
   afterSeq: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
+
+/** History serves the messages as clients know them (docs/protocol.md); trace ids are for operators. */
+function withoutTrace({ traceId: _traceId, traceSampled: _traceSampled, ...message }: StoredMessage): ChatAcceptedV1 {
+  return message;
+}
 
 /** `GET /rooms/:roomId/messages?afterSeq=&limit=` — accepted messages in seq order. */
 export function historyRouter(store: MessageStore): Router {
@@ -17,7 +22,7 @@ export function historyRouter(store: MessageStore): Router {
     if (!room.success) throw new AppError('BAD_REQUEST', 'roomId: 1-64 of [A-Za-z0-9_.:-]');
     const q = HistoryQuery.safeParse(req.query);
     if (!q.success) throw new AppError('BAD_REQUEST', q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-    const messages = await store.listByRoom(room.data, q.data);
+    const messages = (await store.listByRoom(room.data, q.data)).map(withoutTrace);
     const last = messages[messages.length - 1];
     res.json({ roomId: room.data, messages, nextAfterSeq: last ? last.seq : q.data.afterSeq });
   });

@@ -168,7 +168,9 @@ describe('scripts/infra.sh on a private instance', () => {
     expect(await infra(main, 'status', 'jaeger')).toMatch(/jaeger +up/);
     const env = await infra(main, 'env');
     expect(env).toContain(`export JAEGER_QUERY_URL=http://127.0.0.1:${main.ports.jaegerQuery}\n`);
-    expect(env).toContain(`export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${main.ports.jaegerOtlpHttp}\n`);
+    expect(env).toContain(
+      `export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${main.ports.jaegerOtlpHttp}\n`,
+    );
     // The pinned release, not whatever the Go module proxy serves as latest.
     const pid = readFileSync(join(main.runDir, 'jaeger', 'jaeger.pid'), 'utf8').trim();
     const { stdout: version } = await run(`/proc/${pid}/exe`, ['version']);
@@ -176,12 +178,24 @@ describe('scripts/infra.sh on a private instance', () => {
 
     const traceId = randomBytes(16).toString('hex');
     const nowNs = BigInt(Date.now()) * 1_000_000n;
-    const span = { traceId, spanId: randomBytes(8).toString('hex'), name: 'infra-probe', kind: 1, startTimeUnixNano: String(nowNs), endTimeUnixNano: String(nowNs + 1_000_000n) };
+    const span = {
+      traceId,
+      spanId: randomBytes(8).toString('hex'),
+      name: 'infra-probe',
+      kind: 1,
+      startTimeUnixNano: String(nowNs),
+      endTimeUnixNano: String(nowNs + 1_000_000n),
+    };
     const otlp = await fetch(`http://127.0.0.1:${main.ports.jaegerOtlpHttp}/v1/traces`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'infra-test' } }] }, scopeSpans: [{ scope: { name: 'probe' }, spans: [span] }] }],
+        resourceSpans: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'infra-test' } }] },
+            scopeSpans: [{ scope: { name: 'probe' }, spans: [span] }],
+          },
+        ],
       }),
     });
     expect(otlp.status).toBe(200);

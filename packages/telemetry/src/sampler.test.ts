@@ -7,7 +7,14 @@ import { RoomOrRatioSampler } from './sampler';
 const TRACE_IDS = Array.from({ length: 200 }, () => randomBytes(16).toString('hex'));
 
 function decide(sampler: RoomOrRatioSampler, traceId: string, attributes: Record<string, string>) {
-  return sampler.shouldSample(context.active(), traceId, 'gateway.chat.submit', SpanKind.PRODUCER, attributes, []);
+  return sampler.shouldSample(
+    context.active(),
+    traceId,
+    'gateway.chat.submit',
+    SpanKind.PRODUCER,
+    attributes,
+    [],
+  );
 }
 
 describe('RoomOrRatioSampler (root spans)', () => {
@@ -22,14 +29,18 @@ describe('RoomOrRatioSampler (root spans)', () => {
         decision: SamplingDecision.RECORD_AND_SAMPLED,
         attributes: { [ATTR.sampledBy]: 'user' },
       });
-      expect(decide(sampler, id, { [ATTR.roomId]: 'other', [ATTR.userId]: 'u' }).decision).toBe(SamplingDecision.NOT_RECORD);
+      expect(decide(sampler, id, { [ATTR.roomId]: 'other', [ATTR.userId]: 'u' }).decision).toBe(
+        SamplingDecision.NOT_RECORD,
+      );
     }
   });
 
   it('samples the rest by trace-id ratio', () => {
     const kept = (ratio: number) => {
       const sampler = new RoomOrRatioSampler({ ratio, rooms: ['debug-room'] });
-      return TRACE_IDS.filter((id) => decide(sampler, id, { [ATTR.roomId]: 'r' }).decision === SamplingDecision.RECORD_AND_SAMPLED).length;
+      return TRACE_IDS.filter(
+        (id) => decide(sampler, id, { [ATTR.roomId]: 'r' }).decision === SamplingDecision.RECORD_AND_SAMPLED,
+      ).length;
     };
     expect(kept(1)).toBe(TRACE_IDS.length);
     expect(kept(0)).toBe(0);

@@ -49,13 +49,19 @@ describe('startTelemetry with exporter otlp, ratio 0 and debugging lists', () =>
       sampleRooms: ['debug-room'],
       sampleUsers: ['debug-user'],
     };
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', FIXTURE, JSON.stringify(options)], { timeout: 60_000 });
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', FIXTURE, JSON.stringify(options)], {
+      timeout: 60_000,
+    });
     const printed = JSON.parse(stdout) as Record<'forcedRoom' | 'forcedUser' | 'left', string>;
 
     expect(parseTraceparent(printed.forcedRoom)?.sampled).toBe(true);
     expect(parseTraceparent(printed.forcedUser)?.sampled).toBe(true);
     // Sampled out, but the id is real and travels: logs and the stored message still name it.
-    expect(parseTraceparent(printed.left)).toEqual({ traceId: expect.stringMatching(/^[0-9a-f]{32}$/), spanId: expect.any(String), sampled: false });
+    expect(parseTraceparent(printed.left)).toEqual({
+      traceId: expect.stringMatching(/^[0-9a-f]{32}$/),
+      spanId: expect.any(String),
+      sampled: false,
+    });
 
     expect(received.length).toBeGreaterThan(0);
     for (const r of received) {

@@ -307,16 +307,27 @@ describe('createChatIngestApp', () => {
     const lines: Record<string, unknown>[] = [];
     const destination = new Writable({
       write(chunk: Buffer, _encoding, done) {
-        lines.push(...chunk.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+        lines.push(
+          ...chunk
+            .toString()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as Record<string, unknown>),
+        );
         done();
       },
     });
     h = await start({ logger: createLogger({ name: 'chat-ingest', destination }) });
     const blank = submission({ text: '   ' });
-    const traceId = await withSpan(getTracer('gateway'), 'gateway.chat.submit', { kind: SpanKind.PRODUCER }, async (span) => {
-      await submit(blank);
-      return span.spanContext().traceId;
-    });
+    const traceId = await withSpan(
+      getTracer('gateway'),
+      'gateway.chat.submit',
+      { kind: SpanKind.PRODUCER },
+      async (span) => {
+        await submit(blank);
+        return span.spanContext().traceId;
+      },
+    );
     await waitFor(() => lines.some((l) => l.msg === 'submission refused'), 'the refusal logged');
     expect(lines.find((l) => l.msg === 'submission refused')).toMatchObject({
       clientMsgId: blank.clientMsgId,

@@ -53,13 +53,30 @@ export function createHttpApp(options: HttpOptions): Express {
   }
   for (const r of options.routers ?? []) app.use(r);
   app.use((_req, _res, next) => next(new AppError('NOT_FOUND', 'no such route')));
-  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
-    const e = toAppError(err);
-    if (e.code === 'INTERNAL') options.logger.error({ err }, 'request failed');
+  const onError: ErrorRequestHandler = (err, req, res, _next) => {
+    const e = clientError(err) ?? toAppError(err);
+    // A client's mistake is the client's: one info line, no stack. Only our failures are errors.
+    if (e.httpStatus >= 500) options.logger.error({ err, method: req.method, path: req.path }, 'request failed');
+    else options.logger.info({ code: e.code, method: req.method, path: req.path, reason: e.message }, 'request refused');
     res.status(e.httpStatus).json(e.toWire());
   };
   app.use(onError);
   return app;
+}
+
+/**
+ * Errors express and its body parser raise for a bad request — a malformed JSON body, a body
+ * over the limit, a path that does not decode (`/rooms/%ZZ`) — as typed client errors; they
+ * carry a 4xx `status`. Null for anything else.
+ */
+function clientError(err: unknown): AppError | null {
+  if (err instanceof AppError || typeof err !== 'object' || err === null) return null;
+  const { status, type } = err as { status?: unknown; type?: unknown };
+  if (typeof status !== 'number' || status < 400 || status > 499) return null;
+  if (type === 'entity.too.large') return new AppError('FRAME_TOO_LARGE', 'request body too large');
+  if (type === 'entity.parse.failed') return new AppError('BAD_REQUEST', 'request body is not valid JSON');
+  if (err instanceof URIError) return new AppError('BAD_REQUEST', 'request path is not valid percent-encoding');
+  return new AppError('BAD_REQUEST', 'malformed request');
 }
 
 /** Starts listening; resolves with the server and the port actually bound (PORT=0 picks one). */

@@ -19,7 +19,13 @@ export const PRESENCE_COMMAND_TIMEOUT_MS = 2000;
  * `redis` (client or URL), `keyPrefix?` (default `rc:`), `commandTimeoutMs?` (default
  * PRESENCE_COMMAND_TIMEOUT_MS), `logger?`: see RedisAdapterOptions.
  */
-export type RedisPresenceStoreOptions = RedisAdapterOptions;
+export interface RedisPresenceStoreOptions extends RedisAdapterOptions {
+  /** A room's like total is dropped this long after its last like, ms. Default LIKES_TTL_MS (7 days). */
+  likesTtlMs?: number;
+}
+
+/** How long a room's like total outlives its last like: 7 days. */
+export const LIKES_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 // All expiry decisions are made on the Redis server clock: user keys use native PX expiry and
 // every script that stores or compares an expiry timestamp reads `TIME` itself. Gateways on
@@ -109,14 +115,16 @@ const SCRIPTS = {
  * - `P` `presence:user:` userId          STRING gatewayId, PX ttl
  * - `P` `presence:room-gw:` roomId       ZSET gatewayId -> expiresAt (server ms); key PX = longest ttl
  * - `P` `presence:online:` roomId        HASH gatewayId -> "count:expiresAt"; key PX = longest ttl
- * - `P` `presence:likes:` roomId         STRING integer total, no TTL
+ * - `P` `presence:likes:` roomId         STRING integer total, PX likesTtlMs from the last like
  */
 export class RedisPresenceStore implements PresenceStore {
   private readonly client: OwnedRedis;
   private readonly redis: Redis;
   private readonly prefix: string;
+  private readonly likesTtlMs: number;
 
   constructor(options: RedisPresenceStoreOptions) {
+    this.likesTtlMs = options.likesTtlMs ?? LIKES_TTL_MS;
     this.prefix = `${options.keyPrefix ?? DEFAULT_PRESENCE_KEY_PREFIX}presence:`;
     // Presence sits on the hot path: fail fast. Connection errors are kept as the cause of the
     // next PRESENCE_UNAVAILABLE, and logged once per outage, not per retry.
@@ -226,11 +234,13 @@ export class RedisPresenceStore implements PresenceStore {
     const roomIds = [...deltas.keys()];
     const results = await this.client.call('addLikes', async () => {
       const pipeline = this.redis.pipeline();
-      for (const roomId of roomIds) pipeline.incrby(this.likesKey(roomId), toInt(deltas.get(roomId) ?? 0));
+      // Like totals of rooms nobody likes any more expire instead of piling up.
+      for (const roomId of roomIds)
+        pipeline.incrby(this.likesKey(roomId), toInt(deltas.get(roomId) ?? 0)).pexpire(this.likesKey(roomId), this.likesTtlMs);
       return (await pipeline.exec()) ?? [];
     });
     roomIds.forEach((roomId, i) => {
-      const [err, total] = results[i] ?? [new Error('missing pipeline reply'), null];
+      const [err, total] = results[2 * i] ?? [new Error('missing pipeline reply'), null];
       if (err) throw this.client.toAppError(err, 'addLikes');
       out.set(roomId, Number(total));
     });

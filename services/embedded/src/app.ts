@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import express, { Router } from 'express';
-import { signUserToken } from '@roomcast/auth';
+import { signUserToken, verifyUserToken } from '@roomcast/auth';
 import { InMemoryMessageBus } from '@roomcast/bus';
 import { resolveFilterTopics, resolveTopics } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
@@ -65,7 +65,7 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
     adminToken: config.FILTER_ADMIN_TOKEN,
     metrics,
   });
-  const persistence = createPersistenceApp({ bus, store, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', metrics });
+  const persistence = createPersistenceApp({ bus, store, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', verifyToken: (token) => verifyUserToken(config.JWT_SECRET, token), metrics });
   const notification = createNotificationApp({ bus, presence, recent, logger: logger.child({ svc: 'notification' }), topics, groupId: 'notification', metrics });
   const gateway = createGatewayApp({ bus, presence, recent, logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
 

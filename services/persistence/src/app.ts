@@ -4,7 +4,7 @@ import { ChatAcceptedV1, type TopicNames } from '@roomcast/contracts';
 import type { Logger } from '@roomcast/logger';
 import { consumerLifecycle, decodeBatch, MetricsRegistry, type ServiceApp } from '@roomcast/service-kit';
 import type { MessageStore } from '@roomcast/store';
-import { historyRouter } from './history';
+import { historyRouter, type VerifyUserToken } from './history';
 
 export interface PersistenceDeps {
   bus: MessageBus;
@@ -18,6 +18,8 @@ export interface PersistenceDeps {
    * shared box). Default: return as soon as a record is there.
    */
   fetch?: { minBytes: number; maxWaitMs: number };
+  /** Checks the bearer token of history requests (the gateway's user tokens). */
+  verifyToken: VerifyUserToken;
   metrics?: MetricsRegistry;
 }
 
@@ -50,7 +52,7 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
   });
   return {
     metrics,
-    router: historyRouter(deps.store),
+    router: historyRouter(deps.store, deps.verifyToken),
     readiness: {
       bus: () => deps.bus.healthy(),
       store: () => deps.store.healthy(),

@@ -1,4 +1,4 @@
-import { z } from '@roomcast/config';
+import { secret, z } from '@roomcast/config';
 import { commonEnv, kafkaEnv, mongoEnv } from '@roomcast/service-kit';
 
 export const configSchema = z.object({
@@ -7,6 +7,7 @@ export const configSchema = z.object({
   ...mongoEnv,
   PORT: commonEnv.PORT.default(8084),
   PERSISTENCE_GROUP_ID: z.string().default('persistence').describe('Kafka consumer group'),
+  JWT_SECRET: secret(z.string().min(8)).describe('HS256 secret of the user tokens (the gateway\'s): the history API takes only valid ones'),
   PERSISTENCE_FETCH_MIN_BYTES: z.coerce
     .number()
     .int()

@@ -863,6 +863,16 @@ describe('gateway: likes and online counts', () => {
     expect(a.all('online').at(-1)?.count).toBe(1);
     expect(await h.presence.reportOnline('probe', new Map([['r1', 0]]), 1000)).toEqual(new Map([['r1', 1]]));
   });
+
+  it('counts people, not sockets: one user on three sockets is one viewer', async () => {
+    const h = await startGateway();
+    const alice = await Promise.all([connect(h, 'alice'), connect(h, 'alice'), connect(h, 'alice')]);
+    const bob = await connect(h, 'bob');
+    for (const p of [...alice, bob]) await p.join('r1');
+    await waitFor(() => bob.all('online').at(-1)?.count === 2, 'online 2', WAIT_MS, POLL_MS);
+    await sleep(150);
+    expect(bob.all('online').map((f) => f.count).every((c) => c <= 2)).toBe(true);
+  });
 });
 
 describe('gateway: heartbeat', () => {

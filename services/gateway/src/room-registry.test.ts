@@ -37,6 +37,25 @@ describe('RoomRegistry', () => {
     expect(registry.emptied.size).toBe(0);
   });
 
+  it('counts distinct users per room: one user on several sockets is one viewer', () => {
+    const registry = new RoomRegistry();
+    const a1 = conn('a1', 'alice');
+    const a2 = conn('a2', 'alice');
+    const b = conn('b', 'bob');
+    registry.join(a1, 'r1');
+    registry.join(a2, 'r1');
+    registry.join(a2, 'r1'); // a rejoin of the same socket counts once
+    const { state } = registry.join(b, 'r1');
+    expect(state.members.size).toBe(3);
+    expect(state.users.size).toBe(2);
+    registry.leave(a1, 'r1');
+    expect(state.users.size).toBe(2);
+    registry.leave(a2, 'r1');
+    expect([...state.users.keys()]).toEqual(['bob']);
+    registry.leave(a2, 'r1'); // leaving again changes nothing
+    expect([...state.users.keys()]).toEqual(['bob']);
+  });
+
   it('leaving a room never joined changes nothing', () => {
     const registry = new RoomRegistry();
     const a = conn('a', 'alice');

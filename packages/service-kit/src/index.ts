@@ -13,3 +13,4 @@ export {
 export { newMessageId } from './ids';
 export { Counter, MetricsRegistry } from './metrics';
 export { runService, consumerLifecycle, type ServiceApp, type ServiceParts } from './service';
+export { TokenBucket } from './token-bucket';

@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import { CLOSE_CODES, type ProtocolVersion } from '@roomcast/contracts';
 import type { Counter, MetricsRegistry } from '@roomcast/service-kit';
-import { TokenBucket } from './rate-limit';
+import { TokenBucket } from '@roomcast/service-kit';
 
 /** Send options object shared by every send: text frames, no per-send allocation. */
 const TEXT_FRAME = { binary: false } as const;

@@ -2,7 +2,7 @@ import { textFrame, type ChatAcceptedV1 } from '@roomcast/contracts';
 import type { Counter, MetricsRegistry } from '@roomcast/service-kit';
 import { deliverHeld } from './catchup';
 import type { Connection } from './connection';
-import { TokenBucket } from './rate-limit';
+import { TokenBucket } from '@roomcast/service-kit';
 import type { RoomRegistry, RoomState } from './room-registry';
 import type { ThinningPolicy } from './thinning';
 import { encodeItem, messageFrameText, messagesFrameText } from './wire';

@@ -369,6 +369,48 @@ describe('gateway: authentication', () => {
   });
 });
 
+describe('gateway: session expiry', () => {
+  it('states the expiry in welcome and closes the socket with 4502 when the token expires', async () => {
+    const h = await startGateway();
+    const started = Date.now();
+    const peer = await connect(h, 'alice', {}, '2');
+    const welcome = peer.all('welcome')[0];
+    const shortLived = await open(`${h.url}?token=${await signUserToken(SECRET, 'carol', 2)}`);
+    const w = await shortLived.next('welcome');
+    expect(w.expiresAt).toBeGreaterThan(started);
+    expect(w.expiresAt).toBeLessThanOrEqual(Date.now() + 2000);
+    expect((await waitFor(() => shortLived.closed, 'the 4502 close', 6000, 20)).code).toBe(CLOSE_CODES.TOKEN_EXPIRED);
+    // The hour-long session is untouched.
+    expect(welcome?.type === 'welcome' && (welcome.expiresAt ?? 0) > Date.now() + 3_000_000).toBe(true);
+    expect(peer.closed).toBeUndefined();
+  });
+
+  it('extends a session with a refresh carrying a new token of the same user', async () => {
+    const h = await startGateway();
+    const peer = await open(`${h.url}?token=${await signUserToken(SECRET, 'carol', 2)}`);
+    await peer.next('welcome');
+    peer.send({ type: 'refresh', reqId: 'r1', token: await signUserToken(SECRET, 'carol', 3600) });
+    const refreshed = await peer.next('refreshed');
+    expect(refreshed.reqId).toBe('r1');
+    expect(refreshed.expiresAt).toBeGreaterThan(Date.now() + 3_000_000);
+    await sleep(3500);
+    expect(peer.closed).toBeUndefined();
+    await peer.barrier();
+  });
+
+  it("refuses a refresh with another user's token (UNAUTHORIZED) or an expired one (TOKEN_EXPIRED), keeping the session", async () => {
+    const h = await startGateway();
+    const peer = await connect(h, 'alice');
+    peer.send({ type: 'refresh', reqId: 'other', token: await signUserToken(SECRET, 'mallory', 3600) });
+    expect(await peer.next('error', (e) => e.reqId === 'other')).toMatchObject({ code: 'UNAUTHORIZED' });
+    peer.send({ type: 'refresh', reqId: 'old', token: await signUserToken(SECRET, 'alice', -10) });
+    expect(await peer.next('error', (e) => e.reqId === 'old')).toMatchObject({ code: 'TOKEN_EXPIRED' });
+    expect(peer.all('refreshed')).toEqual([]);
+    await peer.barrier();
+    expect(peer.closed).toBeUndefined();
+  });
+});
+
 describe('gateway: protocol version', () => {
   it('speaks v1 to a client that declares none, the declared version, and its newest to a newer client', async () => {
     const h = await startGateway();

@@ -125,6 +125,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     presenceTtlMs,
     counters,
     recent: deps.recent,
+    verifyToken: (token) => verifyUserToken(options.jwtSecret, token),
     catchup: { maxMessages: options.catchupMaxMessages, ratePerSec: options.catchupRatePerSec, burst: options.catchupBurst },
     catchupCounters: {
       catchups: metrics.counter('roomcast_gateway_catchups_total', 'joins with afterSeq answered with a catch-up'),
@@ -142,6 +143,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       return;
     }
     let userId: string | undefined;
+    let expiresAt = Number.POSITIVE_INFINITY;
     let refusal: AppError | undefined;
     const protocol = negotiateProtocol(url.searchParams.get(PROTOCOL_QUERY_PARAM));
     if (!accepting) refusal = new AppError('SHUTTING_DOWN', 'gateway is not accepting connections');
@@ -155,7 +157,9 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
         const bearer = req.headers.authorization?.startsWith('Bearer ')
           ? req.headers.authorization.slice(7)
           : undefined;
-        userId = (await verifyUserToken(options.jwtSecret, url.searchParams.get('token') ?? bearer)).userId;
+        const claims = await verifyUserToken(options.jwtSecret, url.searchParams.get('token') ?? bearer);
+        userId = claims.userId;
+        expiresAt = claims.exp * 1000;
       } catch (err) {
         refusal = toAppError(err, 'UNAUTHORIZED');
       }
@@ -167,7 +171,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
         ws.close(closeCodeFor(refusal), refusal?.message ?? 'unauthorized');
         return;
       }
-      void onConnection(ws, socket, userId, protocol);
+      void onConnection(ws, socket, userId, protocol, expiresAt);
     });
   }
 
@@ -209,8 +213,10 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     socket: Duplex,
     userId: string,
     protocol: ProtocolVersion,
+    expiresAt: number,
   ): Promise<void> {
     const conn = new Connection(randomUUID(), userId, ws, socket, protocol, budget, chatLimits);
+    conn.expiresAt = expiresAt;
     registry.addConnection(conn);
     connections.set(ws, conn);
     // The same four listeners for every socket (no closures per connection: idle sockets are
@@ -231,6 +237,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       userId,
       gatewayId,
       heartbeatMs: options.heartbeatIntervalMs,
+      ...(Number.isFinite(expiresAt) ? { expiresAt } : {}),
     });
     // Rejections of this user's chats kept by notification (routed while the user was between
     // gateways, or offline): read after the user was registered here, so none falls in between.
@@ -279,6 +286,13 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     }
   }
 
+  /** Closes the sockets whose token expired (no `refresh` came) with 4502. */
+  function expiryTick(): void {
+    const now = Date.now();
+    for (const conns of registry.users.values())
+      for (const c of conns) if (c.expiresAt <= now) c.close(CLOSE_CODES.TOKEN_EXPIRED, 'token expired; refresh before expiresAt');
+  }
+
   function heartbeatTick(): void {
     for (const conns of registry.users.values()) {
       for (const c of conns) {
@@ -323,6 +337,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       await sub.ready;
       subscription = sub;
       ticker.every(options.heartbeatIntervalMs, heartbeatTick);
+      ticker.every(EXPIRY_TICK_MS, expiryTick);
       ticker.every(options.presenceRefreshMs, presenceTick);
       ticker.every(options.likesTickMs, () => counters.likesTick());
       ticker.every(options.onlineTickMs, () => counters.onlineTick());
@@ -386,6 +401,9 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     c.close(CLOSE_CODES.SHUTDOWN, 'gateway draining; reconnect');
   }
 }
+
+/** How often sockets are checked for an expired token: a socket closes at most this long after it. */
+const EXPIRY_TICK_MS = 1000;
 
 function rejectedFrame(r: ChatRejectedV1): object {
   return { type: 'rejected', roomId: r.roomId, clientMsgId: r.clientMsgId, reason: r.reason };

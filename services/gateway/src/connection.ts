@@ -51,6 +51,8 @@ export class Connection {
   readonly rooms = new Set<string>();
   alive = true;
   closed = false;
+  /** When the session's token expires, ms since epoch (a `refresh` frame moves it). */
+  expiresAt = Number.POSITIVE_INFINITY;
   /** Made on the first chat: most connections only watch. */
   private chatBucket: TokenBucket | undefined;
   /** Rooms whose live messages wait for this socket's catch-up to finish; null = none (the usual case). */

@@ -25,6 +25,8 @@ export interface ProtocolContext {
   counters: RoomCounters;
   /** Source of catch-ups (join with afterSeq). */
   recent: RecentMessages;
+  /** Verifies a `refresh` token (the handshake's rules). */
+  verifyToken: (token: string) => Promise<{ userId: string; exp: number }>;
   catchup: CatchupOptions;
   catchupCounters: { catchups: Counter; messages: Counter; incomplete: Counter };
 }
@@ -92,6 +94,11 @@ export function handleFrame(ctx: ProtocolContext, conn: Connection, data: RawDat
       }
       ctx.counters.addLikes(frame.roomId, frame.count);
       return;
+    case 'refresh': {
+      const { token, reqId } = frame;
+      conn.inOrder(() => onRefresh(ctx, conn, token, reqId));
+      return;
+    }
     case 'ping': {
       const reqId = frame.reqId;
       conn.inOrder(() => conn.sendJson({ type: 'pong', reqId, serverTime: Date.now() }));
@@ -172,6 +179,18 @@ async function currentSeq(ctx: ProtocolContext, roomId: string, state: RoomState
   } catch (err) {
     ctx.logger.debug({ err, roomId }, 'room head unavailable; joined reports 0');
     return 0;
+  }
+}
+
+/** A new token for the session: same user, later expiry. A bad one is refused; the session goes on until its current expiry. */
+async function onRefresh(ctx: ProtocolContext, conn: Connection, token: string, reqId: string | undefined): Promise<void> {
+  try {
+    const claims = await ctx.verifyToken(token);
+    if (claims.userId !== conn.userId) throw new AppError('UNAUTHORIZED', 'the refresh token is for another user');
+    conn.expiresAt = claims.exp * 1000;
+    conn.sendJson({ type: 'refreshed', reqId, expiresAt: conn.expiresAt });
+  } catch (err) {
+    conn.sendJson(errorFrame(toAppError(err, 'UNAUTHORIZED'), { reqId }));
   }
 }
 

@@ -1,4 +1,4 @@
-export { kafkaEnv, redisEnv, mongoEnv, commonEnv, recentMessagesEnv } from './env';
+export { kafkaEnv, redisEnv, mongoEnv, commonEnv, recentMessagesEnv, authEnv } from './env';
 export { requireBearerToken } from './admin-auth';
 export { createHttpApp, listen, closeServer, type HttpOptions, type ReadinessCheck } from './http';
 export { handleSignals, type Stoppable } from './lifecycle';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import express, { Router } from 'express';
-import { signUserToken, verifyUserToken } from '@roomcast/auth';
+import { createTokenVerifier, signUserToken } from '@roomcast/auth';
 import { InMemoryMessageBus } from '@roomcast/bus';
 import { resolveFilterTopics, resolveTopics } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
@@ -44,6 +44,7 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
   const store = new InMemoryMessageStore();
   const topics = resolveTopics('');
   const metrics = new MetricsRegistry();
+  const verifyToken = createTokenVerifier({ hs256Secret: config.JWT_SECRET });
 
   const ingest = createChatIngestApp({ bus, deduper: seq.deduper, logger: logger.child({ svc: 'chat-ingest' }), topics, groupId: 'chat-ingest', dedupTtlMs: DAY_MS, maxTextChars: 500, adminToken: config.FILTER_ADMIN_TOKEN, metrics });
   const base = loadBaseDictionary({
@@ -65,9 +66,9 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
     adminToken: config.FILTER_ADMIN_TOKEN,
     metrics,
   });
-  const persistence = createPersistenceApp({ bus, store, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', verifyToken: (token) => verifyUserToken(config.JWT_SECRET, token), metrics });
+  const persistence = createPersistenceApp({ bus, store, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', verifyToken, metrics });
   const notification = createNotificationApp({ bus, presence, recent, logger: logger.child({ svc: 'notification' }), topics, groupId: 'notification', metrics });
-  const gateway = createGatewayApp({ bus, presence, recent, logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
+  const gateway = createGatewayApp({ bus, presence, recent, verifyToken, logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
 
   // Embedded mode only: mint tokens for whoever asks. Never part of the standalone gateway.
   const dev = Router();

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import { signUserToken } from '@roomcast/auth';
+import { createTokenVerifier, signUserToken } from '@roomcast/auth';
 import { InMemoryMessageBus, type BusRecord, type OutgoingRecord } from '@roomcast/bus';
 import {
   CLOSE_CODES,
@@ -128,7 +128,6 @@ async function startGateway(overrides: Partial<GatewayOptions> = {}): Promise<Ha
   const options: GatewayOptions = {
     gatewayId,
     wsPath: '/ws',
-    jwtSecret: SECRET,
     maxPayloadBytes: MAX_FRAME_BYTES,
     maxRoomsPerConnection: 3,
     // Long by default so pings never interfere; the heartbeat test sets its own.
@@ -153,7 +152,7 @@ async function startGateway(overrides: Partial<GatewayOptions> = {}): Promise<Ha
   };
   const logger = silentLogger();
   const recent = new ControllableRecent();
-  const app = createGatewayApp({ bus, presence, recent, logger, topics, options });
+  const app = createGatewayApp({ bus, presence, recent, verifyToken: createTokenVerifier({ hs256Secret: SECRET }), logger, topics, options });
   const http = createHttpApp({ readiness: app.readiness, logger, metrics: app.metrics });
   await app.start();
   const { server, port } = await listen(http, 0, '127.0.0.1');

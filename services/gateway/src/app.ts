@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { verifyUserToken } from '@roomcast/auth';
+import type { TokenVerifier } from '@roomcast/auth';
 import type { BusRecord, MessageBus, Subscription } from '@roomcast/bus';
 import {
   CLOSE_CODES,
@@ -30,7 +30,6 @@ import { parseJsonOrUndefined } from './wire';
 export interface GatewayOptions {
   gatewayId: string;
   wsPath: string;
-  jwtSecret: string;
   maxPayloadBytes: number;
   maxRoomsPerConnection: number;
   heartbeatIntervalMs: number;
@@ -65,6 +64,8 @@ export interface GatewayDeps {
   presence: PresenceStore;
   /** The recent-message cache catch-ups read (written by notification). */
   recent: RecentMessages;
+  /** Verifies user tokens at the handshake and in `refresh` frames. */
+  verifyToken: TokenVerifier;
   logger: Logger;
   topics: TopicNames;
   options: GatewayOptions;
@@ -125,7 +126,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     presenceTtlMs,
     counters,
     recent: deps.recent,
-    verifyToken: (token) => verifyUserToken(options.jwtSecret, token),
+    verifyToken: deps.verifyToken,
     catchup: { maxMessages: options.catchupMaxMessages, ratePerSec: options.catchupRatePerSec, burst: options.catchupBurst },
     catchupCounters: {
       catchups: metrics.counter('roomcast_gateway_catchups_total', 'joins with afterSeq answered with a catch-up'),
@@ -157,7 +158,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
         const bearer = req.headers.authorization?.startsWith('Bearer ')
           ? req.headers.authorization.slice(7)
           : undefined;
-        const claims = await verifyUserToken(options.jwtSecret, url.searchParams.get('token') ?? bearer);
+        const claims = await deps.verifyToken(url.searchParams.get('token') ?? bearer);
         userId = claims.userId;
         expiresAt = claims.exp * 1000;
       } catch (err) {
@@ -426,7 +427,6 @@ function closeCodeFor(refusal: AppError | undefined): number {
 export function gatewayOptionsFromConfig(
   c: {
     WS_PATH: string;
-    JWT_SECRET: string;
     WS_MAX_PAYLOAD_BYTES: number;
     WS_MAX_ROOMS_PER_CONNECTION: number;
     WS_HEARTBEAT_INTERVAL_MS: number;
@@ -452,7 +452,6 @@ export function gatewayOptionsFromConfig(
   return {
     gatewayId,
     wsPath: c.WS_PATH,
-    jwtSecret: c.JWT_SECRET,
     maxPayloadBytes: c.WS_MAX_PAYLOAD_BYTES,
     maxRoomsPerConnection: c.WS_MAX_ROOMS_PER_CONNECTION,
     heartbeatIntervalMs: c.WS_HEARTBEAT_INTERVAL_MS,

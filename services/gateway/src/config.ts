@@ -1,6 +1,6 @@
-import { secret, z } from '@roomcast/config';
+import { z } from '@roomcast/config';
 import { GATEWAY_ID_PATTERN, MAX_FRAME_BYTES, MAX_ROOMS_PER_CONNECTION } from '@roomcast/contracts';
-import { commonEnv, kafkaEnv, recentMessagesEnv, redisEnv } from '@roomcast/service-kit';
+import { authEnv, commonEnv, kafkaEnv, recentMessagesEnv, redisEnv } from '@roomcast/service-kit';
 import { parseThinningRules } from './thinning';
 
 /** Gateway tuning, shared by the standalone service and the embedded start. */
@@ -44,7 +44,6 @@ export const gatewayTuningEnv = {
     .default(20)
     .describe('Chat frames per second per connection (token bucket rate)'),
   WS_CHAT_BURST: z.coerce.number().int().positive().default(40).describe('Chat token bucket size'),
-  JWT_SECRET: secret(z.string().min(8)).describe('HS256 secret that signs user tokens'),
   PRESENCE_REFRESH_MS: z.coerce
     .number()
     .int()
@@ -143,6 +142,7 @@ export const configSchema = z.object({
   ...kafkaEnv,
   ...redisEnv,
   ...recentMessagesEnv,
+  ...authEnv,
   ...gatewayTuningEnv,
   PORT: commonEnv.PORT.default(8081),
   GATEWAY_ID: z

@@ -1,13 +1,13 @@
-import { secret, z } from '@roomcast/config';
-import { commonEnv, kafkaEnv, mongoEnv } from '@roomcast/service-kit';
+import { z } from '@roomcast/config';
+import { authEnv, commonEnv, kafkaEnv, mongoEnv } from '@roomcast/service-kit';
 
 export const configSchema = z.object({
   ...commonEnv,
   ...kafkaEnv,
   ...mongoEnv,
+  ...authEnv,
   PORT: commonEnv.PORT.default(8084),
   PERSISTENCE_GROUP_ID: z.string().default('persistence').describe('Kafka consumer group'),
-  JWT_SECRET: secret(z.string().min(8)).describe('HS256 secret of the user tokens (the gateway\'s): the history API takes only valid ones'),
   PERSISTENCE_FETCH_MIN_BYTES: z.coerce
     .number()
     .int()

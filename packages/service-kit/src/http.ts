@@ -14,7 +14,7 @@ export interface HttpOptions {
   readiness: Record<string, ReadinessCheck>;
   /** Extra fields for /readyz (e.g. dictionary version). */
   info?: () => Record<string, unknown>;
-  /** Served at `/metrics` in Prometheus text format. */
+  /** Served at `/metrics` in Prometheus text format (prom-client's exposition). */
   metrics?: MetricsRegistry;
   logger: Logger;
 }
@@ -47,8 +47,11 @@ export function createHttpApp(options: HttpOptions): Express {
   });
   const metrics = options.metrics;
   if (metrics) {
-    app.get('/metrics', (_req, res) => {
-      res.type('text/plain; version=0.0.4').send(metrics.render());
+    app.get('/metrics', async (_req, res) => {
+      const text = await metrics.render();
+      // end(), not send(): send() rewrites the content type's parameters.
+      res.setHeader('Content-Type', metrics.contentType);
+      res.end(text);
     });
   }
   for (const r of options.routers ?? []) app.use(r);

@@ -11,6 +11,15 @@ export {
   type RoutedDelivery,
 } from './publish';
 export { newMessageId } from './ids';
-export { Counter, MetricsRegistry } from './metrics';
+export {
+  Counter,
+  Histogram,
+  MetricsRegistry,
+  LATENCY_BUCKETS_SECONDS,
+  SIZE_BUCKETS,
+  type Family,
+  type GaugeEmit,
+  type Labels,
+} from './metrics';
 export { runService, consumerLifecycle, type ServiceApp, type ServiceParts } from './service';
 export { TokenBucket } from './token-bucket';

@@ -126,7 +126,7 @@ interface PathResult {
 }
 
 async function run(path: 'ws.send' | 'v1' | 'v2', side: Side, total: number): Promise<PathResult> {
-  const counter = (n: string) => new Counter(n, n);
+  const counter = (_n: string) => new Counter();
   const budget: SendBudget = { softBytes: 64 << 20, hardBytes: 256 << 20, dropped: counter('d'), slowClosed: counter('s') };
   const registry = new RoomRegistry();
   const protocol: ProtocolVersion = path === 'v2' ? 2 : 1;

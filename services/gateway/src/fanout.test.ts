@@ -60,7 +60,7 @@ const HARD = 10_000;
 
 function setup(options: Partial<FanoutOptions> = {}) {
   const registry = new RoomRegistry();
-  const counter = (name: string) => new Counter(name, name);
+  const counter = (_name: string) => new Counter();
   const counters: FanoutCounters = {
     frames: counter('frames'),
     messages: counter('messages'),

@@ -7,8 +7,8 @@ import { RoomRegistry } from './room-registry';
 const budget = {
   softBytes: 1024,
   hardBytes: 4096,
-  dropped: new Counter('d', 'd'),
-  slowClosed: new Counter('s', 's'),
+  dropped: new Counter(),
+  slowClosed: new Counter(),
 };
 const conn = (id: string, userId: string): Connection =>
   new Connection(id, userId, {} as WebSocket, {} as Duplex, 2, budget, { ratePerSec: 1, burst: 1 });

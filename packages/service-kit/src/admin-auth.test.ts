@@ -2,10 +2,11 @@ import { Router } from 'express';
 import { silentLogger } from '@roomcast/logger';
 import { requireBearerToken } from './admin-auth';
 import { closeServer, createHttpApp, listen } from './http';
+import { Counter } from './metrics';
 
-async function serve(token: string | undefined, rate?: { perSec: number; burst: number }) {
+async function serve(token: string | undefined, rate?: { perSec: number; burst: number }, limited?: Counter) {
   const router = Router();
-  router.use('/admin', requireBearerToken(token, 'TEST_ADMIN_TOKEN', rate));
+  router.use('/admin', requireBearerToken(token, 'TEST_ADMIN_TOKEN', rate, limited));
   router.get('/admin/ping', (_req, res) => {
     res.json({ ok: true });
   });
@@ -37,7 +38,8 @@ describe('requireBearerToken', () => {
   });
 
   it('rate-limits each client address, before the token is checked: 429 RATE_LIMITED past the burst', async () => {
-    const s = await serve('right-token-0123456789', { perSec: 0.01, burst: 3 });
+    const limitedCount = new Counter();
+    const s = await serve('right-token-0123456789', { perSec: 0.01, burst: 3 }, limitedCount);
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 5; i++) statuses.push((await fetch(s.url, { headers: { authorization: 'Bearer guess' } })).status);
@@ -45,6 +47,7 @@ describe('requireBearerToken', () => {
       const limited = await fetch(s.url, { headers: { authorization: 'Bearer right-token-0123456789' } });
       expect(limited.status).toBe(429);
       expect(await limited.json()).toMatchObject({ code: 'RATE_LIMITED', temporary: true });
+      expect(limitedCount.value).toBe(3);
     } finally {
       await s.close();
     }

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { AppError } from '@roomcast/errors';
+import type { Counter } from './metrics';
 import { TokenBucket } from './token-bucket';
 
 /** Requests per second one client address may make to an admin API, and the burst. */
@@ -14,12 +15,13 @@ const MAX_TRACKED_CLIENTS = 10_000;
  * configured token the routes are off (ADMIN_DISABLED, naming `envName` to set), never open.
  * Tokens are compared as SHA-256 digests with timingSafeEqual: constant time, whatever their lengths.
  * Each client address gets `rate` requests per second (burst `burst`), checked before the token
- * (so guessing is slow too); over it, 429 RATE_LIMITED.
+ * (so guessing is slow too); over it, 429 RATE_LIMITED, counted in `limited`.
  */
 export function requireBearerToken(
   token: string | undefined,
   envName: string,
   rate: { perSec: number; burst: number } = { perSec: ADMIN_RATE_PER_SEC, burst: ADMIN_BURST },
+  limited?: Counter,
 ): RequestHandler {
   const expected = token === undefined ? undefined : digest(token);
   const buckets = new Map<string, TokenBucket>();
@@ -31,6 +33,7 @@ export function requireBearerToken(
       buckets.set(client, (bucket = new TokenBucket(rate.perSec, rate.burst)));
     }
     if (!bucket.take()) {
+      limited?.inc();
       next(new AppError('RATE_LIMITED', 'too many admin requests; slow down'));
       return;
     }

@@ -82,6 +82,48 @@ function clientError(err: unknown): AppError | null {
   return new AppError('BAD_REQUEST', 'malformed request');
 }
 
+/** How long the readiness gauge waits for one check at scrape time, ms; slower counts as failing. */
+export const READINESS_METRIC_TIMEOUT_MS = 2_000;
+
+/**
+ * `roomcast_readiness_check{service, check}`: each of `readiness`'s checks run when `/metrics` is
+ * scraped, 1 passing, 0 failing, throwing or slower than READINESS_METRIC_TIMEOUT_MS — the
+ * dependencies /readyz checks (bus = Kafka, presence = Redis, store = MongoDB, …) as series an
+ * alert can watch.
+ */
+export function readinessGauge(
+  metrics: MetricsRegistry,
+  service: string,
+  readiness: Record<string, ReadinessCheck>,
+  timeoutMs = READINESS_METRIC_TIMEOUT_MS,
+): void {
+  const checks = Object.entries(readiness);
+  metrics.gaugeFamily(
+    'roomcast_readiness_check',
+    'readiness checks (the ones /readyz runs) at scrape time: 1 passing, 0 failing',
+    ['service', 'check'],
+    async (emit) => {
+      const results = await Promise.all(checks.map(([, check]) => passes(check, timeoutMs)));
+      checks.forEach(([check], i) => emit({ service, check }, results[i] === true ? 1 : 0));
+    },
+  );
+}
+
+async function passes(check: ReadinessCheck, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      Promise.resolve().then(check),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+  } catch {
+    // A check that throws is a failing check; /readyz logs why.
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Starts listening; resolves with the server and the port actually bound (PORT=0 picks one). */
 export async function listen(app: Express, port: number, host: string): Promise<{ server: Server; port: number }> {
   const server = createServer(app);

@@ -1,6 +1,15 @@
 export { kafkaEnv, redisEnv, mongoEnv, commonEnv, recentMessagesEnv, authEnv } from './env';
 export { requireBearerToken } from './admin-auth';
-export { createHttpApp, listen, closeServer, type HttpOptions, type ReadinessCheck } from './http';
+export {
+  createHttpApp,
+  listen,
+  closeServer,
+  readinessGauge,
+  READINESS_METRIC_TIMEOUT_MS,
+  type HttpOptions,
+  type ReadinessCheck,
+} from './http';
+export { ConsumerMetrics, LAG_SAMPLE_INTERVAL_MS, type ConsumerMetricsOptions } from './consumer-metrics';
 export { handleSignals, type Stoppable } from './lifecycle';
 export { decodeBatch, processRecord, recordSource, type DecodedRecord } from './consumer';
 export {
@@ -15,6 +24,7 @@ export {
   Counter,
   Histogram,
   MetricsRegistry,
+  rateLimitedCounter,
   LATENCY_BUCKETS_SECONDS,
   SIZE_BUCKETS,
   type Family,

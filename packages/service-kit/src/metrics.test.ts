@@ -1,5 +1,5 @@
 import { createLogger } from '@roomcast/logger';
-import { closeServer, createHttpApp, listen } from './http';
+import { closeServer, createHttpApp, listen, readinessGauge } from './http';
 import { LATENCY_BUCKETS_SECONDS, MetricsRegistry } from './metrics';
 
 describe('MetricsRegistry', () => {
@@ -41,14 +41,17 @@ describe('MetricsRegistry', () => {
     filter.observe(45);
     const text = await m.render();
     expect(text).toContain('# TYPE roomcast_hop_seconds histogram');
-    expect(text).toContain('roomcast_hop_seconds_bucket{le="0.0025",service="filter"} 0');
-    expect(text).toContain('roomcast_hop_seconds_bucket{le="0.005",service="filter"} 1');
-    expect(text).toContain('roomcast_hop_seconds_bucket{le="0.25",service="filter"} 2');
-    expect(text).toContain('roomcast_hop_seconds_bucket{le="30",service="filter"} 2');
-    expect(text).toContain('roomcast_hop_seconds_bucket{le="+Inf",service="filter"} 3');
+    expect(text).toContain('roomcast_hop_seconds_bucket{service="filter",le="0.0025"} 0');
+    expect(text).toContain('roomcast_hop_seconds_bucket{service="filter",le="0.005"} 1');
+    expect(text).toContain('roomcast_hop_seconds_bucket{service="filter",le="0.25"} 2');
+    expect(text).toContain('roomcast_hop_seconds_bucket{service="filter",le="30"} 2');
+    expect(text).toContain('roomcast_hop_seconds_bucket{service="filter",le="+Inf"} 3');
     expect(text).toContain('roomcast_hop_seconds_count{service="filter"} 3');
     expect(m.snapshot()['roomcast_hop_seconds_count{service="filter"}']).toBe(3);
     expect(m.snapshot()['roomcast_hop_seconds_sum']).toBeCloseTo(45.203);
+    filter.observe(Number.NaN);
+    expect(filter.count).toBe(3);
+    expect(() => m.histogramFamily('roomcast_hop_seconds', 'hop latency', ['service'], [1, 2])).toThrow(/buckets/);
   });
 
   it('returns the metric already registered under a name (the embedded start shares one registry), and refuses another kind', async () => {
@@ -93,6 +96,35 @@ describe('MetricsRegistry', () => {
     m.collectProcessMetrics();
     m.collectProcessMetrics();
     expect(m.names()).toEqual(expect.arrayContaining(['process_cpu_seconds_total', 'nodejs_eventloop_lag_p99_seconds']));
+  });
+
+  it('exposes readiness checks as roomcast_readiness_check, run at scrape time: 1 passing, 0 failing, throwing or too slow', async () => {
+    const m = new MetricsRegistry();
+    let redisUp = true;
+    readinessGauge(
+      m,
+      'notification',
+      {
+        bus: async () => true,
+        presence: () => redisUp,
+        store: async () => {
+          throw new Error('connection refused');
+        },
+        slow: () => new Promise<boolean>((r) => setTimeout(() => r(true), 500)),
+      },
+      50,
+    );
+    const line = (text: string, check: string) => text.split('\n').find((l) => l.startsWith(`roomcast_readiness_check{service="notification",check="${check}"}`));
+    let text = await m.render();
+    expect([line(text, 'bus'), line(text, 'presence'), line(text, 'store'), line(text, 'slow')]).toEqual([
+      'roomcast_readiness_check{service="notification",check="bus"} 1',
+      'roomcast_readiness_check{service="notification",check="presence"} 1',
+      'roomcast_readiness_check{service="notification",check="store"} 0',
+      'roomcast_readiness_check{service="notification",check="slow"} 0',
+    ]);
+    redisUp = false;
+    text = await m.render();
+    expect(line(text, 'presence')).toBe('roomcast_readiness_check{service="notification",check="presence"} 0');
   });
 
   it('is served at /metrics with the Prometheus content type', async () => {

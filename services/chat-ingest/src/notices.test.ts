@@ -48,6 +48,7 @@ async function start(adminToken: string | null = TOKEN): Promise<Harness> {
     dedupTtlMs: 60_000,
     adminToken: adminToken ?? undefined,
     posted,
+    rateLimited: new Counter(),
   });
   const { server, port } = await listen(
     createHttpApp({ logger: silentLogger(), readiness: {}, routers: [router] }),

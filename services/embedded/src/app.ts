@@ -14,13 +14,15 @@ import { createNotificationApp } from '@roomcast/notification';
 import { createPersistenceApp } from '@roomcast/persistence';
 import { InMemoryPresenceStore } from '@roomcast/presence';
 import { InMemoryRecentMessages, InMemorySequencerBackend, InMemorySequencerState } from '@roomcast/sequencer';
-import { createHttpApp, MetricsRegistry } from '@roomcast/service-kit';
+import { createHttpApp, MetricsRegistry, readinessGauge } from '@roomcast/service-kit';
 import { InMemoryDictionaryStore, InMemoryMessageStore, InMemoryReviewStore } from '@roomcast/store';
 import { z } from 'zod';
 import type { EmbeddedConfig } from './config';
 
 export interface EmbeddedApp {
   http: express.Express;
+  /** Every service's metrics, in one registry (served at /metrics). */
+  metrics: MetricsRegistry;
   attach(server: Server): void;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -89,9 +91,12 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
     info: () => ({ mode: 'embedded', gatewayId: config.GATEWAY_ID, filter: filter.info() }),
   });
   const apps = [persistence, notification, filter, ingest, gateway];
+  for (const [service, app] of Object.entries({ persistence, notification, filter, 'chat-ingest': ingest, gateway }))
+    readinessGauge(metrics, service, app.readiness);
 
   return {
     http,
+    metrics,
     attach: (server) => gateway.attach(server),
     async start() {
       // Downstream first, so nothing the gateway accepts waits for a consumer that is not there.

@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import type { BusRecord, MessageBus } from '@roomcast/bus';
 import { ChatAcceptedV1, type TopicNames } from '@roomcast/contracts';
 import type { Logger } from '@roomcast/logger';
-import { consumerLifecycle, decodeBatch, MetricsRegistry, type ServiceApp } from '@roomcast/service-kit';
+import { ConsumerMetrics, consumerLifecycle, decodeBatch, MetricsRegistry, type ServiceApp } from '@roomcast/service-kit';
 import type { MessageStore } from '@roomcast/store';
 import { historyRouter, type VerifyUserToken } from './history';
 
@@ -43,13 +43,18 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
     });
   }
 
-  const consumer = consumerLifecycle(deps.bus, [{ name: deps.topics.chatAccepted }], {
-    groupId: deps.groupId,
-    topics: [deps.topics.chatAccepted],
-    fromBeginning: true,
-    handler: handle,
-    ...(deps.fetch ? { fetchMinBytes: deps.fetch.minBytes, fetchMaxWaitMs: deps.fetch.maxWaitMs } : {}),
-  });
+  const consumer = consumerLifecycle(
+    deps.bus,
+    [{ name: deps.topics.chatAccepted }],
+    {
+      groupId: deps.groupId,
+      topics: [deps.topics.chatAccepted],
+      fromBeginning: true,
+      handler: handle,
+      ...(deps.fetch ? { fetchMinBytes: deps.fetch.minBytes, fetchMaxWaitMs: deps.fetch.maxWaitMs } : {}),
+    },
+    new ConsumerMetrics({ metrics, service: 'persistence', logger: deps.logger }),
+  );
   return {
     metrics,
     router: historyRouter(deps.store, deps.verifyToken),

@@ -614,6 +614,7 @@ describe('gateway: chat', () => {
     await peer.barrier();
     expect(peer.all('ack').map((a) => a.clientMsgId)).toEqual(['c0', 'c1', 'c2']);
     expect(h.bus.stats().published).toBe(3);
+    expect(metric(h, 'roomcast_rate_limited_total{service="gateway",limit="chat"}')).toBe(1);
   });
 });
 
@@ -729,6 +730,13 @@ describe('gateway: delivery', () => {
     expect(other.all('message')).toEqual([]);
     expect(metric(h, 'roomcast_gateway_duplicate_deliveries_total')).toBe(1);
     expect(metric(h, 'roomcast_gateway_frames_delivered_total')).toBe(4);
+    // Latency once per message (not per socket: two members), sizes once per flush.
+    expect(metric(h, 'roomcast_gateway_e2e_latency_seconds_count')).toBe(2);
+    expect(metric(h, 'roomcast_gateway_delivery_latency_seconds_count')).toBe(2);
+    expect(metric(h, 'roomcast_gateway_fanout_sockets_sum')).toBe(2 * metric(h, 'roomcast_gateway_fanout_sockets_count'));
+    // The delivery topic's hop, per record handled (the redelivery too).
+    const hop = `roomcast_consumer_hop_latency_seconds_count{service="gateway",topic="${h.topics.delivery(h.gatewayId)}"}`;
+    await waitFor(() => metric(h, hop) === 3 || undefined, 'three hops measured', WAIT_MS, POLL_MS);
     expect(await a.join('r1')).toMatchObject({ lastSeq: 2 });
   });
 
@@ -1157,6 +1165,7 @@ describe('gateway: resume (join with afterSeq)', () => {
     for (const reqId of ['a', 'b', 'c']) peer.send({ type: 'join', roomId: 'r1', reqId, afterSeq: 0 });
     expect(await peer.next('error', (e) => e.reqId === 'c')).toMatchObject({ code: 'RATE_LIMITED', temporary: true });
     expect(peer.all('joined').map((j) => j.reqId)).toEqual(['a', 'b']);
+    expect(metric(h, 'roomcast_rate_limited_total{service="gateway",limit="catchup"}')).toBe(1);
   });
 });
 

@@ -17,9 +17,9 @@ import { AppError, toAppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
 import type { RecentMessages } from '@roomcast/sequencer';
-import { decodeBatch, MetricsRegistry, type ServiceApp } from '@roomcast/service-kit';
+import { ConsumerMetrics, decodeBatch, MetricsRegistry, rateLimitedCounter, type ServiceApp } from '@roomcast/service-kit';
 import { Connection, sendBudget } from './connection';
-import { fanoutCounters, RoomFanout } from './fanout';
+import { fanoutMetrics, RoomFanout } from './fanout';
 import { handleFrame, type ProtocolContext } from './protocol';
 import { RoomCounters } from './room-counters';
 import { RoomRegistry } from './room-registry';
@@ -97,8 +97,9 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       maxBatch: options.deliveryMaxBatch,
       thinning: new ThinningPolicy(options.thinBudgetPerSec, options.thinRooms),
     },
-    fanoutCounters(metrics),
+    fanoutMetrics(metrics),
   );
+  const consumerMetrics = new ConsumerMetrics({ metrics, service: 'gateway', logger });
   metrics.gauge('roomcast_gateway_connections', 'open WebSocket sessions', () => registry.connectionCount());
   const drained = metrics.counter('roomcast_gateway_drained_total', 'sockets told to reconnect elsewhere (close 4000) by a drain');
   metrics.gauge('roomcast_gateway_rooms', 'rooms with viewers on this gateway', () => registry.rooms.size);
@@ -132,6 +133,10 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       catchups: metrics.counter('roomcast_gateway_catchups_total', 'joins with afterSeq answered with a catch-up'),
       messages: metrics.counter('roomcast_gateway_catchup_messages_total', 'messages sent by catch-ups'),
       incomplete: metrics.counter('roomcast_gateway_catchups_incomplete_total', 'catch-ups that left an older range to page from history (joined.missing)'),
+    },
+    rateLimited: {
+      chat: rateLimitedCounter(metrics, 'gateway', 'chat'),
+      catchup: rateLimitedCounter(metrics, 'gateway', 'catchup'),
     },
   };
 
@@ -329,7 +334,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       await bus.ensureTopics([{ name: topics.chatSubmitted }, { name: deliveryTopic }]);
       // A fresh group per incarnation: a restarted gateway must not replay deliveries meant for
       // the sockets of its previous life; it reads from the end of its topic.
-      const sub = await bus.subscribe({
+      const sub = await consumerMetrics.subscribe(bus, {
         groupId: `gateway.${gatewayId}.${randomUUID().slice(0, 8)}`,
         topics: [deliveryTopic],
         fromBeginning: false,

@@ -29,6 +29,8 @@ export interface ProtocolContext {
   verifyToken: (token: string) => Promise<{ userId: string; exp: number }>;
   catchup: CatchupOptions;
   catchupCounters: { catchups: Counter; messages: Counter; incomplete: Counter };
+  /** Frames refused by the per-connection rate limits. */
+  rateLimited: { chat: Counter; catchup: Counter };
 }
 
 const tracer = getTracer('roomcast-gateway');
@@ -122,6 +124,7 @@ async function onJoin(
   }
   const catchingUp = afterSeq !== undefined;
   if (catchingUp && !conn.takeCatchupToken(ctx.catchup.ratePerSec, ctx.catchup.burst)) {
+    ctx.rateLimited.catchup.inc();
     conn.sendJson(errorFrame(new AppError('RATE_LIMITED', 'too many catch-ups (join with afterSeq); retry later'), { reqId }));
     return;
   }
@@ -213,6 +216,7 @@ function onChat(ctx: ProtocolContext, conn: Connection, frame: Extract<ClientFra
     return;
   }
   if (!conn.takeChatToken()) {
+    ctx.rateLimited.chat.inc();
     sendError(conn, new AppError('RATE_LIMITED', 'too many chat messages; slow down'), { clientMsgId });
     return;
   }

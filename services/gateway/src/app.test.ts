@@ -148,6 +148,10 @@ async function startGateway(overrides: Partial<GatewayOptions> = {}): Promise<Ha
     catchupRatePerSec: 2,
     catchupBurst: 32,
     drainMs: 0,
+    maxConnectionsPerUser: 0,
+    maxConnectionsPerIp: 0,
+    maxRoomsPerUser: 32,
+    trustProxy: false,
     ...overrides,
   };
   const logger = silentLogger();
@@ -365,6 +369,57 @@ describe('gateway: authentication', () => {
     const welcome = await viaHeader.next('welcome');
     expect(welcome).toMatchObject({ userId: 'bob', gatewayId: h.gatewayId });
     expect(welcome.sessionId).not.toBe((viaQuery.frames[0] as FrameOf<'welcome'>).sessionId);
+  });
+});
+
+describe('gateway: connection and room caps', () => {
+  it('closes a user\'s socket beyond maxConnectionsPerUser with 4505, also in a burst, and admits again after one closes', async () => {
+    const h = await startGateway({ maxConnectionsPerUser: 3 });
+    const token = await signUserToken(SECRET, 'alice');
+    const burst = await Promise.all(Array.from({ length: 6 }, () => open(`${h.url}?token=${token}`)));
+    await sleep(300);
+    const closed = burst.filter((p) => p.closed !== undefined);
+    expect(closed.map((p) => p.closed?.code)).toEqual([4505, 4505, 4505]);
+    expect(burst.filter((p) => p.all('welcome').length === 1)).toHaveLength(3);
+    // Another user is not affected.
+    await connect(h, 'bob');
+    const open1 = burst.find((p) => p.closed === undefined) as Peer;
+    open1.ws.close();
+    await open1.whenClosed();
+    await sleep(50);
+    const again = await open(`${h.url}?token=${token}`);
+    await again.next('welcome');
+  });
+
+  it('caps sockets per client address (X-Forwarded-For first entry, behind a trusted proxy) with 4505', async () => {
+    const h = await startGateway({ maxConnectionsPerIp: 2, trustProxy: true });
+    const from = (ip: string) => ({ headers: { 'x-forwarded-for': `${ip}, 10.0.0.1` } });
+    await connect(h, 'u1', from('203.0.113.7'));
+    await connect(h, 'u2', from('203.0.113.7'));
+    const third = await open(`${h.url}?token=${await signUserToken(SECRET, 'u3')}`, from('203.0.113.7'));
+    expect((await third.whenClosed()).code).toBe(CLOSE_CODES.TOO_MANY_CONNECTIONS);
+    await connect(h, 'u4', from('198.51.100.1'));
+  });
+
+  it('ignores X-Forwarded-For unless the proxy is trusted: a client cannot dodge the cap by naming addresses', async () => {
+    const h = await startGateway({ maxConnectionsPerIp: 2 });
+    await connect(h, 'u1', { headers: { 'x-forwarded-for': '203.0.113.1' } });
+    await connect(h, 'u2', { headers: { 'x-forwarded-for': '203.0.113.2' } });
+    const third = await open(`${h.url}?token=${await signUserToken(SECRET, 'u3')}`, { headers: { 'x-forwarded-for': '203.0.113.3' } });
+    expect((await third.whenClosed()).code).toBe(CLOSE_CODES.TOO_MANY_CONNECTIONS);
+  });
+
+  it('refuses joins beyond maxRoomsPerUser over all of a user\'s sockets with TOO_MANY_ROOMS', async () => {
+    const h = await startGateway({ maxRoomsPerUser: 3 });
+    const a = await connect(h, 'alice');
+    const b = await connect(h, 'alice');
+    await a.join('r1');
+    await a.join('r2');
+    await b.join('r2'); // the same room again: still 2 rooms for alice
+    await b.join('r3');
+    b.send({ type: 'join', roomId: 'r4', reqId: 'over' });
+    expect(await b.next('error', (e) => e.reqId === 'over')).toMatchObject({ code: 'TOO_MANY_ROOMS' });
+    await connect(h, 'bob').then((p) => p.join('r4'));
   });
 });
 

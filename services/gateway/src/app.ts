@@ -57,6 +57,14 @@ export interface GatewayOptions {
   catchupBurst: number;
   /** Drain on stop: sockets are told to reconnect elsewhere (close 4000) spread over this many ms. */
   drainMs: number;
+  /** Open sockets one user may have on this gateway; 0 = no cap. */
+  maxConnectionsPerUser: number;
+  /** Open sockets one client address may have on this gateway; 0 = no cap. */
+  maxConnectionsPerIp: number;
+  /** Rooms one user may be in over all their sockets on this gateway. */
+  maxRoomsPerUser: number;
+  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy: boolean;
 }
 
 export interface GatewayDeps {
@@ -123,6 +131,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     logger,
     topics,
     maxRoomsPerConnection: options.maxRoomsPerConnection,
+    maxRoomsPerUser: options.maxRoomsPerUser,
     presenceTtlMs,
     counters,
     recent: deps.recent,
@@ -145,6 +154,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     }
     let userId: string | undefined;
     let expiresAt = Number.POSITIVE_INFINITY;
+    const ip = clientAddress(req, options.trustProxy);
     let refusal: AppError | undefined;
     const protocol = negotiateProtocol(url.searchParams.get(PROTOCOL_QUERY_PARAM));
     if (!accepting) refusal = new AppError('SHUTTING_DOWN', 'gateway is not accepting connections');
@@ -161,6 +171,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
         const claims = await deps.verifyToken(url.searchParams.get('token') ?? bearer);
         userId = claims.userId;
         expiresAt = claims.exp * 1000;
+        refusal = admit(claims.userId, ip, socket);
       } catch (err) {
         refusal = toAppError(err, 'UNAUTHORIZED');
       }
@@ -174,6 +185,29 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       }
       void onConnection(ws, socket, userId, protocol, expiresAt);
     });
+  }
+
+  /** Admitted sockets per user and per client address, from admission until the TCP socket closes. */
+  const perUser = new Map<string, number>();
+  const perIp = new Map<string, number>();
+
+  /**
+   * Admits a new socket of `userId` from `ip` under the caps, or says why not. Counted at once
+   * (so a burst of handshakes cannot all slip under the cap) and released when the TCP socket
+   * closes, whatever happens to the handshake.
+   */
+  function admit(userId: string, ip: string, socket: Duplex): AppError | undefined {
+    if (options.maxConnectionsPerUser > 0 && (perUser.get(userId) ?? 0) >= options.maxConnectionsPerUser)
+      return new AppError('TOO_MANY_CONNECTIONS', `at most ${options.maxConnectionsPerUser} connections per user; close one first`);
+    if (options.maxConnectionsPerIp > 0 && (perIp.get(ip) ?? 0) >= options.maxConnectionsPerIp)
+      return new AppError('TOO_MANY_CONNECTIONS', `at most ${options.maxConnectionsPerIp} connections per client address`);
+    bump(perUser, userId, 1);
+    bump(perIp, ip, 1);
+    socket.once('close', () => {
+      bump(perUser, userId, -1);
+      bump(perIp, ip, -1);
+    });
+    return undefined;
   }
 
   /** The Connection of each open socket, for the shared socket listeners below. */
@@ -410,6 +444,25 @@ function rejectedFrame(r: ChatRejectedV1): object {
   return { type: 'rejected', roomId: r.roomId, clientMsgId: r.clientMsgId, reason: r.reason };
 }
 
+/**
+ * The client's address: the socket's peer, or — when `trustProxy` (behind a proxy that sets it;
+ * otherwise any client could name any address) — the first X-Forwarded-For entry.
+ */
+function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
+function bump(counts: Map<string, number>, key: string, by: 1 | -1): void {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
+}
+
 function closeCodeFor(refusal: AppError | undefined): number {
   switch (refusal?.code) {
     case 'TOKEN_EXPIRED':
@@ -418,6 +471,8 @@ function closeCodeFor(refusal: AppError | undefined): number {
       return CLOSE_CODES.SHUTDOWN;
     case 'BAD_REQUEST':
       return CLOSE_CODES.BAD_REQUEST;
+    case 'TOO_MANY_CONNECTIONS':
+      return CLOSE_CODES.TOO_MANY_CONNECTIONS;
     default:
       return CLOSE_CODES.UNAUTHORIZED;
   }
@@ -446,6 +501,10 @@ export function gatewayOptionsFromConfig(
     CATCHUP_RATE_PER_SEC: number;
     CATCHUP_BURST: number;
     GATEWAY_DRAIN_MS: number;
+    WS_MAX_CONNECTIONS_PER_USER: number;
+    WS_MAX_CONNECTIONS_PER_IP: number;
+    WS_MAX_ROOMS_PER_USER: number;
+    WS_TRUST_PROXY: boolean;
   },
   gatewayId: string,
 ): GatewayOptions {
@@ -471,6 +530,10 @@ export function gatewayOptionsFromConfig(
     catchupRatePerSec: c.CATCHUP_RATE_PER_SEC,
     catchupBurst: c.CATCHUP_BURST,
     drainMs: c.GATEWAY_DRAIN_MS,
+    maxConnectionsPerUser: c.WS_MAX_CONNECTIONS_PER_USER,
+    maxConnectionsPerIp: c.WS_MAX_CONNECTIONS_PER_IP,
+    maxRoomsPerUser: c.WS_MAX_ROOMS_PER_USER,
+    trustProxy: c.WS_TRUST_PROXY,
   };
 }
 export { gatewayTuningEnv, configSchema as gatewayConfigSchema } from './config';

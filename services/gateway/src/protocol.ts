@@ -20,6 +20,7 @@ export interface ProtocolContext {
   logger: Logger;
   topics: TopicNames;
   maxRoomsPerConnection: number;
+  maxRoomsPerUser: number;
   presenceTtlMs: number;
   /** Likes are summed here until the next likes tick. */
   counters: RoomCounters;
@@ -120,6 +121,10 @@ async function onJoin(
     conn.sendJson(errorFrame(new AppError('TOO_MANY_ROOMS', `at most ${ctx.maxRoomsPerConnection} rooms per connection`), { reqId }));
     return;
   }
+  if (!already && roomsOfUser(ctx, conn.userId) >= ctx.maxRoomsPerUser) {
+    conn.sendJson(errorFrame(new AppError('TOO_MANY_ROOMS', `at most ${ctx.maxRoomsPerUser} rooms per user`), { reqId }));
+    return;
+  }
   const catchingUp = afterSeq !== undefined;
   if (catchingUp && !conn.takeCatchupToken(ctx.catchup.ratePerSec, ctx.catchup.burst)) {
     conn.sendJson(errorFrame(new AppError('RATE_LIMITED', 'too many catch-ups (join with afterSeq); retry later'), { reqId }));
@@ -192,6 +197,16 @@ async function onRefresh(ctx: ProtocolContext, conn: Connection, token: string, 
   } catch (err) {
     conn.sendJson(errorFrame(toAppError(err, 'UNAUTHORIZED'), { reqId }));
   }
+}
+
+/** Distinct rooms the user is in over their sockets on this gateway. */
+function roomsOfUser(ctx: ProtocolContext, userId: string): number {
+  const conns = ctx.registry.users.get(userId);
+  if (conns === undefined) return 0;
+  if (conns.size === 1) for (const c of conns) return c.rooms.size;
+  const rooms = new Set<string>();
+  for (const c of conns) for (const r of c.rooms) rooms.add(r);
+  return rooms.size;
 }
 
 function removeRoomGateway(ctx: ProtocolContext, roomId: string): Promise<void> {

@@ -120,10 +120,10 @@ interface Harness {
 const running: Harness[] = [];
 const peers: Peer[] = [];
 
-async function startGateway(overrides: Partial<GatewayOptions> = {}): Promise<Harness> {
+async function startGateway(overrides: Partial<GatewayOptions> = {}, shared: { presence?: ControllablePresence } = {}): Promise<Harness> {
   const gatewayId = uniqueId('gw');
   const bus = new ControllableBus();
-  const presence = new ControllablePresence();
+  const presence = shared.presence ?? new ControllablePresence();
   const topics = resolveTopics(`${uniqueId('p')}.`);
   const options: GatewayOptions = {
     gatewayId,
@@ -136,6 +136,10 @@ async function startGateway(overrides: Partial<GatewayOptions> = {}): Promise<Ha
     sendHardLimitBytes: 4 * 1024 * 1024,
     chatRatePerSec: 20,
     chatBurst: 40,
+    userChatRatePerSec: 20,
+    userChatBurst: 40,
+    userLikesPerSec: 20,
+    userLikesBurst: 1000,
     presenceRefreshMs: 200,
     likesTickMs: 50,
     onlineTickMs: 50,
@@ -423,6 +427,53 @@ describe('gateway: connection and room caps', () => {
   });
 });
 
+describe('gateway: limits per user over sockets and gateways', () => {
+  it('gives one user one chat budget over all their sockets on two gateways', async () => {
+    const presence = new ControllablePresence();
+    const limits = { userChatRatePerSec: 0.01, userChatBurst: 4 };
+    const g1 = await startGateway(limits, { presence });
+    const g2 = await startGateway(limits, { presence });
+    const sockets = [await connect(g1, 'alice'), await connect(g1, 'alice'), await connect(g2, 'alice')];
+    for (const p of sockets) await p.join('r1');
+    let n = 0;
+    for (const p of sockets) for (let i = 0; i < 3; i++) p.send({ type: 'chat', roomId: 'r1', clientMsgId: `c${n++}`, text: 'hi' });
+    const outcome = (p: Peer) => p.all('ack').length + p.all('error').filter((e) => e.code === 'RATE_LIMITED').length;
+    await waitFor(() => sockets.every((p) => outcome(p) === 3), 'every chat answered', WAIT_MS, POLL_MS);
+    expect(sockets.reduce((sum, p) => sum + p.all('ack').length, 0)).toBe(4);
+    // Another user has a budget of their own.
+    const bob = await connect(g2, 'bob');
+    await bob.join('r1');
+    bob.send({ type: 'chat', roomId: 'r1', clientMsgId: 'b1', text: 'hi' });
+    await bob.next('ack');
+    expect(metric(g1, 'roomcast_gateway_user_rate_limited_total') + metric(g2, 'roomcast_gateway_user_rate_limited_total')).toBe(5);
+  });
+
+  it('caps a user\'s likes per room (a frame of count n costs n) and tells them', async () => {
+    const h = await startGateway({ userLikesPerSec: 0.01, userLikesBurst: 150 });
+    const a = await connect(h, 'alice');
+    const b = await connect(h, 'alice');
+    await a.join('r1');
+    await b.join('r1');
+    for (let i = 0; i < 3; i++) a.send({ type: 'like', roomId: 'r1', count: 100 });
+    b.send({ type: 'like', roomId: 'r1', count: 50 });
+    await waitFor(() => a.all('likes').at(-1)?.total === 150, 'the capped total', WAIT_MS, POLL_MS);
+    await sleep(150);
+    expect(a.all('likes').at(-1)?.total).toBe(150);
+    expect([...a.all('error'), ...b.all('error')].filter((e) => e.code === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('fails open when the shared store cannot answer: the per-socket limit still holds', async () => {
+    const presence = new ControllablePresence();
+    presence.takeTokens = () => Promise.reject(new AppError('PRESENCE_UNAVAILABLE', 'redis down'));
+    const h = await startGateway({ chatBurst: 2, userChatBurst: 1, userChatRatePerSec: 0.01 }, { presence });
+    const p = await connect(h, 'alice');
+    await p.join('r1');
+    for (let i = 0; i < 3; i++) p.send({ type: 'chat', roomId: 'r1', clientMsgId: `c${i}`, text: 'hi' });
+    await waitFor(() => p.all('ack').length + p.all('error').length === 3, 'three answers', WAIT_MS, POLL_MS);
+    expect(p.all('ack')).toHaveLength(2);
+  });
+});
+
 describe('gateway: session expiry', () => {
   it('states the expiry in welcome and closes the socket with 4502 when the token expires', async () => {
     const h = await startGateway();
@@ -582,6 +633,8 @@ describe('gateway: chat', () => {
   }
 
   it('publishes one record keyed by room, with a traceparent and the token user, then acks', async () => {
+    // Only this test's spans (earlier tests chatted too).
+    tracing.exporter.reset();
     const h = await startGateway();
     const submitted = await collectSubmitted(h);
     const peer = await connect(h, 'alice');

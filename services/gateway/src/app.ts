@@ -37,6 +37,12 @@ export interface GatewayOptions {
   sendHardLimitBytes: number;
   chatRatePerSec: number;
   chatBurst: number;
+  /** Chat per user over all their sockets and gateways (Redis token bucket). */
+  userChatRatePerSec: number;
+  userChatBurst: number;
+  /** Likes per user per room over all their sockets and gateways. */
+  userLikesPerSec: number;
+  userLikesBurst: number;
   presenceRefreshMs: number;
   likesTickMs: number;
   onlineTickMs: number;
@@ -132,6 +138,11 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     topics,
     maxRoomsPerConnection: options.maxRoomsPerConnection,
     maxRoomsPerUser: options.maxRoomsPerUser,
+    userLimits: {
+      chat: { ratePerSec: options.userChatRatePerSec, burst: options.userChatBurst },
+      likes: { ratePerSec: options.userLikesPerSec, burst: options.userLikesBurst },
+      limited: metrics.counter('roomcast_gateway_user_rate_limited_total', 'chats and like frames refused by the per-user limits (all gateways)'),
+    },
     presenceTtlMs,
     counters,
     recent: deps.recent,
@@ -489,6 +500,10 @@ export function gatewayOptionsFromConfig(
     WS_SEND_HARD_LIMIT_BYTES: number;
     WS_CHAT_RATE_PER_SEC: number;
     WS_CHAT_BURST: number;
+    USER_CHAT_RATE_PER_SEC?: number | undefined;
+    USER_CHAT_BURST?: number | undefined;
+    USER_LIKES_PER_SEC: number;
+    USER_LIKES_BURST: number;
     PRESENCE_REFRESH_MS: number;
     LIKES_TICK_MS: number;
     ONLINE_TICK_MS: number;
@@ -518,6 +533,10 @@ export function gatewayOptionsFromConfig(
     sendHardLimitBytes: c.WS_SEND_HARD_LIMIT_BYTES,
     chatRatePerSec: c.WS_CHAT_RATE_PER_SEC,
     chatBurst: c.WS_CHAT_BURST,
+    userChatRatePerSec: c.USER_CHAT_RATE_PER_SEC ?? c.WS_CHAT_RATE_PER_SEC,
+    userChatBurst: c.USER_CHAT_BURST ?? c.WS_CHAT_BURST,
+    userLikesPerSec: c.USER_LIKES_PER_SEC,
+    userLikesBurst: c.USER_LIKES_BURST,
     presenceRefreshMs: c.PRESENCE_REFRESH_MS,
     likesTickMs: c.LIKES_TICK_MS,
     onlineTickMs: c.ONLINE_TICK_MS,

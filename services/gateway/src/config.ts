@@ -44,6 +44,18 @@ export const gatewayTuningEnv = {
     .default(20)
     .describe('Chat frames per second per connection (token bucket rate)'),
   WS_CHAT_BURST: z.coerce.number().int().positive().default(40).describe('Chat token bucket size'),
+  USER_CHAT_RATE_PER_SEC: z.coerce
+    .number()
+    .positive()
+    .optional()
+    .describe('Chat per user over all their sockets and gateways (Redis token bucket); default WS_CHAT_RATE_PER_SEC'),
+  USER_CHAT_BURST: z.coerce.number().int().positive().optional().describe('Per-user chat bucket size; default WS_CHAT_BURST'),
+  USER_LIKES_PER_SEC: z.coerce
+    .number()
+    .positive()
+    .default(20)
+    .describe('Likes per user per room per second over all their sockets and gateways (a like frame of count n costs n)'),
+  USER_LIKES_BURST: z.coerce.number().int().positive().default(200).describe('Per-user per-room likes bucket size'),
   PRESENCE_REFRESH_MS: z.coerce
     .number()
     .int()

@@ -102,12 +102,32 @@ return sums`;
 /** Counts and deltas are whole numbers; NaN and infinities count as 0 (Redis would reject them). */
 const toInt = (n: number): number => (Number.isFinite(n) ? Math.trunc(n) : 0);
 
+// KEYS[1] = bucket; ARGV = rate per s, burst, cost. The bucket is a hash {tokens, at} on the server
+// clock; it expires once it would be full again (plus a second), so idle users leave nothing.
+const TAKE_TOKENS = `${SERVER_NOW_MS}
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(b[1]) or burst
+local at = tonumber(b[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate / 1000)
+local ok = 0
+if tokens >= cost then
+  tokens = tokens - cost
+  ok = 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return ok`;
+
 const SCRIPTS = {
   comparePexpire: new LuaScript(COMPARE_PEXPIRE),
   compareDelete: new LuaScript(COMPARE_DELETE),
   touchRoomGateways: new LuaScript(TOUCH_ROOM_GATEWAYS),
   getRoomGateways: new LuaScript(GET_ROOM_GATEWAYS),
   reportOnline: new LuaScript(REPORT_ONLINE),
+  takeTokens: new LuaScript(TAKE_TOKENS),
 };
 
 /**
@@ -116,6 +136,7 @@ const SCRIPTS = {
  * - `P` `presence:room-gw:` roomId       ZSET gatewayId -> expiresAt (server ms); key PX = longest ttl
  * - `P` `presence:online:` roomId        HASH gatewayId -> "count:expiresAt"; key PX = longest ttl
  * - `P` `presence:likes:` roomId         STRING integer total, PX likesTtlMs from the last like
+ * - `P` `presence:bucket:` key           HASH tokens, at (server ms); PX until it would be full again + 1 s
  */
 export class RedisPresenceStore implements PresenceStore {
   private readonly client: OwnedRedis;
@@ -280,6 +301,13 @@ export class RedisPresenceStore implements PresenceStore {
 
   private onlineKey(roomId: string): string {
     return `${this.prefix}online:${roomId}`;
+  }
+
+  async takeTokens(key: string, ratePerSec: number, burst: number, cost: number): Promise<boolean> {
+    const reply = await this.client.call('takeTokens', () =>
+      this.client.eval(SCRIPTS.takeTokens, [`${this.prefix}bucket:${key}`], [ratePerSec, burst, cost]),
+    );
+    return Number(reply) === 1;
   }
 
   private likesKey(roomId: string): string {

@@ -120,10 +120,10 @@ interface Harness {
 const running: Harness[] = [];
 const peers: Peer[] = [];
 
-async function startGateway(overrides: Partial<GatewayOptions> = {}): Promise<Harness> {
+async function startGateway(overrides: Partial<GatewayOptions> = {}, shared: { presence?: ControllablePresence } = {}): Promise<Harness> {
   const gatewayId = uniqueId('gw');
   const bus = new ControllableBus();
-  const presence = new ControllablePresence();
+  const presence = shared.presence ?? new ControllablePresence();
   const topics = resolveTopics(`${uniqueId('p')}.`);
   const options: GatewayOptions = {
     gatewayId,
@@ -136,6 +136,10 @@ async function startGateway(overrides: Partial<GatewayOptions> = {}): Promise<Ha
     sendHardLimitBytes: 4 * 1024 * 1024,
     chatRatePerSec: 20,
     chatBurst: 40,
+    userChatRatePerSec: 20,
+    userChatBurst: 40,
+    userLikesPerSec: 20,
+    userLikesBurst: 1000,
     presenceRefreshMs: 200,
     likesTickMs: 50,
     onlineTickMs: 50,
@@ -148,6 +152,10 @@ async function startGateway(overrides: Partial<GatewayOptions> = {}): Promise<Ha
     catchupRatePerSec: 2,
     catchupBurst: 32,
     drainMs: 0,
+    maxConnectionsPerUser: 0,
+    maxConnectionsPerIp: 0,
+    maxRoomsPerUser: 32,
+    trustProxy: false,
     ...overrides,
   };
   const logger = silentLogger();
@@ -368,6 +376,104 @@ describe('gateway: authentication', () => {
   });
 });
 
+describe('gateway: connection and room caps', () => {
+  it('closes a user\'s socket beyond maxConnectionsPerUser with 4505, also in a burst, and admits again after one closes', async () => {
+    const h = await startGateway({ maxConnectionsPerUser: 3 });
+    const token = await signUserToken(SECRET, 'alice');
+    const burst = await Promise.all(Array.from({ length: 6 }, () => open(`${h.url}?token=${token}`)));
+    await sleep(300);
+    const closed = burst.filter((p) => p.closed !== undefined);
+    expect(closed.map((p) => p.closed?.code)).toEqual([4505, 4505, 4505]);
+    expect(burst.filter((p) => p.all('welcome').length === 1)).toHaveLength(3);
+    // Another user is not affected.
+    await connect(h, 'bob');
+    const open1 = burst.find((p) => p.closed === undefined) as Peer;
+    open1.ws.close();
+    await open1.whenClosed();
+    await sleep(50);
+    const again = await open(`${h.url}?token=${token}`);
+    await again.next('welcome');
+  });
+
+  it('caps sockets per client address (X-Forwarded-For first entry, behind a trusted proxy) with 4505', async () => {
+    const h = await startGateway({ maxConnectionsPerIp: 2, trustProxy: true });
+    const from = (ip: string) => ({ headers: { 'x-forwarded-for': `${ip}, 10.0.0.1` } });
+    await connect(h, 'u1', from('203.0.113.7'));
+    await connect(h, 'u2', from('203.0.113.7'));
+    const third = await open(`${h.url}?token=${await signUserToken(SECRET, 'u3')}`, from('203.0.113.7'));
+    expect((await third.whenClosed()).code).toBe(CLOSE_CODES.TOO_MANY_CONNECTIONS);
+    await connect(h, 'u4', from('198.51.100.1'));
+  });
+
+  it('ignores X-Forwarded-For unless the proxy is trusted: a client cannot dodge the cap by naming addresses', async () => {
+    const h = await startGateway({ maxConnectionsPerIp: 2 });
+    await connect(h, 'u1', { headers: { 'x-forwarded-for': '203.0.113.1' } });
+    await connect(h, 'u2', { headers: { 'x-forwarded-for': '203.0.113.2' } });
+    const third = await open(`${h.url}?token=${await signUserToken(SECRET, 'u3')}`, { headers: { 'x-forwarded-for': '203.0.113.3' } });
+    expect((await third.whenClosed()).code).toBe(CLOSE_CODES.TOO_MANY_CONNECTIONS);
+  });
+
+  it('refuses joins beyond maxRoomsPerUser over all of a user\'s sockets with TOO_MANY_ROOMS', async () => {
+    const h = await startGateway({ maxRoomsPerUser: 3 });
+    const a = await connect(h, 'alice');
+    const b = await connect(h, 'alice');
+    await a.join('r1');
+    await a.join('r2');
+    await b.join('r2'); // the same room again: still 2 rooms for alice
+    await b.join('r3');
+    b.send({ type: 'join', roomId: 'r4', reqId: 'over' });
+    expect(await b.next('error', (e) => e.reqId === 'over')).toMatchObject({ code: 'TOO_MANY_ROOMS' });
+    await connect(h, 'bob').then((p) => p.join('r4'));
+  });
+});
+
+describe('gateway: limits per user over sockets and gateways', () => {
+  it('gives one user one chat budget over all their sockets on two gateways', async () => {
+    const presence = new ControllablePresence();
+    const limits = { userChatRatePerSec: 0.01, userChatBurst: 4 };
+    const g1 = await startGateway(limits, { presence });
+    const g2 = await startGateway(limits, { presence });
+    const sockets = [await connect(g1, 'alice'), await connect(g1, 'alice'), await connect(g2, 'alice')];
+    for (const p of sockets) await p.join('r1');
+    let n = 0;
+    for (const p of sockets) for (let i = 0; i < 3; i++) p.send({ type: 'chat', roomId: 'r1', clientMsgId: `c${n++}`, text: 'hi' });
+    const outcome = (p: Peer) => p.all('ack').length + p.all('error').filter((e) => e.code === 'RATE_LIMITED').length;
+    await waitFor(() => sockets.every((p) => outcome(p) === 3), 'every chat answered', WAIT_MS, POLL_MS);
+    expect(sockets.reduce((sum, p) => sum + p.all('ack').length, 0)).toBe(4);
+    // Another user has a budget of their own.
+    const bob = await connect(g2, 'bob');
+    await bob.join('r1');
+    bob.send({ type: 'chat', roomId: 'r1', clientMsgId: 'b1', text: 'hi' });
+    await bob.next('ack');
+    expect(metric(g1, 'roomcast_gateway_user_rate_limited_total') + metric(g2, 'roomcast_gateway_user_rate_limited_total')).toBe(5);
+  });
+
+  it('caps a user\'s likes per room (a frame of count n costs n) and tells them', async () => {
+    const h = await startGateway({ userLikesPerSec: 0.01, userLikesBurst: 150 });
+    const a = await connect(h, 'alice');
+    const b = await connect(h, 'alice');
+    await a.join('r1');
+    await b.join('r1');
+    for (let i = 0; i < 3; i++) a.send({ type: 'like', roomId: 'r1', count: 100 });
+    b.send({ type: 'like', roomId: 'r1', count: 50 });
+    await waitFor(() => a.all('likes').at(-1)?.total === 150, 'the capped total', WAIT_MS, POLL_MS);
+    await sleep(150);
+    expect(a.all('likes').at(-1)?.total).toBe(150);
+    expect([...a.all('error'), ...b.all('error')].filter((e) => e.code === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('fails open when the shared store cannot answer: the per-socket limit still holds', async () => {
+    const presence = new ControllablePresence();
+    presence.takeTokens = () => Promise.reject(new AppError('PRESENCE_UNAVAILABLE', 'redis down'));
+    const h = await startGateway({ chatBurst: 2, userChatBurst: 1, userChatRatePerSec: 0.01 }, { presence });
+    const p = await connect(h, 'alice');
+    await p.join('r1');
+    for (let i = 0; i < 3; i++) p.send({ type: 'chat', roomId: 'r1', clientMsgId: `c${i}`, text: 'hi' });
+    await waitFor(() => p.all('ack').length + p.all('error').length === 3, 'three answers', WAIT_MS, POLL_MS);
+    expect(p.all('ack')).toHaveLength(2);
+  });
+});
+
 describe('gateway: session expiry', () => {
   it('states the expiry in welcome and closes the socket with 4502 when the token expires', async () => {
     const h = await startGateway();
@@ -527,6 +633,8 @@ describe('gateway: chat', () => {
   }
 
   it('publishes one record keyed by room, with a traceparent and the token user, then acks', async () => {
+    // Only this test's spans (earlier tests chatted too).
+    tracing.exporter.reset();
     const h = await startGateway();
     const submitted = await collectSubmitted(h);
     const peer = await connect(h, 'alice');

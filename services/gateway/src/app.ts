@@ -37,6 +37,12 @@ export interface GatewayOptions {
   sendHardLimitBytes: number;
   chatRatePerSec: number;
   chatBurst: number;
+  /** Chat per user over all their sockets and gateways (Redis token bucket). */
+  userChatRatePerSec: number;
+  userChatBurst: number;
+  /** Likes per user per room over all their sockets and gateways. */
+  userLikesPerSec: number;
+  userLikesBurst: number;
   presenceRefreshMs: number;
   likesTickMs: number;
   onlineTickMs: number;
@@ -57,6 +63,14 @@ export interface GatewayOptions {
   catchupBurst: number;
   /** Drain on stop: sockets are told to reconnect elsewhere (close 4000) spread over this many ms. */
   drainMs: number;
+  /** Open sockets one user may have on this gateway; 0 = no cap. */
+  maxConnectionsPerUser: number;
+  /** Open sockets one client address may have on this gateway; 0 = no cap. */
+  maxConnectionsPerIp: number;
+  /** Rooms one user may be in over all their sockets on this gateway. */
+  maxRoomsPerUser: number;
+  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy: boolean;
 }
 
 export interface GatewayDeps {
@@ -124,6 +138,12 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     logger,
     topics,
     maxRoomsPerConnection: options.maxRoomsPerConnection,
+    maxRoomsPerUser: options.maxRoomsPerUser,
+    userLimits: {
+      chat: { ratePerSec: options.userChatRatePerSec, burst: options.userChatBurst },
+      likes: { ratePerSec: options.userLikesPerSec, burst: options.userLikesBurst },
+      limited: metrics.counter('roomcast_gateway_user_rate_limited_total', 'chats and like frames refused by the per-user limits (all gateways)'),
+    },
     presenceTtlMs,
     counters,
     recent: deps.recent,
@@ -150,6 +170,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     }
     let userId: string | undefined;
     let expiresAt = Number.POSITIVE_INFINITY;
+    const ip = clientAddress(req, options.trustProxy);
     let refusal: AppError | undefined;
     const protocol = negotiateProtocol(url.searchParams.get(PROTOCOL_QUERY_PARAM));
     if (!accepting) refusal = new AppError('SHUTTING_DOWN', 'gateway is not accepting connections');
@@ -166,6 +187,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
         const claims = await deps.verifyToken(url.searchParams.get('token') ?? bearer);
         userId = claims.userId;
         expiresAt = claims.exp * 1000;
+        refusal = admit(claims.userId, ip, socket);
       } catch (err) {
         refusal = toAppError(err, 'UNAUTHORIZED');
       }
@@ -179,6 +201,29 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       }
       void onConnection(ws, socket, userId, protocol, expiresAt);
     });
+  }
+
+  /** Admitted sockets per user and per client address, from admission until the TCP socket closes. */
+  const perUser = new Map<string, number>();
+  const perIp = new Map<string, number>();
+
+  /**
+   * Admits a new socket of `userId` from `ip` under the caps, or says why not. Counted at once
+   * (so a burst of handshakes cannot all slip under the cap) and released when the TCP socket
+   * closes, whatever happens to the handshake.
+   */
+  function admit(userId: string, ip: string, socket: Duplex): AppError | undefined {
+    if (options.maxConnectionsPerUser > 0 && (perUser.get(userId) ?? 0) >= options.maxConnectionsPerUser)
+      return new AppError('TOO_MANY_CONNECTIONS', `at most ${options.maxConnectionsPerUser} connections per user; close one first`);
+    if (options.maxConnectionsPerIp > 0 && (perIp.get(ip) ?? 0) >= options.maxConnectionsPerIp)
+      return new AppError('TOO_MANY_CONNECTIONS', `at most ${options.maxConnectionsPerIp} connections per client address`);
+    bump(perUser, userId, 1);
+    bump(perIp, ip, 1);
+    socket.once('close', () => {
+      bump(perUser, userId, -1);
+      bump(perIp, ip, -1);
+    });
+    return undefined;
   }
 
   /** The Connection of each open socket, for the shared socket listeners below. */
@@ -415,6 +460,25 @@ function rejectedFrame(r: ChatRejectedV1): object {
   return { type: 'rejected', roomId: r.roomId, clientMsgId: r.clientMsgId, reason: r.reason };
 }
 
+/**
+ * The client's address: the socket's peer, or — when `trustProxy` (behind a proxy that sets it;
+ * otherwise any client could name any address) — the first X-Forwarded-For entry.
+ */
+function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
+function bump(counts: Map<string, number>, key: string, by: 1 | -1): void {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
+}
+
 function closeCodeFor(refusal: AppError | undefined): number {
   switch (refusal?.code) {
     case 'TOKEN_EXPIRED':
@@ -423,6 +487,8 @@ function closeCodeFor(refusal: AppError | undefined): number {
       return CLOSE_CODES.SHUTDOWN;
     case 'BAD_REQUEST':
       return CLOSE_CODES.BAD_REQUEST;
+    case 'TOO_MANY_CONNECTIONS':
+      return CLOSE_CODES.TOO_MANY_CONNECTIONS;
     default:
       return CLOSE_CODES.UNAUTHORIZED;
   }
@@ -439,6 +505,10 @@ export function gatewayOptionsFromConfig(
     WS_SEND_HARD_LIMIT_BYTES: number;
     WS_CHAT_RATE_PER_SEC: number;
     WS_CHAT_BURST: number;
+    USER_CHAT_RATE_PER_SEC?: number | undefined;
+    USER_CHAT_BURST?: number | undefined;
+    USER_LIKES_PER_SEC: number;
+    USER_LIKES_BURST: number;
     PRESENCE_REFRESH_MS: number;
     LIKES_TICK_MS: number;
     ONLINE_TICK_MS: number;
@@ -451,6 +521,10 @@ export function gatewayOptionsFromConfig(
     CATCHUP_RATE_PER_SEC: number;
     CATCHUP_BURST: number;
     GATEWAY_DRAIN_MS: number;
+    WS_MAX_CONNECTIONS_PER_USER: number;
+    WS_MAX_CONNECTIONS_PER_IP: number;
+    WS_MAX_ROOMS_PER_USER: number;
+    WS_TRUST_PROXY: boolean;
   },
   gatewayId: string,
 ): GatewayOptions {
@@ -464,6 +538,10 @@ export function gatewayOptionsFromConfig(
     sendHardLimitBytes: c.WS_SEND_HARD_LIMIT_BYTES,
     chatRatePerSec: c.WS_CHAT_RATE_PER_SEC,
     chatBurst: c.WS_CHAT_BURST,
+    userChatRatePerSec: c.USER_CHAT_RATE_PER_SEC ?? c.WS_CHAT_RATE_PER_SEC,
+    userChatBurst: c.USER_CHAT_BURST ?? c.WS_CHAT_BURST,
+    userLikesPerSec: c.USER_LIKES_PER_SEC,
+    userLikesBurst: c.USER_LIKES_BURST,
     presenceRefreshMs: c.PRESENCE_REFRESH_MS,
     likesTickMs: c.LIKES_TICK_MS,
     onlineTickMs: c.ONLINE_TICK_MS,
@@ -476,6 +554,10 @@ export function gatewayOptionsFromConfig(
     catchupRatePerSec: c.CATCHUP_RATE_PER_SEC,
     catchupBurst: c.CATCHUP_BURST,
     drainMs: c.GATEWAY_DRAIN_MS,
+    maxConnectionsPerUser: c.WS_MAX_CONNECTIONS_PER_USER,
+    maxConnectionsPerIp: c.WS_MAX_CONNECTIONS_PER_IP,
+    maxRoomsPerUser: c.WS_MAX_ROOMS_PER_USER,
+    trustProxy: c.WS_TRUST_PROXY,
   };
 }
 export { gatewayTuningEnv, configSchema as gatewayConfigSchema } from './config';

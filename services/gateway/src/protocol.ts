@@ -20,6 +20,13 @@ export interface ProtocolContext {
   logger: Logger;
   topics: TopicNames;
   maxRoomsPerConnection: number;
+  maxRoomsPerUser: number;
+  /** Limits per user over all their sockets and gateways (Redis token buckets). */
+  userLimits: {
+    chat: { ratePerSec: number; burst: number };
+    likes: { ratePerSec: number; burst: number };
+    limited: Counter;
+  };
   presenceTtlMs: number;
   /** Likes are summed here until the next likes tick. */
   counters: RoomCounters;
@@ -94,7 +101,7 @@ export function handleFrame(ctx: ProtocolContext, conn: Connection, data: RawDat
         sendError(conn, new AppError('NOT_IN_ROOM', `join ${frame.roomId} before liking`));
         return;
       }
-      ctx.counters.addLikes(frame.roomId, frame.count);
+      onLike(ctx, conn, frame.roomId, frame.count);
       return;
     case 'refresh': {
       const { token, reqId } = frame;
@@ -120,6 +127,10 @@ async function onJoin(
   const already = conn.rooms.has(roomId);
   if (!already && conn.rooms.size >= ctx.maxRoomsPerConnection) {
     conn.sendJson(errorFrame(new AppError('TOO_MANY_ROOMS', `at most ${ctx.maxRoomsPerConnection} rooms per connection`), { reqId }));
+    return;
+  }
+  if (!already && roomsOfUser(ctx, conn.userId) >= ctx.maxRoomsPerUser) {
+    conn.sendJson(errorFrame(new AppError('TOO_MANY_ROOMS', `at most ${ctx.maxRoomsPerUser} rooms per user`), { reqId }));
     return;
   }
   const catchingUp = afterSeq !== undefined;
@@ -197,6 +208,41 @@ async function onRefresh(ctx: ProtocolContext, conn: Connection, token: string, 
   }
 }
 
+/** Distinct rooms the user is in over their sockets on this gateway. */
+function roomsOfUser(ctx: ProtocolContext, userId: string): number {
+  const conns = ctx.registry.users.get(userId);
+  if (conns === undefined) return 0;
+  if (conns.size === 1) for (const c of conns) return c.rooms.size;
+  const rooms = new Set<string>();
+  for (const c of conns) for (const r of c.rooms) rooms.add(r);
+  return rooms.size;
+}
+
+/**
+ * Takes from a per-user bucket shared by every gateway. Fails open: when Redis cannot answer,
+ * the per-socket limits still hold and the chat goes on (availability over strictness).
+ */
+async function userTokens(ctx: ProtocolContext, key: string, ratePerSec: number, burst: number, cost: number): Promise<boolean> {
+  let ok: boolean;
+  try {
+    ok = await ctx.presence.takeTokens(key, ratePerSec, burst, cost);
+  } catch (err) {
+    ctx.logger.debug({ err, key }, 'user limit unavailable; allowing');
+    return true;
+  }
+  if (!ok) ctx.userLimits.limited.inc();
+  return ok;
+}
+
+/** Likes count once the user's budget in this room allows them (a frame of count n costs n). */
+function onLike(ctx: ProtocolContext, conn: Connection, roomId: string, count: number): void {
+  const { likes } = ctx.userLimits;
+  void userTokens(ctx, `likes:${roomId}:${conn.userId}`, likes.ratePerSec, likes.burst, count).then((ok) => {
+    if (ok) ctx.counters.addLikes(roomId, count);
+    else conn.inOrder(() => conn.sendJson(errorFrame(new AppError('RATE_LIMITED', 'too many likes in this room; slow down'))));
+  });
+}
+
 function removeRoomGateway(ctx: ProtocolContext, roomId: string): Promise<void> {
   return ctx.presence
     .removeRoomGateway(roomId, ctx.gatewayId)
@@ -230,21 +276,30 @@ function onChat(ctx: ProtocolContext, conn: Connection, frame: Extract<ClientFra
     gatewayId: ctx.gatewayId,
     submittedAt: now,
   };
-  // Published now (chats of one socket share produce requests); acked in its turn.
-  const outcome = withSpan(tracer, 'gateway.chat.submit', { kind: SpanKind.PRODUCER, attributes: { 'roomcast.room_id': roomId, 'roomcast.client_msg_id': clientMsgId } }, () =>
-    // The message's trace starts here; every later hop continues it through Kafka headers.
-    publishEvent(ctx.bus, ctx.topics, 'chatSubmitted', event),
-  ).then(
-    () => undefined,
-    (err: unknown) => err,
-  );
+  // Published now (chats of one socket share produce requests), once the user's own budget over
+  // every socket and gateway allows it; acked in its turn.
+  const { chat } = ctx.userLimits;
+  const attributes = { 'roomcast.room_id': roomId, 'roomcast.client_msg_id': clientMsgId };
+  const outcome = userTokens(ctx, `chat:${conn.userId}`, chat.ratePerSec, chat.burst, 1)
+    .then((ok) => {
+      if (!ok) throw new AppError('RATE_LIMITED', 'too many chat messages from this user; slow down');
+      // The message's trace starts here; every later hop continues it through Kafka headers.
+      return withSpan(tracer, 'gateway.chat.submit', { kind: SpanKind.PRODUCER, attributes }, () =>
+        publishEvent(ctx.bus, ctx.topics, 'chatSubmitted', event),
+      );
+    })
+    .then(
+      () => undefined,
+      (err: unknown) => err,
+    );
   conn.inOrder(async () => {
     const err = await outcome;
     if (err === undefined) {
       conn.sendJson({ type: 'ack', roomId, clientMsgId });
       return;
     }
-    ctx.logger.warn({ err, roomId }, 'chat publish failed');
-    conn.sendJson(errorFrame(toAppError(err, 'PUBLISH_FAILED'), { clientMsgId }));
+    const e = toAppError(err, 'PUBLISH_FAILED');
+    if (e.code !== 'RATE_LIMITED') ctx.logger.warn({ err, roomId }, 'chat publish failed');
+    conn.sendJson(errorFrame(e, { clientMsgId }));
   });
 }

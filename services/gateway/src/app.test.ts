@@ -384,6 +384,7 @@ describe('gateway: connection and room caps', () => {
     await sleep(300);
     const closed = burst.filter((p) => p.closed !== undefined);
     expect(closed.map((p) => p.closed?.code)).toEqual([4505, 4505, 4505]);
+    expect(metric(h, 'roomcast_gateway_limit_refusals_total{limit="connections-per-user"}')).toBe(3);
     expect(burst.filter((p) => p.all('welcome').length === 1)).toHaveLength(3);
     // Another user is not affected.
     await connect(h, 'bob');
@@ -402,6 +403,7 @@ describe('gateway: connection and room caps', () => {
     await connect(h, 'u2', from('203.0.113.7'));
     const third = await open(`${h.url}?token=${await signUserToken(SECRET, 'u3')}`, from('203.0.113.7'));
     expect((await third.whenClosed()).code).toBe(CLOSE_CODES.TOO_MANY_CONNECTIONS);
+    expect(metric(h, 'roomcast_gateway_limit_refusals_total{limit="connections-per-ip"}')).toBe(1);
     await connect(h, 'u4', from('198.51.100.1'));
   });
 
@@ -423,6 +425,7 @@ describe('gateway: connection and room caps', () => {
     await b.join('r3');
     b.send({ type: 'join', roomId: 'r4', reqId: 'over' });
     expect(await b.next('error', (e) => e.reqId === 'over')).toMatchObject({ code: 'TOO_MANY_ROOMS' });
+    expect(metric(h, 'roomcast_gateway_limit_refusals_total{limit="rooms-per-user"}')).toBe(1);
     await connect(h, 'bob').then((p) => p.join('r4'));
   });
 });
@@ -445,7 +448,8 @@ describe('gateway: limits per user over sockets and gateways', () => {
     await bob.join('r1');
     bob.send({ type: 'chat', roomId: 'r1', clientMsgId: 'b1', text: 'hi' });
     await bob.next('ack');
-    expect(metric(g1, 'roomcast_gateway_user_rate_limited_total') + metric(g2, 'roomcast_gateway_user_rate_limited_total')).toBe(5);
+    const userChat = 'roomcast_rate_limited_total{service="gateway",limit="user-chat"}';
+    expect(metric(g1, userChat) + metric(g2, userChat)).toBe(5);
   });
 
   it('caps a user\'s likes per room (a frame of count n costs n) and tells them', async () => {
@@ -459,7 +463,9 @@ describe('gateway: limits per user over sockets and gateways', () => {
     await waitFor(() => a.all('likes').at(-1)?.total === 150, 'the capped total', WAIT_MS, POLL_MS);
     await sleep(150);
     expect(a.all('likes').at(-1)?.total).toBe(150);
-    expect([...a.all('error'), ...b.all('error')].filter((e) => e.code === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(1);
+    const refused = [...a.all('error'), ...b.all('error')].filter((e) => e.code === 'RATE_LIMITED').length;
+    expect(refused).toBeGreaterThanOrEqual(1);
+    expect(metric(h, 'roomcast_rate_limited_total{service="gateway",limit="user-likes"}')).toBe(refused);
   });
 
   it('fails open when the shared store cannot answer: the per-socket limit still holds', async () => {
@@ -603,6 +609,7 @@ describe('gateway: inbound frames', () => {
     peer.send({ type: 'join', roomId: 'c', reqId: 'third' });
     const err = await peer.next('error');
     expect(err).toMatchObject({ code: 'TOO_MANY_ROOMS', temporary: false, reqId: 'third' });
+    expect(metric(h, 'roomcast_gateway_limit_refusals_total{limit="rooms-per-connection"}')).toBe(1);
     await peer.barrier();
     expect(peer.all('joined', 'c')).toEqual([]);
     expect((await h.presence.getRoomGateways(['c'])).get('c')).toEqual([]);

@@ -114,6 +114,13 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     fanoutMetrics(metrics),
   );
   const consumerMetrics = new ConsumerMetrics({ metrics, service: 'gateway', logger });
+  const capRefusals = metrics.counterFamily(
+    'roomcast_gateway_limit_refusals_total',
+    'connections (TOO_MANY_CONNECTIONS) and joins (TOO_MANY_ROOMS) refused by a cap, by cap',
+    ['limit'],
+  );
+  const connectionsPerUserRefused = capRefusals.labels({ limit: 'connections-per-user' });
+  const connectionsPerIpRefused = capRefusals.labels({ limit: 'connections-per-ip' });
   metrics.gauge('roomcast_gateway_connections', 'open WebSocket sessions', () => registry.connectionCount());
   const drained = metrics.counter('roomcast_gateway_drained_total', 'sockets told to reconnect elsewhere (close 4000) by a drain');
   metrics.gauge('roomcast_gateway_rooms', 'rooms with viewers on this gateway', () => registry.rooms.size);
@@ -142,7 +149,6 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     userLimits: {
       chat: { ratePerSec: options.userChatRatePerSec, burst: options.userChatBurst },
       likes: { ratePerSec: options.userLikesPerSec, burst: options.userLikesBurst },
-      limited: metrics.counter('roomcast_gateway_user_rate_limited_total', 'chats and like frames refused by the per-user limits (all gateways)'),
     },
     presenceTtlMs,
     counters,
@@ -157,6 +163,12 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     rateLimited: {
       chat: rateLimitedCounter(metrics, 'gateway', 'chat'),
       catchup: rateLimitedCounter(metrics, 'gateway', 'catchup'),
+      userChat: rateLimitedCounter(metrics, 'gateway', 'user-chat'),
+      userLikes: rateLimitedCounter(metrics, 'gateway', 'user-likes'),
+    },
+    roomCapRefusals: {
+      perConnection: capRefusals.labels({ limit: 'rooms-per-connection' }),
+      perUser: capRefusals.labels({ limit: 'rooms-per-user' }),
     },
   };
 
@@ -213,10 +225,14 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
    * closes, whatever happens to the handshake.
    */
   function admit(userId: string, ip: string, socket: Duplex): AppError | undefined {
-    if (options.maxConnectionsPerUser > 0 && (perUser.get(userId) ?? 0) >= options.maxConnectionsPerUser)
+    if (options.maxConnectionsPerUser > 0 && (perUser.get(userId) ?? 0) >= options.maxConnectionsPerUser) {
+      connectionsPerUserRefused.inc();
       return new AppError('TOO_MANY_CONNECTIONS', `at most ${options.maxConnectionsPerUser} connections per user; close one first`);
-    if (options.maxConnectionsPerIp > 0 && (perIp.get(ip) ?? 0) >= options.maxConnectionsPerIp)
+    }
+    if (options.maxConnectionsPerIp > 0 && (perIp.get(ip) ?? 0) >= options.maxConnectionsPerIp) {
+      connectionsPerIpRefused.inc();
       return new AppError('TOO_MANY_CONNECTIONS', `at most ${options.maxConnectionsPerIp} connections per client address`);
+    }
     bump(perUser, userId, 1);
     bump(perIp, ip, 1);
     socket.once('close', () => {

@@ -25,7 +25,6 @@ export interface ProtocolContext {
   userLimits: {
     chat: { ratePerSec: number; burst: number };
     likes: { ratePerSec: number; burst: number };
-    limited: Counter;
   };
   presenceTtlMs: number;
   /** Likes are summed here until the next likes tick. */
@@ -36,8 +35,10 @@ export interface ProtocolContext {
   verifyToken: (token: string) => Promise<{ userId: string; exp: number }>;
   catchup: CatchupOptions;
   catchupCounters: { catchups: Counter; messages: Counter; incomplete: Counter };
-  /** Frames refused by the per-connection rate limits. */
-  rateLimited: { chat: Counter; catchup: Counter };
+  /** Frames refused by a rate limit: per connection (chat, catchup) and per user (userChat, userLikes). */
+  rateLimited: { chat: Counter; catchup: Counter; userChat: Counter; userLikes: Counter };
+  /** Joins refused by the room caps. */
+  roomCapRefusals: { perConnection: Counter; perUser: Counter };
 }
 
 const tracer = getTracer('roomcast-gateway');
@@ -126,10 +127,12 @@ async function onJoin(
   if (conn.closed) return;
   const already = conn.rooms.has(roomId);
   if (!already && conn.rooms.size >= ctx.maxRoomsPerConnection) {
+    ctx.roomCapRefusals.perConnection.inc();
     conn.sendJson(errorFrame(new AppError('TOO_MANY_ROOMS', `at most ${ctx.maxRoomsPerConnection} rooms per connection`), { reqId }));
     return;
   }
   if (!already && roomsOfUser(ctx, conn.userId) >= ctx.maxRoomsPerUser) {
+    ctx.roomCapRefusals.perUser.inc();
     conn.sendJson(errorFrame(new AppError('TOO_MANY_ROOMS', `at most ${ctx.maxRoomsPerUser} rooms per user`), { reqId }));
     return;
   }
@@ -222,22 +225,28 @@ function roomsOfUser(ctx: ProtocolContext, userId: string): number {
  * Takes from a per-user bucket shared by every gateway. Fails open: when Redis cannot answer,
  * the per-socket limits still hold and the chat goes on (availability over strictness).
  */
-async function userTokens(ctx: ProtocolContext, key: string, ratePerSec: number, burst: number, cost: number): Promise<boolean> {
+async function userTokens(
+  ctx: ProtocolContext,
+  key: string,
+  limit: { ratePerSec: number; burst: number },
+  cost: number,
+  limited: Counter,
+): Promise<boolean> {
   let ok: boolean;
   try {
-    ok = await ctx.presence.takeTokens(key, ratePerSec, burst, cost);
+    ok = await ctx.presence.takeTokens(key, limit.ratePerSec, limit.burst, cost);
   } catch (err) {
     ctx.logger.debug({ err, key }, 'user limit unavailable; allowing');
     return true;
   }
-  if (!ok) ctx.userLimits.limited.inc();
+  if (!ok) limited.inc();
   return ok;
 }
 
 /** Likes count once the user's budget in this room allows them (a frame of count n costs n). */
 function onLike(ctx: ProtocolContext, conn: Connection, roomId: string, count: number): void {
   const { likes } = ctx.userLimits;
-  void userTokens(ctx, `likes:${roomId}:${conn.userId}`, likes.ratePerSec, likes.burst, count).then((ok) => {
+  void userTokens(ctx, `likes:${roomId}:${conn.userId}`, likes, count, ctx.rateLimited.userLikes).then((ok) => {
     if (ok) ctx.counters.addLikes(roomId, count);
     else conn.inOrder(() => conn.sendJson(errorFrame(new AppError('RATE_LIMITED', 'too many likes in this room; slow down'))));
   });
@@ -280,7 +289,7 @@ function onChat(ctx: ProtocolContext, conn: Connection, frame: Extract<ClientFra
   // every socket and gateway allows it; acked in its turn.
   const { chat } = ctx.userLimits;
   const attributes = { 'roomcast.room_id': roomId, 'roomcast.client_msg_id': clientMsgId };
-  const outcome = userTokens(ctx, `chat:${conn.userId}`, chat.ratePerSec, chat.burst, 1)
+  const outcome = userTokens(ctx, `chat:${conn.userId}`, chat, 1, ctx.rateLimited.userChat)
     .then((ok) => {
       if (!ok) throw new AppError('RATE_LIMITED', 'too many chat messages from this user; slow down');
       // The message's trace starts here; every later hop continues it through Kafka headers.

@@ -93,9 +93,12 @@ describe('MetricsRegistry', () => {
     m.counter('roomcast_a_total', 'a');
     m.histogram('roomcast_b_seconds', 'b', [1]);
     expect(m.names()).toEqual(['roomcast_a_total', 'roomcast_b_seconds']);
+    m.gaugeFamily('roomcast_c', 'c', ['service', 'check'], () => undefined);
+    expect(m.describe().at(-1)).toEqual({ name: 'roomcast_c', type: 'gauge', labelNames: ['service', 'check'] });
     m.collectProcessMetrics();
     m.collectProcessMetrics();
     expect(m.names()).toEqual(expect.arrayContaining(['process_cpu_seconds_total', 'nodejs_eventloop_lag_p99_seconds']));
+    expect(m.describe().find((d) => d.name === 'nodejs_gc_duration_seconds')).toEqual({ name: 'nodejs_gc_duration_seconds', type: 'histogram', labelNames: ['kind'] });
   });
 
   it('exposes readiness checks as roomcast_readiness_check, run at scrape time: 1 passing, 0 failing, throwing or too slow', async () => {

@@ -255,7 +255,16 @@ export class MetricsRegistry {
 
   /** Names of every metric registered (histograms without the `_bucket`/`_sum`/`_count` suffixes). */
   names(): string[] {
-    return this.prom.getMetricsAsArray().map((m) => m.name);
+    return this.describe().map((m) => m.name);
+  }
+
+  /** Every metric registered (prom-client's process metrics too): name, type and label names. */
+  describe(): { name: string; type: string; labelNames: readonly string[] }[] {
+    return this.prom.getMetricsAsArray().map((m) => {
+      const own = this.families.get(m.name);
+      const type = own?.kind ?? String((m as unknown as { type: unknown }).type);
+      return { name: m.name, type, labelNames: own?.labelNames ?? (m as unknown as { labelNames?: string[] }).labelNames ?? [] };
+    });
   }
 
   /**

@@ -62,7 +62,7 @@ export function expectGaplessInOrder(messages: MessageFrame[], n: number): void 
  *  (c) a blocked word is not delivered; only the sender gets a rejection notice (so does a
  *      whitespace-only text, refused by chat-ingest after the gateway acked it)
  *  (d) resubmitting the same clientMsgId yields one message
- *  (e) the history API returns the messages in seq order
+ *  (e) the history API returns the messages in seq order (to a user with a token; 401 without)
  *  (f) a bad or expired JWT is refused with a terminal close code; a malformed frame gets a typed
  *      error and the connection stays open
  *  (g) a system notice posted to the room arrives as a high-priority message in seq order
@@ -141,10 +141,11 @@ export async function runChatScenario(stack: Stack): Promise<void> {
     expect(viewerS.messages.map((m) => m.roomId)).toEqual([S]);
     expect(inRoom(viewerA, S)).toHaveLength(0);
 
-    // (e) history in seq order.
+    // (e) history in seq order, for a user with a token.
+    const reader = { headers: { authorization: `Bearer ${await stack.token('reader')}` } };
     const history = await waitFor(
       async () => {
-        const res = await fetch(`${stack.historyUrl}/rooms/${R}/messages?afterSeq=0&limit=100`);
+        const res = await fetch(`${stack.historyUrl}/rooms/${R}/messages?afterSeq=0&limit=100`, reader);
         const body = (await res.json()) as { messages: MessageFrame[] };
         return body.messages.length === N + 3 ? body.messages : undefined;
       },
@@ -154,12 +155,16 @@ export async function runChatScenario(stack: Stack): Promise<void> {
     expectGaplessInOrder(history, N + 3);
     expect(history.map((m) => m.clientMsgId)).toEqual(inRoom(viewerA, R).map((m) => m.clientMsgId));
     const page = (await (
-      await fetch(`${stack.historyUrl}/rooms/${R}/messages?afterSeq=20&limit=2`)
+      await fetch(`${stack.historyUrl}/rooms/${R}/messages?afterSeq=20&limit=2`, reader)
     ).json()) as { messages: MessageFrame[] };
     expect(page.messages.map((m) => m.seq)).toEqual([21, 22]);
-    const bad = await fetch(`${stack.historyUrl}/rooms/${R}/messages?limit=0`);
+    const bad = await fetch(`${stack.historyUrl}/rooms/${R}/messages?limit=0`, reader);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ code: 'BAD_REQUEST', temporary: false });
+    // History is for users with a token.
+    const anonymous = await fetch(`${stack.historyUrl}/rooms/${R}/messages`);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ code: 'UNAUTHORIZED' });
 
     // (g) a system notice: numbered after everything above, high priority, to both kinds of client.
     const posted = await fetch(`${stack.noticeUrl}/rooms/${R}/notices`, {

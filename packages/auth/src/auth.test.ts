@@ -68,4 +68,21 @@ describe('user tokens', () => {
     const badSub = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('has space').setExpirationTime('1h').sign(new TextEncoder().encode(secret));
     expect(await codeOf(verifyUserToken(secret, badSub))).toBe('UNAUTHORIZED');
   });
+
+  it('refuses a token without exp, however well signed', async () => {
+    const noExp = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').sign(new TextEncoder().encode(secret));
+    expect(await codeOf(verifyUserToken(secret, noExp))).toBe('UNAUTHORIZED');
+  });
+
+  it('refuses a token signed with an algorithm other than the configured HS256, with the same secret', async () => {
+    const key = new TextEncoder().encode(secret);
+    for (const alg of ['HS384', 'HS512']) {
+      const other = await new SignJWT({}).setProtectedHeader({ alg }).setSubject('alice').setExpirationTime('1h').sign(key);
+      expect(await codeOf(verifyUserToken(secret, other))).toBe('UNAUTHORIZED');
+    }
+    // alg "none": an unsigned token
+    const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+    const body = Buffer.from(JSON.stringify({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 3600 })).toString('base64url');
+    expect(await codeOf(verifyUserToken(secret, `${header}.${body}.`))).toBe('UNAUTHORIZED');
+  });
 });

@@ -2,7 +2,7 @@ import { dlqTopic, HEADERS } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import { traceIdOf } from '@roomcast/telemetry';
-import type { BatchHandler, BusRecord, OutgoingRecord } from './message-bus';
+import type { BatchHandler, BusRecord, ConsumerEvents, OutgoingRecord } from './message-bus';
 import { headerValue } from './record-headers';
 
 /**
@@ -57,6 +57,8 @@ export interface BatchRunContext {
   /** Extra stop condition checked before each attempt (kafkajs isRunning / isStale). */
   isActive?(): boolean;
   counters: RunnerCounters;
+  /** The subscription's metric hooks (SubscribeOptions.events). */
+  events?: ConsumerEvents | undefined;
   logger?: Logger;
 }
 
@@ -150,6 +152,7 @@ async function attemptWithRetries(
     }
     if (!(await backoff(retry, ctx))) return ABORTED;
     ctx.counters.retried += 1;
+    if (first !== undefined) ctx.events?.retry?.(first.topic, errorCode(result.error));
     result = await attempt(records, ctx.handler);
   }
   return result;
@@ -187,6 +190,7 @@ async function deadLetter(record: BusRecord, error: unknown, ctx: BatchRunContex
     try {
       await ctx.publish(topic, [letter]);
       ctx.counters.deadLettered += 1;
+      ctx.events?.deadLettered?.(record, errorCode(error));
       return true;
     } catch (publishError) {
       // Losing the record is worse than stalling the partition: keep trying while we own it.

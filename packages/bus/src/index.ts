@@ -2,13 +2,15 @@ export type {
   BatchHandler,
   BusRecord,
   BusStats,
+  ConsumerEvents,
   MessageBus,
   OutgoingRecord,
+  PartitionLag,
   SubscribeOptions,
   Subscription,
   TopicConfig,
 } from './message-bus';
-export { DEFAULT_TOPIC_PARTITIONS } from './message-bus';
+export { DEFAULT_TOPIC_PARTITIONS, partitionLag } from './message-bus';
 export {
   InMemoryMessageBus,
   DEFAULT_MAX_BATCH_RECORDS,

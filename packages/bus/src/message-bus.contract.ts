@@ -3,7 +3,7 @@ import { AppError } from '@roomcast/errors';
 import { getTracer, traceIdOf, withSpan } from '@roomcast/telemetry';
 import { installInMemoryTracing } from '@roomcast/telemetry/sdk';
 import { uniqueId, waitFor } from '@roomcast/testing';
-import type { BatchHandler, BusRecord, MessageBus, SubscribeOptions, Subscription } from './message-bus';
+import type { BatchHandler, BusRecord, MessageBus, PartitionLag, SubscribeOptions, Subscription } from './message-bus';
 import { partitionForKey } from './partitioner';
 import { headerValue } from './record-headers';
 
@@ -332,14 +332,72 @@ export function describeMessageBusContract(
     );
 
     it(
+      "reports a group's lag per partition: committed offset against the high watermark",
+      async () => {
+        const topic = await freshTopic();
+        const groupId = uniqueId('group');
+        let holding = false;
+        let release: (() => void) | undefined;
+        const { records } = await consume(topic, {
+          groupId,
+          handler: async () => {
+            if (holding) await new Promise<void>((resolve) => (release = resolve));
+          },
+        });
+        const p = partitionForKey('room-1', PARTITIONS);
+        const lagOf = async (): Promise<PartitionLag | undefined> =>
+          (await bus.consumerLag(groupId, [topic])).find((l) => l.partition === p);
+        const lagBecomes = (what: string, want: Partial<PartitionLag>): Promise<true> =>
+          waitFor(
+            async () => {
+              const l = await lagOf();
+              return (l !== undefined && Object.entries(want).every(([k, v]) => l[k as keyof PartitionLag] === v)) || undefined;
+            },
+            what,
+            WAIT_MS,
+          );
+
+        await bus.publish(topic, [0, 1, 2].map((i) => ({ key: 'room-1', value: `a${i}` })));
+        await until('three handled', () => records.length >= 3);
+        // Kafka commits in the background, within about KAFKA_COMMIT_INTERVAL_MS.
+        await lagBecomes('offset 3 committed', { committedOffset: 3 });
+        expect(await bus.consumerLag(groupId, [topic, `${topic}.missing`])).toEqual(
+          Array.from({ length: PARTITIONS }, (_, partition) =>
+            partition === p
+              ? { topic, partition, committedOffset: 3, highWatermark: 3, lag: 0 }
+              : { topic, partition, committedOffset: null, highWatermark: 0, lag: 0 },
+          ),
+        );
+
+        holding = true;
+        await bus.publish(topic, [0, 1].map((i) => ({ key: 'room-1', value: `b${i}` })));
+        await until('the handler holding the next batch', () => release !== undefined);
+        await lagBecomes('a lag of 2 while the batch is held', { highWatermark: 5 });
+        expect(await lagOf()).toEqual({ topic, partition: p, committedOffset: 3, highWatermark: 5, lag: 2 });
+
+        holding = false;
+        release?.();
+        await lagBecomes('the lag back to 0', { committedOffset: 5, lag: 0 });
+        // A group that never committed on the topic: no lag to report, every partition listed.
+        const none = await bus.consumerLag(uniqueId('group'), [topic]);
+        expect(none.map((l) => [l.partition, l.committedOffset, l.lag])).toEqual(
+          Array.from({ length: PARTITIONS }, (_, partition) => [partition, null, 0]),
+        );
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
       'retries a retriable handler failure, then delivers the record again',
       async () => {
         const topic = await freshTopic();
         const seen: string[] = [];
+        const retries: [string, string][] = [];
         let failures = 0;
         const { records } = await consume(topic, {
           retryBaseMs: 10,
           maxRetries: 3,
+          events: { retry: (t, code) => retries.push([t, code]) },
           handler: async (batch) => {
             seen.push(...batch.map(text));
             if (failures === 0) {
@@ -356,6 +414,7 @@ export function describeMessageBusContract(
         expect(records.map(text)).toEqual(['r0', 'r1', 'r2']);
         expect(seen.filter((v) => v === 'r0')).toHaveLength(2);
         expect(bus.stats().retried).toBe(1);
+        expect(retries).toEqual([[topic, 'STORE_UNAVAILABLE']]);
         expect(bus.stats().deadLettered).toBe(0);
       },
       TEST_TIMEOUT_MS,
@@ -394,8 +453,10 @@ export function describeMessageBusContract(
       'dead-letters only the record that fails non-retriably, with the error in its headers',
       async () => {
         const topic = await freshTopic();
+        const letters: [string, string][] = [];
         const { records } = await consume(topic, {
           retryBaseMs: 10,
+          events: { deadLettered: (record, code) => letters.push([text(record), code]) },
           handler: async (batch) => {
             if (batch.some((r) => text(r) === 'poison')) throw new AppError('BAD_EVENT', 'not a chat event');
           },
@@ -420,6 +481,7 @@ export function describeMessageBusContract(
         expect(header('x-app')).toBe('a1');
         expect(bus.stats().deadLettered).toBe(1);
         expect(bus.stats().retried).toBe(0);
+        expect(letters).toEqual([['poison', 'BAD_EVENT']]);
       },
       TEST_TIMEOUT_MS,
     );

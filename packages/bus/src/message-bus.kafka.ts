@@ -26,11 +26,12 @@ import type {
   BusStats,
   MessageBus,
   OutgoingRecord,
+  PartitionLag,
   SubscribeOptions,
   Subscription,
   TopicConfig,
 } from './message-bus';
-import { DEFAULT_TOPIC_PARTITIONS } from './message-bus';
+import { DEFAULT_TOPIC_PARTITIONS, partitionLag } from './message-bus';
 import { createCachingPartitioner } from './partitioner';
 import { activeTraceHeaders, outgoingHeaders } from './record-headers';
 
@@ -282,6 +283,7 @@ export class KafkaMessageBus implements MessageBus {
           signal: abort.signal,
           isActive: () => payload.isRunning() && !payload.isStale(),
           counters: this.counters,
+          events: options.events,
           logger: this.logger,
         });
         // Commits what the runner resolved (handled or dead-lettered) — only after the handler
@@ -348,6 +350,36 @@ export class KafkaMessageBus implements MessageBus {
     };
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  /**
+   * Committed offsets (OffsetFetch to the group coordinator) against each partition's high
+   * watermark and log start (ListOffsets): four admin requests per topic, made by whoever samples
+   * (service-kit samples every LAG_SAMPLE_INTERVAL_MS), not per record.
+   */
+  async consumerLag(groupId: string, topics: string[]): Promise<PartitionLag[]> {
+    const admin = await this.connectedAdmin();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const names = [...new Set(topics)].filter((t) => existing.has(t)).sort();
+      if (names.length === 0) return [];
+      const [committed, ends] = await Promise.all([
+        // resolveOffsets stays false: true would WRITE the resolved offsets for the group.
+        admin.fetchOffsets({ groupId, topics: names }),
+        Promise.all(names.map((topic) => admin.fetchTopicOffsets(topic))),
+      ]);
+      const out: PartitionLag[] = [];
+      names.forEach((topic, i) => {
+        const offsets = new Map((committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+        for (const end of [...(ends[i] ?? [])].sort((a, b) => a.partition - b.partition)) {
+          const offset = offsets.get(end.partition) ?? -1;
+          out.push(partitionLag(topic, end.partition, offset >= 0 ? offset : null, Number(end.high), Number(end.low)));
+        }
+      });
+      return out;
+    } catch (err) {
+      throw new AppError('BUS_UNAVAILABLE', `reading the lag of ${groupId} failed: ${errorMessage(err)}`, { cause: err });
+    }
   }
 
   stats(): BusStats {

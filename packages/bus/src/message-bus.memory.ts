@@ -14,11 +14,12 @@ import type {
   BusStats,
   MessageBus,
   OutgoingRecord,
+  PartitionLag,
   SubscribeOptions,
   Subscription,
   TopicConfig,
 } from './message-bus';
-import { DEFAULT_TOPIC_PARTITIONS } from './message-bus';
+import { DEFAULT_TOPIC_PARTITIONS, partitionLag } from './message-bus';
 import { partitionForKey } from './partitioner';
 import { activeTraceHeaders, outgoingHeaders } from './record-headers';
 
@@ -82,6 +83,7 @@ interface Member {
   group: GroupState;
   topics: string[];
   handler: BatchHandler;
+  events: SubscribeOptions['events'];
   fromBeginning: boolean;
   policy: RetryPolicy;
   abort: AbortController;
@@ -180,6 +182,7 @@ export class InMemoryMessageBus implements MessageBus {
       group,
       topics: [...options.topics],
       handler: options.handler,
+      events: options.events,
       fromBeginning: options.fromBeginning ?? false,
       policy: {
         maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
@@ -196,6 +199,21 @@ export class InMemoryMessageBus implements MessageBus {
     for (const name of member.topics) this.topicState(name, undefined);
     this.rebalance(group);
     return { ready: Promise.resolve(), stop: () => this.stopMember(member) };
+  }
+
+  async consumerLag(groupId: string, topics: string[]): Promise<PartitionLag[]> {
+    const group = this.groups.get(groupId);
+    const out: PartitionLag[] = [];
+    for (const name of [...new Set(topics)].sort()) {
+      const topic = this.topics.get(name);
+      if (!topic) continue;
+      const cursors = group?.cursors.get(name);
+      topic.partitions.forEach((log, partition) => {
+        const committed = cursors?.[partition]?.committed;
+        out.push(partitionLag(name, partition, committed ?? null, this.endOffset(log), log.startOffset));
+      });
+    }
+    return out;
   }
 
   stats(): BusStats {
@@ -330,6 +348,7 @@ export class InMemoryMessageBus implements MessageBus {
         markDone: noop,
         signal: owner.abort.signal,
         counters: this.counters,
+        events: owner.events,
         logger: this.logger,
       });
       if (done > 0) {

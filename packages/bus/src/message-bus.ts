@@ -71,6 +71,48 @@ export interface SubscribeOptions {
   fetchMinBytes?: number;
   /** Longest a fetch waits for `fetchMinBytes`, ms. Default KAFKA_MAX_WAIT_TIME_MS (100). */
   fetchMaxWaitMs?: number;
+  /** Told of retries and dead letters, for metrics (service-kit's ConsumerMetrics). */
+  events?: ConsumerEvents;
+}
+
+/**
+ * What a subscription reports as it happens, for metrics. Called synchronously on the consumer's
+ * path: each hook must be cheap and must not throw. `code` is the failure's AppError code, else
+ * HANDLER_FAILED (as in the DLQ headers).
+ */
+export interface ConsumerEvents {
+  /** A failed attempt at a batch (or one record of it) of `topic` is being retried after its backoff. */
+  retry?(topic: string, code: string): void;
+  /** `record` was written to `<topic>.dlq`. */
+  deadLettered?(record: BusRecord, code: string): void;
+}
+
+/** One partition of a consumer group's lag (`MessageBus.consumerLag`). */
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  /** The next offset the group reads, as committed; null when it has committed nothing here. */
+  committedOffset: number | null;
+  /** The offset the next record published to the partition gets (high watermark). */
+  highWatermark: number;
+  /**
+   * Records published but not committed by the group: high watermark minus the committed offset
+   * (or the log start, when retention deleted past it). 0 for a partition without a commit: the
+   * group starts at its end (a gateway) or has not finished its first batch there yet.
+   */
+  lag: number;
+}
+
+/** The lag of one partition from its offsets (both adapters compute it the same way). */
+export function partitionLag(
+  topic: string,
+  partition: number,
+  committedOffset: number | null,
+  highWatermark: number,
+  logStartOffset: number,
+): PartitionLag {
+  const lag = committedOffset === null ? 0 : Math.max(0, highWatermark - Math.max(committedOffset, logStartOffset));
+  return { topic, partition, committedOffset, highWatermark, lag };
 }
 
 export interface Subscription {
@@ -104,6 +146,12 @@ export interface MessageBus {
    */
   publish(topic: string, records: OutgoingRecord[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /**
+   * The lag of consumer group `groupId` on every partition of `topics` (existing ones), sorted by
+   * topic and partition: committed offset against high watermark, as the broker has them now.
+   * Throws AppError(BUS_UNAVAILABLE) when the broker cannot be asked.
+   */
+  consumerLag(groupId: string, topics: string[]): Promise<PartitionLag[]>;
   stats(): BusStats;
   /** Whether the bus can currently reach its broker. */
   healthy(): Promise<boolean>;

@@ -9,6 +9,7 @@ export {
   type ClientState,
   type LeftFrame,
   type PongFrame,
+  type RefreshedFrame,
 } from './roomcast-client';
 export { RoomcastError, type RoomcastErrorKind } from './roomcast-error';
 export { TypedEmitter } from './emitter';

@@ -448,6 +448,24 @@ describe('RoomcastClient events and seq tracking', () => {
     expect(rejected).toEqual(['c1', 'c2']);
   });
 
+  it('with getToken, refreshes the session before welcome.expiresAt, with a fresh token', async () => {
+    let n = 0;
+    const s = setup({ token: undefined, getToken: async () => `token-${++n}` } as Partial<RoomcastClientOptions>);
+    const welcome = s.client.connect();
+    await waitFor(() => s.fake.sockets.length === 1);
+    const socket = s.fake.last();
+    socket.accept({ ...WELCOME, expiresAt: Date.now() + 200 });
+    await welcome;
+    await waitFor(() => socket.sentFrames().some((f) => f.type === 'refresh'), 500);
+    const refresh = socket.sentFrames().find((f) => f.type === 'refresh');
+    expect(refresh).toMatchObject({ type: 'refresh', token: 'token-2' });
+    if (refresh?.type !== 'refresh') throw new Error('expected refresh');
+    socket.receive({ type: 'refreshed', reqId: refresh.reqId, expiresAt: Date.now() + 3_600_000 });
+    await tick(50);
+    // The next one is scheduled for an hour later, not now.
+    expect(socket.sentFrames().filter((f) => f.type === 'refresh')).toHaveLength(1);
+  });
+
   it('emits state changes from one transition: connecting, open, reconnecting, connecting, open, closed', async () => {
     const s = setup();
     const states: string[] = [];

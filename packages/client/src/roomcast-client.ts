@@ -25,6 +25,7 @@ import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './transp
 type ServerFrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
 export type LeftFrame = ServerFrameOf<'left'>;
 export type PongFrame = ServerFrameOf<'pong'>;
+export type RefreshedFrame = ServerFrameOf<'refreshed'>;
 
 /** Payload of the `close` event. */
 export interface CloseInfo {
@@ -153,7 +154,7 @@ export interface JoinOptions {
 }
 
 interface Pending {
-  readonly type: 'joined' | 'left' | 'ack' | 'pong';
+  readonly type: 'joined' | 'left' | 'ack' | 'pong' | 'refreshed';
   readonly roomId: string | undefined;
   readonly resolve: (frame: ServerFrame) => void;
   readonly reject: (err: RoomcastError) => void;
@@ -180,6 +181,8 @@ type Phase =
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 const PING_FRAME = '{"type":"ping"}';
+/** A session is refreshed this long before its token expires (or halfway, if shorter). */
+const REFRESH_MARGIN_MS = 30_000;
 /** Rejections remembered to drop repeats (the gateway keeps at most 100 per user). */
 const REJECTED_REMEMBERED = 1000;
 /** Largest history page the API serves. */
@@ -225,6 +228,7 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
   private urlIndex = 0;
   private token: string | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
   private sentSinceBeat = false;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
   private lastTransportError: unknown;
@@ -367,6 +371,19 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     return this.request<PongFrame>(this.byReq, reqId, 'pong', undefined, { type: 'ping', reqId });
   }
 
+  /**
+   * Extends the session with a new token (default: one from `getToken`) before the current one
+   * expires; resolves with `refreshed {expiresAt}`. With `getToken` the client does this by itself
+   * shortly before `welcome.expiresAt`.
+   */
+  async refresh(token?: string): Promise<RefreshedFrame> {
+    const fresh = token ?? (this.getToken !== undefined ? await this.getToken() : this.tokenOption);
+    if (fresh === undefined) throw new RoomcastError('CONFIG_INVALID', 'refresh needs a token or getToken', { kind: 'local', retriable: false });
+    this.token = fresh;
+    const reqId = this.nextId();
+    return this.request<RefreshedFrame>(this.byReq, reqId, 'refreshed', undefined, { type: 'refresh', token: fresh, reqId });
+  }
+
   /** Closes for good (no reconnect), rejecting pending calls. Default code 1000. */
   close(code = 1000, reason = ''): void {
     const p = this.phase;
@@ -414,7 +431,11 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
   private transition(next: Phase): void {
     const prev = this.phase;
     if (prev.name === 'reconnecting') clearTimeout(prev.timer);
-    if (prev.name === 'open') this.stopHeartbeat();
+    if (prev.name === 'open') {
+      this.stopHeartbeat();
+      if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
+      this.refreshTimer = null;
+    }
     this.phase = next;
     if (prev.name !== next.name) this.emit('state', { from: prev.name, to: next.name });
   }
@@ -543,6 +564,7 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     this.transition({ name: 'open', session, ws: p.ws, welcome: frame });
     session.established = true;
     this.startHeartbeat(frame.heartbeatMs);
+    if (frame.expiresAt !== undefined) this.scheduleRefresh(frame.expiresAt);
     session.resolve(frame);
     this.emit('welcome', frame);
     if (!reconnected) return;
@@ -574,6 +596,25 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     const reqId = this.nextId();
     const frame: ClientFrameInput = { type: 'join', roomId, reqId, ...(afterSeq !== undefined ? { afterSeq } : {}) };
     return this.request<JoinedFrame>(this.byReq, reqId, 'joined', roomId, frame);
+  }
+
+  /**
+   * With `getToken`, refreshes the session before `expiresAt` (the gateway closes it with 4502
+   * then): 30 s before, or halfway for shorter sessions. A failed refresh is reported as `error`;
+   * the close that follows at expiry reconnects only if the app handles 4502.
+   */
+  private scheduleRefresh(expiresAt: number): void {
+    if (this.getToken === undefined) return;
+    if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
+    const left = expiresAt - Date.now();
+    const delay = Math.max(0, Math.min(left - REFRESH_MARGIN_MS, left / 2));
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = null;
+      if (this.phase.name !== 'open') return;
+      this.refresh().catch((err: unknown) => {
+        if (err instanceof RoomcastError && err.kind !== 'closed') this.emit('error', err);
+      });
+    }, delay);
   }
 
   private startHeartbeat(heartbeatMs: number): void {
@@ -657,6 +698,10 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
         return;
       case 'pong':
         this.settle(this.byReq, frame.reqId ?? this.findPending('pong', undefined), frame);
+        return;
+      case 'refreshed':
+        this.settle(this.byReq, frame.reqId ?? this.findPending('refreshed', undefined), frame);
+        this.scheduleRefresh(frame.expiresAt);
         return;
       case 'error':
         this.onErrorFrame(frame);

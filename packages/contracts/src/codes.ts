@@ -19,6 +19,8 @@ export const CLOSE_CODES = {
   BANNED: 4503,
   /** The handshake asked for something malformed (e.g. a `protocol` that is not a positive integer). */
   BAD_REQUEST: 4504,
+  /** The user or the client address already has as many connections as allowed: close one first. */
+  TOO_MANY_CONNECTIONS: 4505,
 } as const;
 
 export type CloseCodeName = keyof typeof CLOSE_CODES;

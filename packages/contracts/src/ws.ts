@@ -53,6 +53,11 @@ export const LikeFrame = z.object({
   count: z.number().int().min(1).max(MAX_LIKES_PER_FRAME).default(1),
 });
 export const PingFrame = z.object({ type: z.literal('ping'), reqId: ReqId });
+/**
+ * A new token for this session (same user): extends it to the new token's `exp`. Without one the
+ * gateway closes the socket with 4502 TOKEN_EXPIRED when the token it was opened with expires.
+ */
+export const RefreshFrame = z.object({ type: z.literal('refresh'), token: z.string().min(1).max(4096), reqId: ReqId });
 
 export const ClientFrame = z.discriminatedUnion('type', [
   JoinFrame,
@@ -60,6 +65,7 @@ export const ClientFrame = z.discriminatedUnion('type', [
   ChatFrame,
   LikeFrame,
   PingFrame,
+  RefreshFrame,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameInput = z.input<typeof ClientFrame>;
@@ -73,6 +79,8 @@ export const WelcomeFrame = z.object({
   userId: z.string(),
   gatewayId: z.string(),
   heartbeatMs: z.number().int(),
+  /** When the session's token expires (ms since epoch): send `refresh` before it, or the socket closes with 4502. */
+  expiresAt: z.number().int().optional(),
 });
 export const JoinedFrame = z.object({
   type: z.literal('joined'),
@@ -183,6 +191,8 @@ export const ErrorFrame = z.object({
   clientMsgId: z.string().optional(),
 });
 export const PongFrame = z.object({ type: z.literal('pong'), reqId: ReqId, serverTime: z.number().int() });
+/** A `refresh` was accepted: the session now lasts until `expiresAt` (ms since epoch). */
+export const RefreshedFrame = z.object({ type: z.literal('refreshed'), reqId: ReqId, expiresAt: z.number().int() });
 
 export const ServerFrame = z.discriminatedUnion('type', [
   WelcomeFrame,
@@ -196,6 +206,7 @@ export const ServerFrame = z.discriminatedUnion('type', [
   OnlineFrame,
   ErrorFrame,
   PongFrame,
+  RefreshedFrame,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 export type WelcomeFrame = z.infer<typeof WelcomeFrame>;

@@ -5,5 +5,6 @@ export {
   DEFAULT_PRESENCE_KEY_PREFIX,
   PRESENCE_CONNECT_TIMEOUT_MS,
   PRESENCE_COMMAND_TIMEOUT_MS,
+  LIKES_TTL_MS,
   type RedisPresenceStoreOptions,
 } from './presence-store.redis';

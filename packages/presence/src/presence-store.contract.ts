@@ -226,6 +226,24 @@ export function describePresenceStoreContract(
       });
     });
 
+    describe('token buckets', () => {
+      it('gives the burst, then refuses without taking, per key; a cost takes that many', async () => {
+        const results: boolean[] = [];
+        for (let i = 0; i < 5; i++) results.push(await store.takeTokens('chat:alice', 0.001, 3, 1));
+        expect(results).toEqual([true, true, true, false, false]);
+        expect(await store.takeTokens('chat:bob', 0.001, 3, 1)).toBe(true);
+        expect(await store.takeTokens('likes:r1:alice', 0.001, 100, 60)).toBe(true);
+        expect(await store.takeTokens('likes:r1:alice', 0.001, 100, 60)).toBe(false);
+        expect(await store.takeTokens('likes:r1:alice', 0.001, 100, 40)).toBe(true);
+      });
+
+      it('refills at the rate', async () => {
+        expect(await store.takeTokens('fast', 1000, 1, 1)).toBe(true);
+        await new Promise((r) => setTimeout(r, 20));
+        expect(await store.takeTokens('fast', 1000, 1, 1)).toBe(true);
+      });
+    });
+
     it('reports healthy while open', async () => {
       expect(await store.healthy()).toBe(true);
     });

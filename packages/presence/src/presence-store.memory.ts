@@ -25,6 +25,7 @@ export class InMemoryPresenceStore implements PresenceStore {
   /** roomId -> gatewayId -> { count, expiresAt } */
   private readonly online = new Map<string, Map<string, Expiring<number>>>();
   private readonly likes = new Map<string, number>();
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private closed = false;
 
   constructor(options: InMemoryPresenceStoreOptions = {}) {
@@ -115,6 +116,17 @@ export class InMemoryPresenceStore implements PresenceStore {
 
   async getLikes(roomIds: string[]): Promise<Map<string, number>> {
     return new Map(roomIds.map((roomId) => [roomId, this.likes.get(roomId) ?? 0]));
+  }
+
+  async takeTokens(key: string, ratePerSec: number, burst: number, cost: number): Promise<boolean> {
+    const now = this.now();
+    const b = this.buckets.get(key);
+    let tokens = b === undefined ? burst : Math.min(burst, b.tokens + ((now - b.at) * ratePerSec) / 1000);
+    const ok = tokens >= cost;
+    if (ok) tokens -= cost;
+    this.buckets.set(key, { tokens, at: now });
+    if (this.buckets.size > 10_000) for (const [k, v] of this.buckets) if (now - v.at > 60_000) this.buckets.delete(k);
+    return ok;
   }
 
   async healthy(): Promise<boolean> {

@@ -19,7 +19,13 @@ export const PRESENCE_COMMAND_TIMEOUT_MS = 2000;
  * `redis` (client or URL), `keyPrefix?` (default `rc:`), `commandTimeoutMs?` (default
  * PRESENCE_COMMAND_TIMEOUT_MS), `logger?`: see RedisAdapterOptions.
  */
-export type RedisPresenceStoreOptions = RedisAdapterOptions;
+export interface RedisPresenceStoreOptions extends RedisAdapterOptions {
+  /** A room's like total is dropped this long after its last like, ms. Default LIKES_TTL_MS (7 days). */
+  likesTtlMs?: number;
+}
+
+/** How long a room's like total outlives its last like: 7 days. */
+export const LIKES_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 // All expiry decisions are made on the Redis server clock: user keys use native PX expiry and
 // every script that stores or compares an expiry timestamp reads `TIME` itself. Gateways on
@@ -96,12 +102,32 @@ return sums`;
 /** Counts and deltas are whole numbers; NaN and infinities count as 0 (Redis would reject them). */
 const toInt = (n: number): number => (Number.isFinite(n) ? Math.trunc(n) : 0);
 
+// KEYS[1] = bucket; ARGV = rate per s, burst, cost. The bucket is a hash {tokens, at} on the server
+// clock; it expires once it would be full again (plus a second), so idle users leave nothing.
+const TAKE_TOKENS = `${SERVER_NOW_MS}
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(b[1]) or burst
+local at = tonumber(b[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate / 1000)
+local ok = 0
+if tokens >= cost then
+  tokens = tokens - cost
+  ok = 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return ok`;
+
 const SCRIPTS = {
   comparePexpire: new LuaScript(COMPARE_PEXPIRE),
   compareDelete: new LuaScript(COMPARE_DELETE),
   touchRoomGateways: new LuaScript(TOUCH_ROOM_GATEWAYS),
   getRoomGateways: new LuaScript(GET_ROOM_GATEWAYS),
   reportOnline: new LuaScript(REPORT_ONLINE),
+  takeTokens: new LuaScript(TAKE_TOKENS),
 };
 
 /**
@@ -109,14 +135,17 @@ const SCRIPTS = {
  * - `P` `presence:user:` userId          STRING gatewayId, PX ttl
  * - `P` `presence:room-gw:` roomId       ZSET gatewayId -> expiresAt (server ms); key PX = longest ttl
  * - `P` `presence:online:` roomId        HASH gatewayId -> "count:expiresAt"; key PX = longest ttl
- * - `P` `presence:likes:` roomId         STRING integer total, no TTL
+ * - `P` `presence:likes:` roomId         STRING integer total, PX likesTtlMs from the last like
+ * - `P` `presence:bucket:` key           HASH tokens, at (server ms); PX until it would be full again + 1 s
  */
 export class RedisPresenceStore implements PresenceStore {
   private readonly client: OwnedRedis;
   private readonly redis: Redis;
   private readonly prefix: string;
+  private readonly likesTtlMs: number;
 
   constructor(options: RedisPresenceStoreOptions) {
+    this.likesTtlMs = options.likesTtlMs ?? LIKES_TTL_MS;
     this.prefix = `${options.keyPrefix ?? DEFAULT_PRESENCE_KEY_PREFIX}presence:`;
     // Presence sits on the hot path: fail fast. Connection errors are kept as the cause of the
     // next PRESENCE_UNAVAILABLE, and logged once per outage, not per retry.
@@ -226,11 +255,13 @@ export class RedisPresenceStore implements PresenceStore {
     const roomIds = [...deltas.keys()];
     const results = await this.client.call('addLikes', async () => {
       const pipeline = this.redis.pipeline();
-      for (const roomId of roomIds) pipeline.incrby(this.likesKey(roomId), toInt(deltas.get(roomId) ?? 0));
+      // Like totals of rooms nobody likes any more expire instead of piling up.
+      for (const roomId of roomIds)
+        pipeline.incrby(this.likesKey(roomId), toInt(deltas.get(roomId) ?? 0)).pexpire(this.likesKey(roomId), this.likesTtlMs);
       return (await pipeline.exec()) ?? [];
     });
     roomIds.forEach((roomId, i) => {
-      const [err, total] = results[i] ?? [new Error('missing pipeline reply'), null];
+      const [err, total] = results[2 * i] ?? [new Error('missing pipeline reply'), null];
       if (err) throw this.client.toAppError(err, 'addLikes');
       out.set(roomId, Number(total));
     });
@@ -270,6 +301,13 @@ export class RedisPresenceStore implements PresenceStore {
 
   private onlineKey(roomId: string): string {
     return `${this.prefix}online:${roomId}`;
+  }
+
+  async takeTokens(key: string, ratePerSec: number, burst: number, cost: number): Promise<boolean> {
+    const reply = await this.client.call('takeTokens', () =>
+      this.client.eval(SCRIPTS.takeTokens, [`${this.prefix}bucket:${key}`], [ratePerSec, burst, cost]),
+    );
+    return Number(reply) === 1;
   }
 
   private likesKey(roomId: string): string {

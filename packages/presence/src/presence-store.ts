@@ -5,6 +5,7 @@
  *   gateway drops out by itself)
  * - per-room online counts, reported per gateway and summed
  * - per-room like totals
+ * - token buckets shared by every gateway (limits per user, not per socket)
  */
 export interface PresenceStore {
   /** Records that `userId` is connected to `gatewayId`, expiring after `ttlMs` unless refreshed. */
@@ -32,6 +33,13 @@ export interface PresenceStore {
   addLikes(deltas: Map<string, number>): Promise<Map<string, number>>;
   /** Current like totals (0 for unknown rooms). */
   getLikes(roomIds: string[]): Promise<Map<string, number>>;
+
+  /**
+   * Takes `cost` tokens from the bucket `key` (`ratePerSec` refill, at most `burst` kept), shared by
+   * every gateway: true when there were enough (they are taken), false when not (nothing taken).
+   * A bucket nobody used for a while is full again, and forgotten.
+   */
+  takeTokens(key: string, ratePerSec: number, burst: number, cost: number): Promise<boolean>;
 
   healthy(): Promise<boolean>;
   close(): Promise<void>;

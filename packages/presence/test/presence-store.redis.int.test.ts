@@ -25,7 +25,7 @@ describe('RedisPresenceStore on real Redis', () => {
     const admin = redisAdmin.client();
     const keyPrefix = `${uniqueId('presence')}:`;
     // an injected client is shared, not closed by the store
-    const store = new RedisPresenceStore({ redis: admin, keyPrefix });
+    const store = new RedisPresenceStore({ redis: admin, keyPrefix, likesTtlMs: 120_000 });
     await store.setUserGateway('u:1', 'gw-a', 60_000);
     await store.touchRoomGateways(['r:1'], 'gw-a', 60_000);
     await store.reportOnline('gw-a', new Map([['r:1', 3]]), 60_000);
@@ -47,7 +47,10 @@ describe('RedisPresenceStore on real Redis', () => {
       expect(pttl).toBeGreaterThan(50_000);
       expect(pttl).toBeLessThanOrEqual(60_000);
     }
-    expect(await admin.pttl(`${p}likes:r:1`)).toBe(-1);
+    // A room's like total expires after its last like, not never.
+    const likesTtl = await admin.pttl(`${p}likes:r:1`);
+    expect(likesTtl).toBeGreaterThan(110_000);
+    expect(likesTtl).toBeLessThanOrEqual(120_000);
     await deletePrefix(keyPrefix);
   });
 

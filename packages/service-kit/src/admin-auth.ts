@@ -1,15 +1,42 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { AppError } from '@roomcast/errors';
+import type { Counter } from './metrics';
+import { TokenBucket } from './token-bucket';
+
+/** Requests per second one client address may make to an admin API, and the burst. */
+export const ADMIN_RATE_PER_SEC = 10;
+export const ADMIN_BURST = 30;
+/** Client addresses the admin rate limit remembers; past it the table starts over (bounded memory). */
+const MAX_TRACKED_CLIENTS = 10_000;
 
 /**
  * Guards an admin API with a static bearer token: `Authorization: Bearer <token>`. Without a
  * configured token the routes are off (ADMIN_DISABLED, naming `envName` to set), never open.
  * Tokens are compared as SHA-256 digests with timingSafeEqual: constant time, whatever their lengths.
+ * Each client address gets `rate` requests per second (burst `burst`), checked before the token
+ * (so guessing is slow too); over it, 429 RATE_LIMITED, counted in `limited`.
  */
-export function requireBearerToken(token: string | undefined, envName: string): RequestHandler {
+export function requireBearerToken(
+  token: string | undefined,
+  envName: string,
+  rate: { perSec: number; burst: number } = { perSec: ADMIN_RATE_PER_SEC, burst: ADMIN_BURST },
+  limited?: Counter,
+): RequestHandler {
   const expected = token === undefined ? undefined : digest(token);
+  const buckets = new Map<string, TokenBucket>();
   return (req, _res, next) => {
+    const client = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    let bucket = buckets.get(client);
+    if (bucket === undefined) {
+      if (buckets.size >= MAX_TRACKED_CLIENTS) buckets.clear();
+      buckets.set(client, (bucket = new TokenBucket(rate.perSec, rate.burst)));
+    }
+    if (!bucket.take()) {
+      limited?.inc();
+      next(new AppError('RATE_LIMITED', 'too many admin requests; slow down'));
+      return;
+    }
     if (expected === undefined) {
       next(new AppError('ADMIN_DISABLED', `this admin API is off: set ${envName}`));
       return;

@@ -1,4 +1,4 @@
-import { envList, z } from '@roomcast/config';
+import { envList, secret, z } from '@roomcast/config';
 
 /** Env variables shared by services; each service's config.ts picks the groups it needs. */
 export const kafkaEnv = {
@@ -34,6 +34,18 @@ export const kafkaEnv = {
 export const redisEnv = {
   REDIS_URL: z.string().url().describe('Redis URL, e.g. redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: z.string().default('rc:').describe('Prefix of every Redis key'),
+};
+
+/**
+ * How user tokens are verified (gateway handshake and refresh, history API): HS256 with
+ * JWT_SECRET and/or RS256/ES256/EdDSA with a JWKS (URL or file); at least one must be set.
+ */
+export const authEnv = {
+  JWT_SECRET: secret(z.string().min(8).optional()).describe('HS256 secret of user tokens; omit to accept only JWKS-signed tokens'),
+  JWT_JWKS_URL: z.string().url().optional().describe('JWKS URL of the identity provider: RS256, ES256 and EdDSA tokens are verified by kid, refetched on an unknown kid (key rotation)'),
+  JWT_JWKS_FILE: z.string().min(1).optional().describe('A JWKS JSON file, instead of JWT_JWKS_URL'),
+  JWT_ISSUER: z.string().min(1).optional().describe('When set, a token\'s iss must be this'),
+  JWT_AUDIENCE: z.string().min(1).optional().describe('When set, a token\'s aud must contain this'),
 };
 
 /** The recent-message cache (catch-up after a reconnect): written by notification, read by gateways. */

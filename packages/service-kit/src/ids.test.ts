@@ -1,5 +1,4 @@
 import { newMessageId } from './ids';
-import { MetricsRegistry } from './metrics';
 
 describe('newMessageId', () => {
   it('is unique and sorts by creation time', () => {
@@ -15,17 +14,5 @@ describe('newMessageId', () => {
     for (const r of randoms) expect(r).toMatch(/^[0-9a-f]{8}$/);
     // 32 random bits each: a handful of repeats at most, never a pool that was not refilled.
     expect(new Set(randoms).size).toBeGreaterThan(4990);
-  });
-});
-
-describe('MetricsRegistry', () => {
-  it('renders counters and gauges in Prometheus text format', () => {
-    const m = new MetricsRegistry();
-    const c = m.counter('roomcast_drops_total', 'frames dropped');
-    c.inc(3);
-    m.gauge('roomcast_sockets', 'open sockets', () => 7);
-    expect(m.render()).toContain('roomcast_drops_total 3');
-    expect(m.render()).toContain('# TYPE roomcast_sockets gauge\nroomcast_sockets 7');
-    expect(m.snapshot()).toEqual({ roomcast_drops_total: 3, roomcast_sockets: 7 });
   });
 });

@@ -1,6 +1,15 @@
-export { kafkaEnv, redisEnv, mongoEnv, commonEnv, recentMessagesEnv } from './env';
+export { kafkaEnv, redisEnv, mongoEnv, commonEnv, recentMessagesEnv, authEnv } from './env';
 export { requireBearerToken } from './admin-auth';
-export { createHttpApp, listen, closeServer, type HttpOptions, type ReadinessCheck } from './http';
+export {
+  createHttpApp,
+  listen,
+  closeServer,
+  readinessGauge,
+  READINESS_METRIC_TIMEOUT_MS,
+  type HttpOptions,
+  type ReadinessCheck,
+} from './http';
+export { ConsumerMetrics, LAG_SAMPLE_INTERVAL_MS, type ConsumerMetricsOptions } from './consumer-metrics';
 export { handleSignals, type Stoppable } from './lifecycle';
 export { decodeBatch, processRecord, recordSource, type DecodedRecord } from './consumer';
 export {
@@ -11,7 +20,17 @@ export {
   type RoutedDelivery,
 } from './publish';
 export { newMessageId } from './ids';
-export { Counter, MetricsRegistry } from './metrics';
+export {
+  Counter,
+  Histogram,
+  MetricsRegistry,
+  rateLimitedCounter,
+  LATENCY_BUCKETS_SECONDS,
+  SIZE_BUCKETS,
+  type Family,
+  type GaugeEmit,
+  type Labels,
+} from './metrics';
 export {
   runService,
   consumerLifecycle,
@@ -20,3 +39,4 @@ export {
   type ServiceParts,
   type TelemetryConfig,
 } from './service';
+export { TokenBucket } from './token-bucket';

@@ -2,7 +2,10 @@
  * Real adapters built from a service's validated config. Only main.ts files import this module;
  * createApp() functions take ports, so the embedded start can hand them in-memory twins.
  */
+import { readFileSync } from 'node:fs';
+import { createTokenVerifier, type TokenVerifier } from '@roomcast/auth';
 import { KafkaMessageBus, type MessageBus } from '@roomcast/bus';
+import { AppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import { RedisPresenceStore, type PresenceStore } from '@roomcast/presence';
 import { RedisRecentMessages, RedisSequencerBackend, type SequencerBackend } from '@roomcast/sequencer';
@@ -38,6 +41,28 @@ export function createRedisRecentMessages(c: {
   RECENT_TTL_MS?: number;
 }): RedisRecentMessages {
   return new RedisRecentMessages({ redis: c.REDIS_URL, keyPrefix: c.REDIS_KEY_PREFIX, maxPerRoom: c.RECENT_MAX_PER_ROOM, ttlMs: c.RECENT_TTL_MS });
+}
+
+/** The user-token verifier of `authEnv` (reads JWT_JWKS_FILE now, once). */
+export function createTokenVerifierFromConfig(c: {
+  JWT_SECRET?: string | undefined;
+  JWT_JWKS_URL?: string | undefined;
+  JWT_JWKS_FILE?: string | undefined;
+  JWT_ISSUER?: string | undefined;
+  JWT_AUDIENCE?: string | undefined;
+}): TokenVerifier {
+  let jwks: { url: string } | { keys: { keys: never[] } } | undefined;
+  if (c.JWT_JWKS_URL !== undefined) jwks = { url: c.JWT_JWKS_URL };
+  else if (c.JWT_JWKS_FILE !== undefined) {
+    try {
+      jwks = { keys: JSON.parse(readFileSync(c.JWT_JWKS_FILE, 'utf8')) as { keys: never[] } };
+    } catch (err) {
+      throw new AppError('CONFIG_INVALID', `JWT_JWKS_FILE ${c.JWT_JWKS_FILE}: not a readable JWKS JSON file`, { cause: err });
+    }
+  }
+  if (c.JWT_SECRET === undefined && jwks === undefined)
+    throw new AppError('CONFIG_INVALID', 'set JWT_SECRET (HS256) or JWT_JWKS_URL / JWT_JWKS_FILE to verify user tokens');
+  return createTokenVerifier({ hs256Secret: c.JWT_SECRET, jwks, issuer: c.JWT_ISSUER, audience: c.JWT_AUDIENCE });
 }
 
 export function createMongoStore(c: { MONGO_URL: string; MONGO_DB: string }, logger: Logger): MessageStore {

@@ -1,4 +1,4 @@
-import type { BusStats, MessageBus, OutgoingRecord } from '@roomcast/bus';
+import type { BusStats, MessageBus, OutgoingRecord, PartitionLag } from '@roomcast/bus';
 import {
   GatewayDeliveryV1,
   HEADERS,
@@ -20,6 +20,9 @@ class RecordingBus implements MessageBus {
   async deleteTopics(): Promise<void> {}
   subscribe(): never {
     throw new Error('not used');
+  }
+  async consumerLag(): Promise<PartitionLag[]> {
+    return [];
   }
   stats(): BusStats {
     return { published: 0, consumed: 0, retried: 0, deadLettered: 0 };

@@ -4,7 +4,8 @@ import type { MessageBus, SubscribeOptions, Subscription, TopicConfig } from '@r
 import { describeConfig, loadConfig, type z } from '@roomcast/config';
 import { createLogger, type Logger } from '@roomcast/logger';
 import { startTelemetry, type TelemetryOptions } from '@roomcast/telemetry/sdk';
-import { createHttpApp, closeServer, listen, type ReadinessCheck } from './http';
+import type { ConsumerMetrics } from './consumer-metrics';
+import { createHttpApp, closeServer, listen, readinessGauge, type ReadinessCheck } from './http';
 import { handleSignals } from './lifecycle';
 import type { MetricsRegistry } from './metrics';
 
@@ -23,19 +24,21 @@ export interface ServiceApp {
 }
 
 /**
- * The subscription half of a consumer service: creates its topics, joins the group and reports
- * `consuming` for /readyz; stop() finishes the batch in flight and commits.
+ * The subscription half of a consumer service: creates its topics, joins the group (measured by
+ * `metrics`: batch sizes, hop latency, retries, dead letters, lag) and reports `consuming` for
+ * /readyz; stop() finishes the batch in flight and commits.
  */
 export function consumerLifecycle(
   bus: MessageBus,
   topics: TopicConfig[],
-  subscribe: Omit<SubscribeOptions, 'topics'> & { topics: string[] },
+  subscribe: SubscribeOptions,
+  metrics: ConsumerMetrics,
 ): { start(): Promise<void>; stop(): Promise<void>; consuming(): boolean } {
   let subscription: Subscription | undefined;
   return {
     async start() {
       await bus.ensureTopics(topics);
-      const sub = await bus.subscribe(subscribe);
+      const sub = await metrics.subscribe(bus, subscribe);
       await sub.ready;
       subscription = sub;
     },
@@ -104,6 +107,8 @@ export function runService<S extends z.ZodObject>(
     const logger = createLogger({ name, level: c.LOG_LEVEL });
     logger.info({ config: describeConfig(schema, config as z.infer<S>) }, 'starting');
     const { app, close } = await build(config, logger);
+    app.metrics.collectProcessMetrics();
+    readinessGauge(app.metrics, name, app.readiness);
     const http = createHttpApp({ readiness: app.readiness, logger, metrics: app.metrics, routers: app.router ? [app.router] : [], info: app.info });
     await app.start();
     const { server, port } = await listen(http, c.PORT, c.HOST);

@@ -217,6 +217,7 @@ describe('createChatIngestApp', () => {
         ensureTopics: (t) => inner.ensureTopics(t),
         deleteTopics: (n) => inner.deleteTopics(n),
         subscribe: (o) => inner.subscribe(o),
+        consumerLag: (g, t) => inner.consumerLag(g, t),
         stats: () => inner.stats(),
         healthy: () => inner.healthy(),
         close: () => inner.close(),

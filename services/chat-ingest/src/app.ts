@@ -4,11 +4,13 @@ import { ChatSubmittedV1, type ChatIngestedV1, type ChatRejectedV1, type TopicNa
 import type { Logger } from '@roomcast/logger';
 import type { SubmissionDeduper } from '@roomcast/sequencer';
 import {
+  ConsumerMetrics,
   consumerLifecycle,
   decodeBatch,
   MetricsRegistry,
   newMessageId,
   publishEvents,
+  rateLimitedCounter,
   recordSource,
   type DecodedRecord,
   type OutgoingEvent,
@@ -120,6 +122,7 @@ export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
       fromBeginning: true,
       handler: handle,
     },
+    new ConsumerMetrics({ metrics, service: 'chat-ingest', logger: deps.logger }),
   );
   const router = noticeRouter({
     bus: deps.bus,
@@ -128,6 +131,7 @@ export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
     dedupTtlMs: deps.dedupTtlMs,
     adminToken: deps.adminToken,
     posted: metrics.counter('roomcast_ingest_notices_total', 'system notices posted'),
+    rateLimited: rateLimitedCounter(metrics, 'chat-ingest', 'admin'),
   });
   return {
     metrics,

@@ -31,7 +31,7 @@ afterEach(async () => {
 async function start(adminToken: string | null = TOKEN): Promise<Harness> {
   const bus = new InMemoryMessageBus();
   const topics = resolveTopics(`${uniqueId('notice')}.`);
-  const posted = new Counter('posted', 'posted');
+  const posted = new Counter();
   const ingested: BusRecord[] = [];
   await bus.ensureTopics([{ name: topics.chatIngested }]);
   const sub = await bus.subscribe({
@@ -48,6 +48,7 @@ async function start(adminToken: string | null = TOKEN): Promise<Harness> {
     dedupTtlMs: 60_000,
     adminToken: adminToken ?? undefined,
     posted,
+    rateLimited: new Counter(),
   });
   const { server, port } = await listen(
     createHttpApp({ logger: silentLogger(), readiness: {}, routers: [router] }),

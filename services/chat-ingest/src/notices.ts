@@ -23,6 +23,8 @@ export interface NoticeDeps {
   /** Bearer token of the notice API; undefined = the API is off. */
   adminToken: string | undefined;
   posted: Counter;
+  /** Requests refused by the admin rate limit. */
+  rateLimited: Counter;
 }
 
 /**
@@ -36,7 +38,7 @@ export function noticeRouter(deps: NoticeDeps): Router {
   const router = Router();
   router.post(
     '/rooms/:roomId/notices',
-    requireBearerToken(deps.adminToken, 'INGEST_ADMIN_TOKEN'),
+    requireBearerToken(deps.adminToken, 'INGEST_ADMIN_TOKEN', undefined, deps.rateLimited),
     express.json({ limit: '8kb' }),
     async (req, res) => {
       const room = RoomId.safeParse(req.params.roomId);

@@ -379,7 +379,7 @@
   async function loadHistory(session, afterSeq) {
     const url = `/rooms/${encodeURIComponent(session.roomId)}/messages?afterSeq=${afterSeq}&limit=${HISTORY_ON_JOIN}`;
     try {
-      const res = await fetch(url);
+      const res = await fetch(url, { headers: { authorization: `Bearer ${session.token}` } });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const body = await res.json();
       if (s !== session || !body || !Array.isArray(body.messages)) return;

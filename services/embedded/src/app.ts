@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import express, { Router } from 'express';
-import { signUserToken } from '@roomcast/auth';
+import { createTokenVerifier, signUserToken } from '@roomcast/auth';
 import { InMemoryMessageBus } from '@roomcast/bus';
 import { resolveFilterTopics, resolveTopics } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
@@ -14,13 +14,15 @@ import { createNotificationApp } from '@roomcast/notification';
 import { createPersistenceApp } from '@roomcast/persistence';
 import { InMemoryPresenceStore } from '@roomcast/presence';
 import { InMemoryRecentMessages, InMemorySequencerBackend, InMemorySequencerState } from '@roomcast/sequencer';
-import { createHttpApp, MetricsRegistry } from '@roomcast/service-kit';
+import { createHttpApp, MetricsRegistry, readinessGauge } from '@roomcast/service-kit';
 import { InMemoryDictionaryStore, InMemoryMessageStore, InMemoryReviewStore } from '@roomcast/store';
 import { z } from 'zod';
 import type { EmbeddedConfig } from './config';
 
 export interface EmbeddedApp {
   http: express.Express;
+  /** Every service's metrics, in one registry (served at /metrics). */
+  metrics: MetricsRegistry;
   attach(server: Server): void;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -44,6 +46,7 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
   const store = new InMemoryMessageStore();
   const topics = resolveTopics('');
   const metrics = new MetricsRegistry();
+  const verifyToken = createTokenVerifier({ hs256Secret: config.JWT_SECRET });
 
   const ingest = createChatIngestApp({ bus, deduper: seq.deduper, logger: logger.child({ svc: 'chat-ingest' }), topics, groupId: 'chat-ingest', dedupTtlMs: DAY_MS, maxTextChars: 500, adminToken: config.FILTER_ADMIN_TOKEN, metrics });
   const base = loadBaseDictionary({
@@ -65,9 +68,9 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
     adminToken: config.FILTER_ADMIN_TOKEN,
     metrics,
   });
-  const persistence = createPersistenceApp({ bus, store, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', metrics });
+  const persistence = createPersistenceApp({ bus, store, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', verifyToken, metrics });
   const notification = createNotificationApp({ bus, presence, recent, logger: logger.child({ svc: 'notification' }), topics, groupId: 'notification', metrics });
-  const gateway = createGatewayApp({ bus, presence, recent, logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
+  const gateway = createGatewayApp({ bus, presence, recent, verifyToken, logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
 
   // Embedded mode only: mint tokens for whoever asks. Never part of the standalone gateway.
   const dev = Router();
@@ -88,9 +91,12 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
     info: () => ({ mode: 'embedded', gatewayId: config.GATEWAY_ID, filter: filter.info() }),
   });
   const apps = [persistence, notification, filter, ingest, gateway];
+  for (const [service, app] of Object.entries({ persistence, notification, filter, 'chat-ingest': ingest, gateway }))
+    readinessGauge(metrics, service, app.readiness);
 
   return {
     http,
+    metrics,
     attach: (server) => gateway.attach(server),
     async start() {
       // Downstream first, so nothing the gateway accepts waits for a consumer that is not there.

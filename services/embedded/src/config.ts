@@ -12,7 +12,7 @@ export const configSchema = z.object({
   ...recentMessagesEnv,
   PORT: commonEnv.PORT.default(8080),
   HOST: z.string().default('127.0.0.1').describe('Bind address; the dev token endpoint makes this unsafe to expose'),
-  JWT_SECRET: gatewayTuningEnv.JWT_SECRET.default('roomcast-embedded-dev-secret').describe('HS256 secret; the embedded start mints tokens at POST /dev/token'),
+  JWT_SECRET: secret(z.string().min(8)).default('roomcast-embedded-dev-secret').describe('HS256 secret; the embedded start mints tokens at POST /dev/token'),
   FILTER_BLOCKED_WORDS: envList.default(['badword', 'spamlink', '赌博']).describe('Words that reject a message'),
   FILTER_MASKED_WORDS: envList.default(['darn', 'heck']).describe('Words masked with *'),
   FILTER_DICTIONARY_FILE: z.string().min(1).optional().describe('Dictionary loaded at start (docs/filter.md); default: services/filter/dictionaries/default.txt'),

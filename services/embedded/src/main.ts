@@ -11,6 +11,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'embedded', level: config.LOG_LEVEL });
   logger.info({ config: describeConfig(configSchema, config) }, 'starting');
   const app = createEmbeddedApp(config, logger);
+  app.metrics.collectProcessMetrics();
   await app.start();
   const { server, port } = await listen(app.http, config.PORT, config.HOST);
   app.attach(server);

@@ -271,6 +271,14 @@ describe('filter app: admin API protection', () => {
     expect((await w.dictionaryStore.load()).entries).toEqual([]);
   });
 
+  it('rate-limits a client past the admin burst with 429 RATE_LIMITED, counted in roomcast_rate_limited_total', async () => {
+    const i = await startInstance();
+    // 40 at once: the burst is 30, the refill 10/s.
+    const statuses = (await Promise.all(Array.from({ length: 40 }, () => api(i, 'GET', '/dictionary')))).map((r) => r.status);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(5);
+    expect(i.metrics.snapshot()['roomcast_rate_limited_total{service="filter",limit="admin"}']).toBe(statuses.filter((s) => s === 429).length);
+  });
+
   it('validates entries: bad bodies 400 BAD_REQUEST, unusable words DICTIONARY_INVALID, absent words 404', async () => {
     const i = await startInstance();
     expect((await api(i, 'POST', '/dictionary/entries', { word: 'x', policy: 'explode' })).body.code).toBe('BAD_REQUEST');

@@ -13,9 +13,11 @@ import { AppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import type { RoomSequencer } from '@roomcast/sequencer';
 import {
+  ConsumerMetrics,
   decodeBatch,
   MetricsRegistry,
   processRecord,
+  rateLimitedCounter,
   publishEvents,
   type DecodedRecord,
   type OutgoingEvent,
@@ -121,6 +123,7 @@ export function createFilterApp(deps: FilterDeps): FilterApp {
     'messages rejected as too long to check',
   );
   const log = deps.logger;
+  const consumerMetrics = new ConsumerMetrics({ metrics, service: 'filter', logger: log });
   const dictionary = new FilterDictionary({
     store: deps.dictionaryStore,
     base: deps.base,
@@ -292,7 +295,7 @@ export function createFilterApp(deps: FilterDeps): FilterApp {
   }
 
   const router = Router();
-  router.use(['/dictionary', '/review'], requireAdminToken(deps.adminToken));
+  router.use(['/dictionary', '/review'], requireAdminToken(deps.adminToken, rateLimitedCounter(metrics, 'filter', 'admin')));
   router.use(dictionaryRouter({ store: deps.dictionaryStore, dictionary, base: deps.base, announce }));
   router.use(
     reviewRouter({
@@ -325,7 +328,7 @@ export function createFilterApp(deps: FilterDeps): FilterApp {
         { name: deps.dictionaryTopic, partitions: 1 },
       ]);
       // Listen for changes BEFORE the first load, so none falls between the load and the join.
-      const dictSub = await deps.bus.subscribe({
+      const dictSub = await consumerMetrics.subscribe(deps.bus, {
         groupId: `${deps.groupId}.dict.${deps.instanceId}`,
         topics: [deps.dictionaryTopic],
         fromBeginning: false,
@@ -340,7 +343,7 @@ export function createFilterApp(deps: FilterDeps): FilterApp {
         }, tuning.pollIntervalMs);
         pollTimer.unref();
       }
-      const sub = await deps.bus.subscribe({
+      const sub = await consumerMetrics.subscribe(deps.bus, {
         groupId: deps.groupId,
         topics: [deps.topics.chatIngested],
         fromBeginning: true,

@@ -1,10 +1,10 @@
 import type { RequestHandler } from 'express';
-import { requireBearerToken } from '@roomcast/service-kit';
+import { requireBearerToken, type Counter } from '@roomcast/service-kit';
 
 /**
  * Guards the admin and moderator routes: `Authorization: Bearer <FILTER_ADMIN_TOKEN>`; off
- * (ADMIN_DISABLED) without a configured token.
+ * (ADMIN_DISABLED) without a configured token. Requests over the rate limit count in `limited`.
  */
-export function requireAdminToken(token: string | undefined): RequestHandler {
-  return requireBearerToken(token, 'FILTER_ADMIN_TOKEN');
+export function requireAdminToken(token: string | undefined, limited: Counter): RequestHandler {
+  return requireBearerToken(token, 'FILTER_ADMIN_TOKEN', undefined, limited);
 }

@@ -26,9 +26,9 @@ import { cpus } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ChatAcceptedV1, ProtocolVersion } from '@roomcast/contracts';
-import { Counter } from '@roomcast/service-kit';
+import { Counter, MetricsRegistry } from '@roomcast/service-kit';
 import { Connection, type SendBudget } from '../src/connection';
-import { RoomFanout } from '../src/fanout';
+import { fanoutMetrics, RoomFanout } from '../src/fanout';
 import { RoomRegistry } from '../src/room-registry';
 import { ThinningPolicy } from '../src/thinning';
 
@@ -126,16 +126,17 @@ interface PathResult {
 }
 
 async function run(path: 'ws.send' | 'v1' | 'v2', side: Side, total: number): Promise<PathResult> {
-  const counter = (n: string) => new Counter(n, n);
-  const budget: SendBudget = { softBytes: 64 << 20, hardBytes: 256 << 20, dropped: counter('d'), slowClosed: counter('s') };
+  const budget: SendBudget = { softBytes: 64 << 20, hardBytes: 256 << 20, dropped: new Counter(), slowClosed: new Counter() };
   const registry = new RoomRegistry();
   const protocol: ProtocolVersion = path === 'v2' ? 2 : 1;
   side.sockets.forEach((s, i) => registry.join(new Connection(`c${i}`, `u${i}`, s.ws, s.socket, protocol, budget, { ratePerSec: 1, burst: 1 }), 'bench'));
-  const frames = counter('frames');
+  // The gateway's own metrics (prom-client histograms included), as in production.
+  const metrics = fanoutMetrics(new MetricsRegistry());
+  const frames = metrics.frames;
   const fanout = new RoomFanout(
     registry,
     { windowMs: 0, roomWritesPerSec: 1, maxBatch: BATCH, thinning: new ThinningPolicy() },
-    { frames, messages: counter('m'), flushes: counter('f'), thinned: counter('t'), duplicates: counter('dup'), gaps: counter('g') },
+    metrics,
   );
   const members = registry.rooms.get('bench')?.members ?? new Set<Connection>();
   let legacyFrames = 0;

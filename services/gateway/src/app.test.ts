@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import WebSocket from 'ws';
-import { signUserToken } from '@roomcast/auth';
+import { createTokenVerifier, signUserToken } from '@roomcast/auth';
 import { InMemoryMessageBus, type BusRecord, type OutgoingRecord } from '@roomcast/bus';
 import {
   CLOSE_CODES,
@@ -121,15 +121,18 @@ interface Harness {
 const running: Harness[] = [];
 const peers: Peer[] = [];
 
-async function startGateway(overrides: Partial<GatewayOptions> = {}, logger: Logger = silentLogger()): Promise<Harness> {
+async function startGateway(
+  overrides: Partial<GatewayOptions> = {},
+  shared: { presence?: ControllablePresence } = {},
+  logger: Logger = silentLogger(),
+): Promise<Harness> {
   const gatewayId = uniqueId('gw');
   const bus = new ControllableBus();
-  const presence = new ControllablePresence();
+  const presence = shared.presence ?? new ControllablePresence();
   const topics = resolveTopics(`${uniqueId('p')}.`);
   const options: GatewayOptions = {
     gatewayId,
     wsPath: '/ws',
-    jwtSecret: SECRET,
     maxPayloadBytes: MAX_FRAME_BYTES,
     maxRoomsPerConnection: 3,
     // Long by default so pings never interfere; the heartbeat test sets its own.
@@ -138,6 +141,10 @@ async function startGateway(overrides: Partial<GatewayOptions> = {}, logger: Log
     sendHardLimitBytes: 4 * 1024 * 1024,
     chatRatePerSec: 20,
     chatBurst: 40,
+    userChatRatePerSec: 20,
+    userChatBurst: 40,
+    userLikesPerSec: 20,
+    userLikesBurst: 1000,
     presenceRefreshMs: 200,
     likesTickMs: 50,
     onlineTickMs: 50,
@@ -150,10 +157,14 @@ async function startGateway(overrides: Partial<GatewayOptions> = {}, logger: Log
     catchupRatePerSec: 2,
     catchupBurst: 32,
     drainMs: 0,
+    maxConnectionsPerUser: 0,
+    maxConnectionsPerIp: 0,
+    maxRoomsPerUser: 32,
+    trustProxy: false,
     ...overrides,
   };
   const recent = new ControllableRecent();
-  const app = createGatewayApp({ bus, presence, recent, logger, topics, options });
+  const app = createGatewayApp({ bus, presence, recent, verifyToken: createTokenVerifier({ hs256Secret: SECRET }), logger, topics, options });
   const http = createHttpApp({ readiness: app.readiness, logger, metrics: app.metrics });
   await app.start();
   const { server, port } = await listen(http, 0, '127.0.0.1');
@@ -369,6 +380,152 @@ describe('gateway: authentication', () => {
   });
 });
 
+describe('gateway: connection and room caps', () => {
+  it('closes a user\'s socket beyond maxConnectionsPerUser with 4505, also in a burst, and admits again after one closes', async () => {
+    const h = await startGateway({ maxConnectionsPerUser: 3 });
+    const token = await signUserToken(SECRET, 'alice');
+    const burst = await Promise.all(Array.from({ length: 6 }, () => open(`${h.url}?token=${token}`)));
+    await sleep(300);
+    const closed = burst.filter((p) => p.closed !== undefined);
+    expect(closed.map((p) => p.closed?.code)).toEqual([4505, 4505, 4505]);
+    expect(metric(h, 'roomcast_gateway_limit_refusals_total{limit="connections-per-user"}')).toBe(3);
+    expect(burst.filter((p) => p.all('welcome').length === 1)).toHaveLength(3);
+    // Another user is not affected.
+    await connect(h, 'bob');
+    const open1 = burst.find((p) => p.closed === undefined) as Peer;
+    open1.ws.close();
+    await open1.whenClosed();
+    await sleep(50);
+    const again = await open(`${h.url}?token=${token}`);
+    await again.next('welcome');
+  });
+
+  it('caps sockets per client address (X-Forwarded-For first entry, behind a trusted proxy) with 4505', async () => {
+    const h = await startGateway({ maxConnectionsPerIp: 2, trustProxy: true });
+    const from = (ip: string) => ({ headers: { 'x-forwarded-for': `${ip}, 10.0.0.1` } });
+    await connect(h, 'u1', from('203.0.113.7'));
+    await connect(h, 'u2', from('203.0.113.7'));
+    const third = await open(`${h.url}?token=${await signUserToken(SECRET, 'u3')}`, from('203.0.113.7'));
+    expect((await third.whenClosed()).code).toBe(CLOSE_CODES.TOO_MANY_CONNECTIONS);
+    expect(metric(h, 'roomcast_gateway_limit_refusals_total{limit="connections-per-ip"}')).toBe(1);
+    await connect(h, 'u4', from('198.51.100.1'));
+  });
+
+  it('ignores X-Forwarded-For unless the proxy is trusted: a client cannot dodge the cap by naming addresses', async () => {
+    const h = await startGateway({ maxConnectionsPerIp: 2 });
+    await connect(h, 'u1', { headers: { 'x-forwarded-for': '203.0.113.1' } });
+    await connect(h, 'u2', { headers: { 'x-forwarded-for': '203.0.113.2' } });
+    const third = await open(`${h.url}?token=${await signUserToken(SECRET, 'u3')}`, { headers: { 'x-forwarded-for': '203.0.113.3' } });
+    expect((await third.whenClosed()).code).toBe(CLOSE_CODES.TOO_MANY_CONNECTIONS);
+  });
+
+  it('refuses joins beyond maxRoomsPerUser over all of a user\'s sockets with TOO_MANY_ROOMS', async () => {
+    const h = await startGateway({ maxRoomsPerUser: 3 });
+    const a = await connect(h, 'alice');
+    const b = await connect(h, 'alice');
+    await a.join('r1');
+    await a.join('r2');
+    await b.join('r2'); // the same room again: still 2 rooms for alice
+    await b.join('r3');
+    b.send({ type: 'join', roomId: 'r4', reqId: 'over' });
+    expect(await b.next('error', (e) => e.reqId === 'over')).toMatchObject({ code: 'TOO_MANY_ROOMS' });
+    expect(metric(h, 'roomcast_gateway_limit_refusals_total{limit="rooms-per-user"}')).toBe(1);
+    await connect(h, 'bob').then((p) => p.join('r4'));
+  });
+});
+
+describe('gateway: limits per user over sockets and gateways', () => {
+  it('gives one user one chat budget over all their sockets on two gateways', async () => {
+    const presence = new ControllablePresence();
+    const limits = { userChatRatePerSec: 0.01, userChatBurst: 4 };
+    const g1 = await startGateway(limits, { presence });
+    const g2 = await startGateway(limits, { presence });
+    const sockets = [await connect(g1, 'alice'), await connect(g1, 'alice'), await connect(g2, 'alice')];
+    for (const p of sockets) await p.join('r1');
+    let n = 0;
+    for (const p of sockets) for (let i = 0; i < 3; i++) p.send({ type: 'chat', roomId: 'r1', clientMsgId: `c${n++}`, text: 'hi' });
+    const outcome = (p: Peer) => p.all('ack').length + p.all('error').filter((e) => e.code === 'RATE_LIMITED').length;
+    await waitFor(() => sockets.every((p) => outcome(p) === 3), 'every chat answered', WAIT_MS, POLL_MS);
+    expect(sockets.reduce((sum, p) => sum + p.all('ack').length, 0)).toBe(4);
+    // Another user has a budget of their own.
+    const bob = await connect(g2, 'bob');
+    await bob.join('r1');
+    bob.send({ type: 'chat', roomId: 'r1', clientMsgId: 'b1', text: 'hi' });
+    await bob.next('ack');
+    const userChat = 'roomcast_rate_limited_total{service="gateway",limit="user-chat"}';
+    expect(metric(g1, userChat) + metric(g2, userChat)).toBe(5);
+  });
+
+  it('caps a user\'s likes per room (a frame of count n costs n) and tells them', async () => {
+    const h = await startGateway({ userLikesPerSec: 0.01, userLikesBurst: 150 });
+    const a = await connect(h, 'alice');
+    const b = await connect(h, 'alice');
+    await a.join('r1');
+    await b.join('r1');
+    for (let i = 0; i < 3; i++) a.send({ type: 'like', roomId: 'r1', count: 100 });
+    b.send({ type: 'like', roomId: 'r1', count: 50 });
+    await waitFor(() => a.all('likes').at(-1)?.total === 150, 'the capped total', WAIT_MS, POLL_MS);
+    await sleep(150);
+    expect(a.all('likes').at(-1)?.total).toBe(150);
+    const refused = [...a.all('error'), ...b.all('error')].filter((e) => e.code === 'RATE_LIMITED').length;
+    expect(refused).toBeGreaterThanOrEqual(1);
+    expect(metric(h, 'roomcast_rate_limited_total{service="gateway",limit="user-likes"}')).toBe(refused);
+  });
+
+  it('fails open when the shared store cannot answer: the per-socket limit still holds', async () => {
+    const presence = new ControllablePresence();
+    presence.takeTokens = () => Promise.reject(new AppError('PRESENCE_UNAVAILABLE', 'redis down'));
+    const h = await startGateway({ chatBurst: 2, userChatBurst: 1, userChatRatePerSec: 0.01 }, { presence });
+    const p = await connect(h, 'alice');
+    await p.join('r1');
+    for (let i = 0; i < 3; i++) p.send({ type: 'chat', roomId: 'r1', clientMsgId: `c${i}`, text: 'hi' });
+    await waitFor(() => p.all('ack').length + p.all('error').length === 3, 'three answers', WAIT_MS, POLL_MS);
+    expect(p.all('ack')).toHaveLength(2);
+  });
+});
+
+describe('gateway: session expiry', () => {
+  it('states the expiry in welcome and closes the socket with 4502 when the token expires', async () => {
+    const h = await startGateway();
+    const started = Date.now();
+    const peer = await connect(h, 'alice', {}, '2');
+    const welcome = peer.all('welcome')[0];
+    const shortLived = await open(`${h.url}?token=${await signUserToken(SECRET, 'carol', 2)}`);
+    const w = await shortLived.next('welcome');
+    expect(w.expiresAt).toBeGreaterThan(started);
+    expect(w.expiresAt).toBeLessThanOrEqual(Date.now() + 2000);
+    expect((await waitFor(() => shortLived.closed, 'the 4502 close', 6000, 20)).code).toBe(CLOSE_CODES.TOKEN_EXPIRED);
+    // The hour-long session is untouched.
+    expect(welcome?.type === 'welcome' && (welcome.expiresAt ?? 0) > Date.now() + 3_000_000).toBe(true);
+    expect(peer.closed).toBeUndefined();
+  });
+
+  it('extends a session with a refresh carrying a new token of the same user', async () => {
+    const h = await startGateway();
+    const peer = await open(`${h.url}?token=${await signUserToken(SECRET, 'carol', 2)}`);
+    await peer.next('welcome');
+    peer.send({ type: 'refresh', reqId: 'r1', token: await signUserToken(SECRET, 'carol', 3600) });
+    const refreshed = await peer.next('refreshed');
+    expect(refreshed.reqId).toBe('r1');
+    expect(refreshed.expiresAt).toBeGreaterThan(Date.now() + 3_000_000);
+    await sleep(3500);
+    expect(peer.closed).toBeUndefined();
+    await peer.barrier();
+  });
+
+  it("refuses a refresh with another user's token (UNAUTHORIZED) or an expired one (TOKEN_EXPIRED), keeping the session", async () => {
+    const h = await startGateway();
+    const peer = await connect(h, 'alice');
+    peer.send({ type: 'refresh', reqId: 'other', token: await signUserToken(SECRET, 'mallory', 3600) });
+    expect(await peer.next('error', (e) => e.reqId === 'other')).toMatchObject({ code: 'UNAUTHORIZED' });
+    peer.send({ type: 'refresh', reqId: 'old', token: await signUserToken(SECRET, 'alice', -10) });
+    expect(await peer.next('error', (e) => e.reqId === 'old')).toMatchObject({ code: 'TOKEN_EXPIRED' });
+    expect(peer.all('refreshed')).toEqual([]);
+    await peer.barrier();
+    expect(peer.closed).toBeUndefined();
+  });
+});
+
 describe('gateway: protocol version', () => {
   it('speaks v1 to a client that declares none, the declared version, and its newest to a newer client', async () => {
     const h = await startGateway();
@@ -456,6 +613,7 @@ describe('gateway: inbound frames', () => {
     peer.send({ type: 'join', roomId: 'c', reqId: 'third' });
     const err = await peer.next('error');
     expect(err).toMatchObject({ code: 'TOO_MANY_ROOMS', temporary: false, reqId: 'third' });
+    expect(metric(h, 'roomcast_gateway_limit_refusals_total{limit="rooms-per-connection"}')).toBe(1);
     await peer.barrier();
     expect(peer.all('joined', 'c')).toEqual([]);
     expect((await h.presence.getRoomGateways(['c'])).get('c')).toEqual([]);
@@ -486,6 +644,8 @@ describe('gateway: chat', () => {
   }
 
   it('publishes one record keyed by room, with a traceparent and the token user, then acks', async () => {
+    // Only this test's spans (earlier tests chatted too).
+    tracing.exporter.reset();
     const h = await startGateway();
     const submitted = await collectSubmitted(h);
     const peer = await connect(h, 'alice');
@@ -571,7 +731,7 @@ describe('gateway: chat', () => {
       },
     });
     tracing.exporter.reset();
-    const h = await startGateway({}, createLogger({ name: 'gateway', level: 'warn', destination }));
+    const h = await startGateway({}, {}, createLogger({ name: 'gateway', level: 'warn', destination }));
     const peer = await connect(h, 'alice');
     await peer.join('r1');
     h.bus.failWith = new AppError('PUBLISH_FAILED', 'broker unreachable');
@@ -604,6 +764,7 @@ describe('gateway: chat', () => {
     await peer.barrier();
     expect(peer.all('ack').map((a) => a.clientMsgId)).toEqual(['c0', 'c1', 'c2']);
     expect(h.bus.stats().published).toBe(3);
+    expect(metric(h, 'roomcast_rate_limited_total{service="gateway",limit="chat"}')).toBe(1);
   });
 });
 
@@ -719,6 +880,13 @@ describe('gateway: delivery', () => {
     expect(other.all('message')).toEqual([]);
     expect(metric(h, 'roomcast_gateway_duplicate_deliveries_total')).toBe(1);
     expect(metric(h, 'roomcast_gateway_frames_delivered_total')).toBe(4);
+    // Latency once per message (not per socket: two members), sizes once per flush.
+    expect(metric(h, 'roomcast_gateway_e2e_latency_seconds_count')).toBe(2);
+    expect(metric(h, 'roomcast_gateway_delivery_latency_seconds_count')).toBe(2);
+    expect(metric(h, 'roomcast_gateway_fanout_sockets_sum')).toBe(2 * metric(h, 'roomcast_gateway_fanout_sockets_count'));
+    // The delivery topic's hop, per record handled (the redelivery too).
+    const hop = `roomcast_consumer_hop_latency_seconds_count{service="gateway",topic="${h.topics.delivery(h.gatewayId)}"}`;
+    await waitFor(() => metric(h, hop) === 3 || undefined, 'three hops measured', WAIT_MS, POLL_MS);
     expect(await a.join('r1')).toMatchObject({ lastSeq: 2 });
   });
 
@@ -893,6 +1061,16 @@ describe('gateway: likes and online counts', () => {
     }
     expect(a.all('online').at(-1)?.count).toBe(1);
     expect(await h.presence.reportOnline('probe', new Map([['r1', 0]]), 1000)).toEqual(new Map([['r1', 1]]));
+  });
+
+  it('counts people, not sockets: one user on three sockets is one viewer', async () => {
+    const h = await startGateway();
+    const alice = await Promise.all([connect(h, 'alice'), connect(h, 'alice'), connect(h, 'alice')]);
+    const bob = await connect(h, 'bob');
+    for (const p of [...alice, bob]) await p.join('r1');
+    await waitFor(() => bob.all('online').at(-1)?.count === 2, 'online 2', WAIT_MS, POLL_MS);
+    await sleep(150);
+    expect(bob.all('online').map((f) => f.count).every((c) => c <= 2)).toBe(true);
   });
 });
 
@@ -1137,6 +1315,7 @@ describe('gateway: resume (join with afterSeq)', () => {
     for (const reqId of ['a', 'b', 'c']) peer.send({ type: 'join', roomId: 'r1', reqId, afterSeq: 0 });
     expect(await peer.next('error', (e) => e.reqId === 'c')).toMatchObject({ code: 'RATE_LIMITED', temporary: true });
     expect(peer.all('joined').map((j) => j.reqId)).toEqual(['a', 'b']);
+    expect(metric(h, 'roomcast_rate_limited_total{service="gateway",limit="catchup"}')).toBe(1);
   });
 });
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { verifyUserToken } from '@roomcast/auth';
+import type { TokenVerifier } from '@roomcast/auth';
 import type { BusRecord, MessageBus, Subscription } from '@roomcast/bus';
 import {
   CLOSE_CODES,
@@ -17,10 +17,10 @@ import { AppError, toAppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
 import type { RecentMessages } from '@roomcast/sequencer';
-import { decodeBatch, MetricsRegistry, type ServiceApp } from '@roomcast/service-kit';
+import { ConsumerMetrics, decodeBatch, MetricsRegistry, rateLimitedCounter, type ServiceApp } from '@roomcast/service-kit';
 import { ATTR } from '@roomcast/telemetry';
 import { Connection, sendBudget } from './connection';
-import { fanoutCounters, RoomFanout } from './fanout';
+import { fanoutMetrics, RoomFanout } from './fanout';
 import { handleFrame, type ProtocolContext } from './protocol';
 import { RoomCounters } from './room-counters';
 import { RoomRegistry } from './room-registry';
@@ -31,7 +31,6 @@ import { parseJsonOrUndefined } from './wire';
 export interface GatewayOptions {
   gatewayId: string;
   wsPath: string;
-  jwtSecret: string;
   maxPayloadBytes: number;
   maxRoomsPerConnection: number;
   heartbeatIntervalMs: number;
@@ -39,6 +38,12 @@ export interface GatewayOptions {
   sendHardLimitBytes: number;
   chatRatePerSec: number;
   chatBurst: number;
+  /** Chat per user over all their sockets and gateways (Redis token bucket). */
+  userChatRatePerSec: number;
+  userChatBurst: number;
+  /** Likes per user per room over all their sockets and gateways. */
+  userLikesPerSec: number;
+  userLikesBurst: number;
   presenceRefreshMs: number;
   likesTickMs: number;
   onlineTickMs: number;
@@ -59,6 +64,14 @@ export interface GatewayOptions {
   catchupBurst: number;
   /** Drain on stop: sockets are told to reconnect elsewhere (close 4000) spread over this many ms. */
   drainMs: number;
+  /** Open sockets one user may have on this gateway; 0 = no cap. */
+  maxConnectionsPerUser: number;
+  /** Open sockets one client address may have on this gateway; 0 = no cap. */
+  maxConnectionsPerIp: number;
+  /** Rooms one user may be in over all their sockets on this gateway. */
+  maxRoomsPerUser: number;
+  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy: boolean;
 }
 
 export interface GatewayDeps {
@@ -66,6 +79,8 @@ export interface GatewayDeps {
   presence: PresenceStore;
   /** The recent-message cache catch-ups read (written by notification). */
   recent: RecentMessages;
+  /** Verifies user tokens at the handshake and in `refresh` frames. */
+  verifyToken: TokenVerifier;
   logger: Logger;
   topics: TopicNames;
   options: GatewayOptions;
@@ -97,8 +112,16 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       maxBatch: options.deliveryMaxBatch,
       thinning: new ThinningPolicy(options.thinBudgetPerSec, options.thinRooms),
     },
-    fanoutCounters(metrics),
+    fanoutMetrics(metrics),
   );
+  const consumerMetrics = new ConsumerMetrics({ metrics, service: 'gateway', logger });
+  const capRefusals = metrics.counterFamily(
+    'roomcast_gateway_limit_refusals_total',
+    'connections (TOO_MANY_CONNECTIONS) and joins (TOO_MANY_ROOMS) refused by a cap, by cap',
+    ['limit'],
+  );
+  const connectionsPerUserRefused = capRefusals.labels({ limit: 'connections-per-user' });
+  const connectionsPerIpRefused = capRefusals.labels({ limit: 'connections-per-ip' });
   metrics.gauge('roomcast_gateway_connections', 'open WebSocket sessions', () => registry.connectionCount());
   const drained = metrics.counter('roomcast_gateway_drained_total', 'sockets told to reconnect elsewhere (close 4000) by a drain');
   metrics.gauge('roomcast_gateway_rooms', 'rooms with viewers on this gateway', () => registry.rooms.size);
@@ -123,14 +146,30 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     logger,
     topics,
     maxRoomsPerConnection: options.maxRoomsPerConnection,
+    maxRoomsPerUser: options.maxRoomsPerUser,
+    userLimits: {
+      chat: { ratePerSec: options.userChatRatePerSec, burst: options.userChatBurst },
+      likes: { ratePerSec: options.userLikesPerSec, burst: options.userLikesBurst },
+    },
     presenceTtlMs,
     counters,
     recent: deps.recent,
+    verifyToken: deps.verifyToken,
     catchup: { maxMessages: options.catchupMaxMessages, ratePerSec: options.catchupRatePerSec, burst: options.catchupBurst },
     catchupCounters: {
       catchups: metrics.counter('roomcast_gateway_catchups_total', 'joins with afterSeq answered with a catch-up'),
       messages: metrics.counter('roomcast_gateway_catchup_messages_total', 'messages sent by catch-ups'),
       incomplete: metrics.counter('roomcast_gateway_catchups_incomplete_total', 'catch-ups that left an older range to page from history (joined.missing)'),
+    },
+    rateLimited: {
+      chat: rateLimitedCounter(metrics, 'gateway', 'chat'),
+      catchup: rateLimitedCounter(metrics, 'gateway', 'catchup'),
+      userChat: rateLimitedCounter(metrics, 'gateway', 'user-chat'),
+      userLikes: rateLimitedCounter(metrics, 'gateway', 'user-likes'),
+    },
+    roomCapRefusals: {
+      perConnection: capRefusals.labels({ limit: 'rooms-per-connection' }),
+      perUser: capRefusals.labels({ limit: 'rooms-per-user' }),
     },
   };
 
@@ -143,6 +182,8 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       return;
     }
     let userId: string | undefined;
+    let expiresAt = Number.POSITIVE_INFINITY;
+    const ip = clientAddress(req, options.trustProxy);
     let refusal: AppError | undefined;
     const protocol = negotiateProtocol(url.searchParams.get(PROTOCOL_QUERY_PARAM));
     if (!accepting) refusal = new AppError('SHUTTING_DOWN', 'gateway is not accepting connections');
@@ -156,7 +197,10 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
         const bearer = req.headers.authorization?.startsWith('Bearer ')
           ? req.headers.authorization.slice(7)
           : undefined;
-        userId = (await verifyUserToken(options.jwtSecret, url.searchParams.get('token') ?? bearer)).userId;
+        const claims = await deps.verifyToken(url.searchParams.get('token') ?? bearer);
+        userId = claims.userId;
+        expiresAt = claims.exp * 1000;
+        refusal = admit(claims.userId, ip, socket);
       } catch (err) {
         refusal = toAppError(err, 'UNAUTHORIZED');
       }
@@ -168,8 +212,35 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
         ws.close(closeCodeFor(refusal), refusal?.message ?? 'unauthorized');
         return;
       }
-      void onConnection(ws, socket, userId, protocol);
+      void onConnection(ws, socket, userId, protocol, expiresAt);
     });
+  }
+
+  /** Admitted sockets per user and per client address, from admission until the TCP socket closes. */
+  const perUser = new Map<string, number>();
+  const perIp = new Map<string, number>();
+
+  /**
+   * Admits a new socket of `userId` from `ip` under the caps, or says why not. Counted at once
+   * (so a burst of handshakes cannot all slip under the cap) and released when the TCP socket
+   * closes, whatever happens to the handshake.
+   */
+  function admit(userId: string, ip: string, socket: Duplex): AppError | undefined {
+    if (options.maxConnectionsPerUser > 0 && (perUser.get(userId) ?? 0) >= options.maxConnectionsPerUser) {
+      connectionsPerUserRefused.inc();
+      return new AppError('TOO_MANY_CONNECTIONS', `at most ${options.maxConnectionsPerUser} connections per user; close one first`);
+    }
+    if (options.maxConnectionsPerIp > 0 && (perIp.get(ip) ?? 0) >= options.maxConnectionsPerIp) {
+      connectionsPerIpRefused.inc();
+      return new AppError('TOO_MANY_CONNECTIONS', `at most ${options.maxConnectionsPerIp} connections per client address`);
+    }
+    bump(perUser, userId, 1);
+    bump(perIp, ip, 1);
+    socket.once('close', () => {
+      bump(perUser, userId, -1);
+      bump(perIp, ip, -1);
+    });
+    return undefined;
   }
 
   /** The Connection of each open socket, for the shared socket listeners below. */
@@ -210,8 +281,10 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     socket: Duplex,
     userId: string,
     protocol: ProtocolVersion,
+    expiresAt: number,
   ): Promise<void> {
     const conn = new Connection(randomUUID(), userId, ws, socket, protocol, budget, chatLimits);
+    conn.expiresAt = expiresAt;
     registry.addConnection(conn);
     connections.set(ws, conn);
     // The same four listeners for every socket (no closures per connection: idle sockets are
@@ -232,6 +305,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       userId,
       gatewayId,
       heartbeatMs: options.heartbeatIntervalMs,
+      ...(Number.isFinite(expiresAt) ? { expiresAt } : {}),
     });
     // Rejections of this user's chats kept by notification (routed while the user was between
     // gateways, or offline): read after the user was registered here, so none falls in between.
@@ -282,6 +356,13 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     }
   }
 
+  /** Closes the sockets whose token expired (no `refresh` came) with 4502. */
+  function expiryTick(): void {
+    const now = Date.now();
+    for (const conns of registry.users.values())
+      for (const c of conns) if (c.expiresAt <= now) c.close(CLOSE_CODES.TOKEN_EXPIRED, 'token expired; refresh before expiresAt');
+  }
+
   function heartbeatTick(): void {
     for (const conns of registry.users.values()) {
       for (const c of conns) {
@@ -317,7 +398,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       await bus.ensureTopics([{ name: topics.chatSubmitted }, { name: deliveryTopic }]);
       // A fresh group per incarnation: a restarted gateway must not replay deliveries meant for
       // the sockets of its previous life; it reads from the end of its topic.
-      const sub = await bus.subscribe({
+      const sub = await consumerMetrics.subscribe(bus, {
         groupId: `gateway.${gatewayId}.${randomUUID().slice(0, 8)}`,
         topics: [deliveryTopic],
         fromBeginning: false,
@@ -326,6 +407,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       await sub.ready;
       subscription = sub;
       ticker.every(options.heartbeatIntervalMs, heartbeatTick);
+      ticker.every(EXPIRY_TICK_MS, expiryTick);
       ticker.every(options.presenceRefreshMs, presenceTick);
       ticker.every(options.likesTickMs, () => counters.likesTick());
       ticker.every(options.onlineTickMs, () => counters.onlineTick());
@@ -390,8 +472,30 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   }
 }
 
+/** How often sockets are checked for an expired token: a socket closes at most this long after it. */
+const EXPIRY_TICK_MS = 1000;
+
 function rejectedFrame(r: ChatRejectedV1): object {
   return { type: 'rejected', roomId: r.roomId, clientMsgId: r.clientMsgId, reason: r.reason };
+}
+
+/**
+ * The client's address: the socket's peer, or — when `trustProxy` (behind a proxy that sets it;
+ * otherwise any client could name any address) — the first X-Forwarded-For entry.
+ */
+function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
+function bump(counts: Map<string, number>, key: string, by: 1 | -1): void {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
 }
 
 function closeCodeFor(refusal: AppError | undefined): number {
@@ -402,6 +506,8 @@ function closeCodeFor(refusal: AppError | undefined): number {
       return CLOSE_CODES.SHUTDOWN;
     case 'BAD_REQUEST':
       return CLOSE_CODES.BAD_REQUEST;
+    case 'TOO_MANY_CONNECTIONS':
+      return CLOSE_CODES.TOO_MANY_CONNECTIONS;
     default:
       return CLOSE_CODES.UNAUTHORIZED;
   }
@@ -411,7 +517,6 @@ function closeCodeFor(refusal: AppError | undefined): number {
 export function gatewayOptionsFromConfig(
   c: {
     WS_PATH: string;
-    JWT_SECRET: string;
     WS_MAX_PAYLOAD_BYTES: number;
     WS_MAX_ROOMS_PER_CONNECTION: number;
     WS_HEARTBEAT_INTERVAL_MS: number;
@@ -419,6 +524,10 @@ export function gatewayOptionsFromConfig(
     WS_SEND_HARD_LIMIT_BYTES: number;
     WS_CHAT_RATE_PER_SEC: number;
     WS_CHAT_BURST: number;
+    USER_CHAT_RATE_PER_SEC?: number | undefined;
+    USER_CHAT_BURST?: number | undefined;
+    USER_LIKES_PER_SEC: number;
+    USER_LIKES_BURST: number;
     PRESENCE_REFRESH_MS: number;
     LIKES_TICK_MS: number;
     ONLINE_TICK_MS: number;
@@ -431,13 +540,16 @@ export function gatewayOptionsFromConfig(
     CATCHUP_RATE_PER_SEC: number;
     CATCHUP_BURST: number;
     GATEWAY_DRAIN_MS: number;
+    WS_MAX_CONNECTIONS_PER_USER: number;
+    WS_MAX_CONNECTIONS_PER_IP: number;
+    WS_MAX_ROOMS_PER_USER: number;
+    WS_TRUST_PROXY: boolean;
   },
   gatewayId: string,
 ): GatewayOptions {
   return {
     gatewayId,
     wsPath: c.WS_PATH,
-    jwtSecret: c.JWT_SECRET,
     maxPayloadBytes: c.WS_MAX_PAYLOAD_BYTES,
     maxRoomsPerConnection: c.WS_MAX_ROOMS_PER_CONNECTION,
     heartbeatIntervalMs: c.WS_HEARTBEAT_INTERVAL_MS,
@@ -445,6 +557,10 @@ export function gatewayOptionsFromConfig(
     sendHardLimitBytes: c.WS_SEND_HARD_LIMIT_BYTES,
     chatRatePerSec: c.WS_CHAT_RATE_PER_SEC,
     chatBurst: c.WS_CHAT_BURST,
+    userChatRatePerSec: c.USER_CHAT_RATE_PER_SEC ?? c.WS_CHAT_RATE_PER_SEC,
+    userChatBurst: c.USER_CHAT_BURST ?? c.WS_CHAT_BURST,
+    userLikesPerSec: c.USER_LIKES_PER_SEC,
+    userLikesBurst: c.USER_LIKES_BURST,
     presenceRefreshMs: c.PRESENCE_REFRESH_MS,
     likesTickMs: c.LIKES_TICK_MS,
     onlineTickMs: c.ONLINE_TICK_MS,
@@ -457,6 +573,10 @@ export function gatewayOptionsFromConfig(
     catchupRatePerSec: c.CATCHUP_RATE_PER_SEC,
     catchupBurst: c.CATCHUP_BURST,
     drainMs: c.GATEWAY_DRAIN_MS,
+    maxConnectionsPerUser: c.WS_MAX_CONNECTIONS_PER_USER,
+    maxConnectionsPerIp: c.WS_MAX_CONNECTIONS_PER_IP,
+    maxRoomsPerUser: c.WS_MAX_ROOMS_PER_USER,
+    trustProxy: c.WS_TRUST_PROXY,
   };
 }
 export { gatewayTuningEnv, configSchema as gatewayConfigSchema } from './config';

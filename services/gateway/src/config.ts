@@ -1,6 +1,6 @@
-import { secret, z } from '@roomcast/config';
+import { envBoolean, z } from '@roomcast/config';
 import { GATEWAY_ID_PATTERN, MAX_FRAME_BYTES, MAX_ROOMS_PER_CONNECTION } from '@roomcast/contracts';
-import { commonEnv, kafkaEnv, recentMessagesEnv, redisEnv } from '@roomcast/service-kit';
+import { authEnv, commonEnv, kafkaEnv, recentMessagesEnv, redisEnv } from '@roomcast/service-kit';
 import { parseThinningRules } from './thinning';
 
 /** Gateway tuning, shared by the standalone service and the embedded start. */
@@ -44,7 +44,18 @@ export const gatewayTuningEnv = {
     .default(20)
     .describe('Chat frames per second per connection (token bucket rate)'),
   WS_CHAT_BURST: z.coerce.number().int().positive().default(40).describe('Chat token bucket size'),
-  JWT_SECRET: secret(z.string().min(8)).describe('HS256 secret that signs user tokens'),
+  USER_CHAT_RATE_PER_SEC: z.coerce
+    .number()
+    .positive()
+    .optional()
+    .describe('Chat per user over all their sockets and gateways (Redis token bucket); default WS_CHAT_RATE_PER_SEC'),
+  USER_CHAT_BURST: z.coerce.number().int().positive().optional().describe('Per-user chat bucket size; default WS_CHAT_BURST'),
+  USER_LIKES_PER_SEC: z.coerce
+    .number()
+    .positive()
+    .default(20)
+    .describe('Likes per user per room per second over all their sockets and gateways (a like frame of count n costs n)'),
+  USER_LIKES_BURST: z.coerce.number().int().positive().default(200).describe('Per-user per-room likes bucket size'),
   PRESENCE_REFRESH_MS: z.coerce
     .number()
     .int()
@@ -127,6 +138,27 @@ export const gatewayTuningEnv = {
     .positive()
     .default(32)
     .describe('Catch-up token bucket size (a reconnect rejoins every room of the connection at once)'),
+  WS_MAX_CONNECTIONS_PER_USER: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(10)
+    .describe('Open sockets one user may have on this gateway; more are closed with 4505 (0 = no cap)'),
+  WS_MAX_CONNECTIONS_PER_IP: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('Open sockets one client address may have on this gateway; more are closed with 4505 (0 = no cap: many viewers can share one NAT address)'),
+  WS_TRUST_PROXY: envBoolean
+    .default(false)
+    .describe('Take the client address from the first X-Forwarded-For entry (set only behind a proxy that writes it; otherwise the socket peer)'),
+  WS_MAX_ROOMS_PER_USER: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(32)
+    .describe('Rooms one user may be in over all their sockets on this gateway (TOO_MANY_ROOMS beyond)'),
   GATEWAY_DRAIN_MS: z.coerce
     .number()
     .int()
@@ -143,6 +175,7 @@ export const configSchema = z.object({
   ...kafkaEnv,
   ...redisEnv,
   ...recentMessagesEnv,
+  ...authEnv,
   ...gatewayTuningEnv,
   PORT: commonEnv.PORT.default(8081),
   GATEWAY_ID: z

@@ -33,8 +33,8 @@ function setup(): { ws: FakeSocket; tcp: FakeTcp; conn: Connection; budget: Send
   const budget: SendBudget = {
     softBytes: 100,
     hardBytes: 1000,
-    dropped: new Counter('dropped', ''),
-    slowClosed: new Counter('slow', ''),
+    dropped: new Counter(),
+    slowClosed: new Counter(),
   };
   return {
     ws,

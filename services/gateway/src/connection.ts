@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import { CLOSE_CODES, type ProtocolVersion } from '@roomcast/contracts';
 import type { Counter, MetricsRegistry } from '@roomcast/service-kit';
-import { TokenBucket } from './rate-limit';
+import { TokenBucket } from '@roomcast/service-kit';
 
 /** Send options object shared by every send: text frames, no per-send allocation. */
 const TEXT_FRAME = { binary: false } as const;
@@ -51,6 +51,8 @@ export class Connection {
   readonly rooms = new Set<string>();
   alive = true;
   closed = false;
+  /** When the session's token expires, ms since epoch (a `refresh` frame moves it). */
+  expiresAt = Number.POSITIVE_INFINITY;
   /** Made on the first chat: most connections only watch. */
   private chatBucket: TokenBucket | undefined;
   /** Rooms whose live messages wait for this socket's catch-up to finish; null = none (the usual case). */

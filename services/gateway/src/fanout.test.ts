@@ -8,9 +8,9 @@ import {
   type ProtocolVersion,
 } from '@roomcast/contracts';
 import { ScannedBatch, scanMessagesFrame, scanRoomcastMessage } from '@roomcast/load';
-import { Counter } from '@roomcast/service-kit';
+import { Counter, MetricsRegistry } from '@roomcast/service-kit';
 import { Connection, type SendBudget } from './connection';
-import { RoomFanout, type FanoutCounters, type FanoutOptions } from './fanout';
+import { fanoutMetrics, RoomFanout, type FanoutOptions } from './fanout';
 import { RoomRegistry } from './room-registry';
 import { ThinningPolicy } from './thinning';
 
@@ -60,20 +60,12 @@ const HARD = 10_000;
 
 function setup(options: Partial<FanoutOptions> = {}) {
   const registry = new RoomRegistry();
-  const counter = (name: string) => new Counter(name, name);
-  const counters: FanoutCounters = {
-    frames: counter('frames'),
-    messages: counter('messages'),
-    flushes: counter('flushes'),
-    thinned: counter('thinned'),
-    duplicates: counter('duplicates'),
-    gaps: counter('gaps'),
-  };
+  const counters = fanoutMetrics(new MetricsRegistry());
   const budget: SendBudget = {
     softBytes: SOFT,
     hardBytes: HARD,
-    dropped: counter('dropped'),
-    slowClosed: counter('slow'),
+    dropped: new Counter(),
+    slowClosed: new Counter(),
   };
   const fanout = new RoomFanout(
     registry,
@@ -294,6 +286,31 @@ describe('RoomFanout: what a flush sends', () => {
       [5, 6, [5, 6]],
     ]);
     expect(counters.gaps.value).toBe(1);
+  });
+
+  it('observes latencies once per message and sizes once per flush, never per socket', () => {
+    const { fanout, counters, join } = setup({ windowMs: 20 });
+    join('r1');
+    join('r1', 'v1-viewer', 1);
+    join('r1');
+    const now = Date.now();
+    // Two runs (a gap between 2 and 5) in one flush: still one observation per message.
+    for (const s of [1, 2, 5, 6]) fanout.enqueue(msg('r1', s, { sentAt: now - 120, acceptedAt: now - 30 }));
+    fanout.enqueue(msg('r1', 7, { sentAt: now + 5_000, acceptedAt: now - 30 })); // the sender's clock is ahead
+    jest.advanceTimersByTime(0);
+    const { e2eLatency, deliveryLatency, fanoutSockets, flushMessages } = counters;
+    expect(e2eLatency.count).toBe(5);
+    expect(e2eLatency.sum).toBeCloseTo(4 * 0.12);
+    expect(deliveryLatency.count).toBe(5);
+    expect(deliveryLatency.sum).toBeCloseTo(5 * 0.03);
+    expect([fanoutSockets.count, fanoutSockets.sum]).toEqual([1, 3]);
+    expect([flushMessages.count, flushMessages.sum]).toEqual([1, 5]);
+
+    // A room with no one here: nothing was delivered, nothing observed.
+    fanout.enqueue(msg('r2', 1));
+    fanout.enqueue(msg('r1', 8, { sentAt: now, acceptedAt: now }));
+    jest.advanceTimersByTime(20);
+    expect([e2eLatency.count, fanoutSockets.count, flushMessages.count]).toEqual([6, 2, 2]);
   });
 
   it('reports the last flushed seq, not the last queued one, as the room lastSeq (a joiner gets the queue)', () => {

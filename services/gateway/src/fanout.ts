@@ -1,8 +1,8 @@
 import { textFrame, type ChatAcceptedV1 } from '@roomcast/contracts';
-import type { Counter, MetricsRegistry } from '@roomcast/service-kit';
+import { LATENCY_BUCKETS_SECONDS, SIZE_BUCKETS, type Counter, type Histogram, type MetricsRegistry } from '@roomcast/service-kit';
 import { deliverHeld } from './catchup';
 import type { Connection } from './connection';
-import { TokenBucket } from './rate-limit';
+import { TokenBucket } from '@roomcast/service-kit';
 import type { RoomRegistry, RoomState } from './room-registry';
 import type { ThinningPolicy } from './thinning';
 import { encodeItem, messageFrameText, messagesFrameText } from './wire';
@@ -27,7 +27,7 @@ export interface FanoutOptions {
   clock?: () => number;
 }
 
-export interface FanoutCounters {
+export interface FanoutMetrics {
   /** Message(s) frames written to sockets (one per socket per flush in v2). */
   frames: Counter;
   /** Messages written to sockets (each message once per socket). */
@@ -37,10 +37,18 @@ export interface FanoutCounters {
   thinned: Counter;
   duplicates: Counter;
   gaps: Counter;
+  /** Per message, once per flush: its `sentAt` (the sender's clock) to the end of the flush's writes, s. */
+  e2eLatency: Histogram;
+  /** Per message, once per flush: its `acceptedAt` (the filter's clock) to the end of the flush's writes, s. */
+  deliveryLatency: Histogram;
+  /** Sockets one flush was written to (the room's members here). */
+  fanoutSockets: Histogram;
+  /** Messages one flush carried. */
+  flushMessages: Histogram;
 }
 
-/** The fan-out's counters, registered in `metrics`. */
-export function fanoutCounters(metrics: MetricsRegistry): FanoutCounters {
+/** The fan-out's metrics, registered in `metrics`. */
+export function fanoutMetrics(metrics: MetricsRegistry): FanoutMetrics {
   return {
     frames: metrics.counter('roomcast_gateway_frames_delivered_total', 'message and messages frames written to sockets'),
     messages: metrics.counter('roomcast_gateway_messages_delivered_total', 'chat messages written to sockets (once per message per socket)'),
@@ -48,6 +56,18 @@ export function fanoutCounters(metrics: MetricsRegistry): FanoutCounters {
     thinned: metrics.counter('roomcast_gateway_thinned_total', 'messages left out of live delivery by thinning, once per room flush'),
     duplicates: metrics.counter('roomcast_gateway_duplicate_deliveries_total', 'deliveries dropped as already delivered (seq <= last)'),
     gaps: metrics.counter('roomcast_gateway_seq_gaps_total', 'deliveries whose seq skipped ahead of the last delivered'),
+    e2eLatency: metrics.histogram(
+      'roomcast_gateway_e2e_latency_seconds',
+      "end-to-end latency: a message's sentAt (sender's clock) to its flush to the room's sockets here, once per message",
+      LATENCY_BUCKETS_SECONDS,
+    ),
+    deliveryLatency: metrics.histogram(
+      'roomcast_gateway_delivery_latency_seconds',
+      "a message's acceptedAt (filter) to its flush to the room's sockets here, once per message: server clocks only",
+      LATENCY_BUCKETS_SECONDS,
+    ),
+    fanoutSockets: metrics.histogram('roomcast_gateway_fanout_sockets', 'sockets one room flush was written to', SIZE_BUCKETS),
+    flushMessages: metrics.histogram('roomcast_gateway_flush_messages', 'messages one room flush carried', SIZE_BUCKETS),
   };
 }
 
@@ -56,6 +76,8 @@ interface Queued {
   seq: number;
   userId: string;
   high: boolean;
+  sentAt: number;
+  acceptedAt: number;
   /** encodeItem(): the v2 batch item; the v1 frame is built from it. */
   item: string;
 }
@@ -115,7 +137,7 @@ export class RoomFanout {
   constructor(
     private readonly registry: RoomRegistry,
     private readonly options: FanoutOptions,
-    private readonly counters: FanoutCounters,
+    private readonly metrics: FanoutMetrics,
   ) {
     this.clock = options.clock ?? (() => performance.now());
   }
@@ -135,13 +157,13 @@ export class RoomFanout {
       () => this.flush(state),
     ));
     if (m.seq <= q.queuedSeq) {
-      this.counters.duplicates.inc();
+      this.metrics.duplicates.inc();
       return 0;
     }
-    if (q.queuedSeq > 0 && m.seq > q.queuedSeq + 1) this.counters.gaps.inc();
+    if (q.queuedSeq > 0 && m.seq > q.queuedSeq + 1) this.metrics.gaps.inc();
     q.queuedSeq = m.seq;
     const high = m.priority === 'high';
-    q.items.push({ seq: m.seq, userId: m.userId, high, item: encodeItem(m) });
+    q.items.push({ seq: m.seq, userId: m.userId, high, sentAt: m.sentAt, acceptedAt: m.acceptedAt, item: encodeItem(m) });
     if (high || q.items.length >= this.options.maxBatch) this.flush(state);
     else this.schedule(state, q);
     return state.members.size;
@@ -185,7 +207,7 @@ export class RoomFanout {
     if (items.length === 0) return;
     q.items = [];
     q.lastFlushAt = this.clock();
-    this.counters.flushes.inc();
+    this.metrics.flushes.inc();
     let start = 0;
     for (let i = 1; i < items.length; i++) {
       if ((items[i] as Queued).seq !== (items[i - 1] as Queued).seq + 1) {
@@ -195,6 +217,24 @@ export class RoomFanout {
     }
     this.sendRun(state, q, items, start, items.length);
     state.lastSeq = (items[items.length - 1] as Queued).seq;
+    if (state.members.size > 0) this.observe(items, state.members.size);
+  }
+
+  /**
+   * Latencies once per message and sizes once per flush, after its writes — never per socket.
+   * Wall clock, as sentAt and acceptedAt are; a negative difference (a sender's clock ahead of
+   * ours) is counted as 0.
+   */
+  private observe(items: Queued[], sockets: number): void {
+    const now = Date.now();
+    const { e2eLatency, deliveryLatency } = this.metrics;
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i] as Queued;
+      e2eLatency.observe(Math.max(0, now - it.sentAt) / 1000);
+      deliveryLatency.observe(Math.max(0, now - it.acceptedAt) / 1000);
+    }
+    this.metrics.fanoutSockets.observe(sockets);
+    this.metrics.flushMessages.observe(items.length);
   }
 
   /** Writes items[from..to) — consecutive seqs — to every member. */
@@ -218,7 +258,7 @@ export class RoomFanout {
           (thinnedSenders ??= new Set()).add(it.userId);
         }
       }
-      if (thinned > 0) this.counters.thinned.inc(thinned);
+      if (thinned > 0) this.metrics.thinned.inc(thinned);
     }
 
     const run: Run = { q, items, from, to, fromSeq, toSeq, keep, thinned };
@@ -238,8 +278,8 @@ export class RoomFanout {
       frames += written;
       if (written > 0) messages += f.count;
     }
-    this.counters.frames.inc(frames);
-    this.counters.messages.inc(messages);
+    this.metrics.frames.inc(frames);
+    this.metrics.messages.inc(messages);
   }
 }
 

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { resolveTopics } from '@roomcast/contracts';
 import { runService } from '@roomcast/service-kit';
-import { createKafkaBus, createRedisPresence, createRedisRecentMessages } from '@roomcast/service-kit/infra';
+import { createKafkaBus, createRedisPresence, createRedisRecentMessages, createTokenVerifierFromConfig } from '@roomcast/service-kit/infra';
 import { createGatewayApp, gatewayOptionsFromConfig } from './app';
 import { configSchema } from './config';
 
@@ -11,7 +11,8 @@ runService('gateway', configSchema, (config, rootLogger) => {
   const bus = createKafkaBus(config, `gateway-${gatewayId}`, logger);
   const presence = createRedisPresence(config);
   const recent = createRedisRecentMessages(config);
-  const app = createGatewayApp({ bus, presence, recent, logger, topics: resolveTopics(config.KAFKA_TOPIC_PREFIX), options: gatewayOptionsFromConfig(config, gatewayId) });
+  const verifyToken = createTokenVerifierFromConfig(config);
+  const app = createGatewayApp({ bus, presence, recent, verifyToken, logger, topics: resolveTopics(config.KAFKA_TOPIC_PREFIX), options: gatewayOptionsFromConfig(config, gatewayId) });
   return {
     app,
     async close() {

@@ -20,13 +20,25 @@ export interface ProtocolContext {
   logger: Logger;
   topics: TopicNames;
   maxRoomsPerConnection: number;
+  maxRoomsPerUser: number;
+  /** Limits per user over all their sockets and gateways (Redis token buckets). */
+  userLimits: {
+    chat: { ratePerSec: number; burst: number };
+    likes: { ratePerSec: number; burst: number };
+  };
   presenceTtlMs: number;
   /** Likes are summed here until the next likes tick. */
   counters: RoomCounters;
   /** Source of catch-ups (join with afterSeq). */
   recent: RecentMessages;
+  /** Verifies a `refresh` token (the handshake's rules). */
+  verifyToken: (token: string) => Promise<{ userId: string; exp: number }>;
   catchup: CatchupOptions;
   catchupCounters: { catchups: Counter; messages: Counter; incomplete: Counter };
+  /** Frames refused by a rate limit: per connection (chat, catchup) and per user (userChat, userLikes). */
+  rateLimited: { chat: Counter; catchup: Counter; userChat: Counter; userLikes: Counter };
+  /** Joins refused by the room caps. */
+  roomCapRefusals: { perConnection: Counter; perUser: Counter };
 }
 
 const tracer = getTracer('roomcast-gateway');
@@ -90,8 +102,13 @@ export function handleFrame(ctx: ProtocolContext, conn: Connection, data: RawDat
         sendError(conn, new AppError('NOT_IN_ROOM', `join ${frame.roomId} before liking`));
         return;
       }
-      ctx.counters.addLikes(frame.roomId, frame.count);
+      onLike(ctx, conn, frame.roomId, frame.count);
       return;
+    case 'refresh': {
+      const { token, reqId } = frame;
+      conn.inOrder(() => onRefresh(ctx, conn, token, reqId));
+      return;
+    }
     case 'ping': {
       const reqId = frame.reqId;
       conn.inOrder(() => conn.sendJson({ type: 'pong', reqId, serverTime: Date.now() }));
@@ -110,11 +127,18 @@ async function onJoin(
   if (conn.closed) return;
   const already = conn.rooms.has(roomId);
   if (!already && conn.rooms.size >= ctx.maxRoomsPerConnection) {
+    ctx.roomCapRefusals.perConnection.inc();
     conn.sendJson(errorFrame(new AppError('TOO_MANY_ROOMS', `at most ${ctx.maxRoomsPerConnection} rooms per connection`), { reqId }));
+    return;
+  }
+  if (!already && roomsOfUser(ctx, conn.userId) >= ctx.maxRoomsPerUser) {
+    ctx.roomCapRefusals.perUser.inc();
+    conn.sendJson(errorFrame(new AppError('TOO_MANY_ROOMS', `at most ${ctx.maxRoomsPerUser} rooms per user`), { reqId }));
     return;
   }
   const catchingUp = afterSeq !== undefined;
   if (catchingUp && !conn.takeCatchupToken(ctx.catchup.ratePerSec, ctx.catchup.burst)) {
+    ctx.rateLimited.catchup.inc();
     conn.sendJson(errorFrame(new AppError('RATE_LIMITED', 'too many catch-ups (join with afterSeq); retry later'), { reqId }));
     return;
   }
@@ -175,6 +199,59 @@ async function currentSeq(ctx: ProtocolContext, roomId: string, state: RoomState
   }
 }
 
+/** A new token for the session: same user, later expiry. A bad one is refused; the session goes on until its current expiry. */
+async function onRefresh(ctx: ProtocolContext, conn: Connection, token: string, reqId: string | undefined): Promise<void> {
+  try {
+    const claims = await ctx.verifyToken(token);
+    if (claims.userId !== conn.userId) throw new AppError('UNAUTHORIZED', 'the refresh token is for another user');
+    conn.expiresAt = claims.exp * 1000;
+    conn.sendJson({ type: 'refreshed', reqId, expiresAt: conn.expiresAt });
+  } catch (err) {
+    conn.sendJson(errorFrame(toAppError(err, 'UNAUTHORIZED'), { reqId }));
+  }
+}
+
+/** Distinct rooms the user is in over their sockets on this gateway. */
+function roomsOfUser(ctx: ProtocolContext, userId: string): number {
+  const conns = ctx.registry.users.get(userId);
+  if (conns === undefined) return 0;
+  if (conns.size === 1) for (const c of conns) return c.rooms.size;
+  const rooms = new Set<string>();
+  for (const c of conns) for (const r of c.rooms) rooms.add(r);
+  return rooms.size;
+}
+
+/**
+ * Takes from a per-user bucket shared by every gateway. Fails open: when Redis cannot answer,
+ * the per-socket limits still hold and the chat goes on (availability over strictness).
+ */
+async function userTokens(
+  ctx: ProtocolContext,
+  key: string,
+  limit: { ratePerSec: number; burst: number },
+  cost: number,
+  limited: Counter,
+): Promise<boolean> {
+  let ok: boolean;
+  try {
+    ok = await ctx.presence.takeTokens(key, limit.ratePerSec, limit.burst, cost);
+  } catch (err) {
+    ctx.logger.debug({ err, key }, 'user limit unavailable; allowing');
+    return true;
+  }
+  if (!ok) limited.inc();
+  return ok;
+}
+
+/** Likes count once the user's budget in this room allows them (a frame of count n costs n). */
+function onLike(ctx: ProtocolContext, conn: Connection, roomId: string, count: number): void {
+  const { likes } = ctx.userLimits;
+  void userTokens(ctx, `likes:${roomId}:${conn.userId}`, likes, count, ctx.rateLimited.userLikes).then((ok) => {
+    if (ok) ctx.counters.addLikes(roomId, count);
+    else conn.inOrder(() => conn.sendJson(errorFrame(new AppError('RATE_LIMITED', 'too many likes in this room; slow down'))));
+  });
+}
+
 function removeRoomGateway(ctx: ProtocolContext, roomId: string): Promise<void> {
   return ctx.presence
     .removeRoomGateway(roomId, ctx.gatewayId)
@@ -194,6 +271,7 @@ function onChat(ctx: ProtocolContext, conn: Connection, frame: Extract<ClientFra
     return;
   }
   if (!conn.takeChatToken()) {
+    ctx.rateLimited.chat.inc();
     sendError(conn, new AppError('RATE_LIMITED', 'too many chat messages; slow down'), { clientMsgId });
     return;
   }
@@ -207,32 +285,33 @@ function onChat(ctx: ProtocolContext, conn: Connection, frame: Extract<ClientFra
     gatewayId: ctx.gatewayId,
     submittedAt: now,
   };
-  // Published now (chats of one socket share produce requests); acked in its turn.
-  // The message's trace starts here; every later hop continues it through Kafka headers. Room and
-  // user are attributes from the start: the sampler reads them (OTEL_SAMPLE_ROOMS/_USERS).
+  // Published now (chats of one socket share produce requests), once the user's own budget over
+  // every socket and gateway allows it; acked in its turn.
+  const { chat } = ctx.userLimits;
+  // Room and user are attributes from the start: the sampler reads them (OTEL_SAMPLE_ROOMS/_USERS).
+  const attributes = { [ATTR.roomId]: roomId, [ATTR.userId]: conn.userId, [ATTR.clientMsgId]: clientMsgId, [ATTR.gatewayId]: ctx.gatewayId };
   let span: Span | undefined;
-  const outcome = withSpan(
-    tracer,
-    'gateway.chat.submit',
-    {
-      kind: SpanKind.PRODUCER,
-      attributes: { [ATTR.roomId]: roomId, [ATTR.userId]: conn.userId, [ATTR.clientMsgId]: clientMsgId, [ATTR.gatewayId]: ctx.gatewayId },
-    },
-    (s) => {
-      span = s;
-      return publishEvent(ctx.bus, ctx.topics, 'chatSubmitted', event);
-    },
-  ).then(
-    () => undefined,
-    (err: unknown) => err,
-  );
+  const outcome = userTokens(ctx, `chat:${conn.userId}`, chat, 1, ctx.rateLimited.userChat)
+    .then((ok) => {
+      if (!ok) throw new AppError('RATE_LIMITED', 'too many chat messages from this user; slow down');
+      // The message's trace starts here; every later hop continues it through Kafka headers.
+      return withSpan(tracer, 'gateway.chat.submit', { kind: SpanKind.PRODUCER, attributes }, (s) => {
+        span = s;
+        return publishEvent(ctx.bus, ctx.topics, 'chatSubmitted', event);
+      });
+    })
+    .then(
+      () => undefined,
+      (err: unknown) => err,
+    );
   conn.inOrder(async () => {
     const err = await outcome;
     if (err === undefined) {
       conn.sendJson({ type: 'ack', roomId, clientMsgId });
       return;
     }
-    ctx.logger.warn({ err, roomId, clientMsgId, ...traceFields(span) }, 'chat publish failed');
-    conn.sendJson(errorFrame(toAppError(err, 'PUBLISH_FAILED'), { clientMsgId }));
+    const e = toAppError(err, 'PUBLISH_FAILED');
+    if (e.code !== 'RATE_LIMITED') ctx.logger.warn({ err, roomId, clientMsgId, ...traceFields(span) }, 'chat publish failed');
+    conn.sendJson(errorFrame(e, { clientMsgId }));
   });
 }

@@ -50,11 +50,14 @@ export class RoomCounters {
     }
   }
 
-  /** Reports this gateway's viewers per room (0 for rooms that emptied) and broadcasts the sums. */
+  /**
+   * Reports this gateway's viewers per room — distinct users, not sockets (0 for rooms that
+   * emptied) — and broadcasts the sums over every gateway.
+   */
   async onlineTick(): Promise<void> {
     const counts = new Map<string, number>();
     for (const roomId of this.registry.emptied) counts.set(roomId, 0);
-    for (const [roomId, state] of this.registry.rooms) counts.set(roomId, state.members.size);
+    for (const [roomId, state] of this.registry.rooms) counts.set(roomId, state.users.size);
     if (counts.size === 0) return;
     try {
       const sums = await this.presence.reportOnline(this.gatewayId, counts, this.onlineTtlMs);

@@ -7,8 +7,8 @@ import { RoomRegistry } from './room-registry';
 const budget = {
   softBytes: 1024,
   hardBytes: 4096,
-  dropped: new Counter('d', 'd'),
-  slowClosed: new Counter('s', 's'),
+  dropped: new Counter(),
+  slowClosed: new Counter(),
 };
 const conn = (id: string, userId: string): Connection =>
   new Connection(id, userId, {} as WebSocket, {} as Duplex, 2, budget, { ratePerSec: 1, burst: 1 });
@@ -35,6 +35,25 @@ describe('RoomRegistry', () => {
     expect(again.first).toBe(true);
     expect(again.state.lastSeq).toBe(0);
     expect(registry.emptied.size).toBe(0);
+  });
+
+  it('counts distinct users per room: one user on several sockets is one viewer', () => {
+    const registry = new RoomRegistry();
+    const a1 = conn('a1', 'alice');
+    const a2 = conn('a2', 'alice');
+    const b = conn('b', 'bob');
+    registry.join(a1, 'r1');
+    registry.join(a2, 'r1');
+    registry.join(a2, 'r1'); // a rejoin of the same socket counts once
+    const { state } = registry.join(b, 'r1');
+    expect(state.members.size).toBe(3);
+    expect(state.users.size).toBe(2);
+    registry.leave(a1, 'r1');
+    expect(state.users.size).toBe(2);
+    registry.leave(a2, 'r1');
+    expect([...state.users.keys()]).toEqual(['bob']);
+    registry.leave(a2, 'r1'); // leaving again changes nothing
+    expect([...state.users.keys()]).toEqual(['bob']);
   });
 
   it('leaving a room never joined changes nothing', () => {

@@ -3,6 +3,8 @@ import type { RoomQueue } from './fanout';
 
 export interface RoomState {
   members: Set<Connection>;
+  /** Distinct users among the members, with how many of their sockets are in: `online` counts users, not sockets. */
+  users: Map<string, number>;
   /** Newest seq flushed to this room's sockets on this gateway (what `joined.lastSeq` reports). */
   lastSeq: number;
   /** Messages waiting for the room's next flush (fanout.ts); created on the first delivery. */
@@ -42,11 +44,14 @@ export class RoomRegistry {
     let state = this.rooms.get(roomId);
     const first = !state;
     if (!state) {
-      state = { members: new Set(), lastSeq: 0, likes: -1, online: -1 };
+      state = { members: new Set(), users: new Map(), lastSeq: 0, likes: -1, online: -1 };
       this.rooms.set(roomId, state);
       this.emptied.delete(roomId);
     }
-    state.members.add(c);
+    if (!state.members.has(c)) {
+      state.members.add(c);
+      state.users.set(c.userId, (state.users.get(c.userId) ?? 0) + 1);
+    }
     c.rooms.add(roomId);
     return { state, first };
   }
@@ -56,7 +61,11 @@ export class RoomRegistry {
     c.rooms.delete(roomId);
     const state = this.rooms.get(roomId);
     if (!state) return false;
-    state.members.delete(c);
+    if (state.members.delete(c)) {
+      const n = (state.users.get(c.userId) ?? 1) - 1;
+      if (n > 0) state.users.set(c.userId, n);
+      else state.users.delete(c.userId);
+    }
     if (state.members.size > 0) return false;
     this.rooms.delete(roomId);
     this.emptied.add(roomId);

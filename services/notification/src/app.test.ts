@@ -70,6 +70,7 @@ beforeEach(async () => {
     ensureTopics: (t) => bus.ensureTopics(t),
     deleteTopics: (n) => bus.deleteTopics(n),
     subscribe: (o) => bus.subscribe(o),
+    consumerLag: (g, t) => bus.consumerLag(g, t),
     stats: () => bus.stats(),
     healthy: () => bus.healthy(),
     close: () => bus.close(),

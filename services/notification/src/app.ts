@@ -4,6 +4,7 @@ import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
 import type { RecentMessages } from '@roomcast/sequencer';
 import {
+  ConsumerMetrics,
   consumerLifecycle,
   decodeBatch,
   MetricsRegistry,
@@ -121,6 +122,7 @@ export function createNotificationApp(deps: NotificationDeps): NotificationApp {
       fromBeginning: true,
       handler: handle,
     },
+    new ConsumerMetrics({ metrics, service: 'notification', logger: deps.logger }),
   );
   return {
     metrics,

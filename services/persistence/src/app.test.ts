@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { headerValue, InMemoryMessageBus, type BusRecord } from '@roomcast/bus';
 import { HEADERS, dlqTopic, resolveTopics, type ChatAcceptedV1, type TopicNames } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
+import { signUserToken, verifyUserToken } from '@roomcast/auth';
 import { silentLogger } from '@roomcast/logger';
 import { closeServer, createHttpApp, listen } from '@roomcast/service-kit';
 import {
@@ -63,7 +64,14 @@ async function start(storeFailures = 0): Promise<Harness> {
   const store = new FlakyMessageStore(storeFailures);
   const topics = resolveTopics(`${uniqueId('persist')}.`);
   const logger = silentLogger();
-  const app = createPersistenceApp({ bus, store, logger, topics, groupId: uniqueId('persistence') });
+  const app = createPersistenceApp({
+    bus,
+    store,
+    logger,
+    topics,
+    groupId: uniqueId('persistence'),
+    verifyToken: (token) => verifyUserToken(SECRET, token),
+  });
   const http = createHttpApp({
     readiness: app.readiness,
     logger,
@@ -121,8 +129,14 @@ function counter(name: string): number {
 const inserted = (): number => counter('roomcast_persistence_inserted_total');
 const duplicates = (): number => counter('roomcast_persistence_duplicates_total');
 
-async function getJson(path: string): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(h.baseUrl + path);
+const SECRET = 'persistence-test-secret';
+let token: string | undefined;
+
+/** GET with a valid user token (or `auth`: none, or another Authorization header). */
+async function getJson(path: string, auth?: string | null): Promise<{ status: number; body: unknown }> {
+  token ??= await signUserToken(SECRET, 'reader');
+  const authorization = auth === undefined ? `Bearer ${token}` : auth;
+  const res = await fetch(h.baseUrl + path, authorization === null ? {} : { headers: { authorization } });
   return { status: res.status, body: await res.json() };
 }
 
@@ -236,6 +250,23 @@ describe('createPersistenceApp', () => {
     const { status, body } = await getJson(path);
     expect(status).toBe(400);
     expect(body).toEqual({ code: 'BAD_REQUEST', message: expect.any(String), temporary: false });
+  });
+
+  it('serves history only with a valid user token: 401 without, with a forged or an expired one', async () => {
+    h = await start();
+    const forged = await signUserToken('some-other-secret', 'reader');
+    const expired = await signUserToken(SECRET, 'reader', -60);
+    for (const [auth, code] of [
+      [null, 'UNAUTHORIZED'],
+      ['Bearer ', 'UNAUTHORIZED'],
+      [`Bearer ${forged}`, 'UNAUTHORIZED'],
+      [`Bearer ${expired}`, 'TOKEN_EXPIRED'],
+    ] as const) {
+      const { status, body } = await getJson('/rooms/room-a/messages', auth);
+      expect(status).toBe(401);
+      expect(body).toMatchObject({ code, temporary: false });
+    }
+    expect((await getJson('/rooms/room-a/messages')).status).toBe(200);
   });
 
   it('counts a replayed record as a duplicate, not an error', async () => {

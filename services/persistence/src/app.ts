@@ -2,10 +2,10 @@ import type { Router } from 'express';
 import { headerValue, type BusRecord, type MessageBus } from '@roomcast/bus';
 import { ChatAcceptedV1, HEADERS, type TopicNames } from '@roomcast/contracts';
 import type { Logger } from '@roomcast/logger';
-import { consumerLifecycle, decodeBatch, MetricsRegistry, type ServiceApp } from '@roomcast/service-kit';
+import { ConsumerMetrics, consumerLifecycle, decodeBatch, MetricsRegistry, type ServiceApp } from '@roomcast/service-kit';
 import type { MessageStore, StoredMessage } from '@roomcast/store';
 import { parseTraceparent } from '@roomcast/telemetry';
-import { historyRouter } from './history';
+import { historyRouter, type VerifyUserToken } from './history';
 
 export interface PersistenceDeps {
   bus: MessageBus;
@@ -19,6 +19,8 @@ export interface PersistenceDeps {
    * shared box). Default: return as soon as a record is there.
    */
   fetch?: { minBytes: number; maxWaitMs: number };
+  /** Checks the bearer token of history requests (the gateway's user tokens). */
+  verifyToken: VerifyUserToken;
   metrics?: MetricsRegistry;
 }
 
@@ -51,16 +53,21 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
     });
   }
 
-  const consumer = consumerLifecycle(deps.bus, [{ name: deps.topics.chatAccepted }], {
-    groupId: deps.groupId,
-    topics: [deps.topics.chatAccepted],
-    fromBeginning: true,
-    handler: handle,
-    ...(deps.fetch ? { fetchMinBytes: deps.fetch.minBytes, fetchMaxWaitMs: deps.fetch.maxWaitMs } : {}),
-  });
+  const consumer = consumerLifecycle(
+    deps.bus,
+    [{ name: deps.topics.chatAccepted }],
+    {
+      groupId: deps.groupId,
+      topics: [deps.topics.chatAccepted],
+      fromBeginning: true,
+      handler: handle,
+      ...(deps.fetch ? { fetchMinBytes: deps.fetch.minBytes, fetchMaxWaitMs: deps.fetch.maxWaitMs } : {}),
+    },
+    new ConsumerMetrics({ metrics, service: 'persistence', logger: deps.logger }),
+  );
   return {
     metrics,
-    router: historyRouter(deps.store),
+    router: historyRouter(deps.store, deps.verifyToken),
     readiness: {
       bus: () => deps.bus.healthy(),
       store: () => deps.store.healthy(),

@@ -1,10 +1,11 @@
 import { z } from '@roomcast/config';
-import { commonEnv, kafkaEnv, mongoEnv } from '@roomcast/service-kit';
+import { authEnv, commonEnv, kafkaEnv, mongoEnv } from '@roomcast/service-kit';
 
 export const configSchema = z.object({
   ...commonEnv,
   ...kafkaEnv,
   ...mongoEnv,
+  ...authEnv,
   PORT: commonEnv.PORT.default(8084),
   PERSISTENCE_GROUP_ID: z.string().default('persistence').describe('Kafka consumer group'),
   PERSISTENCE_FETCH_MIN_BYTES: z.coerce

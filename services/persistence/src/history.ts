@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { RoomId, type ChatAcceptedV1 } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
 import type { MessageStore, StoredMessage } from '@roomcast/store';
@@ -14,10 +14,21 @@ function withoutTrace({ traceId: _traceId, traceSampled: _traceSampled, ...messa
   return message;
 }
 
-/** `GET /rooms/:roomId/messages?afterSeq=&limit=` — accepted messages in seq order. */
-export function historyRouter(store: MessageStore): Router {
+/** Verifies a user token (the gateway's JWTs); throws UNAUTHORIZED / TOKEN_EXPIRED. */
+export type VerifyUserToken = (token: string | undefined) => Promise<{ userId: string }>;
+
+/**
+ * `GET /rooms/:roomId/messages?afterSeq=&limit=` — accepted messages in seq order, for a user
+ * with a valid token (`Authorization: Bearer <the token the gateway takes>`). Any user may read
+ * any room they may join; with no room roles yet, that is every room.
+ */
+export function historyRouter(store: MessageStore, verify: VerifyUserToken): Router {
   const router = Router();
-  router.get('/rooms/:roomId/messages', async (req, res) => {
+  // Only on this route: other services' routes under /rooms share the embedded start's server.
+  const requireUser: RequestHandler = (req, _res, next) => {
+    verify(/^Bearer +(\S+)$/i.exec(req.get('authorization') ?? '')?.[1]).then(() => next(), next);
+  };
+  router.get('/rooms/:roomId/messages', requireUser, async (req, res) => {
     const room = RoomId.safeParse(req.params.roomId);
     if (!room.success) throw new AppError('BAD_REQUEST', 'roomId: 1-64 of [A-Za-z0-9_.:-]');
     const q = HistoryQuery.safeParse(req.query);

@@ -1,6 +1,6 @@
 import { resolveTopics } from '@roomcast/contracts';
 import { runService } from '@roomcast/service-kit';
-import { createKafkaBus, createMongoStore } from '@roomcast/service-kit/infra';
+import { createKafkaBus, createMongoStore, createTokenVerifierFromConfig } from '@roomcast/service-kit/infra';
 import { createPersistenceApp } from './app';
 import { configSchema } from './config';
 
@@ -14,6 +14,7 @@ runService('persistence', configSchema, (config, logger) => {
     topics: resolveTopics(config.KAFKA_TOPIC_PREFIX),
     groupId: config.PERSISTENCE_GROUP_ID,
     fetch: { minBytes: config.PERSISTENCE_FETCH_MIN_BYTES, maxWaitMs: config.PERSISTENCE_FETCH_MAX_WAIT_MS },
+    verifyToken: createTokenVerifierFromConfig(config),
   });
   return {
     app,

@@ -1,4 +1,4 @@
-import { TokenBucket } from './rate-limit';
+import { TokenBucket } from './token-bucket';
 
 describe('TokenBucket', () => {
   it('allows a burst, then refuses until tokens refill at the rate', () => {

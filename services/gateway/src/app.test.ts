@@ -123,9 +123,9 @@ const peers: Peer[] = [];
 
 async function startGateway(
   overrides: Partial<GatewayOptions> = {},
-  shared: { presence?: ControllablePresence } = {},
-  logger: Logger = silentLogger(),
+  shared: { presence?: ControllablePresence; logger?: Logger } = {},
 ): Promise<Harness> {
+  const logger = shared.logger ?? silentLogger();
   const gatewayId = uniqueId('gw');
   const bus = new ControllableBus();
   const presence = shared.presence ?? new ControllablePresence();
@@ -731,7 +731,7 @@ describe('gateway: chat', () => {
       },
     });
     tracing.exporter.reset();
-    const h = await startGateway({}, {}, createLogger({ name: 'gateway', level: 'warn', destination }));
+    const h = await startGateway({}, { logger: createLogger({ name: 'gateway', level: 'warn', destination }) });
     const peer = await connect(h, 'alice');
     await peer.join('r1');
     h.bus.failWith = new AppError('PUBLISH_FAILED', 'broker unreachable');

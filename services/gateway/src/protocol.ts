@@ -286,15 +286,15 @@ function onChat(ctx: ProtocolContext, conn: Connection, frame: Extract<ClientFra
     submittedAt: now,
   };
   // Published now (chats of one socket share produce requests), once the user's own budget over
-  // every socket and gateway allows it; acked in its turn.
+  // every socket and gateway allows it; acked in its turn. The message's trace starts here; every
+  // later hop continues it through Kafka headers. Room and user are attributes from the start:
+  // the sampler reads them (OTEL_SAMPLE_ROOMS/_USERS).
   const { chat } = ctx.userLimits;
-  // Room and user are attributes from the start: the sampler reads them (OTEL_SAMPLE_ROOMS/_USERS).
-  const attributes = { [ATTR.roomId]: roomId, [ATTR.userId]: conn.userId, [ATTR.clientMsgId]: clientMsgId, [ATTR.gatewayId]: ctx.gatewayId };
   let span: Span | undefined;
+  const attributes = { [ATTR.roomId]: roomId, [ATTR.userId]: conn.userId, [ATTR.clientMsgId]: clientMsgId, [ATTR.gatewayId]: ctx.gatewayId };
   const outcome = userTokens(ctx, `chat:${conn.userId}`, chat, 1, ctx.rateLimited.userChat)
     .then((ok) => {
       if (!ok) throw new AppError('RATE_LIMITED', 'too many chat messages from this user; slow down');
-      // The message's trace starts here; every later hop continues it through Kafka headers.
       return withSpan(tracer, 'gateway.chat.submit', { kind: SpanKind.PRODUCER, attributes }, (s) => {
         span = s;
         return publishEvent(ctx.bus, ctx.topics, 'chatSubmitted', event);

@@ -96,32 +96,29 @@ export class RoomStream {
       }
       if (this.lastSeq < missing.toSeq) this.giveUp(this.lastSeq + 1, missing.toSeq);
     }
-    const buffered = this.takeBuffer();
-    for (const f of buffered) {
-      // After a completed catch-up the buffer is gapless; anything still skipped is lost.
-      if (first(f) > this.lastSeq + 1 && last(f) > this.lastSeq) this.giveUp(this.lastSeq + 1, first(f) - 1);
-      this.play(f, joined.lastSeq);
-    }
+    this.playBuffer(joined.lastSeq);
   }
 
   /** The recovery failed for good (the rejoin was refused): play what was buffered, gaps and all. */
   abandonRecovery(): void {
-    const buffered = this.takeBuffer();
-    for (const f of buffered) {
-      if (first(f) > this.lastSeq + 1 && last(f) > this.lastSeq) this.giveUp(this.lastSeq + 1, first(f) - 1);
-      this.play(f, 0);
-    }
+    this.playBuffer(0);
   }
 
   /**
-   * The buffered frames in seq order. They arrive out of order: live frames past the gap that were
-   * on the wire before the gateway got the rejoin, then its catch-up from lastSeq + 1.
+   * Plays the buffered frames in seq order and goes live. They arrive out of order: live frames
+   * past the gap that were on the wire before the gateway got the rejoin, then its catch-up from
+   * lastSeq + 1. A gap still left between them is given up as lost (after a completed catch-up
+   * there is none). Seqs up to `recoveredThrough` count as recovered.
    */
-  private takeBuffer(): SeqFrame[] {
+  private playBuffer(recoveredThrough: number): void {
     const buffered = this.buffer ?? [];
     this.buffer = null;
     // Array.prototype.sort is stable: a range seen twice keeps its arrival order.
-    return buffered.sort((a, b) => first(a) - first(b));
+    buffered.sort((a, b) => first(a) - first(b));
+    for (const f of buffered) {
+      if (first(f) > this.lastSeq + 1 && last(f) > this.lastSeq) this.giveUp(this.lastSeq + 1, first(f) - 1);
+      this.play(f, recoveredThrough);
+    }
   }
 
   private giveUp(fromSeq: number, toSeq: number): void {

@@ -1,16 +1,8 @@
 import { SignJWT, type JWTPayload } from 'jose';
 import { AppError } from '@roomcast/errors';
+import { codeOf } from './test-support';
 import { signUserToken, verifyUserToken } from './index';
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return (err as AppError).code;
-  }
-}
 
 describe('user tokens', () => {
   const secret = 'test-secret-0123456789';

@@ -574,6 +574,24 @@ describe('gateway: inbound frames', () => {
     expect(peer.closed).toBeUndefined();
   });
 
+  it('echoes the reqId of a frame that fails validation only when the reqId itself is valid', async () => {
+    const h = await startGateway();
+    const peer = await connect(h, 'alice');
+    peer.send({ type: 'shout', reqId: 'r'.repeat(64) });
+    peer.send({ type: 'ping', reqId: 'r'.repeat(65) });
+    peer.send({ type: 'shout', reqId: 'x'.repeat(3000) });
+    peer.send({ type: 'shout', reqId: 42 });
+    const errors = await waitFor(() => (peer.all('error').length >= 4 ? peer.all('error') : undefined), 'four errors', WAIT_MS, POLL_MS);
+    expect(errors.map((e) => [e.code, e.reqId])).toEqual([
+      ['BAD_FRAME', 'r'.repeat(64)],
+      ['BAD_FRAME', undefined],
+      ['BAD_FRAME', undefined],
+      ['BAD_FRAME', undefined],
+    ]);
+    // Every reply passed ServerFrame (an over-long reqId would not).
+    expect(peer.invalid).toEqual([]);
+  });
+
   it('answers chat text over 500 characters with FRAME_TOO_LARGE', async () => {
     const h = await startGateway();
     const peer = await connect(h, 'alice');

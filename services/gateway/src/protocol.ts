@@ -1,6 +1,6 @@
 import type { RawData } from 'ws';
 import type { MessageBus } from '@roomcast/bus';
-import { ClientFrame, type ChatSubmittedV1, type TopicNames } from '@roomcast/contracts';
+import { ClientFrame, ErrorFrame, type ChatSubmittedV1, type TopicNames } from '@roomcast/contracts';
 import { AppError, toAppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
@@ -76,7 +76,9 @@ export function handleFrame(ctx: ProtocolContext, conn: Connection, data: RawDat
   const parsed = ClientFrame.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const reqId = typeof (raw as { reqId?: unknown })?.reqId === 'string' ? (raw as { reqId: string }).reqId : undefined;
+    // The frame's reqId, only when it is a valid one: the error frame must pass ErrorFrame itself
+    // (a 4 KB reqId came back verbatim, and every client validating server frames dropped the reply).
+    const reqId = ErrorFrame.shape.reqId.safeParse((raw as { reqId?: unknown } | null)?.reqId).data;
     const path = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
     const code = issue?.code === 'too_big' && issue.path[0] === 'text' ? 'FRAME_TOO_LARGE' : 'BAD_FRAME';
     sendError(conn, new AppError(code, `${path}${issue?.message ?? 'invalid frame'}`), { reqId });

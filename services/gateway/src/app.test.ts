@@ -1377,6 +1377,46 @@ describe('gateway: reply order', () => {
     await peer.next('ack');
     expect(peer.frames.filter((f) => f.type === 'joined' || f.type === 'ack').map((f) => f.type)).toEqual(['joined', 'ack']);
   });
+
+  /** Replies in order (counter updates left out), errors as "CODE reqId-or-clientMsgId". */
+  const replies = (peer: Peer): string[] =>
+    peer.frames
+      .filter((f) => f.type === 'joined' || f.type === 'left' || f.type === 'ack' || f.type === 'error')
+      .map((f) => (f.type === 'error' ? `${f.code} ${f.reqId ?? f.clientMsgId ?? ''}` : f.type));
+
+  // Found by the protocol fuzz (test/protocol-fuzz.int.test.ts): a chat or like behind a pending
+  // join counted as in the room, so one behind a join the room cap refused was acked and delivered.
+  it('refuses a chat and a like sent right behind a join that the room cap refuses, publishing nothing', async () => {
+    const h = await startGateway({ maxRoomsPerConnection: 1 });
+    h.presence.touchDelayMs = 100;
+    const peer = await connect(h, 'alice');
+    peer.send({ type: 'join', roomId: 'a', reqId: 'ja' });
+    peer.send({ type: 'join', roomId: 'b', reqId: 'jb' });
+    peer.send({ type: 'chat', roomId: 'b', clientMsgId: 'c1', text: 'not a member' });
+    peer.send({ type: 'like', roomId: 'b', count: 5 });
+    await waitFor(() => peer.all('error').length >= 3, 'three errors', WAIT_MS, POLL_MS);
+    expect(replies(peer)).toEqual([
+      'joined',
+      'TOO_MANY_ROOMS jb',
+      'NOT_IN_ROOM c1',
+      'NOT_IN_ROOM ',
+    ]);
+    await sleep(150);
+    expect(h.bus.stats().published).toBe(0);
+    expect(await h.presence.getLikes(['b'])).toEqual(new Map([['b', 0]]));
+  });
+
+  it('refuses a chat sent behind a leave of its room while the join before it is still in progress', async () => {
+    const h = await startGateway();
+    h.presence.touchDelayMs = 100;
+    const peer = await connect(h, 'alice');
+    peer.send({ type: 'join', roomId: 'r1', reqId: 'j' });
+    peer.send({ type: 'leave', roomId: 'r1', reqId: 'l' });
+    peer.send({ type: 'chat', roomId: 'r1', clientMsgId: 'c1', text: 'after leaving' });
+    await peer.next('error');
+    expect(replies(peer)).toEqual(['joined', 'left', 'NOT_IN_ROOM c1']);
+    expect(h.bus.stats().published).toBe(0);
+  });
 });
 
 describe('gateway: drain', () => {

@@ -513,6 +513,17 @@ describe('gateway: session expiry', () => {
     await peer.barrier();
   });
 
+  it('states expiresAt in whole ms for a token whose exp has a fraction, or lies past 2^53 ms', async () => {
+    const h = await startGateway();
+    const exp = Math.floor(Date.now() / 1000) + 3600.1234;
+    const peer = await open(`${h.url}?token=${hs256Token({ sub: 'carol', exp })}`);
+    expect((await peer.next('welcome')).expiresAt).toBe(Math.floor(exp * 1000));
+    peer.send({ type: 'refresh', reqId: 'far', token: hs256Token({ sub: 'carol', exp: 1e13 }) });
+    expect((await peer.next('refreshed')).expiresAt).toBe(Number.MAX_SAFE_INTEGER);
+    // Both passed ServerFrame (expiresAt is an integer there).
+    expect(peer.invalid).toEqual([]);
+  });
+
   it("refuses a refresh with another user's token (UNAUTHORIZED) or an expired one (TOKEN_EXPIRED), keeping the session", async () => {
     const h = await startGateway();
     const peer = await connect(h, 'alice');

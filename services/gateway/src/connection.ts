@@ -46,6 +46,15 @@ export interface RoomHold {
   through: number;
 }
 
+/**
+ * A token's `exp` (seconds since epoch, a fraction allowed: RFC 7519 NumericDate) as the whole
+ * milliseconds `welcome.expiresAt` and `refreshed.expiresAt` state (safe integers by their schemas;
+ * the protocol fuzz found `1796314506123.4` there, which every validating client refused).
+ */
+export function expiryMs(exp: number): number {
+  return Math.min(Math.floor(exp * 1000), Number.MAX_SAFE_INTEGER);
+}
+
 /** One WebSocket session: a user on this gateway, in up to N rooms. */
 export class Connection {
   readonly rooms = new Set<string>();

@@ -8,7 +8,7 @@ import type { RecentMessages } from '@roomcast/sequencer';
 import { publishEvent, type Counter } from '@roomcast/service-kit';
 import { ATTR, getTracer, SpanKind, traceFields, withSpan, type Span } from '@roomcast/telemetry';
 import { catchUp, dropHold, hold, releaseHold, type CatchupOptions } from './catchup';
-import type { Connection } from './connection';
+import { expiryMs, type Connection } from './connection';
 import type { RoomCounters } from './room-counters';
 import type { RoomRegistry, RoomState } from './room-registry';
 
@@ -225,7 +225,7 @@ async function onRefresh(ctx: ProtocolContext, conn: Connection, token: string, 
   try {
     const claims = await ctx.verifyToken(token);
     if (claims.userId !== conn.userId) throw new AppError('UNAUTHORIZED', 'the refresh token is for another user');
-    conn.expiresAt = claims.exp * 1000;
+    conn.expiresAt = expiryMs(claims.exp);
     conn.sendJson({ type: 'refreshed', reqId, expiresAt: conn.expiresAt });
   } catch (err) {
     conn.sendJson(errorFrame(toAppError(err, 'UNAUTHORIZED'), { reqId }));

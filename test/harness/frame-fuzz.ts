@@ -1089,3 +1089,136 @@ function isJson(text: string): boolean {
     return false;
   }
 }
+
+/** A raw WebSocket frame a client could send, malformed below the message level. */
+export interface FramingCase {
+  label: string;
+  /** The frame bytes, sent after the handshake and `welcome`. */
+  bytes: Buffer;
+  /** The close code the gateway answers with (RFC 6455 §7.4.1; sent by the ws library). */
+  code: number;
+}
+
+const WS_PROTOCOL_ERROR = 1002;
+
+/** One WebSocket frame: header bits as given, payload masked unless `masked` is false. */
+export function wsFrame(opts: {
+  fin?: boolean;
+  rsv?: number;
+  opcode: number;
+  payload?: Buffer;
+  masked?: boolean;
+  /** Writes this length in the header instead of the payload's (e.g. one the gateway must refuse unread). */
+  declaredLength?: bigint;
+  maskKey?: Buffer;
+}): Buffer {
+  const payload = opts.payload ?? Buffer.alloc(0);
+  const masked = opts.masked ?? true;
+  const length = opts.declaredLength ?? BigInt(payload.length);
+  const head: number[] = [((opts.fin ?? true) ? 0x80 : 0) | ((opts.rsv ?? 0) << 4) | opts.opcode];
+  const maskBit = masked ? 0x80 : 0;
+  if (length < 126n) head.push(maskBit | Number(length));
+  else if (length < 65536n) head.push(maskBit | 126, Number(length >> 8n), Number(length & 0xffn));
+  else {
+    head.push(maskBit | 127);
+    for (let shift = 56n; shift >= 0n; shift -= 8n) head.push(Number((length >> shift) & 0xffn));
+  }
+  const key = opts.maskKey ?? Buffer.from([0x12, 0x34, 0x56, 0x78]);
+  const body = Buffer.from(payload);
+  if (masked) for (let i = 0; i < body.length; i++) body[i] = (body[i] as number) ^ (key[i % 4] as number);
+  return Buffer.concat([Buffer.from(head), masked ? key : Buffer.alloc(0), body]);
+}
+
+/**
+ * Frames the WebSocket layer refuses, each with the close code RFC 6455 gives it: protocol errors
+ * (1002), an invalid UTF-8 close reason (1007), lengths over the cap (1009). Seeded payloads.
+ */
+export function framingCases(seed: number, maxFrameBytes: number): FramingCase[] {
+  const rng = new Rng(seed);
+  const text = (): Buffer => Buffer.from(JSON.stringify({ type: 'ping', reqId: `f${rng.int(1e6)}` }));
+  const close = (code: number, reason = Buffer.alloc(0)): Buffer => {
+    const b = Buffer.alloc(2);
+    b.writeUInt16BE(code);
+    return Buffer.concat([b, reason]);
+  };
+  const cases: FramingCase[] = [];
+  for (let round = 0; round < 4; round++) {
+    const badCloseCode = rng.pick([0, 999, 1004, 1005, 1006, 1015, 2999, 5000, 65535]);
+    cases.push(
+      {
+        label: 'unmasked text frame',
+        bytes: wsFrame({ opcode: 0x1, payload: text(), masked: false }),
+        code: WS_PROTOCOL_ERROR,
+      },
+      {
+        label: 'RSV1 set, no extension',
+        bytes: wsFrame({ opcode: 0x1, rsv: 0b100, payload: text() }),
+        code: WS_PROTOCOL_ERROR,
+      },
+      {
+        label: 'RSV2/RSV3 set',
+        bytes: wsFrame({ opcode: 0x1, rsv: rng.pick([0b010, 0b001, 0b011]), payload: text() }),
+        code: WS_PROTOCOL_ERROR,
+      },
+      {
+        label: 'reserved data opcode',
+        bytes: wsFrame({ opcode: rng.pick([0x3, 0x4, 0x5, 0x6, 0x7]), payload: text() }),
+        code: WS_PROTOCOL_ERROR,
+      },
+      {
+        label: 'reserved control opcode',
+        bytes: wsFrame({ opcode: rng.pick([0xb, 0xc, 0xd, 0xe, 0xf]) }),
+        code: WS_PROTOCOL_ERROR,
+      },
+      {
+        label: 'ping over 125 bytes',
+        bytes: wsFrame({ opcode: 0x9, payload: Buffer.alloc(rng.range(126, 1000), 0x61) }),
+        code: WS_PROTOCOL_ERROR,
+      },
+      {
+        label: 'fragmented ping',
+        bytes: wsFrame({ opcode: 0x9, fin: false, payload: Buffer.from('p') }),
+        code: WS_PROTOCOL_ERROR,
+      },
+      {
+        label: 'continuation with no message open',
+        bytes: wsFrame({ opcode: 0x0, payload: text() }),
+        code: WS_PROTOCOL_ERROR,
+      },
+      {
+        label: 'new text frame inside a fragmented message',
+        bytes: Buffer.concat([
+          wsFrame({ opcode: 0x1, fin: false, payload: Buffer.from('{"type":') }),
+          wsFrame({ opcode: 0x1, payload: text() }),
+        ]),
+        code: WS_PROTOCOL_ERROR,
+      },
+      {
+        label: 'close with a 1-byte body',
+        bytes: wsFrame({ opcode: 0x8, payload: Buffer.from([0x03]) }),
+        code: WS_PROTOCOL_ERROR,
+      },
+      {
+        label: `close with code ${badCloseCode}`,
+        bytes: wsFrame({ opcode: 0x8, payload: close(badCloseCode) }),
+        code: WS_PROTOCOL_ERROR,
+      },
+      {
+        label: 'close reason not UTF-8',
+        bytes: wsFrame({ opcode: 0x8, payload: close(1000, Buffer.from(rng.pick(INVALID_UTF8))) }),
+        code: WS_INVALID_PAYLOAD,
+      },
+      {
+        label: 'declared length over the cap (16-bit)',
+        bytes: wsFrame({ opcode: 0x1, declaredLength: BigInt(rng.range(maxFrameBytes + 1, 65535)) }),
+        code: WS_MESSAGE_TOO_BIG,
+      },
+      {
+        label: 'declared length past 2^53 (64-bit)',
+        bytes: wsFrame({ opcode: 0x2, declaredLength: 2n ** 63n + BigInt(rng.int(1e6)) }),
+        code: WS_MESSAGE_TOO_BIG,
+      },
+    );
+  }
+  return cases;
+}

@@ -86,11 +86,11 @@ export async function heapAfterGc(pid: number, file: string): Promise<HeapReadin
   return { rssMiB: m.rss / MIB, heapUsedMiB: m.heapUsed / MIB, externalMiB: m.external / MIB };
 }
 
-/** Resident set size of a process, in MiB (Linux: /proc/<pid>/status VmRSS). */
+/** Resident set size of a process, in MiB (Linux: /proc/<pid>/status VmRSS); NaN once it is gone. */
 export function rssMiB(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(m[1]) / 1024;
+  const status = `/proc/${pid}/status`;
+  const m = existsSync(status) ? /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(status, 'utf8')) : null;
+  return m ? Number(m[1]) / 1024 : NaN;
 }
 
 /** A case for a failure message: family, expectation and the first bytes of the payload. */

@@ -32,7 +32,13 @@ import { startEmbeddedStack, type Stack } from './harness/stacks';
 
 /** Replays a run: the seed is printed with every failure. */
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) >>> 0 : 0x5eed2026;
-const FRAMES = Number(process.env.FUZZ_FRAMES ?? 100_000);
+/**
+ * Frames sent by the fuzz sockets. About 72% are malformed as frames (BAD_FRAME, FRAME_TOO_LARGE or
+ * a close); the rest are valid frames with odd content (prototype keys, unicode, extra fields, bad
+ * tokens, rooms past the cap). 140 000 makes the malformed ones at least 100 000.
+ */
+const FRAMES = Number(process.env.FUZZ_FRAMES ?? 140_000);
+const MIN_MALFORMED = 100_000;
 /** Parallel fuzz sockets, and frames each keeps in flight (the gateway answers in order). */
 const SOCKETS = 4;
 const WINDOW = 32;
@@ -236,8 +242,8 @@ describe('protocol fuzz: malformed frames against the embedded gateway process',
       // rooms: heap + external grew ~8 MiB + ~4 KiB per message in our runs (15.4 MiB at 1 947
       // messages, 21.1 at 3 417), and <1 MiB over 2 000 reconnects or 50 000 bad frames alone. The
       // allowance, 12 MiB + 8 KiB per message, leaves 12-25 MiB of headroom. Checked by hand: a
-      // gateway keeping a 100-character string per frame (~200 B) grew 35.5 MiB against 27.2 and
-      // failed; one keeping each bad frame's Buffer grew 60.6 against 36.2. RSS after the GC moved
+      // gateway keeping a 100-character string per frame (~200 B) grew 35.5 MiB against 27.2 over
+      // 100 000 frames and failed; one keeping each bad frame's Buffer grew 60.6 against 36.2. RSS after the GC moved
       // 3-30 MiB (pages V8 and malloc keep; more with more reconnects): 64 MiB bounds it.
       const accepted = sender.acked.length + (tally.totals().ack ?? 0);
       const liveLimit = LIVE_GROWTH_BASE_MIB + (accepted * LIVE_GROWTH_PER_MESSAGE_KIB) / 1024;
@@ -261,9 +267,15 @@ describe('protocol fuzz: malformed frames against the embedded gateway process',
       const sent = sockets.reduce((s, x) => s + x.sent, 0);
       const framingSent = framing.length;
       if (sent < FRAMES) problems.push(`only ${sent} of ${FRAMES} frames sent`);
+      const malformed = sockets.reduce((s, x) => s + x.malformed, 0) + framing.length;
+      if (process.env.FUZZ_FRAMES === undefined && malformed < MIN_MALFORMED)
+        problems.push(
+          `only ${malformed} malformed frames of ${sent + framing.length} (the generator's mix changed?)`,
+        );
       const summary = {
         seed: SEED,
         frames: sent,
+        malformed,
         framingFrames: framingSent,
         sockets: SOCKETS,
         fuzzMs,

@@ -180,6 +180,8 @@ export class FuzzSocket {
   /** Set when the gateway cannot be reached any more: the run stops. */
   dead = false;
   sent = 0;
+  /** Cases refused as frames: BAD_FRAME, FRAME_TOO_LARGE or a WebSocket close (the rest are valid frames). */
+  malformed = 0;
   reconnects = 0;
 
   constructor(private readonly o: FuzzSocketOptions) {}
@@ -283,6 +285,11 @@ export class FuzzSocket {
   private send(c: FuzzCase): void {
     const ws = this.ws as WebSocket;
     this.sent++;
+    if (
+      c.expect.kind === 'close' ||
+      (c.expect.kind === 'error' && (c.expect.code === 'BAD_FRAME' || c.expect.code === 'FRAME_TOO_LARGE'))
+    )
+      this.malformed++;
     this.o.onSent();
     if (!c.splits || c.splits.length === 0) {
       ws.send(c.payload, { binary: c.binary });

@@ -513,6 +513,17 @@ describe('gateway: session expiry', () => {
     await peer.barrier();
   });
 
+  it('states expiresAt in whole ms for a token whose exp has a fraction, or lies past 2^53 ms', async () => {
+    const h = await startGateway();
+    const exp = Math.floor(Date.now() / 1000) + 3600.1234;
+    const peer = await open(`${h.url}?token=${hs256Token({ sub: 'carol', exp })}`);
+    expect((await peer.next('welcome')).expiresAt).toBe(Math.floor(exp * 1000));
+    peer.send({ type: 'refresh', reqId: 'far', token: hs256Token({ sub: 'carol', exp: 1e13 }) });
+    expect((await peer.next('refreshed')).expiresAt).toBe(Number.MAX_SAFE_INTEGER);
+    // Both passed ServerFrame (expiresAt is an integer there).
+    expect(peer.invalid).toEqual([]);
+  });
+
   it("refuses a refresh with another user's token (UNAUTHORIZED) or an expired one (TOKEN_EXPIRED), keeping the session", async () => {
     const h = await startGateway();
     const peer = await connect(h, 'alice');
@@ -572,6 +583,24 @@ describe('gateway: inbound frames', () => {
     expect(errors[1]?.reqId).toBe('r1');
     await peer.barrier();
     expect(peer.closed).toBeUndefined();
+  });
+
+  it('echoes the reqId of a frame that fails validation only when the reqId itself is valid', async () => {
+    const h = await startGateway();
+    const peer = await connect(h, 'alice');
+    peer.send({ type: 'shout', reqId: 'r'.repeat(64) });
+    peer.send({ type: 'ping', reqId: 'r'.repeat(65) });
+    peer.send({ type: 'shout', reqId: 'x'.repeat(3000) });
+    peer.send({ type: 'shout', reqId: 42 });
+    const errors = await waitFor(() => (peer.all('error').length >= 4 ? peer.all('error') : undefined), 'four errors', WAIT_MS, POLL_MS);
+    expect(errors.map((e) => [e.code, e.reqId])).toEqual([
+      ['BAD_FRAME', 'r'.repeat(64)],
+      ['BAD_FRAME', undefined],
+      ['BAD_FRAME', undefined],
+      ['BAD_FRAME', undefined],
+    ]);
+    // Every reply passed ServerFrame (an over-long reqId would not).
+    expect(peer.invalid).toEqual([]);
   });
 
   it('answers chat text over 500 characters with FRAME_TOO_LARGE', async () => {
@@ -1358,6 +1387,46 @@ describe('gateway: reply order', () => {
     peer.send({ type: 'chat', roomId: 'r1', clientMsgId: 'c1', text: 'hi' });
     await peer.next('ack');
     expect(peer.frames.filter((f) => f.type === 'joined' || f.type === 'ack').map((f) => f.type)).toEqual(['joined', 'ack']);
+  });
+
+  /** Replies in order (counter updates left out), errors as "CODE reqId-or-clientMsgId". */
+  const replies = (peer: Peer): string[] =>
+    peer.frames
+      .filter((f) => f.type === 'joined' || f.type === 'left' || f.type === 'ack' || f.type === 'error')
+      .map((f) => (f.type === 'error' ? `${f.code} ${f.reqId ?? f.clientMsgId ?? ''}` : f.type));
+
+  // Found by the protocol fuzz (test/protocol-fuzz.int.test.ts): a chat or like behind a pending
+  // join counted as in the room, so one behind a join the room cap refused was acked and delivered.
+  it('refuses a chat and a like sent right behind a join that the room cap refuses, publishing nothing', async () => {
+    const h = await startGateway({ maxRoomsPerConnection: 1 });
+    h.presence.touchDelayMs = 100;
+    const peer = await connect(h, 'alice');
+    peer.send({ type: 'join', roomId: 'a', reqId: 'ja' });
+    peer.send({ type: 'join', roomId: 'b', reqId: 'jb' });
+    peer.send({ type: 'chat', roomId: 'b', clientMsgId: 'c1', text: 'not a member' });
+    peer.send({ type: 'like', roomId: 'b', count: 5 });
+    await waitFor(() => peer.all('error').length >= 3, 'three errors', WAIT_MS, POLL_MS);
+    expect(replies(peer)).toEqual([
+      'joined',
+      'TOO_MANY_ROOMS jb',
+      'NOT_IN_ROOM c1',
+      'NOT_IN_ROOM ',
+    ]);
+    await sleep(150);
+    expect(h.bus.stats().published).toBe(0);
+    expect(await h.presence.getLikes(['b'])).toEqual(new Map([['b', 0]]));
+  });
+
+  it('refuses a chat sent behind a leave of its room while the join before it is still in progress', async () => {
+    const h = await startGateway();
+    h.presence.touchDelayMs = 100;
+    const peer = await connect(h, 'alice');
+    peer.send({ type: 'join', roomId: 'r1', reqId: 'j' });
+    peer.send({ type: 'leave', roomId: 'r1', reqId: 'l' });
+    peer.send({ type: 'chat', roomId: 'r1', clientMsgId: 'c1', text: 'after leaving' });
+    await peer.next('error');
+    expect(replies(peer)).toEqual(['joined', 'left', 'NOT_IN_ROOM c1']);
+    expect(h.bus.stats().published).toBe(0);
   });
 });
 

@@ -19,7 +19,7 @@ import type { PresenceStore } from '@roomcast/presence';
 import type { RecentMessages } from '@roomcast/sequencer';
 import { ConsumerMetrics, decodeBatch, MetricsRegistry, rateLimitedCounter, type ServiceApp } from '@roomcast/service-kit';
 import { ATTR } from '@roomcast/telemetry';
-import { Connection, sendBudget } from './connection';
+import { Connection, expiryMs, sendBudget } from './connection';
 import { fanoutMetrics, RoomFanout } from './fanout';
 import { handleFrame, type ProtocolContext } from './protocol';
 import { RoomCounters } from './room-counters';
@@ -199,7 +199,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
           : undefined;
         const claims = await deps.verifyToken(url.searchParams.get('token') ?? bearer);
         userId = claims.userId;
-        expiresAt = claims.exp * 1000;
+        expiresAt = expiryMs(claims.exp);
         refusal = admit(claims.userId, ip, socket);
       } catch (err) {
         refusal = toAppError(err, 'UNAUTHORIZED');

@@ -46,6 +46,15 @@ export interface RoomHold {
   through: number;
 }
 
+/**
+ * A token's `exp` (seconds since epoch, a fraction allowed: RFC 7519 NumericDate) as the whole
+ * milliseconds `welcome.expiresAt` and `refreshed.expiresAt` state (safe integers by their schemas;
+ * the protocol fuzz found `1796314506123.4` there, which every validating client refused).
+ */
+export function expiryMs(exp: number): number {
+  return Math.min(Math.floor(exp * 1000), Number.MAX_SAFE_INTEGER);
+}
+
 /** One WebSocket session: a user on this gateway, in up to N rooms. */
 export class Connection {
   readonly rooms = new Set<string>();
@@ -59,8 +68,10 @@ export class Connection {
   holds: Map<string, RoomHold> | null = null;
   /** Made at the first catch-up. */
   private catchupBucket: TokenBucket | undefined;
-  /** Joins waiting for their turn, per room (rare: made on demand). */
-  private queuedJoins: Map<string, number> | undefined;
+  /** Joins and leaves received and not done yet (each takes effect in its turn). */
+  private roomChanges = 0;
+  /** Chats waiting for their turn behind one of them (see `roomsUnsettled`). */
+  private chatsWaiting = 0;
   /** Steps of `inOrder` not finished yet, and the promise the next one waits for. */
   private pendingSteps = 0;
   private tail: Promise<void> | undefined;
@@ -106,16 +117,23 @@ export class Connection {
     this.track((this.tail as Promise<void>).then(step));
   }
 
-  /** Counts a join of `roomId` queued (+1) or finished (-1). */
-  joinQueued(roomId: string, delta: 1 | -1): void {
-    const n = (this.queuedJoins?.get(roomId) ?? 0) + delta;
-    if (n > 0) (this.queuedJoins ??= new Map()).set(roomId, n);
-    else this.queuedJoins?.delete(roomId);
+  /** Counts a join or leave received (+1) or done (-1). */
+  roomChange(delta: 1 | -1): void {
+    this.roomChanges += delta;
   }
 
-  /** True while a join of `roomId` waits for its turn or runs. */
-  joining(roomId: string): boolean {
-    return this.queuedJoins?.has(roomId) === true;
+  /** Counts a chat that waits for its turn (+1) or got it (-1). */
+  chatWaiting(delta: 1 | -1): void {
+    this.chatsWaiting += delta;
+  }
+
+  /**
+   * True while the rooms this connection is in depend on a join or leave not done yet, or an
+   * earlier chat still waits for one: a chat or like must then be judged in its turn (a chat behind
+   * a join the room cap refuses is not in the room), and a chat keeps its place behind earlier ones.
+   */
+  roomsUnsettled(): boolean {
+    return this.roomChanges > 0 || this.chatsWaiting > 0;
   }
 
   /** Resolves when every step queued so far has finished (drain: acks in flight go out first). */

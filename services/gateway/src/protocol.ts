@@ -1,6 +1,6 @@
 import type { RawData } from 'ws';
 import type { MessageBus } from '@roomcast/bus';
-import { ClientFrame, type ChatSubmittedV1, type TopicNames } from '@roomcast/contracts';
+import { ClientFrame, ErrorFrame, type ChatSubmittedV1, type TopicNames } from '@roomcast/contracts';
 import { AppError, toAppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
@@ -8,7 +8,7 @@ import type { RecentMessages } from '@roomcast/sequencer';
 import { publishEvent, type Counter } from '@roomcast/service-kit';
 import { ATTR, getTracer, SpanKind, traceFields, withSpan, type Span } from '@roomcast/telemetry';
 import { catchUp, dropHold, hold, releaseHold, type CatchupOptions } from './catchup';
-import type { Connection } from './connection';
+import { expiryMs, type Connection } from './connection';
 import type { RoomCounters } from './room-counters';
 import type { RoomRegistry, RoomState } from './room-registry';
 
@@ -55,10 +55,17 @@ function sendError(conn: Connection, err: unknown, extra: ErrorExtra = {}): void
   conn.inOrder(() => conn.sendJson(frame));
 }
 
+/** An error reply from a handler that already runs in its turn (`inTurn`), or queued for it. */
+function refuse(conn: Connection, inTurn: boolean, err: unknown, extra: ErrorExtra = {}): void {
+  if (inTurn) conn.sendJson(errorFrame(err, extra));
+  else sendError(conn, err, extra);
+}
+
 /**
  * Handles one inbound frame. Never throws: every failure becomes an `error` frame and the
  * connection stays open. Replies leave in the order the frames came (Connection.inOrder): join
- * and leave take effect in that order too; chats are published at once and acked in order.
+ * and leave take effect in that order too; chats are published at once and acked in order —
+ * except behind a join or leave not done yet: such chats and likes are judged in their turn.
  */
 export function handleFrame(ctx: ProtocolContext, conn: Connection, data: RawData, isBinary: boolean): void {
   if (isBinary) {
@@ -76,7 +83,9 @@ export function handleFrame(ctx: ProtocolContext, conn: Connection, data: RawDat
   const parsed = ClientFrame.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const reqId = typeof (raw as { reqId?: unknown })?.reqId === 'string' ? (raw as { reqId: string }).reqId : undefined;
+    // The frame's reqId, only when it is a valid one: the error frame must pass ErrorFrame itself
+    // (a 4 KB reqId came back verbatim, and every client validating server frames dropped the reply).
+    const reqId = ErrorFrame.shape.reqId.safeParse((raw as { reqId?: unknown } | null)?.reqId).data;
     const path = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
     const code = issue?.code === 'too_big' && issue.path[0] === 'text' ? 'FRAME_TOO_LARGE' : 'BAD_FRAME';
     sendError(conn, new AppError(code, `${path}${issue?.message ?? 'invalid frame'}`), { reqId });
@@ -85,24 +94,36 @@ export function handleFrame(ctx: ProtocolContext, conn: Connection, data: RawDat
   const frame = parsed.data;
   switch (frame.type) {
     case 'join': {
-      // A chat sent right after its join is accepted while the join waits for its turn.
-      conn.joinQueued(frame.roomId, 1);
+      // Until it is done, chats and likes behind it wait for their turn (a chat right behind its
+      // room's join is accepted once the join is, and refused when the join is).
+      conn.roomChange(1);
       const { roomId, reqId, afterSeq } = frame;
-      conn.inOrder(() => onJoin(ctx, conn, roomId, reqId, afterSeq).finally(() => conn.joinQueued(roomId, -1)));
+      conn.inOrder(() => onJoin(ctx, conn, roomId, reqId, afterSeq).finally(() => conn.roomChange(-1)));
       return;
     }
-    case 'leave':
-      conn.inOrder(() => onLeave(ctx, conn, frame.roomId, frame.reqId));
+    case 'leave': {
+      conn.roomChange(1);
+      const { roomId, reqId } = frame;
+      conn.inOrder(() => {
+        onLeave(ctx, conn, roomId, reqId);
+        conn.roomChange(-1);
+      });
       return;
+    }
     case 'chat':
-      onChat(ctx, conn, frame);
+      if (conn.roomsUnsettled()) {
+        conn.chatWaiting(1);
+        conn.inOrder(() => {
+          conn.chatWaiting(-1);
+          return onChat(ctx, conn, frame, true);
+        });
+      } else void onChat(ctx, conn, frame, false); // out of turn: it queues its own ack
       return;
     case 'like':
-      if (!conn.rooms.has(frame.roomId) && !conn.joining(frame.roomId)) {
-        sendError(conn, new AppError('NOT_IN_ROOM', `join ${frame.roomId} before liking`));
-        return;
-      }
-      onLike(ctx, conn, frame.roomId, frame.count);
+      if (conn.roomsUnsettled()) {
+        const { roomId, count } = frame;
+        conn.inOrder(() => onLike(ctx, conn, roomId, count, true));
+      } else onLike(ctx, conn, frame.roomId, frame.count, false);
       return;
     case 'refresh': {
       const { token, reqId } = frame;
@@ -204,7 +225,7 @@ async function onRefresh(ctx: ProtocolContext, conn: Connection, token: string, 
   try {
     const claims = await ctx.verifyToken(token);
     if (claims.userId !== conn.userId) throw new AppError('UNAUTHORIZED', 'the refresh token is for another user');
-    conn.expiresAt = claims.exp * 1000;
+    conn.expiresAt = expiryMs(claims.exp);
     conn.sendJson({ type: 'refreshed', reqId, expiresAt: conn.expiresAt });
   } catch (err) {
     conn.sendJson(errorFrame(toAppError(err, 'UNAUTHORIZED'), { reqId }));
@@ -243,8 +264,15 @@ async function userTokens(
   return ok;
 }
 
-/** Likes count once the user's budget in this room allows them (a frame of count n costs n). */
-function onLike(ctx: ProtocolContext, conn: Connection, roomId: string, count: number): void {
+/**
+ * Likes count once the user's budget in this room allows them (a frame of count n costs n).
+ * `inTurn`: called in the frame's turn (behind a join or leave), so a refusal goes out now.
+ */
+function onLike(ctx: ProtocolContext, conn: Connection, roomId: string, count: number, inTurn: boolean): void {
+  if (!conn.rooms.has(roomId)) {
+    refuse(conn, inTurn, new AppError('NOT_IN_ROOM', `join ${roomId} before liking`));
+    return;
+  }
   const { likes } = ctx.userLimits;
   void userTokens(ctx, `likes:${roomId}:${conn.userId}`, likes, count, ctx.rateLimited.userLikes).then((ok) => {
     if (ok) ctx.counters.addLikes(roomId, count);
@@ -264,16 +292,26 @@ function onLeave(ctx: ProtocolContext, conn: Connection, roomId: string, reqId: 
   conn.sendJson({ type: 'left', roomId, reqId });
 }
 
-function onChat(ctx: ProtocolContext, conn: Connection, frame: Extract<ClientFrame, { type: 'chat' }>): void {
+/**
+ * Publishes a chat of a room the connection is in and acks it in its turn. `inTurn`: called in
+ * the frame's turn (behind a join or leave): replies go out now, and the returned promise holds
+ * the next frames' replies until the ack went out.
+ */
+function onChat(
+  ctx: ProtocolContext,
+  conn: Connection,
+  frame: Extract<ClientFrame, { type: 'chat' }>,
+  inTurn: boolean,
+): Promise<void> | undefined {
   const { roomId, clientMsgId } = frame;
-  if (!conn.rooms.has(roomId) && !conn.joining(roomId)) {
-    sendError(conn, new AppError('NOT_IN_ROOM', `join ${roomId} before chatting`), { clientMsgId });
-    return;
+  if (!conn.rooms.has(roomId)) {
+    refuse(conn, inTurn, new AppError('NOT_IN_ROOM', `join ${roomId} before chatting`), { clientMsgId });
+    return undefined;
   }
   if (!conn.takeChatToken()) {
     ctx.rateLimited.chat.inc();
-    sendError(conn, new AppError('RATE_LIMITED', 'too many chat messages; slow down'), { clientMsgId });
-    return;
+    refuse(conn, inTurn, new AppError('RATE_LIMITED', 'too many chat messages; slow down'), { clientMsgId });
+    return undefined;
   }
   const now = Date.now();
   const event: ChatSubmittedV1 = {
@@ -304,7 +342,7 @@ function onChat(ctx: ProtocolContext, conn: Connection, frame: Extract<ClientFra
       () => undefined,
       (err: unknown) => err,
     );
-  conn.inOrder(async () => {
+  const ack = async (): Promise<void> => {
     const err = await outcome;
     if (err === undefined) {
       conn.sendJson({ type: 'ack', roomId, clientMsgId });
@@ -313,5 +351,8 @@ function onChat(ctx: ProtocolContext, conn: Connection, frame: Extract<ClientFra
     const e = toAppError(err, 'PUBLISH_FAILED');
     if (e.code !== 'RATE_LIMITED') ctx.logger.warn({ err, roomId, clientMsgId, ...traceFields(span) }, 'chat publish failed');
     conn.sendJson(errorFrame(e, { clientMsgId }));
-  });
+  };
+  if (inTurn) return ack();
+  conn.inOrder(ack);
+  return undefined;
 }

@@ -64,7 +64,8 @@ export const SIZE_BUCKETS: readonly number[] = [1, 2, 5, 10, 20, 50, 100, 200, 5
 
 /**
  * `roomcast_rate_limited_total{service, limit}`: frames or requests a rate limit refused (the
- * gateway's `chat` and `catchup` per connection, the admin APIs' `admin` per client address).
+ * gateway's `chat` and `catchup` per connection and `user-chat` and `user-likes` per user, the
+ * admin APIs' `admin` per client address).
  */
 export function rateLimitedCounter(metrics: MetricsRegistry, service: string, limit: string): Counter {
   return metrics
@@ -137,14 +138,15 @@ class HistogramCollector {
 }
 
 /**
- * A service's metrics, kept and exposed in Prometheus format by prom-client. Each service makes
- * its own registry; the embedded start passes one to every service, so a name registered again
- * returns the metric already there (same kind and labels, else it throws): shared metrics tell
- * the services apart by a `service` label.
+ * A service's metrics in a prom-client Registry, which renders them in Prometheus format. Each
+ * service makes its own registry; the embedded start passes one to every service, so a name
+ * registered again returns the metric already there (same kind and labels, else it throws):
+ * shared metrics tell the services apart by a `service` label.
  *
- * Counters count in a plain field and gauges are read at scrape time (prom-client's `collect`),
- * so the hot paths pay one addition; histograms observe through prom-client. Queue depths, drops
- * and slow-consumer closes are metrics here, not log lines.
+ * Counters and histograms count in plain fields that prom-client reads at scrape time (its
+ * `collect`, and `get()` for histograms), so a hot path pays an addition or a short bucket scan;
+ * gauges are read at scrape time. Queue depths, drops and slow-consumer closes are metrics here,
+ * not log lines.
  */
 export class MetricsRegistry {
   /** The prom-client registry behind this one. */
@@ -164,7 +166,7 @@ export class MetricsRegistry {
 
   /** A counter with labels, e.g. `counterFamily('roomcast_dlq_writes_total', '…', ['service', 'topic', 'code'])`. */
   counterFamily<L extends string>(name: string, help: string, labelNames: readonly L[]): Family<L, Counter> {
-    const family = this.family(name, 'counter', labelNames, () => {
+    const family = this.family(name, 'counter', labelNames, (state) => {
       const prom: PromCounter = new PromCounter({
         name,
         help,
@@ -172,7 +174,7 @@ export class MetricsRegistry {
         registers: [this.prom],
         collect: () => {
           prom.reset();
-          for (const { labels, child } of family.children.values()) prom.inc(labels, (child as Counter).value);
+          for (const { labels, child } of state.children.values()) prom.inc(labels, (child as Counter).value);
         },
       });
       return prom;
@@ -221,7 +223,7 @@ export class MetricsRegistry {
     labelNames: readonly L[],
     collect: (emit: GaugeEmit<L>) => void | Promise<void>,
   ): void {
-    const family = this.family(name, 'gauge', labelNames, () => {
+    const family = this.family(name, 'gauge', labelNames, (state) => {
       const prom: PromGauge = new PromGauge({
         name,
         help,
@@ -230,7 +232,7 @@ export class MetricsRegistry {
         collect: async () => {
           prom.reset();
           const emit: GaugeEmit<string> = (labels, value) => prom.inc(labels, value);
-          for (const source of family.sources) await source(emit);
+          for (const source of state.sources) await source(emit);
         },
       });
       return prom;

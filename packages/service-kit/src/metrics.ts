@@ -60,7 +60,9 @@ export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 ];
 /** Buckets of counts (records per batch, sockets per flush): 1 to 20 000. */
-export const SIZE_BUCKETS: readonly number[] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000];
+export const SIZE_BUCKETS: readonly number[] = [
+  1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000,
+];
 
 /**
  * `roomcast_rate_limited_total{service, limit}`: frames or requests a rate limit refused (the
@@ -69,7 +71,11 @@ export const SIZE_BUCKETS: readonly number[] = [1, 2, 5, 10, 20, 50, 100, 200, 5
  */
 export function rateLimitedCounter(metrics: MetricsRegistry, service: string, limit: string): Counter {
   return metrics
-    .counterFamily('roomcast_rate_limited_total', 'frames or requests refused by a rate limit (RATE_LIMITED)', ['service', 'limit'])
+    .counterFamily(
+      'roomcast_rate_limited_total',
+      'frames or requests refused by a rate limit (RATE_LIMITED)',
+      ['service', 'limit'],
+    )
     .labels({ service, limit });
 }
 
@@ -265,7 +271,11 @@ export class MetricsRegistry {
     return this.prom.getMetricsAsArray().map((m) => {
       const own = this.families.get(m.name);
       const type = own?.kind ?? String((m as unknown as { type: unknown }).type);
-      return { name: m.name, type, labelNames: own?.labelNames ?? (m as unknown as { labelNames?: string[] }).labelNames ?? [] };
+      return {
+        name: m.name,
+        type,
+        labelNames: own?.labelNames ?? (m as unknown as { labelNames?: string[] }).labelNames ?? [],
+      };
     });
   }
 
@@ -281,7 +291,9 @@ export class MetricsRegistry {
     };
     for (const [name, family] of this.families) {
       const series = (labels: Record<string, string>): string =>
-        family.labelNames.length === 0 ? '' : `{${family.labelNames.map((l) => `${l}="${labels[l] ?? ''}"`).join(',')}}`;
+        family.labelNames.length === 0
+          ? ''
+          : `{${family.labelNames.map((l) => `${l}="${labels[l] ?? ''}"`).join(',')}}`;
       const put = (suffix: string, labels: Record<string, string>, value: number): void => {
         add(`${name}${suffix}`, value);
         if (family.labelNames.length > 0) add(`${name}${suffix}${series(labels)}`, value);
@@ -319,7 +331,9 @@ export class MetricsRegistry {
     const existing = this.families.get(name);
     if (existing !== undefined) {
       if (existing.kind !== kind || existing.labelNames.join() !== labelNames.join())
-        throw new Error(`metric ${name} is already registered as a ${existing.kind} with labels [${existing.labelNames.join(', ')}]`);
+        throw new Error(
+          `metric ${name} is already registered as a ${existing.kind} with labels [${existing.labelNames.join(', ')}]`,
+        );
       return existing;
     }
     const state = { kind, labelNames, children: new Map(), sources: [] } as unknown as FamilyState;

@@ -15,10 +15,15 @@
 #                                  up/down per component; non-zero if any is down
 #   scripts/infra.sh env           print shell exports: eval "$(scripts/infra.sh env)"
 #
-# COMPONENT: kafka, redis, mongo (alias ferretdb), jaeger (optional; UI :16686, OTLP :4317/:4318).
+# COMPONENT: kafka, redis, mongo (alias ferretdb), jaeger (only when named:
+# `up all jaeger`, as scripts/test.sh does; in-memory; UI and query API :16686,
+# OTLP :4318 http / :4317 grpc).
 # A second, private instance (chaos runs) needs only its own run dir and ports:
 #   ROOMCAST_RUN  ROOMCAST_KAFKA_PORT  ROOMCAST_KAFKA_CONTROLLER_PORT  ROOMCAST_REDIS_PORT
 #   ROOMCAST_FERRETDB_PORT   (defaults: $ROOMCAST_CACHE/run, 19092, 19093, 16379, 27018)
+#   and, if it runs Jaeger: ROOMCAST_JAEGER_QUERY_PORT  ROOMCAST_JAEGER_OTLP_HTTP_PORT
+#   ROOMCAST_JAEGER_OTLP_GRPC_PORT  ROOMCAST_JAEGER_QUERY_GRPC_PORT  ROOMCAST_JAEGER_HEALTH_PORT
+#   (defaults: 16686, 4318, 4317, 16685, 13133)
 #
 # Everything downloaded or built (Maven jars, Go modules and build cache, npm
 # packages, the FerretDB/Jaeger binaries) lives under $ROOMCAST_CACHE so that
@@ -63,7 +68,16 @@ FERRETDB_PORT="${ROOMCAST_FERRETDB_PORT:-27018}"
 KAFKAJS_VERSION="2.2.4"
 MONGODB_DRIVER_VERSION="7.8.0"
 
-JAEGER_VERSION="v1.76.0"
+# The approved release. The Go module proxy serves newer tags too; they are not approved.
+JAEGER_VERSION="v1.75.0"
+JAEGER_QUERY_PORT="${ROOMCAST_JAEGER_QUERY_PORT:-16686}"
+JAEGER_OTLP_HTTP_PORT="${ROOMCAST_JAEGER_OTLP_HTTP_PORT:-4318}"
+JAEGER_OTLP_GRPC_PORT="${ROOMCAST_JAEGER_OTLP_GRPC_PORT:-4317}"
+JAEGER_QUERY_GRPC_PORT="${ROOMCAST_JAEGER_QUERY_GRPC_PORT:-16685}"
+JAEGER_HEALTH_PORT="${ROOMCAST_JAEGER_HEALTH_PORT:-13133}"
+# In-memory store bound: traces beyond it evict the oldest (~5 KB each for a chat message).
+JAEGER_MAX_TRACES=20000
+READY_TIMEOUT_JAEGER=60
 
 READY_TIMEOUT_KAFKA=90
 READY_TIMEOUT_REDIS=20
@@ -89,7 +103,8 @@ have() { command -v "$1" >/dev/null 2>&1; }
 
 check_ports() {
   local name value
-  for name in KAFKA_PORT KAFKA_CONTROLLER_PORT REDIS_PORT FERRETDB_PORT; do
+  for name in KAFKA_PORT KAFKA_CONTROLLER_PORT REDIS_PORT FERRETDB_PORT JAEGER_QUERY_PORT \
+    JAEGER_OTLP_HTTP_PORT JAEGER_OTLP_GRPC_PORT JAEGER_QUERY_GRPC_PORT JAEGER_HEALTH_PORT; do
     value="${!name}"
     [[ "$value" =~ ^[0-9]+$ ]] && ((value >= 1 && value <= 65535)) ||
       die "ROOMCAST_$name must be a TCP port (1-65535), got '$value'"
@@ -150,7 +165,8 @@ comp_info() {
     kafka)    C_PIDFILE="$KAFKA_PID";    C_MARKER="$KAFKA_MARKER";    C_COMM="java" ;;
     redis)    C_PIDFILE="$REDIS_PID";    C_MARKER="$REDIS_MARKER";    C_COMM="redis-server" ;;
     ferretdb) C_PIDFILE="$FERRETDB_PID"; C_MARKER="$FERRETDB_MARKER"; C_COMM="${FERRETDB_MARKER:0:15}" ;;
-    jaeger)   C_PIDFILE="$JAEGER_PID";   C_MARKER="$JAEGER_MARKER";   C_COMM="${JAEGER_MARKER:0:15}" ;;
+    # Any pinned version's binary (jaeger-vX.Y.Z), so `down` also finds one an older pin started.
+    jaeger)   C_PIDFILE="$JAEGER_PID";   C_MARKER="$JAEGER_MARKER";   C_COMM="jaeger-v*" ;;
     *) die "unknown component '$1'" ;;
   esac
 }
@@ -170,7 +186,8 @@ our_pids() {
     pid="${dir#/proc/}"
     [[ "$seen" == *" $pid "* || "$pid" == "$$" ]] && continue
     { read -r comm <"$dir/comm"; } 2>/dev/null || continue
-    [[ "$comm" == "$C_COMM" ]] || continue
+    # shellcheck disable=SC2053  # C_COMM may be a glob (jaeger-v*)
+    [[ "$comm" == $C_COMM ]] || continue
     pid_running "$pid" && "${comp}_owns" "$pid" && echo "$pid"
   done
   return 0
@@ -677,34 +694,45 @@ ferretdb_start() {
   die "ferretdb failed to start"
 }
 
-# --- Jaeger (optional: only when named, e.g. `up all jaeger`) ---------------
+# --- Jaeger (only when named, e.g. `up all jaeger`) ---------------------------
 
+JAEGER_MODULE="github.com/jaegertracing/jaeger"
 JAEGER_BIN="$BIN_DIR/jaeger-$JAEGER_VERSION"
 JAEGER_RUN="$RUN/jaeger"
 JAEGER_PID="$JAEGER_RUN/jaeger.pid"
 JAEGER_MARKER="jaeger-$JAEGER_VERSION"
 
+# The binary is stamped with the module version it was built from (`jaeger version` prints it);
+# one without the stamp, or with another, is rebuilt (the Go build cache makes that a relink).
+jaeger_bin_fresh() {
+  [[ -x "$JAEGER_BIN" ]] && "$JAEGER_BIN" version 2>/dev/null | grep -qF "\"gitVersion\":\"$JAEGER_VERSION\""
+}
+
 # Why not `go install .../cmd/jaeger@version`: Jaeger's go.mod has a replace
 # directive, which `go install pkg@version` refuses. So we download the module
 # and build inside it, where it is the main module and the replace applies.
+# A cold build (module downloads + compile) took 6 min on the 2-core CI box;
+# the binary and the Go caches stay under $CACHE, so later runs skip it.
 ensure_jaeger_bin() {
   have go || die "go is required to build Jaeger"
-  [[ -x "$JAEGER_BIN" ]] && return 0
-  log "building Jaeger $JAEGER_VERSION into $JAEGER_BIN (first time takes ~5 min)"
+  jaeger_bin_fresh && return 0
+  log "building Jaeger $JAEGER_VERSION into $JAEGER_BIN (first time takes ~6 min)"
   mkdir -p "$BIN_DIR"
   local src tmp="$JAEGER_BIN.tmp.$$"
-  src="$(cd "$CACHE" && go mod download -json "github.com/jaegertracing/jaeger@$JAEGER_VERSION" |
+  src="$(cd "$CACHE" && go mod download -json "$JAEGER_MODULE@$JAEGER_VERSION" |
     sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-  [[ -n "$src" && -d "$src" ]] || die "could not download github.com/jaegertracing/jaeger@$JAEGER_VERSION"
+  [[ -n "$src" && -d "$src" ]] || die "could not download $JAEGER_MODULE@$JAEGER_VERSION"
   if ! (cd "$src" && CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" \
-      go build -trimpath -o "$tmp" ./cmd/jaeger) >"$BIN_DIR/jaeger-build.log" 2>&1; then
+      go build -trimpath -o "$tmp" \
+        -ldflags "-X $JAEGER_MODULE/internal/version.latestVersion=$JAEGER_VERSION" \
+        ./cmd/jaeger) >"$BIN_DIR/jaeger-build.log" 2>&1; then
     rm -f "$tmp"
     tail -n 30 "$BIN_DIR/jaeger-build.log" >&2
     die "Jaeger build failed (full log: $BIN_DIR/jaeger-build.log)"
   fi
   mv "$tmp" "$JAEGER_BIN"
+  jaeger_bin_fresh || die "$JAEGER_BIN does not report version $JAEGER_VERSION"
 }
-
 
 jaeger_owns() { argv_has "$1" "$JAEGER_RUN/config.yaml"; }
 
@@ -714,24 +742,32 @@ jaeger_prepare() { :; }
 # Jaeger keeps its traces in memory: every start is clean.
 jaeger_start() {
   if already_up jaeger probe_jaeger; then
-    log "jaeger already up (UI http://127.0.0.1:16686, OTLP :4317/:4318)"
-    return 0
+    # A pin change replaces the binary: an instance of another version is restarted.
+    if [[ "$(readlink "/proc/$(cat "$JAEGER_PID")/exe" 2>/dev/null)" == "$JAEGER_BIN" ]]; then
+      log "jaeger already up (query http://127.0.0.1:$JAEGER_QUERY_PORT, OTLP :$JAEGER_OTLP_HTTP_PORT)"
+      return 0
+    fi
+    log "jaeger runs another build than $JAEGER_BIN; restarting it"
   fi
   stop_component jaeger
-  require_free_port jaeger 16686
+  local port
+  for port in "$JAEGER_QUERY_PORT" "$JAEGER_OTLP_HTTP_PORT" "$JAEGER_OTLP_GRPC_PORT" \
+    "$JAEGER_QUERY_GRPC_PORT" "$JAEGER_HEALTH_PORT"; do
+    require_free_port jaeger "$port"
+  done
   rm -rf "$JAEGER_RUN"
   mkdir -p "$JAEGER_RUN"
   write_jaeger_config
-  log "starting jaeger (in-memory) UI http://127.0.0.1:16686, OTLP 127.0.0.1:4317 (grpc) / :4318 (http)"
+  log "starting jaeger $JAEGER_VERSION (in-memory): UI/query http://127.0.0.1:$JAEGER_QUERY_PORT, OTLP http :$JAEGER_OTLP_HTTP_PORT / grpc :$JAEGER_OTLP_GRPC_PORT"
   spawn "$JAEGER_PID" "$JAEGER_RUN/jaeger.log" "$JAEGER_BIN" --config "$JAEGER_RUN/config.yaml"
-  wait_ready jaeger 60 "$JAEGER_RUN" "$JAEGER_PID" "$JAEGER_MARKER" probe_jaeger
+  wait_ready jaeger "$READY_TIMEOUT_JAEGER" "$JAEGER_RUN" "$JAEGER_PID" "$JAEGER_MARKER" probe_jaeger
 }
 
 # Our own config rather than the built-in all-in-one one: that binds the query
 # UI/API to all interfaces and opens a dozen receivers we do not need. This
 # keeps everything on loopback: OTLP in, in-memory storage, UI/API, health.
 write_jaeger_config() {
-  cat >"$JAEGER_RUN/config.yaml" <<'EOF'
+  cat >"$JAEGER_RUN/config.yaml" <<EOF
 service:
   extensions: [jaeger_storage, jaeger_query, healthcheckv2]
   pipelines:
@@ -748,26 +784,26 @@ extensions:
   healthcheckv2:
     use_v2: true
     http:
-      endpoint: 127.0.0.1:13133
+      endpoint: 127.0.0.1:$JAEGER_HEALTH_PORT
   jaeger_query:
     storage:
       traces: memstore
     http:
-      endpoint: 127.0.0.1:16686
+      endpoint: 127.0.0.1:$JAEGER_QUERY_PORT
     grpc:
-      endpoint: 127.0.0.1:16685
+      endpoint: 127.0.0.1:$JAEGER_QUERY_GRPC_PORT
   jaeger_storage:
     backends:
       memstore:
         memory:
-          max_traces: 100000
+          max_traces: $JAEGER_MAX_TRACES
 receivers:
   otlp:
     protocols:
       grpc:
-        endpoint: 127.0.0.1:4317
+        endpoint: 127.0.0.1:$JAEGER_OTLP_GRPC_PORT
       http:
-        endpoint: 127.0.0.1:4318
+        endpoint: 127.0.0.1:$JAEGER_OTLP_HTTP_PORT
 processors:
   batch:
 exporters:
@@ -776,10 +812,14 @@ exporters:
 EOF
 }
 
-# healthcheckv2 extension (see the config above): 200 once all pipelines are up.
+# healthcheckv2 extension (see the config above): 200 once all pipelines are up;
+# then one round trip of the query API (what the tests and roomcast-trace use).
 probe_jaeger() {
-  port_open 4318 && node -e "fetch('http://127.0.0.1:13133/status')
-    .then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
+  port_open "$JAEGER_OTLP_HTTP_PORT" && node -e "
+    const get = (u) => fetch(u).then((r) => { if (!r.ok) throw new Error(u + ' ' + r.status); });
+    get('http://127.0.0.1:$JAEGER_HEALTH_PORT/status')
+      .then(() => get('http://127.0.0.1:$JAEGER_QUERY_PORT/api/services'))
+      .then(() => process.exit(0), () => process.exit(1))"
 }
 
 # --- commands ---------------------------------------------------------------
@@ -933,10 +973,14 @@ export ROOMCAST_KAFKA_PORT=$KAFKA_PORT
 export ROOMCAST_KAFKA_CONTROLLER_PORT=$KAFKA_CONTROLLER_PORT
 export ROOMCAST_REDIS_PORT=$REDIS_PORT
 export ROOMCAST_FERRETDB_PORT=$FERRETDB_PORT
+export JAEGER_QUERY_URL=http://127.0.0.1:$JAEGER_QUERY_PORT
+export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$JAEGER_OTLP_HTTP_PORT
+export ROOMCAST_JAEGER_QUERY_PORT=$JAEGER_QUERY_PORT
+export ROOMCAST_JAEGER_OTLP_HTTP_PORT=$JAEGER_OTLP_HTTP_PORT
+export ROOMCAST_JAEGER_OTLP_GRPC_PORT=$JAEGER_OTLP_GRPC_PORT
+export ROOMCAST_JAEGER_QUERY_GRPC_PORT=$JAEGER_QUERY_GRPC_PORT
+export ROOMCAST_JAEGER_HEALTH_PORT=$JAEGER_HEALTH_PORT
 EOT
-  if [[ -n "$(our_pids jaeger)" ]]; then
-    echo "export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318"
-  fi
 }
 
 usage() {

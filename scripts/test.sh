@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The test command (`npm test` / `pnpm test`): starts the real infrastructure (Kafka, Redis,
+# The test command (`npm test` / `pnpm test`): starts the real infrastructure (Kafka, Redis, Jaeger,
 # FerretDB; installed on first use by scripts/infra.sh), then typechecks, lints and runs every
 # jest suite — unit tests, contract suites on twins and real adapters, and the end-to-end tests.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-bash scripts/infra.sh up
+bash scripts/infra.sh up all jaeger
 eval "$(bash scripts/infra.sh env)"
 
 # Binaries are run from node_modules/.bin, not `pnpm exec`: pnpm 12 intermittently tries to

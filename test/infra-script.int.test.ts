@@ -2,6 +2,7 @@
 // other suites use. Covers what a chaos run relies on: restart and kill -9 keep Redis's and Kafka's
 // data, and `down` stops what it started even without pid files, and nothing else.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,17 @@ const INFRA = join(ROOT, 'scripts', 'infra.sh');
 interface Instance {
   env: NodeJS.ProcessEnv;
   runDir: string;
-  ports: { kafka: number; controller: number; redis: number; ferretdb: number };
+  ports: {
+    kafka: number;
+    controller: number;
+    redis: number;
+    ferretdb: number;
+    jaegerQuery: number;
+    jaegerOtlpHttp: number;
+    jaegerOtlpGrpc: number;
+    jaegerQueryGrpc: number;
+    jaegerHealth: number;
+  };
 }
 
 async function newInstance(runDir: string): Promise<Instance> {
@@ -26,6 +37,11 @@ async function newInstance(runDir: string): Promise<Instance> {
     controller: await freePort(),
     redis: await freePort(),
     ferretdb: await freePort(),
+    jaegerQuery: await freePort(),
+    jaegerOtlpHttp: await freePort(),
+    jaegerOtlpGrpc: await freePort(),
+    jaegerQueryGrpc: await freePort(),
+    jaegerHealth: await freePort(),
   };
   const env = {
     ...process.env,
@@ -34,6 +50,11 @@ async function newInstance(runDir: string): Promise<Instance> {
     ROOMCAST_KAFKA_CONTROLLER_PORT: String(ports.controller),
     ROOMCAST_REDIS_PORT: String(ports.redis),
     ROOMCAST_FERRETDB_PORT: String(ports.ferretdb),
+    ROOMCAST_JAEGER_QUERY_PORT: String(ports.jaegerQuery),
+    ROOMCAST_JAEGER_OTLP_HTTP_PORT: String(ports.jaegerOtlpHttp),
+    ROOMCAST_JAEGER_OTLP_GRPC_PORT: String(ports.jaegerOtlpGrpc),
+    ROOMCAST_JAEGER_QUERY_GRPC_PORT: String(ports.jaegerQueryGrpc),
+    ROOMCAST_JAEGER_HEALTH_PORT: String(ports.jaegerHealth),
   };
   return { env, runDir, ports };
 }
@@ -140,6 +161,62 @@ describe('scripts/infra.sh on a private instance', () => {
     expect(await redisCli(other.ports.redis, 'ping')).toBe('PONG');
     await infra(other, 'down');
     expect(await listening(other.ports.redis)).toBe(false);
+  }, 120_000);
+
+  it('runs Jaeger v1.75.0 on its own ports: a span sent over OTLP/HTTP is read back through the query API; down stops it', async () => {
+    await infra(main, 'up', 'jaeger');
+    expect(await infra(main, 'status', 'jaeger')).toMatch(/jaeger +up/);
+    const env = await infra(main, 'env');
+    expect(env).toContain(`export JAEGER_QUERY_URL=http://127.0.0.1:${main.ports.jaegerQuery}\n`);
+    expect(env).toContain(
+      `export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${main.ports.jaegerOtlpHttp}\n`,
+    );
+    // The pinned release, not whatever the Go module proxy serves as latest.
+    const pid = readFileSync(join(main.runDir, 'jaeger', 'jaeger.pid'), 'utf8').trim();
+    const { stdout: version } = await run(`/proc/${pid}/exe`, ['version']);
+    expect(version).toContain('"gitVersion":"v1.75.0"');
+
+    const traceId = randomBytes(16).toString('hex');
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    const span = {
+      traceId,
+      spanId: randomBytes(8).toString('hex'),
+      name: 'infra-probe',
+      kind: 1,
+      startTimeUnixNano: String(nowNs),
+      endTimeUnixNano: String(nowNs + 1_000_000n),
+    };
+    const otlp = await fetch(`http://127.0.0.1:${main.ports.jaegerOtlpHttp}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceSpans: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'infra-test' } }] },
+            scopeSpans: [{ scope: { name: 'probe' }, spans: [span] }],
+          },
+        ],
+      }),
+    });
+    expect(otlp.status).toBe(200);
+    const stored = await waitFor(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${main.ports.jaegerQuery}/api/traces/${traceId}`);
+        if (!res.ok) return undefined;
+        const body = (await res.json()) as { data?: { spans: { operationName: string }[] }[] };
+        return body.data?.[0]?.spans;
+      },
+      'the span in the query API',
+      30_000,
+      200,
+    );
+    expect(stored.map((s) => s.operationName)).toEqual(['infra-probe']);
+
+    unlinkSync(join(main.runDir, 'jaeger', 'jaeger.pid'));
+    await infra(main, 'down');
+    expect(await listening(main.ports.jaegerQuery)).toBe(false);
+    expect(await listening(main.ports.jaegerOtlpHttp)).toBe(false);
+    expect(processesMentioning(`${main.runDir}/`)).toEqual([]);
   }, 120_000);
 
   it('keeps Kafka topics and committed offsets across a restart', async () => {

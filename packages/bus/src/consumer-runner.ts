@@ -1,6 +1,7 @@
 import { dlqTopic, HEADERS } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
+import { traceIdOf } from '@roomcast/telemetry';
 import type { BatchHandler, BusRecord, ConsumerEvents, OutgoingRecord } from './message-bus';
 import { headerValue } from './record-headers';
 
@@ -180,6 +181,8 @@ async function deadLetter(record: BusRecord, error: unknown, ctx: BatchRunContex
       offset: record.offset,
       code: errorCode(error),
       ...(error instanceof AppError ? { error: error.message } : { err: error }),
+      // The trace the record belongs to (its traceparent header), so the line leads to it.
+      trace_id: traceIdOf(headerValue(record.headers[HEADERS.traceparent])),
     },
     'dead-lettering record',
   );

@@ -1,4 +1,4 @@
-import { trace } from '@opentelemetry/api';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };
@@ -36,10 +36,13 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     level: options.level ?? 'info',
     base: { service: options.name },
     redact: { paths: [...ALWAYS_REDACT, ...(options.redact ?? [])], censor: '***' },
+    // The active span's ids; a line that names them itself (a batch handler logging about one
+    // of its messages: `traceFields(span)` in @roomcast/telemetry) keeps its own.
     mixin() {
       const span = trace.getActiveSpan();
       if (!span) return {};
       const ctx = span.spanContext();
+      if (!isSpanContextValid(ctx)) return {};
       return { trace_id: ctx.traceId, span_id: ctx.spanId };
     },
   };

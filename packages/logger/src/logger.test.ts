@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { context, trace, TraceFlags } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { createLogger } from './index';
 
@@ -38,5 +38,19 @@ describe('createLogger', () => {
     expect(inside?.trace_id).toBe(spanContext.traceId);
     expect(inside?.span_id).toBe(spanContext.spanId);
     expect(outside?.trace_id).toBeUndefined();
+  });
+
+  it('leaves out the ids of an invalid (no-op) span, and keeps ids the line names itself', () => {
+    const c = capture();
+    const log = createLogger({ name: 't', destination: c.stream });
+    const active = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED };
+    const own = { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: '00f067aa0ba902b7' };
+    context.with(trace.setSpan(context.active(), trace.wrapSpanContext(INVALID_SPAN_CONTEXT)), () => log.info('no-op span'));
+    context.with(trace.setSpan(context.active(), trace.wrapSpanContext(active)), () => log.info(own, 'about a message'));
+    const [noop, about] = c.lines();
+    expect(noop?.trace_id).toBeUndefined();
+    expect(noop?.span_id).toBeUndefined();
+    expect(about?.trace_id).toBe(own.trace_id);
+    expect(about?.span_id).toBe(own.span_id);
   });
 });

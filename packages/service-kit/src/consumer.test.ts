@@ -247,11 +247,15 @@ describe('records that cannot be decoded', () => {
           handler: handlerOf(handled),
         });
 
-        await bus.publish(topics.chatSubmitted, [
-          { key: 'room-1', value: notJson },
-          { key: 'room-1', value: JSON.stringify(submitted('room-1', 1)) },
-          { key: 'room-1', value: notSchema },
-        ]);
+        // Published in a trace: the warning names it, so the log line leads to the trace.
+        const traceId = await withSpan(getTracer('test'), 'produce', {}, async (span) => {
+          await bus.publish(topics.chatSubmitted, [
+            { key: 'room-1', value: notJson },
+            { key: 'room-1', value: JSON.stringify(submitted('room-1', 1)) },
+            { key: 'room-1', value: notSchema },
+          ]);
+          return span.spanContext().traceId;
+        });
 
         await waitFor(() => handled.length === 1 && dead.length === 2, 'one handled, two dead-lettered');
         expect(handled).toEqual(['c-1']);
@@ -274,6 +278,7 @@ describe('records that cannot be decoded', () => {
               partition: dead[0]?.partition,
               offset,
               code: 'BAD_EVENT',
+              trace_id: traceId,
             }),
           ),
         );

@@ -1,6 +1,7 @@
 import type { BusRecord } from '@roomcast/bus';
 import { parseJson } from '@roomcast/contracts';
 import {
+  ATTR,
   extractTraceContext,
   getTracer,
   SpanKind,
@@ -94,6 +95,8 @@ function recordSpanOptions(record: BusRecord): { kind: SpanKind; attributes: Att
       'messaging.kafka.partition': record.partition,
       'messaging.kafka.offset': record.offset,
       'messaging.kafka.message.key': record.key,
+      // When the record was produced: the next hop's queue time is this span's start minus it.
+      [ATTR.recordTimestampMs]: record.timestamp,
     },
   };
 }

@@ -84,13 +84,36 @@ export const commonEnv = {
   OTEL_TRACES_EXPORTER: z
     .enum(['none', 'otlp', 'console'])
     .default('none')
-    .describe('Where spans go; none = ids propagate, nothing exported'),
+    .describe('Where spans go: otlp = OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (e.g. Jaeger); none = ids propagate and stamp logs, nothing exported'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .string()
+    .url()
+    .optional()
+    .describe('OTLP/HTTP base URL; spans go to <url>/v1/traces (default http://localhost:4318)'),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z
     .string()
     .url()
     .optional()
-    .describe('OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces'),
-  OTEL_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1).describe('Fraction of new traces sampled'),
+    .describe('Full OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces; wins over OTEL_EXPORTER_OTLP_ENDPOINT'),
+  OTEL_SAMPLE_RATIO: z.coerce
+    .number()
+    .min(0)
+    .max(1)
+    .default(1)
+    .describe('Fraction of new traces (one per chat message, started by the gateway) sampled; each later hop follows the head decision'),
+  OTEL_SAMPLE_ROOMS: envList
+    .optional()
+    .describe('Rooms whose every message is traced whatever OTEL_SAMPLE_RATIO says (comma-separated; debugging)'),
+  OTEL_SAMPLE_USERS: envList
+    .optional()
+    .describe('Users whose every message is traced whatever OTEL_SAMPLE_RATIO says (comma-separated; debugging)'),
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(60_000)
+    .default(5000)
+    .describe('Longest a finished span waits in memory before it is exported, ms'),
   SHUTDOWN_TIMEOUT_MS: z.coerce
     .number()
     .int()

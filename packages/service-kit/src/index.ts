@@ -31,5 +31,12 @@ export {
   type GaugeEmit,
   type Labels,
 } from './metrics';
-export { runService, consumerLifecycle, type ServiceApp, type ServiceParts } from './service';
+export {
+  runService,
+  consumerLifecycle,
+  telemetryOptions,
+  type ServiceApp,
+  type ServiceParts,
+  type TelemetryConfig,
+} from './service';
 export { TokenBucket } from './token-bucket';

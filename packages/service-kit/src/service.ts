@@ -3,7 +3,7 @@ import type { Router } from 'express';
 import type { MessageBus, SubscribeOptions, Subscription, TopicConfig } from '@roomcast/bus';
 import { describeConfig, loadConfig, type z } from '@roomcast/config';
 import { createLogger, type Logger } from '@roomcast/logger';
-import { startTelemetry } from '@roomcast/telemetry/sdk';
+import { startTelemetry, type TelemetryOptions } from '@roomcast/telemetry/sdk';
 import type { ConsumerMetrics } from './consumer-metrics';
 import { createHttpApp, closeServer, listen, readinessGauge, type ReadinessCheck } from './http';
 import { handleSignals } from './lifecycle';
@@ -51,15 +51,37 @@ export function consumerLifecycle(
   };
 }
 
-type CommonConfig = {
+/** The `OTEL_*` variables of {@link commonEnv}, as parsed. */
+export type TelemetryConfig = {
+  OTEL_TRACES_EXPORTER: 'none' | 'otlp' | 'console';
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string | undefined;
+  OTEL_SAMPLE_RATIO: number;
+  OTEL_SAMPLE_ROOMS?: readonly string[] | undefined;
+  OTEL_SAMPLE_USERS?: readonly string[] | undefined;
+  OTEL_BSP_SCHEDULE_DELAY: number;
+};
+
+type CommonConfig = TelemetryConfig & {
   PORT: number;
   HOST: string;
   LOG_LEVEL: string;
-  OTEL_TRACES_EXPORTER: 'none' | 'otlp' | 'console';
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string | undefined;
-  OTEL_SAMPLE_RATIO: number;
   SHUTDOWN_TIMEOUT_MS: number;
 };
+
+/** `startTelemetry`'s options from a service's config (every main.ts, the embedded start too). */
+export function telemetryOptions(serviceName: string, c: TelemetryConfig): TelemetryOptions {
+  return {
+    serviceName,
+    exporter: c.OTEL_TRACES_EXPORTER,
+    otlpEndpoint: c.OTEL_EXPORTER_OTLP_ENDPOINT,
+    otlpTracesEndpoint: c.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    sampleRatio: c.OTEL_SAMPLE_RATIO,
+    sampleRooms: c.OTEL_SAMPLE_ROOMS,
+    sampleUsers: c.OTEL_SAMPLE_USERS,
+    exportDelayMs: c.OTEL_BSP_SCHEDULE_DELAY,
+  };
+}
 
 export interface ServiceParts {
   app: ServiceApp;
@@ -81,7 +103,7 @@ export function runService<S extends z.ZodObject>(
   const boot = async () => {
     const config = loadConfig(schema, process.env);
     const c = config as unknown as CommonConfig;
-    const telemetry = startTelemetry({ serviceName: name, exporter: c.OTEL_TRACES_EXPORTER, otlpEndpoint: c.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, sampleRatio: c.OTEL_SAMPLE_RATIO });
+    const telemetry = startTelemetry(telemetryOptions(name, c));
     const logger = createLogger({ name, level: c.LOG_LEVEL });
     logger.info({ config: describeConfig(schema, config as z.infer<S>) }, 'starting');
     const { app, close } = await build(config, logger);

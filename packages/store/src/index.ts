@@ -3,7 +3,9 @@ export {
   MAX_HISTORY_LIMIT,
   resolveHistoryQuery,
   type HistoryQuery,
+  type MessageRef,
   type MessageStore,
+  type MessageTrace,
   type StoredMessage,
 } from './message-store';
 export { InMemoryMessageStore } from './message-store.memory';

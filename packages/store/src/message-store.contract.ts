@@ -96,6 +96,49 @@ export function describeMessageStoreContract(
       expect(Object.keys(listed ?? {}).sort()).toEqual(MESSAGE_KEYS);
     });
 
+    it("keeps a message's trace id and sampled flag; a message stored without them has neither", async () => {
+      const traced = makeStoredMessage('room-a', 1, {
+        traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+        traceSampled: false,
+      });
+      const untraced = makeStoredMessage('room-a', 2);
+      await store.insertMany([traced, untraced]);
+      const [first, second] = await store.listByRoom('room-a');
+      expect(first).toStrictEqual(traced);
+      expect(second).toStrictEqual(untraced);
+      expect(Object.keys(second ?? {}).sort()).toEqual(MESSAGE_KEYS);
+      await expect(store.findMessage({ id: untraced.id })).resolves.toStrictEqual(untraced);
+    });
+
+    it('finds one message by id, by room and seq, or by sender and clientMsgId (the newest)', async () => {
+      const m1 = makeStoredMessage('room-a', 1, {
+        userId: 'ann',
+        clientMsgId: 'c-1',
+        traceId: 'a'.repeat(32),
+        traceSampled: true,
+      });
+      const m2 = makeStoredMessage('room-a', 2, { userId: 'bob', clientMsgId: 'c-1' });
+      // Ann's clientMsgId again, later, in another room (after its dedup window).
+      const again = makeStoredMessage('room-b', 7, {
+        userId: 'ann',
+        clientMsgId: 'c-1',
+        acceptedAt: m1.acceptedAt + 86_400_000,
+      });
+      await store.insertMany([m1, m2, again]);
+      await expect(store.findMessage({ id: m1.id })).resolves.toStrictEqual(m1);
+      await expect(store.findMessage({ roomId: 'room-a', seq: 2 })).resolves.toStrictEqual(m2);
+      await expect(store.findMessage({ roomId: 'room-b', seq: 7 })).resolves.toStrictEqual(again);
+      await expect(store.findMessage({ userId: 'bob', clientMsgId: 'c-1' })).resolves.toStrictEqual(m2);
+      await expect(store.findMessage({ userId: 'ann', clientMsgId: 'c-1' })).resolves.toStrictEqual(again);
+      await expect(store.findMessage({ id: 'nope' })).resolves.toBeUndefined();
+      await expect(store.findMessage({ roomId: 'room-a', seq: 3 })).resolves.toBeUndefined();
+      await expect(store.findMessage({ roomId: 'room-c', seq: 1 })).resolves.toBeUndefined();
+      await expect(store.findMessage({ userId: 'ann', clientMsgId: 'c-2' })).resolves.toBeUndefined();
+      const found = await store.findMessage({ id: m1.id });
+      if (found) found.text = 'changed by the reader';
+      await expect(store.findMessage({ id: m1.id })).resolves.toStrictEqual(m1);
+    });
+
     it('does not share objects with the caller', async () => {
       const message = makeStoredMessage('room-a', 1);
       await store.insertMany([message]);

@@ -2,6 +2,7 @@ import { AppError } from '@roomcast/errors';
 import {
   resolveHistoryQuery,
   type HistoryQuery,
+  type MessageRef,
   type MessageStore,
   type StoredMessage,
 } from './message-store';
@@ -15,7 +16,8 @@ import {
  * `listByRoom` is a binary search plus a slice.
  */
 export class InMemoryMessageStore implements MessageStore {
-  private readonly ids = new Set<string>();
+  /** id -> the stored copy (the same object as in its room's array). */
+  private readonly ids = new Map<string, StoredMessage>();
   private readonly rooms = new Map<string, StoredMessage[]>();
   private closed = false;
 
@@ -43,8 +45,9 @@ export class InMemoryMessageStore implements MessageStore {
         continue;
       }
       // Copy: the caller may reuse its objects, and Mongo would not see later mutations either.
-      room.splice(at, 0, { ...message });
-      this.ids.add(message.id);
+      const copy = { ...message };
+      room.splice(at, 0, copy);
+      this.ids.set(message.id, copy);
       inserted++;
     }
     return { inserted, duplicates };
@@ -57,6 +60,29 @@ export class InMemoryMessageStore implements MessageStore {
     const { afterSeq, limit } = resolveHistoryQuery(query);
     const from = lowerBound(room, afterSeq, true);
     return room.slice(from, from + limit).map((m) => ({ ...m }));
+  }
+
+  async findMessage(ref: MessageRef): Promise<StoredMessage | undefined> {
+    this.assertOpen();
+    let found: StoredMessage | undefined;
+    if ('id' in ref) {
+      found = this.ids.get(ref.id);
+    } else if ('seq' in ref) {
+      const room = this.rooms.get(ref.roomId) ?? [];
+      const candidate = room[lowerBound(room, ref.seq, false)];
+      found = candidate?.seq === ref.seq ? candidate : undefined;
+    } else {
+      // A scan: the twin serves `pnpm start` and tests, not a production history.
+      for (const m of this.ids.values()) {
+        if (
+          m.userId === ref.userId &&
+          m.clientMsgId === ref.clientMsgId &&
+          (!found || m.acceptedAt >= found.acceptedAt)
+        )
+          found = m;
+      }
+    }
+    return found && { ...found };
   }
 
   async healthy(): Promise<boolean> {

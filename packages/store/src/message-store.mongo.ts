@@ -7,6 +7,7 @@ import {
 import {
   resolveHistoryQuery,
   type HistoryQuery,
+  type MessageRef,
   type MessageStore,
   type StoredMessage,
 } from './message-store';
@@ -45,6 +46,9 @@ type MessageDoc = {
   /** Epoch ms, as in ChatAcceptedV1 (kept as numbers so the event round-trips unchanged). */
   sentAt: number;
   acceptedAt: number;
+  /** Absent on documents written before trace ids were kept (and when the record had none). */
+  traceId?: string;
+  traceSampled?: boolean;
 };
 
 const messageSchema = new Schema<MessageDoc>(
@@ -58,6 +62,8 @@ const messageSchema = new Schema<MessageDoc>(
     masked: { type: Boolean, required: true },
     sentAt: { type: Number, required: true },
     acceptedAt: { type: Number, required: true },
+    traceId: { type: String },
+    traceSampled: { type: Boolean },
   },
   {
     collection: MESSAGES_COLLECTION,
@@ -74,6 +80,10 @@ const messageSchema = new Schema<MessageDoc>(
 // Unique, so a second message id for an already used room seq is rejected as a duplicate.
 // Message-id dedupe needs no index of its own: the id is `_id`.
 messageSchema.index({ roomId: 1, seq: 1 }, { unique: true, name: 'roomId_1_seq_1' });
+// Serves findMessage({userId, clientMsgId}): find({userId, clientMsgId}).sort({acceptedAt: -1}).limit(1)
+// (roomcast-trace <userId>:<clientMsgId>, the name a client log knows a message by). Not unique:
+// a clientMsgId may come back after its 24 h dedup window.
+messageSchema.index({ userId: 1, clientMsgId: 1 }, { name: 'userId_1_clientMsgId_1' });
 
 /**
  * The production MessageStore, on MongoDB through mongoose (tests run it against FerretDB).
@@ -135,6 +145,19 @@ export class MongoMessageStore implements MessageStore {
     });
   }
 
+  async findMessage(ref: MessageRef): Promise<StoredMessage | undefined> {
+    const filter =
+      'id' in ref
+        ? { _id: ref.id }
+        : 'seq' in ref
+          ? { roomId: ref.roomId, seq: ref.seq }
+          : { userId: ref.userId, clientMsgId: ref.clientMsgId };
+    return this.db.run('find message', async () => {
+      const doc = await this.model.findOne(filter).sort({ acceptedAt: -1 }).lean<MessageDoc>().exec();
+      return doc ? fromDoc(doc) : undefined;
+    });
+  }
+
   /** True when the server answers an admin `ping`; never throws. */
   healthy(): Promise<boolean> {
     return this.db.healthy();
@@ -158,7 +181,7 @@ function countDuplicates(err: unknown): { inserted: number; duplicates: number }
 }
 
 function toDoc(m: StoredMessage): MessageDoc {
-  return {
+  const doc: MessageDoc = {
     _id: m.id,
     roomId: m.roomId,
     seq: m.seq,
@@ -169,10 +192,14 @@ function toDoc(m: StoredMessage): MessageDoc {
     sentAt: m.sentAt,
     acceptedAt: m.acceptedAt,
   };
+  // Only when known: the driver would store an undefined field as null.
+  if (m.traceId !== undefined) doc.traceId = m.traceId;
+  if (m.traceSampled !== undefined) doc.traceSampled = m.traceSampled;
+  return doc;
 }
 
 function fromDoc(d: MessageDoc): StoredMessage {
-  return {
+  const m: StoredMessage = {
     id: d._id,
     roomId: d.roomId,
     seq: d.seq,
@@ -183,4 +210,7 @@ function fromDoc(d: MessageDoc): StoredMessage {
     sentAt: d.sentAt,
     acceptedAt: d.acceptedAt,
   };
+  if (typeof d.traceId === 'string') m.traceId = d.traceId;
+  if (typeof d.traceSampled === 'boolean') m.traceSampled = d.traceSampled;
+  return m;
 }

@@ -1,6 +1,24 @@
 import type { ChatAcceptedV1 } from '@roomcast/contracts';
 
-export type StoredMessage = ChatAcceptedV1;
+/**
+ * The trace a message belongs to, from the `traceparent` header of the record persistence
+ * stored it from. Absent for messages stored before trace ids were kept, or whose record had no
+ * trace context. `traceSampled: false` = sampled out: the trace id is real (logs carry it), but
+ * no span of it was exported.
+ */
+export interface MessageTrace {
+  traceId?: string;
+  traceSampled?: boolean;
+}
+
+/** An accepted message as stored: the event, plus the trace it belongs to when known. */
+export type StoredMessage = ChatAcceptedV1 & MessageTrace;
+
+/** One message named three ways: its id, its room and seq, or its sender and clientMsgId. */
+export type MessageRef =
+  | { id: string }
+  | { roomId: string; seq: number }
+  | { userId: string; clientMsgId: string };
 
 export interface HistoryQuery {
   /** Only messages with seq > afterSeq. Default 0. */
@@ -23,6 +41,12 @@ export interface MessageStore {
   insertMany(messages: StoredMessage[]): Promise<{ inserted: number; duplicates: number }>;
   /** Messages of one room in seq order. */
   listByRoom(roomId: string, query?: HistoryQuery): Promise<StoredMessage[]>;
+  /**
+   * One message by id, by room and seq, or by sender and clientMsgId (the newest, should a
+   * sender have reused a clientMsgId after its dedup window); undefined when none is stored.
+   * For operators (roomcast-trace), not for the delivery path.
+   */
+  findMessage(ref: MessageRef): Promise<StoredMessage | undefined>;
   healthy(): Promise<boolean>;
   close(): Promise<void>;
 }

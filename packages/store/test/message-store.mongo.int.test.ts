@@ -42,7 +42,7 @@ describe('MongoMessageStore on the real server', () => {
   });
   afterEach(() => fixture.cleanup());
 
-  it(`creates the unique {roomId, seq} index on "${MESSAGES_COLLECTION}"`, async () => {
+  it(`creates the unique {roomId, seq} index and the {userId, clientMsgId} lookup index on "${MESSAGES_COLLECTION}"`, async () => {
     const indexes = await (await adminClient())
       .db(fixture.dbName)
       .collection(MESSAGES_COLLECTION)
@@ -50,7 +50,10 @@ describe('MongoMessageStore on the real server', () => {
       .toArray();
     const bySeq = indexes.find((i) => i.name === 'roomId_1_seq_1');
     expect(bySeq).toMatchObject({ key: { roomId: 1, seq: 1 }, unique: true });
-    expect(indexes.map((i) => i.name).sort()).toEqual(['_id_', 'roomId_1_seq_1']);
+    const bySender = indexes.find((i) => i.name === 'userId_1_clientMsgId_1');
+    expect(bySender).toMatchObject({ key: { userId: 1, clientMsgId: 1 } });
+    expect(bySender?.unique).toBeUndefined();
+    expect(indexes.map((i) => i.name).sort()).toEqual(['_id_', 'roomId_1_seq_1', 'userId_1_clientMsgId_1']);
   });
 
   it('stores documents keyed by message id, without __v', async () => {

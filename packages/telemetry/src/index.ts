@@ -14,6 +14,27 @@ import {
 
 export { SpanKind, SpanStatusCode, context, trace, type Context, type Span, type Tracer, type Attributes };
 
+/**
+ * Span attributes roomcast sets, and the sampler reads (a root span's room and user decide
+ * whether a debugging list forces it in: `OTEL_SAMPLE_ROOMS`, `OTEL_SAMPLE_USERS`).
+ */
+export const ATTR = {
+  roomId: 'roomcast.room_id',
+  userId: 'roomcast.user_id',
+  clientMsgId: 'roomcast.client_msg_id',
+  messageId: 'roomcast.message_id',
+  seq: 'roomcast.seq',
+  gatewayId: 'roomcast.gateway_id',
+  /** Sockets of this gateway the message is written to (one span per delivery, never per socket). */
+  fanout: 'roomcast.fanout',
+  /** Gateways notification routed the message to. */
+  gateways: 'roomcast.gateways',
+  /** Producer timestamp of the record a CONSUMER span handles, ms since epoch: queue time = span start − this. */
+  recordTimestampMs: 'roomcast.kafka.timestamp_ms',
+  /** Why a root span was sampled although the ratio might have left it out: `room` or `user`. */
+  sampledBy: 'roomcast.sampled_by',
+} as const;
+
 /** Kafka header values arrive as Buffer | string | (Buffer|string)[] | undefined. */
 export type RecordHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
 
@@ -77,9 +98,37 @@ export function activeTraceId(): string | undefined {
   return trace.getActiveSpan()?.spanContext().traceId;
 }
 
+/** What a W3C `traceparent` header says. */
+export interface TraceParent {
+  traceId: string;
+  spanId: string;
+  /** The sampled flag: false = the trace was left out by sampling, nothing of it is exported. */
+  sampled: boolean;
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const INVALID_TRACE_ID = '0'.repeat(32);
+
+/** Parses a W3C traceparent header (undefined if malformed or the all-zero invalid id). */
+export function parseTraceparent(traceparent: string | undefined): TraceParent | undefined {
+  if (!traceparent) return undefined;
+  const m = TRACEPARENT.exec(traceparent);
+  if (!m || m[1] === INVALID_TRACE_ID) return undefined;
+  return { traceId: m[1] as string, spanId: m[2] as string, sampled: (parseInt(m[3] as string, 16) & 1) === 1 };
+}
+
 /** Parses a W3C traceparent header into its trace id (undefined if malformed). */
 export function traceIdOf(traceparent: string | undefined): string | undefined {
-  if (!traceparent) return undefined;
-  const m = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(traceparent);
-  return m?.[1];
+  return parseTraceparent(traceparent)?.traceId;
+}
+
+/**
+ * `trace_id` / `span_id` of a span for a log line about the message it traces, when the line is
+ * written outside that span's context (a batch handler handles many messages, so the logger's
+ * own stamp — the active span — is not the message's). Empty for an invalid (no-op) span.
+ */
+export function traceFields(span: Span | undefined): { trace_id?: string; span_id?: string } {
+  const ctx = span?.spanContext();
+  if (ctx === undefined || ctx.traceId === INVALID_TRACE_ID) return {};
+  return { trace_id: ctx.traceId, span_id: ctx.spanId };
 }

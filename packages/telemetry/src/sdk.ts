@@ -3,59 +3,98 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
 import {
   BasicTracerProvider,
   BatchSpanProcessor,
   ConsoleSpanExporter,
   InMemorySpanExporter,
-  ParentBasedSampler,
   SimpleSpanProcessor,
-  TraceIdRatioBasedSampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { createSampler } from './sampler';
+
+export { createSampler, RoomOrRatioSampler, type SamplingOptions } from './sampler';
 
 export type TraceExporterKind = 'none' | 'otlp' | 'console';
 
+/** OTLP/HTTP collector port (Jaeger's and the OpenTelemetry Collector's default). */
+export const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318';
+/** OpenTelemetry's default export interval of the batch span processor, ms. */
+export const DEFAULT_EXPORT_DELAY_MS = 5000;
+
 export interface TelemetryOptions {
   serviceName: string;
-  /** `none` (default in tests): spans get real ids and propagate, but are not exported. */
+  /**
+   * `none` (the default of every service): spans get real ids, propagate in Kafka headers and
+   * stamp log lines, but are not exported. `otlp`: OTLP/HTTP (JSON) to `otlpEndpoint`.
+   */
   exporter: TraceExporterKind;
-  /** OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces. */
+  /**
+   * OTLP/HTTP base URL; traces go to `<base>/v1/traces`. Default {@link DEFAULT_OTLP_ENDPOINT}.
+   * Ignored when `otlpTracesEndpoint` is given.
+   */
   otlpEndpoint?: string;
+  /** Full OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces (wins over `otlpEndpoint`). */
+  otlpTracesEndpoint?: string;
   /** Fraction of new root traces sampled, 0..1; children follow their parent. Default 1. */
   sampleRatio?: number;
+  /** Rooms whose every message is traced, whatever the ratio. */
+  sampleRooms?: readonly string[];
+  /** Users whose every message is traced, whatever the ratio. */
+  sampleUsers?: readonly string[];
+  /** Longest a finished span waits before it is exported, ms. Default {@link DEFAULT_EXPORT_DELAY_MS}. */
+  exportDelayMs?: number;
 }
 
 export interface TelemetryHandle {
+  /** Exports what is buffered, then stops. */
   shutdown(): Promise<void>;
 }
 
+/** The OTLP/HTTP traces URL the options name. */
+export function otlpTracesUrl(options: Pick<TelemetryOptions, 'otlpEndpoint' | 'otlpTracesEndpoint'>): string {
+  if (options.otlpTracesEndpoint) return options.otlpTracesEndpoint;
+  return `${(options.otlpEndpoint ?? DEFAULT_OTLP_ENDPOINT).replace(/\/+$/, '')}/v1/traces`;
+}
+
 /**
- * Starts the OpenTelemetry Node SDK with the W3C trace-context propagator. Called from a
- * service's main.ts only (it installs globals).
+ * Installs the tracer provider, the W3C trace-context propagator and the async context manager
+ * as the process's globals. Called from a service's main.ts only.
+ *
+ * Not the NodeSDK: it registers no tracer provider at all when there is no span processor, so
+ * with `none` every span was the no-op one (trace id 0…0): nothing propagated through Kafka and
+ * no log line had a trace id. It also reads OTEL_* variables by itself; here everything comes
+ * from the validated config.
  */
 export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
   const spanProcessors: SpanProcessor[] = [];
   if (options.exporter === 'otlp') {
-    spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter(options.otlpEndpoint ? { url: options.otlpEndpoint } : {})));
+    spanProcessors.push(
+      new BatchSpanProcessor(new OTLPTraceExporter({ url: otlpTracesUrl(options) }), {
+        scheduledDelayMillis: options.exportDelayMs ?? DEFAULT_EXPORT_DELAY_MS,
+      }),
+    );
   } else if (options.exporter === 'console') {
     spanProcessors.push(new SimpleSpanProcessor(new ConsoleSpanExporter()));
   }
-  const sdk = new NodeSDK({
+  const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
+    sampler: createSampler({
+      ratio: options.sampleRatio ?? 1,
+      rooms: options.sampleRooms,
+      users: options.sampleUsers,
+    }),
     spanProcessors,
-    textMapPropagator: new W3CTraceContextPropagator(),
-    contextManager: new AsyncLocalStorageContextManager(),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio ?? 1) }),
-    instrumentations: [],
-    // Metrics and logs go elsewhere (pino, /metrics); only traces here.
-    metricReaders: [],
-    logRecordProcessors: [],
   });
-  sdk.start();
-  return { shutdown: () => sdk.shutdown() };
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
+  return {
+    async shutdown() {
+      await provider.shutdown();
+    },
+  };
 }
 
 /**

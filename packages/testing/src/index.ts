@@ -20,6 +20,21 @@ export function infraEnv(env: Record<string, string | undefined> = process.env):
   };
 }
 
+/** Where the Jaeger of `scripts/infra.sh up jaeger` listens (its `env` exports these). */
+export interface TracingEnv {
+  /** Jaeger's query UI/API, e.g. http://127.0.0.1:16686 (`GET /api/traces/<id>`). */
+  jaegerQueryUrl: string;
+  /** OTLP/HTTP base URL the services export to (`OTEL_EXPORTER_OTLP_ENDPOINT`). */
+  otlpEndpoint: string;
+}
+
+export function tracingEnv(env: Record<string, string | undefined> = process.env): TracingEnv {
+  return {
+    jaegerQueryUrl: env.JAEGER_QUERY_URL ?? 'http://127.0.0.1:16686',
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318',
+  };
+}
+
 /** A unique, name-safe id so topics, groups, key prefixes and databases never collide between tests. */
 export function uniqueId(prefix = 't'): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;

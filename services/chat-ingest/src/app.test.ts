@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { headerValue, InMemoryMessageBus, type BusRecord, type MessageBus } from '@roomcast/bus';
 import {
   ChatRejectedV1,
@@ -9,7 +10,7 @@ import {
   type TopicNames,
 } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
-import { silentLogger } from '@roomcast/logger';
+import { createLogger, silentLogger, type Logger } from '@roomcast/logger';
 import { InMemorySequencerBackend } from '@roomcast/sequencer';
 import { getTracer, SpanKind, traceIdOf, withSpan } from '@roomcast/telemetry';
 import { installInMemoryTracing } from '@roomcast/telemetry/sdk';
@@ -45,7 +46,7 @@ interface Harness {
 let h: Harness;
 
 async function start(
-  options: { bus?: (inner: MessageBus, topics: TopicNames) => MessageBus } = {},
+  options: { bus?: (inner: MessageBus, topics: TopicNames) => MessageBus; logger?: Logger } = {},
 ): Promise<Harness> {
   const bus = new InMemoryMessageBus();
   const backend = new InMemorySequencerBackend();
@@ -53,7 +54,7 @@ async function start(
   const app = createChatIngestApp({
     bus: options.bus ? options.bus(bus, topics) : bus,
     deduper: backend.deduper,
-    logger: silentLogger(),
+    logger: options.logger ?? silentLogger(),
     topics,
     groupId: uniqueId('chat-ingest'),
     dedupTtlMs: DEDUP_TTL_MS,
@@ -301,6 +302,40 @@ describe('createChatIngestApp', () => {
       [blank.clientMsgId, blank.userId, blank.roomId, 'empty-text'],
     ]);
     expect(h.rejected.map((r) => r.key)).toEqual([tooLong.roomId, blank.roomId]);
+  });
+
+  it("logs a refusal with the message's trace_id, though a batch handler runs outside its span", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(
+          ...chunk
+            .toString()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as Record<string, unknown>),
+        );
+        done();
+      },
+    });
+    h = await start({ logger: createLogger({ name: 'chat-ingest', destination }) });
+    const blank = submission({ text: '   ' });
+    const traceId = await withSpan(
+      getTracer('gateway'),
+      'gateway.chat.submit',
+      { kind: SpanKind.PRODUCER },
+      async (span) => {
+        await submit(blank);
+        return span.spanContext().traceId;
+      },
+    );
+    await waitFor(() => lines.some((l) => l.msg === 'submission refused'), 'the refusal logged');
+    expect(lines.find((l) => l.msg === 'submission refused')).toMatchObject({
+      clientMsgId: blank.clientMsgId,
+      problem: 'empty-text',
+      trace_id: traceId,
+      span_id: expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
   });
 
   it('is ready only while consuming', async () => {

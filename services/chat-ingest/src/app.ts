@@ -16,6 +16,7 @@ import {
   type OutgoingEvent,
   type ServiceApp,
 } from '@roomcast/service-kit';
+import { traceFields } from '@roomcast/telemetry';
 import { noticeRouter } from './notices';
 import { checkSubmission } from './rules';
 
@@ -63,7 +64,10 @@ export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
         const problem = checkSubmission(event, deps.maxTextChars);
         if (problem) {
           span.setAttribute('roomcast.refused', problem);
-          deps.logger.info({ roomId: event.roomId, userId: event.userId, problem }, 'submission refused');
+          deps.logger.info(
+            { roomId: event.roomId, userId: event.userId, clientMsgId: event.clientMsgId, problem, ...traceFields(span) },
+            'submission refused',
+          );
           refusals.push({
             event: {
               id: newMessageId(),

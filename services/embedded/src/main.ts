@@ -1,13 +1,13 @@
 import { loadConfig, describeConfig } from '@roomcast/config';
 import { createLogger } from '@roomcast/logger';
-import { handleSignals, listen, closeServer } from '@roomcast/service-kit';
+import { handleSignals, listen, closeServer, telemetryOptions } from '@roomcast/service-kit';
 import { startTelemetry } from '@roomcast/telemetry/sdk';
 import { createEmbeddedApp } from './app';
 import { configSchema } from './config';
 
 async function main(): Promise<void> {
   const config = loadConfig(configSchema, process.env);
-  const telemetry = startTelemetry({ serviceName: 'roomcast-embedded', exporter: config.OTEL_TRACES_EXPORTER, otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, sampleRatio: config.OTEL_SAMPLE_RATIO });
+  const telemetry = startTelemetry(telemetryOptions('roomcast-embedded', config));
   const logger = createLogger({ name: 'embedded', level: config.LOG_LEVEL });
   logger.info({ config: describeConfig(configSchema, config) }, 'starting');
   const app = createEmbeddedApp(config, logger);

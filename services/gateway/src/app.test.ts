@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { createTokenVerifier, signUserToken } from '@roomcast/auth';
 import { InMemoryMessageBus, type BusRecord, type OutgoingRecord } from '@roomcast/bus';
@@ -16,7 +17,7 @@ import {
   type TopicNames,
 } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
-import { silentLogger } from '@roomcast/logger';
+import { createLogger, silentLogger, type Logger } from '@roomcast/logger';
 import { InMemoryPresenceStore } from '@roomcast/presence';
 import { InMemoryRecentMessages, InMemorySequencerState, type RecentRange } from '@roomcast/sequencer';
 import { closeServer, createHttpApp, listen } from '@roomcast/service-kit';
@@ -120,7 +121,11 @@ interface Harness {
 const running: Harness[] = [];
 const peers: Peer[] = [];
 
-async function startGateway(overrides: Partial<GatewayOptions> = {}, shared: { presence?: ControllablePresence } = {}): Promise<Harness> {
+async function startGateway(
+  overrides: Partial<GatewayOptions> = {},
+  shared: { presence?: ControllablePresence; logger?: Logger } = {},
+): Promise<Harness> {
+  const logger = shared.logger ?? silentLogger();
   const gatewayId = uniqueId('gw');
   const bus = new ControllableBus();
   const presence = shared.presence ?? new ControllablePresence();
@@ -158,7 +163,6 @@ async function startGateway(overrides: Partial<GatewayOptions> = {}, shared: { p
     trustProxy: false,
     ...overrides,
   };
-  const logger = silentLogger();
   const recent = new ControllableRecent();
   const app = createGatewayApp({ bus, presence, recent, verifyToken: createTokenVerifier({ hs256Secret: SECRET }), logger, topics, options });
   const http = createHttpApp({ readiness: app.readiness, logger, metrics: app.metrics });
@@ -716,6 +720,37 @@ describe('gateway: chat', () => {
     await peer.barrier();
     expect(peer.all('ack')).toEqual([]);
     expect(peer.closed).toBeUndefined();
+  });
+
+  it("starts the message's trace with room, user and gateway as attributes (the sampler reads them), and logs a failed publish with its trace_id", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+        done();
+      },
+    });
+    tracing.exporter.reset();
+    const h = await startGateway({}, { logger: createLogger({ name: 'gateway', level: 'warn', destination }) });
+    const peer = await connect(h, 'alice');
+    await peer.join('r1');
+    h.bus.failWith = new AppError('PUBLISH_FAILED', 'broker unreachable');
+    peer.send({ type: 'chat', roomId: 'r1', clientMsgId: 'c1', text: 'hello' });
+    await peer.next('error');
+    const span = tracing.exporter.getFinishedSpans().find((s) => s.name === 'gateway.chat.submit');
+    expect(span?.attributes).toMatchObject({
+      'roomcast.room_id': 'r1',
+      'roomcast.user_id': 'alice',
+      'roomcast.client_msg_id': 'c1',
+      'roomcast.gateway_id': h.gatewayId,
+    });
+    await waitFor(() => lines.find((l) => l.msg === 'chat publish failed'), 'the warning', WAIT_MS, POLL_MS);
+    expect(lines.find((l) => l.msg === 'chat publish failed')).toMatchObject({
+      roomId: 'r1',
+      clientMsgId: 'c1',
+      trace_id: span?.spanContext().traceId,
+      span_id: span?.spanContext().spanId,
+    });
   });
 
   it('rate-limits chat: burst + 1 frames at once yield one RATE_LIMITED', async () => {

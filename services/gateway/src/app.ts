@@ -18,6 +18,7 @@ import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
 import type { RecentMessages } from '@roomcast/sequencer';
 import { ConsumerMetrics, decodeBatch, MetricsRegistry, rateLimitedCounter, type ServiceApp } from '@roomcast/service-kit';
+import { ATTR } from '@roomcast/telemetry';
 import { Connection, sendBudget } from './connection';
 import { fanoutMetrics, RoomFanout } from './fanout';
 import { handleFrame, type ProtocolContext } from './protocol';
@@ -332,7 +333,9 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   function onDeliveries(records: BusRecord[]): Promise<void> {
     return decodeBatch('gateway.deliver', GatewayDeliveryV1, records, async (batch) => {
       for (const { event, span } of batch) {
-        if (event.kind === 'room.message') span.setAttribute('roomcast.fanout', fanout.enqueue(event.message));
+        // One span per delivery with the socket count as an attribute, never a span per socket.
+        span.setAttribute(ATTR.gatewayId, gatewayId);
+        if (event.kind === 'room.message') span.setAttribute(ATTR.fanout, fanout.enqueue(event.message));
         else deliverRejection(event.rejected);
       }
     });

@@ -6,7 +6,7 @@ import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
 import type { RecentMessages } from '@roomcast/sequencer';
 import { publishEvent, type Counter } from '@roomcast/service-kit';
-import { getTracer, SpanKind, withSpan } from '@roomcast/telemetry';
+import { ATTR, getTracer, SpanKind, traceFields, withSpan, type Span } from '@roomcast/telemetry';
 import { catchUp, dropHold, hold, releaseHold, type CatchupOptions } from './catchup';
 import type { Connection } from './connection';
 import type { RoomCounters } from './room-counters';
@@ -286,16 +286,19 @@ function onChat(ctx: ProtocolContext, conn: Connection, frame: Extract<ClientFra
     submittedAt: now,
   };
   // Published now (chats of one socket share produce requests), once the user's own budget over
-  // every socket and gateway allows it; acked in its turn.
+  // every socket and gateway allows it; acked in its turn. The message's trace starts here; every
+  // later hop continues it through Kafka headers. Room and user are attributes from the start:
+  // the sampler reads them (OTEL_SAMPLE_ROOMS/_USERS).
   const { chat } = ctx.userLimits;
-  const attributes = { 'roomcast.room_id': roomId, 'roomcast.client_msg_id': clientMsgId };
+  let span: Span | undefined;
+  const attributes = { [ATTR.roomId]: roomId, [ATTR.userId]: conn.userId, [ATTR.clientMsgId]: clientMsgId, [ATTR.gatewayId]: ctx.gatewayId };
   const outcome = userTokens(ctx, `chat:${conn.userId}`, chat, 1, ctx.rateLimited.userChat)
     .then((ok) => {
       if (!ok) throw new AppError('RATE_LIMITED', 'too many chat messages from this user; slow down');
-      // The message's trace starts here; every later hop continues it through Kafka headers.
-      return withSpan(tracer, 'gateway.chat.submit', { kind: SpanKind.PRODUCER, attributes }, () =>
-        publishEvent(ctx.bus, ctx.topics, 'chatSubmitted', event),
-      );
+      return withSpan(tracer, 'gateway.chat.submit', { kind: SpanKind.PRODUCER, attributes }, (s) => {
+        span = s;
+        return publishEvent(ctx.bus, ctx.topics, 'chatSubmitted', event);
+      });
     })
     .then(
       () => undefined,
@@ -308,7 +311,7 @@ function onChat(ctx: ProtocolContext, conn: Connection, frame: Extract<ClientFra
       return;
     }
     const e = toAppError(err, 'PUBLISH_FAILED');
-    if (e.code !== 'RATE_LIMITED') ctx.logger.warn({ err, roomId }, 'chat publish failed');
+    if (e.code !== 'RATE_LIMITED') ctx.logger.warn({ err, roomId, clientMsgId, ...traceFields(span) }, 'chat publish failed');
     conn.sendJson(errorFrame(e, { clientMsgId }));
   });
 }

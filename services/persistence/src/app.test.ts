@@ -5,7 +5,12 @@ import { AppError } from '@roomcast/errors';
 import { signUserToken, verifyUserToken } from '@roomcast/auth';
 import { silentLogger } from '@roomcast/logger';
 import { closeServer, createHttpApp, listen } from '@roomcast/service-kit';
-import { InMemoryMessageStore, type MessageStore, type StoredMessage } from '@roomcast/store';
+import {
+  InMemoryMessageStore,
+  type MessageRef,
+  type MessageStore,
+  type StoredMessage,
+} from '@roomcast/store';
 import { uniqueId, waitFor } from '@roomcast/testing';
 import { createPersistenceApp, type PersistenceApp } from './app';
 
@@ -30,6 +35,9 @@ class FlakyMessageStore implements MessageStore {
   }
   listByRoom(roomId: string, query?: { afterSeq?: number; limit?: number }): Promise<StoredMessage[]> {
     return this.inner.listByRoom(roomId, query);
+  }
+  findMessage(ref: MessageRef): Promise<StoredMessage | undefined> {
+    return this.inner.findMessage(ref);
   }
   healthy(): Promise<boolean> {
     return this.inner.healthy();
@@ -157,6 +165,48 @@ describe('createPersistenceApp', () => {
     const body = await history('/rooms/room-a/messages');
     expect(body).toEqual({ roomId: 'room-a', messages: [m1, m2, m3], nextAfterSeq: 3 });
     expect((await history('/rooms/room-b/messages')).messages).toEqual([other]);
+  });
+
+  it("stores each message with its record's trace id and sampled flag, and keeps them out of history", async () => {
+    h = await start();
+    const traced = accepted('room-t', 1);
+    const sampledOut = accepted('room-t', 2);
+    const untraced = accepted('room-t', 3);
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const otherTraceId = '0af7651916cd43dd8448eb211c80319c';
+    await h.bus.publish(h.topics.chatAccepted, [
+      {
+        key: 'room-t',
+        value: JSON.stringify(traced),
+        headers: { [HEADERS.traceparent]: `00-${traceId}-00f067aa0ba902b7-01` },
+      },
+      {
+        key: 'room-t',
+        value: JSON.stringify(sampledOut),
+        headers: { [HEADERS.traceparent]: `00-${otherTraceId}-b7ad6b7169203331-00` },
+      },
+      // No trace context at all (a producer without a tracer): stored as it is.
+      {
+        key: 'room-t',
+        value: JSON.stringify(untraced),
+        headers: { [HEADERS.traceparent]: 'not-a-traceparent' },
+      },
+    ]);
+    await waitFor(() => inserted() === 3, 'three messages stored');
+    await expect(h.store.findMessage({ id: traced.id })).resolves.toEqual({
+      ...traced,
+      traceId,
+      traceSampled: true,
+    });
+    await expect(h.store.findMessage({ id: sampledOut.id })).resolves.toEqual({
+      ...sampledOut,
+      traceId: otherTraceId,
+      traceSampled: false,
+    });
+    await expect(h.store.findMessage({ id: untraced.id })).resolves.toStrictEqual(untraced);
+    const listed = await history('/rooms/room-t/messages');
+    expect(listed.messages).toEqual([traced, sampledOut, untraced]);
+    expect(JSON.stringify(listed)).not.toContain('trace');
   });
 
   it('pages with afterSeq and limit', async () => {

@@ -1,9 +1,10 @@
 import type { Router } from 'express';
-import type { BusRecord, MessageBus } from '@roomcast/bus';
-import { ChatAcceptedV1, type TopicNames } from '@roomcast/contracts';
+import { headerValue, type BusRecord, type MessageBus } from '@roomcast/bus';
+import { ChatAcceptedV1, HEADERS, type TopicNames } from '@roomcast/contracts';
 import type { Logger } from '@roomcast/logger';
 import { ConsumerMetrics, consumerLifecycle, decodeBatch, MetricsRegistry, type ServiceApp } from '@roomcast/service-kit';
-import type { MessageStore } from '@roomcast/store';
+import type { MessageStore, StoredMessage } from '@roomcast/store';
+import { parseTraceparent } from '@roomcast/telemetry';
 import { historyRouter, type VerifyUserToken } from './history';
 
 export interface PersistenceDeps {
@@ -26,6 +27,15 @@ export interface PersistenceDeps {
 export type PersistenceApp = ServiceApp & { router: Router };
 
 /**
+ * The message with the trace its record belongs to (its `traceparent` header, as the filter
+ * wrote it), so roomcast-trace can go from a message to its trace; as it is without one.
+ */
+function withTrace(event: ChatAcceptedV1, record: BusRecord): StoredMessage {
+  const parent = parseTraceparent(headerValue(record.headers[HEADERS.traceparent]));
+  return parent ? { ...event, traceId: parent.traceId, traceSampled: parent.sampled } : event;
+}
+
+/**
  * persistence: batch-inserts accepted messages (one insertMany per Kafka batch; duplicates are
  * skipped, not errors) and serves history. The bus commits the batch only after the insert
  * resolved, so a crash replays into an idempotent write.
@@ -37,7 +47,7 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
 
   function handle(records: BusRecord[]): Promise<void> {
     return decodeBatch('persistence.store', ChatAcceptedV1, records, async (batch) => {
-      const r = await deps.store.insertMany(batch.map((m) => m.event));
+      const r = await deps.store.insertMany(batch.map(({ event, record }) => withTrace(event, record)));
       stored.inc(r.inserted);
       dupes.inc(r.duplicates);
     });

@@ -1,13 +1,18 @@
 import { Router, type RequestHandler } from 'express';
-import { RoomId } from '@roomcast/contracts';
+import { RoomId, type ChatAcceptedV1 } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
-import type { MessageStore } from '@roomcast/store';
+import type { MessageStore, StoredMessage } from '@roomcast/store';
 import { z } from 'zod';
 
 const HistoryQuery = z.object({
   afterSeq: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
+
+/** History serves the messages as clients know them (docs/protocol.md); trace ids are for operators. */
+function withoutTrace({ traceId: _traceId, traceSampled: _traceSampled, ...message }: StoredMessage): ChatAcceptedV1 {
+  return message;
+}
 
 /** Verifies a user token (the gateway's JWTs); throws UNAUTHORIZED / TOKEN_EXPIRED. */
 export type VerifyUserToken = (token: string | undefined) => Promise<{ userId: string }>;
@@ -28,7 +33,7 @@ export function historyRouter(store: MessageStore, verify: VerifyUserToken): Rou
     if (!room.success) throw new AppError('BAD_REQUEST', 'roomId: 1-64 of [A-Za-z0-9_.:-]');
     const q = HistoryQuery.safeParse(req.query);
     if (!q.success) throw new AppError('BAD_REQUEST', q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-    const messages = await store.listByRoom(room.data, q.data);
+    const messages = (await store.listByRoom(room.data, q.data)).map(withoutTrace);
     const last = messages[messages.length - 1];
     res.json({ roomId: room.data, messages, nextAfterSeq: last ? last.seq : q.data.afterSeq });
   });

@@ -24,13 +24,22 @@ interface Registered {
  * Every metric the services register — the embedded start wires every service's createApp to one
  * registry — and the readiness checks they expose (the `check` label, from a scrape).
  */
-async function registeredMetrics(): Promise<{ metrics: Map<string, Registered>; readinessChecks: Set<string> }> {
-  const app = createEmbeddedApp(configSchema.parse({ JWT_SECRET: 'deploy-test-secret-0123456789abcdef' }), silentLogger());
+async function registeredMetrics(): Promise<{
+  metrics: Map<string, Registered>;
+  readinessChecks: Set<string>;
+}> {
+  const app = createEmbeddedApp(
+    configSchema.parse({ JWT_SECRET: 'deploy-test-secret-0123456789abcdef' }),
+    silentLogger(),
+  );
   app.metrics.collectProcessMetrics(); // as main.ts (and runService) do
   const metrics = new Map<string, Registered>();
-  for (const m of app.metrics.describe()) metrics.set(m.name, { type: m.type, labels: new Set(m.labelNames) });
+  for (const m of app.metrics.describe())
+    metrics.set(m.name, { type: m.type, labels: new Set(m.labelNames) });
   const scraped = await app.metrics.render();
-  const readinessChecks = new Set([...scraped.matchAll(/^roomcast_readiness_check\{.*check="(\w+)"/gm)].map((m) => m[1] as string));
+  const readinessChecks = new Set(
+    [...scraped.matchAll(/^roomcast_readiness_check\{.*check="(\w+)"/gm)].map((m) => m[1] as string),
+  );
   return { metrics, readinessChecks };
 }
 
@@ -44,7 +53,8 @@ function dashboardQueries(): Query[] {
     panels: { title: string; type: string; panels?: unknown[]; targets?: { expr: string }[] }[];
   };
   const out: Query[] = [];
-  for (const p of dash.panels) for (const t of p.targets ?? []) out.push({ where: `dashboard panel "${p.title}"`, expr: t.expr });
+  for (const p of dash.panels)
+    for (const t of p.targets ?? []) out.push({ where: `dashboard panel "${p.title}"`, expr: t.expr });
   return out;
 }
 
@@ -59,7 +69,9 @@ function alertRunbooks(): { alert: string; runbook: string }[] {
   const doc = parseYaml(readFileSync(join(ROOT, 'deploy/prometheus/alerts.yml'), 'utf8')) as {
     groups: { rules: { alert: string; annotations?: { runbook?: string } }[] }[];
   };
-  return doc.groups.flatMap((g) => g.rules.map((r) => ({ alert: r.alert, runbook: r.annotations?.runbook ?? '' })));
+  return doc.groups.flatMap((g) =>
+    g.rules.map((r) => ({ alert: r.alert, runbook: r.annotations?.runbook ?? '' })),
+  );
 }
 
 interface Selector {
@@ -85,7 +97,11 @@ function analyse(expr: string): { selectors: Selector[]; labels: string[] } {
           const op = m.getChild('MatchOp');
           const value = m.getChild('StringLiteral');
           if (label && op && value)
-            matchers.push({ label: text.slice(label.from, label.to), op: text.slice(op.from, op.to), value: JSON.parse(text.slice(value.from, value.to)) as string });
+            matchers.push({
+              label: text.slice(label.from, label.to),
+              op: text.slice(op.from, op.to),
+              value: JSON.parse(text.slice(value.from, value.to)) as string,
+            });
         }
         selectors.push({ name: id ? text.slice(id.from, id.to) : '', matchers });
       }
@@ -124,13 +140,17 @@ function problems(q: Query, metrics: Map<string, Registered>, readinessChecks: S
     }
     for (const l of r.labels) known.add(l);
     for (const m of s.matchers) {
-      if (!r.labels.has(m.label) && !TARGET_LABELS.includes(m.label)) out.push(`${q.where}: ${s.name} has no label ${m.label}`);
+      if (!r.labels.has(m.label) && !TARGET_LABELS.includes(m.label))
+        out.push(`${q.where}: ${s.name} has no label ${m.label}`);
       const values = m.op === '=' ? [m.value] : m.op === '=~' ? m.value.split('|') : [];
-      if (m.label === 'service') for (const v of values) if (!SERVICES.includes(v)) out.push(`${q.where}: no service ${v}`);
-      if (m.label === 'check') for (const v of values) if (!readinessChecks.has(v)) out.push(`${q.where}: no readiness check ${v}`);
+      if (m.label === 'service')
+        for (const v of values) if (!SERVICES.includes(v)) out.push(`${q.where}: no service ${v}`);
+      if (m.label === 'check')
+        for (const v of values) if (!readinessChecks.has(v)) out.push(`${q.where}: no readiness check ${v}`);
     }
   }
-  for (const l of parsed.labels) if (!known.has(l)) out.push(`${q.where}: no metric of the query has the label ${l}`);
+  for (const l of parsed.labels)
+    if (!known.has(l)) out.push(`${q.where}: no metric of the query has the label ${l}`);
   return out;
 }
 
@@ -139,7 +159,18 @@ describe('deploy/: the Grafana dashboard and the Prometheus alert rules', () => 
   let readinessChecks: Set<string>;
   beforeAll(async () => {
     ({ metrics, readinessChecks } = await registeredMetrics());
-    expect(readinessChecks).toEqual(new Set(['bus', 'presence', 'delivering', 'store', 'consuming', 'dictionaryStore', 'reviewStore', 'dictionary']));
+    expect(readinessChecks).toEqual(
+      new Set([
+        'bus',
+        'presence',
+        'delivering',
+        'store',
+        'consuming',
+        'dictionaryStore',
+        'reviewStore',
+        'dictionary',
+      ]),
+    );
   });
   const dashboard = dashboardQueries();
   const alerts = alertQueries();
@@ -152,21 +183,36 @@ describe('deploy/: the Grafana dashboard and the Prometheus alert rules', () => 
 
   it('catches what it is for: an unknown metric, a wrong label, a bad service or check name, bad syntax', () => {
     const bad = (expr: string) => problems({ where: 'q', expr }, metrics, readinessChecks);
-    expect(bad('rate(roomcast_gateway_sockets_total[5m])')).toEqual(['q: roomcast_gateway_sockets_total is not a metric the services register']);
-    expect(bad('sum by (room) (roomcast_consumer_lag_records)')).toEqual(['q: no metric of the query has the label room']);
+    expect(bad('rate(roomcast_gateway_sockets_total[5m])')).toEqual([
+      'q: roomcast_gateway_sockets_total is not a metric the services register',
+    ]);
+    expect(bad('sum by (room) (roomcast_consumer_lag_records)')).toEqual([
+      'q: no metric of the query has the label room',
+    ]);
     expect(bad('roomcast_gateway_connections{service="gateway"}')).toEqual([
       'q: roomcast_gateway_connections has no label service',
       'q: no metric of the query has the label service',
     ]);
-    expect(bad('roomcast_readiness_check{service=~"gateway|ingest", check="redis"}')).toEqual(['q: no service ingest', 'q: no readiness check redis']);
-    expect(bad('roomcast_gateway_rooms_bucket')).toEqual(['q: roomcast_gateway_rooms_bucket is not a metric the services register']);
+    expect(bad('roomcast_readiness_check{service=~"gateway|ingest", check="redis"}')).toEqual([
+      'q: no service ingest',
+      'q: no readiness check redis',
+    ]);
+    expect(bad('roomcast_gateway_rooms_bucket')).toEqual([
+      'q: roomcast_gateway_rooms_bucket is not a metric the services register',
+    ]);
     expect(bad('sum(rate(roomcast_gateway_flushes_total[5m])')[0]).toMatch(/PromQL syntax error/);
-    expect(bad('histogram_quantile(0.99, sum by (service, le) (rate(roomcast_consumer_hop_latency_seconds_bucket[$__rate_interval])))')).toEqual([]);
+    expect(
+      bad(
+        'histogram_quantile(0.99, sum by (service, le) (rate(roomcast_consumer_hop_latency_seconds_bucket[$__rate_interval])))',
+      ),
+    ).toEqual([]);
   });
 
   it('the dashboard shows what the runbook relies on', () => {
     const used = new Set(
-      dashboard.flatMap((q) => analyse(q.expr).selectors.map((s) => s.name.replace(/_(bucket|sum|count)$/, ''))),
+      dashboard.flatMap((q) =>
+        analyse(q.expr).selectors.map((s) => s.name.replace(/_(bucket|sum|count)$/, '')),
+      ),
     );
     for (const name of [
       'roomcast_gateway_e2e_latency_seconds',
@@ -192,7 +238,13 @@ describe('deploy/: the Grafana dashboard and the Prometheus alert rules', () => 
     const doc = readFileSync(join(ROOT, 'docs/operations.md'), 'utf8');
     // GitHub's heading anchors: lower case, spaces to dashes, punctuation dropped.
     const anchors = new Set(
-      [...doc.matchAll(/^#{2,4} (.+)$/gm)].map((m) => (m[1] as string).toLowerCase().replace(/[^\w\s-]/g, '').trim().replace(/\s/g, '-')),
+      [...doc.matchAll(/^#{2,4} (.+)$/gm)].map((m) =>
+        (m[1] as string)
+          .toLowerCase()
+          .replace(/[^\w\s-]/g, '')
+          .trim()
+          .replace(/\s/g, '-'),
+      ),
     );
     for (const { alert, runbook } of alertRunbooks()) {
       const [file, anchor] = runbook.split('#');

@@ -27,9 +27,15 @@ export function samples(text: string, name: string): Sample[] {
 }
 
 /** The value of the one sample of `name` whose labels include `labels`; NaN when there is none. */
-export function sampleValue(text: string, name: string, labels: Record<string, string | RegExp> = {}): number {
+export function sampleValue(
+  text: string,
+  name: string,
+  labels: Record<string, string | RegExp> = {},
+): number {
   const found = samples(text, name).filter((s) =>
-    Object.entries(labels).every(([k, v]) => (typeof v === 'string' ? s.labels[k] === v : v.test(s.labels[k] ?? ''))),
+    Object.entries(labels).every(([k, v]) =>
+      typeof v === 'string' ? s.labels[k] === v : v.test(s.labels[k] ?? ''),
+    ),
   );
   if (found.length > 1) throw new Error(`${found.length} samples of ${name} match ${JSON.stringify(labels)}`);
   return found[0]?.value ?? NaN;

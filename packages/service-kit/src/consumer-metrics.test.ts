@@ -26,7 +26,13 @@ describe('ConsumerMetrics', () => {
 
   async function subscribe(handler: (n: number) => Promise<void>, target: MessageBus = bus): Promise<string> {
     const groupId = uniqueId('group');
-    sub = await cm.subscribe(target, { groupId, topics: [topic], fromBeginning: true, retryBaseMs: 5, handler: (records) => handler(records.length) });
+    sub = await cm.subscribe(target, {
+      groupId,
+      topics: [topic],
+      fromBeginning: true,
+      retryBaseMs: 5,
+      handler: (records) => handler(records.length),
+    });
     await sub.ready;
     return groupId;
   }
@@ -37,9 +43,18 @@ describe('ConsumerMetrics', () => {
       await new Promise((r) => setTimeout(r, 40));
       handled += n;
     });
-    await bus.publish(topic, [1, 2, 3].map((i) => ({ key: 'room-1', value: `m${i}` })));
+    await bus.publish(
+      topic,
+      [1, 2, 3].map((i) => ({ key: 'room-1', value: `m${i}` })),
+    );
     await waitFor(() => handled === 3 || undefined, 'three handled', 5_000);
-    await waitFor(() => series('roomcast_consumer_hop_latency_seconds_count', `service="filter",topic="${topic}"`) === 3 || undefined, 'three hops', 5_000);
+    await waitFor(
+      () =>
+        series('roomcast_consumer_hop_latency_seconds_count', `service="filter",topic="${topic}"`) === 3 ||
+        undefined,
+      'three hops',
+      5_000,
+    );
     const labels = `service="filter",topic="${topic}"`;
     expect(series('roomcast_consumer_batch_records_count', labels)).toBe(1);
     expect(series('roomcast_consumer_batch_records_sum', labels)).toBe(3);
@@ -56,8 +71,17 @@ describe('ConsumerMetrics', () => {
       if (calls === 2) throw new AppError('BAD_EVENT', 'not a chat event (test)');
     });
     await bus.publish(topic, [{ key: 'room-1', value: 'x' }]);
-    await waitFor(() => metrics.snapshot().roomcast_dlq_writes_total === 1 || undefined, 'a dead letter', 5_000);
-    expect(series('roomcast_consumer_retries_total', `service="filter",topic="${topic}",code="PRESENCE_UNAVAILABLE"`)).toBe(1);
+    await waitFor(
+      () => metrics.snapshot().roomcast_dlq_writes_total === 1 || undefined,
+      'a dead letter',
+      5_000,
+    );
+    expect(
+      series(
+        'roomcast_consumer_retries_total',
+        `service="filter",topic="${topic}",code="PRESENCE_UNAVAILABLE"`,
+      ),
+    ).toBe(1);
     expect(series('roomcast_dlq_writes_total', `service="filter",topic="${topic}",code="BAD_EVENT"`)).toBe(1);
   });
 
@@ -78,7 +102,11 @@ describe('ConsumerMetrics', () => {
     await bus.publish(topic, [{ key: 'room-1', value: 'c' }]);
     await waitFor(() => lag() === 2 || undefined, 'lag 2 (b and c, a committed)', 5_000);
     const text = await metrics.render();
-    expect(text).toMatch(new RegExp(`roomcast_consumer_lag_records\\{service="filter",topic="${topic.replace(/\./g, '\\.')}",partition="\\d"\\} 2`));
+    expect(text).toMatch(
+      new RegExp(
+        `roomcast_consumer_lag_records\\{service="filter",topic="${topic.replace(/\./g, '\\.')}",partition="\\d"\\} 2`,
+      ),
+    );
     holding = false;
     held.shift()?.();
     await waitFor(() => lag() === 0 || undefined, 'lag back to 0', 5_000);
@@ -94,16 +122,24 @@ describe('ConsumerMetrics', () => {
       deleteTopics: (n) => bus.deleteTopics(n),
       publish: (t, r) => bus.publish(t, r),
       subscribe: (o) => bus.subscribe(o),
-      consumerLag: (g, t) => (failing ? Promise.reject(new AppError('BUS_UNAVAILABLE', 'kafka down (test)')) : bus.consumerLag(g, t)),
+      consumerLag: (g, t) =>
+        failing
+          ? Promise.reject(new AppError('BUS_UNAVAILABLE', 'kafka down (test)'))
+          : bus.consumerLag(g, t),
       stats: () => bus.stats(),
       healthy: () => bus.healthy(),
       close: () => bus.close(),
     };
-    const lagSeries = (): string[] => Object.keys(metrics.snapshot()).filter((k) => k.startsWith('roomcast_consumer_lag_records{'));
+    const lagSeries = (): string[] =>
+      Object.keys(metrics.snapshot()).filter((k) => k.startsWith('roomcast_consumer_lag_records{'));
     await subscribe(async () => {}, flaky);
     await waitFor(() => lagSeries().length > 0 || undefined, 'a lag read', 5_000);
     failing = true;
-    await waitFor(() => metrics.snapshot()['roomcast_consumer_lag_sample_failures_total{service="filter"}'] || undefined, 'a failed read', 5_000);
+    await waitFor(
+      () => metrics.snapshot()['roomcast_consumer_lag_sample_failures_total{service="filter"}'] || undefined,
+      'a failed read',
+      5_000,
+    );
     expect(lagSeries()).toEqual([]);
   });
 });

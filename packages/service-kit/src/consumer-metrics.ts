@@ -1,4 +1,11 @@
-import type { BatchHandler, ConsumerEvents, MessageBus, PartitionLag, SubscribeOptions, Subscription } from '@roomcast/bus';
+import type {
+  BatchHandler,
+  ConsumerEvents,
+  MessageBus,
+  PartitionLag,
+  SubscribeOptions,
+  Subscription,
+} from '@roomcast/bus';
 import type { Logger } from '@roomcast/logger';
 import {
   LATENCY_BUCKETS_SECONDS,
@@ -13,7 +20,9 @@ import {
 export const LAG_SAMPLE_INTERVAL_MS = 10_000;
 
 /** Buckets of a batch's handling time, seconds: 0.1 ms to 10 s. */
-const HANDLE_BUCKETS_SECONDS: readonly number[] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
+const HANDLE_BUCKETS_SECONDS: readonly number[] = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
+];
 
 export interface ConsumerMetricsOptions {
   metrics: MetricsRegistry;
@@ -72,17 +81,41 @@ export class ConsumerMetrics {
     this.logger = options.logger;
     this.intervalMs = options.lagSampleIntervalMs ?? LAG_SAMPLE_INTERVAL_MS;
     const labels = ['service', 'topic'] as const;
-    this.batchRecords = metrics.histogramFamily('roomcast_consumer_batch_records', 'records per handled batch (one partition of one topic)', labels, SIZE_BUCKETS);
+    this.batchRecords = metrics.histogramFamily(
+      'roomcast_consumer_batch_records',
+      'records per handled batch (one partition of one topic)',
+      labels,
+      SIZE_BUCKETS,
+    );
     this.hopLatency = metrics.histogramFamily(
       'roomcast_consumer_hop_latency_seconds',
       'per record, from its Kafka timestamp (published upstream) to handled here: queue time plus handling',
       labels,
       LATENCY_BUCKETS_SECONDS,
     );
-    this.batchDuration = metrics.histogramFamily('roomcast_consumer_batch_duration_seconds', 'time the handler took for one batch', labels, HANDLE_BUCKETS_SECONDS);
-    this.retries = metrics.counterFamily('roomcast_consumer_retries_total', 'failed handler attempts retried after a backoff, by error code', ['service', 'topic', 'code']);
-    this.dlqWrites = metrics.counterFamily('roomcast_dlq_writes_total', 'records written to <topic>.dlq, by source topic and error code', ['service', 'topic', 'code']);
-    this.lagFailures = metrics.counterFamily('roomcast_consumer_lag_sample_failures_total', 'consumer lag reads the broker did not answer', ['service']).labels({ service });
+    this.batchDuration = metrics.histogramFamily(
+      'roomcast_consumer_batch_duration_seconds',
+      'time the handler took for one batch',
+      labels,
+      HANDLE_BUCKETS_SECONDS,
+    );
+    this.retries = metrics.counterFamily(
+      'roomcast_consumer_retries_total',
+      'failed handler attempts retried after a backoff, by error code',
+      ['service', 'topic', 'code'],
+    );
+    this.dlqWrites = metrics.counterFamily(
+      'roomcast_dlq_writes_total',
+      'records written to <topic>.dlq, by source topic and error code',
+      ['service', 'topic', 'code'],
+    );
+    this.lagFailures = metrics
+      .counterFamily(
+        'roomcast_consumer_lag_sample_failures_total',
+        'consumer lag reads the broker did not answer',
+        ['service'],
+      )
+      .labels({ service });
     metrics.gaugeFamily(
       'roomcast_consumer_lag_records',
       'records published but not yet committed by the consumer group, per partition (sampled; every member reports the whole group)',
@@ -104,7 +137,11 @@ export class ConsumerMetrics {
    * sampled until the subscription stops.
    */
   async subscribe(bus: MessageBus, options: SubscribeOptions): Promise<Subscription> {
-    const sub = await bus.subscribe({ ...options, handler: this.measure(options.handler), events: this.events });
+    const sub = await bus.subscribe({
+      ...options,
+      handler: this.measure(options.handler),
+      events: this.events,
+    });
     const stopSampling = this.sampleLag(bus, options.groupId, options.topics);
     return {
       ready: sub.ready,
@@ -165,7 +202,11 @@ export class ConsumerMetrics {
     let s = this.topics.get(topic);
     if (s === undefined) {
       const labels = { service: this.service, topic };
-      s = { batch: this.batchRecords.labels(labels), hop: this.hopLatency.labels(labels), handle: this.batchDuration.labels(labels) };
+      s = {
+        batch: this.batchRecords.labels(labels),
+        hop: this.hopLatency.labels(labels),
+        handle: this.batchDuration.labels(labels),
+      };
       this.topics.set(topic, s);
     }
     return s;

@@ -9,7 +9,9 @@ describe('MetricsRegistry', () => {
     c.inc(3);
     m.gauge('roomcast_sockets', 'open sockets', () => 7);
     const text = await m.render();
-    expect(text).toContain('# HELP roomcast_drops_total frames dropped\n# TYPE roomcast_drops_total counter\nroomcast_drops_total 3\n');
+    expect(text).toContain(
+      '# HELP roomcast_drops_total frames dropped\n# TYPE roomcast_drops_total counter\nroomcast_drops_total 3\n',
+    );
     expect(text).toContain('# TYPE roomcast_sockets gauge\nroomcast_sockets 7');
     expect(m.snapshot()).toEqual({ roomcast_drops_total: 3, roomcast_sockets: 7 });
     expect(m.contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
@@ -21,7 +23,9 @@ describe('MetricsRegistry', () => {
     dlq.labels({ service: 'filter', code: 'BAD_EVENT' }).inc();
     dlq.labels({ service: 'filter', code: 'BAD_EVENT' }).inc(2);
     dlq.labels({ service: 'notification', code: 'HANDLER_FAILED' }).inc();
-    expect(dlq.labels({ service: 'filter', code: 'BAD_EVENT' })).toBe(dlq.labels({ code: 'BAD_EVENT', service: 'filter' }));
+    expect(dlq.labels({ service: 'filter', code: 'BAD_EVENT' })).toBe(
+      dlq.labels({ code: 'BAD_EVENT', service: 'filter' }),
+    );
     const text = await m.render();
     expect(text).toContain('roomcast_dlq_writes_total{service="filter",code="BAD_EVENT"} 3');
     expect(text).toContain('roomcast_dlq_writes_total{service="notification",code="HANDLER_FAILED"} 1');
@@ -34,7 +38,12 @@ describe('MetricsRegistry', () => {
 
   it('observes histograms with labels into cumulative buckets', async () => {
     const m = new MetricsRegistry();
-    const hop = m.histogramFamily('roomcast_hop_seconds', 'hop latency', ['service'], LATENCY_BUCKETS_SECONDS);
+    const hop = m.histogramFamily(
+      'roomcast_hop_seconds',
+      'hop latency',
+      ['service'],
+      LATENCY_BUCKETS_SECONDS,
+    );
     const filter = hop.labels({ service: 'filter' });
     filter.observe(0.003);
     filter.observe(0.2);
@@ -51,7 +60,9 @@ describe('MetricsRegistry', () => {
     expect(m.snapshot()['roomcast_hop_seconds_sum']).toBeCloseTo(45.203);
     filter.observe(Number.NaN);
     expect(filter.count).toBe(3);
-    expect(() => m.histogramFamily('roomcast_hop_seconds', 'hop latency', ['service'], [1, 2])).toThrow(/buckets/);
+    expect(() => m.histogramFamily('roomcast_hop_seconds', 'hop latency', ['service'], [1, 2])).toThrow(
+      /buckets/,
+    );
   });
 
   it('returns the metric already registered under a name (the embedded start shares one registry), and refuses another kind', async () => {
@@ -73,7 +84,9 @@ describe('MetricsRegistry', () => {
       emit({ service: 'filter', partition: '0' }, 5);
       emit({ service: 'filter', partition: '1' }, 2);
     });
-    m.gaugeFamily('roomcast_lag', 'lag', ['service', 'partition'], (emit) => emit({ service: 'notification', partition: '0' }, 1));
+    m.gaugeFamily('roomcast_lag', 'lag', ['service', 'partition'], (emit) =>
+      emit({ service: 'notification', partition: '0' }, 1),
+    );
     m.gaugeFamily('roomcast_ready', 'ready', ['check'], async (emit) => {
       await new Promise((r) => setTimeout(r, 5));
       emit({ check: 'bus' }, 1);
@@ -94,11 +107,21 @@ describe('MetricsRegistry', () => {
     m.histogram('roomcast_b_seconds', 'b', [1]);
     expect(m.names()).toEqual(['roomcast_a_total', 'roomcast_b_seconds']);
     m.gaugeFamily('roomcast_c', 'c', ['service', 'check'], () => undefined);
-    expect(m.describe().at(-1)).toEqual({ name: 'roomcast_c', type: 'gauge', labelNames: ['service', 'check'] });
+    expect(m.describe().at(-1)).toEqual({
+      name: 'roomcast_c',
+      type: 'gauge',
+      labelNames: ['service', 'check'],
+    });
     m.collectProcessMetrics();
     m.collectProcessMetrics();
-    expect(m.names()).toEqual(expect.arrayContaining(['process_cpu_seconds_total', 'nodejs_eventloop_lag_p99_seconds']));
-    expect(m.describe().find((d) => d.name === 'nodejs_gc_duration_seconds')).toEqual({ name: 'nodejs_gc_duration_seconds', type: 'histogram', labelNames: ['kind'] });
+    expect(m.names()).toEqual(
+      expect.arrayContaining(['process_cpu_seconds_total', 'nodejs_eventloop_lag_p99_seconds']),
+    );
+    expect(m.describe().find((d) => d.name === 'nodejs_gc_duration_seconds')).toEqual({
+      name: 'nodejs_gc_duration_seconds',
+      type: 'histogram',
+      labelNames: ['kind'],
+    });
   });
 
   it('exposes readiness checks as roomcast_readiness_check, run at scrape time: 1 passing, 0 failing, throwing or too slow', async () => {
@@ -117,7 +140,10 @@ describe('MetricsRegistry', () => {
       },
       50,
     );
-    const line = (text: string, check: string) => text.split('\n').find((l) => l.startsWith(`roomcast_readiness_check{service="notification",check="${check}"}`));
+    const line = (text: string, check: string) =>
+      text
+        .split('\n')
+        .find((l) => l.startsWith(`roomcast_readiness_check{service="notification",check="${check}"}`));
     let text = await m.render();
     expect([line(text, 'bus'), line(text, 'presence'), line(text, 'store'), line(text, 'slow')]).toEqual([
       'roomcast_readiness_check{service="notification",check="bus"} 1',
@@ -127,13 +153,19 @@ describe('MetricsRegistry', () => {
     ]);
     redisUp = false;
     text = await m.render();
-    expect(line(text, 'presence')).toBe('roomcast_readiness_check{service="notification",check="presence"} 0');
+    expect(line(text, 'presence')).toBe(
+      'roomcast_readiness_check{service="notification",check="presence"} 0',
+    );
   });
 
   it('is served at /metrics with the Prometheus content type', async () => {
     const m = new MetricsRegistry();
     m.counter('roomcast_served_total', 'served').inc(2);
-    const app = createHttpApp({ readiness: {}, logger: createLogger({ name: 'test', level: 'silent' }), metrics: m });
+    const app = createHttpApp({
+      readiness: {},
+      logger: createLogger({ name: 'test', level: 'silent' }),
+      metrics: m,
+    });
     const { server, port } = await listen(app, 0, '127.0.0.1');
     try {
       const res = await fetch(`http://127.0.0.1:${port}/metrics`);

@@ -60,15 +60,22 @@ export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 ];
 /** Buckets of counts (records per batch, sockets per flush): 1 to 20 000. */
-export const SIZE_BUCKETS: readonly number[] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000];
+export const SIZE_BUCKETS: readonly number[] = [
+  1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000,
+];
 
 /**
  * `roomcast_rate_limited_total{service, limit}`: frames or requests a rate limit refused (the
- * gateway's `chat` and `catchup` per connection, the admin APIs' `admin` per client address).
+ * gateway's `chat` and `catchup` per connection and `user-chat` and `user-likes` per user, the
+ * admin APIs' `admin` per client address).
  */
 export function rateLimitedCounter(metrics: MetricsRegistry, service: string, limit: string): Counter {
   return metrics
-    .counterFamily('roomcast_rate_limited_total', 'frames or requests refused by a rate limit (RATE_LIMITED)', ['service', 'limit'])
+    .counterFamily(
+      'roomcast_rate_limited_total',
+      'frames or requests refused by a rate limit (RATE_LIMITED)',
+      ['service', 'limit'],
+    )
     .labels({ service, limit });
 }
 
@@ -137,14 +144,15 @@ class HistogramCollector {
 }
 
 /**
- * A service's metrics, kept and exposed in Prometheus format by prom-client. Each service makes
- * its own registry; the embedded start passes one to every service, so a name registered again
- * returns the metric already there (same kind and labels, else it throws): shared metrics tell
- * the services apart by a `service` label.
+ * A service's metrics in a prom-client Registry, which renders them in Prometheus format. Each
+ * service makes its own registry; the embedded start passes one to every service, so a name
+ * registered again returns the metric already there (same kind and labels, else it throws):
+ * shared metrics tell the services apart by a `service` label.
  *
- * Counters count in a plain field and gauges are read at scrape time (prom-client's `collect`),
- * so the hot paths pay one addition; histograms observe through prom-client. Queue depths, drops
- * and slow-consumer closes are metrics here, not log lines.
+ * Counters and histograms count in plain fields that prom-client reads at scrape time (its
+ * `collect`, and `get()` for histograms), so a hot path pays an addition or a short bucket scan;
+ * gauges are read at scrape time. Queue depths, drops and slow-consumer closes are metrics here,
+ * not log lines.
  */
 export class MetricsRegistry {
   /** The prom-client registry behind this one. */
@@ -164,7 +172,7 @@ export class MetricsRegistry {
 
   /** A counter with labels, e.g. `counterFamily('roomcast_dlq_writes_total', '…', ['service', 'topic', 'code'])`. */
   counterFamily<L extends string>(name: string, help: string, labelNames: readonly L[]): Family<L, Counter> {
-    const family = this.family(name, 'counter', labelNames, () => {
+    const family = this.family(name, 'counter', labelNames, (state) => {
       const prom: PromCounter = new PromCounter({
         name,
         help,
@@ -172,7 +180,7 @@ export class MetricsRegistry {
         registers: [this.prom],
         collect: () => {
           prom.reset();
-          for (const { labels, child } of family.children.values()) prom.inc(labels, (child as Counter).value);
+          for (const { labels, child } of state.children.values()) prom.inc(labels, (child as Counter).value);
         },
       });
       return prom;
@@ -221,7 +229,7 @@ export class MetricsRegistry {
     labelNames: readonly L[],
     collect: (emit: GaugeEmit<L>) => void | Promise<void>,
   ): void {
-    const family = this.family(name, 'gauge', labelNames, () => {
+    const family = this.family(name, 'gauge', labelNames, (state) => {
       const prom: PromGauge = new PromGauge({
         name,
         help,
@@ -230,7 +238,7 @@ export class MetricsRegistry {
         collect: async () => {
           prom.reset();
           const emit: GaugeEmit<string> = (labels, value) => prom.inc(labels, value);
-          for (const source of family.sources) await source(emit);
+          for (const source of state.sources) await source(emit);
         },
       });
       return prom;
@@ -263,7 +271,11 @@ export class MetricsRegistry {
     return this.prom.getMetricsAsArray().map((m) => {
       const own = this.families.get(m.name);
       const type = own?.kind ?? String((m as unknown as { type: unknown }).type);
-      return { name: m.name, type, labelNames: own?.labelNames ?? (m as unknown as { labelNames?: string[] }).labelNames ?? [] };
+      return {
+        name: m.name,
+        type,
+        labelNames: own?.labelNames ?? (m as unknown as { labelNames?: string[] }).labelNames ?? [],
+      };
     });
   }
 
@@ -279,7 +291,9 @@ export class MetricsRegistry {
     };
     for (const [name, family] of this.families) {
       const series = (labels: Record<string, string>): string =>
-        family.labelNames.length === 0 ? '' : `{${family.labelNames.map((l) => `${l}="${labels[l] ?? ''}"`).join(',')}}`;
+        family.labelNames.length === 0
+          ? ''
+          : `{${family.labelNames.map((l) => `${l}="${labels[l] ?? ''}"`).join(',')}}`;
       const put = (suffix: string, labels: Record<string, string>, value: number): void => {
         add(`${name}${suffix}`, value);
         if (family.labelNames.length > 0) add(`${name}${suffix}${series(labels)}`, value);
@@ -317,7 +331,9 @@ export class MetricsRegistry {
     const existing = this.families.get(name);
     if (existing !== undefined) {
       if (existing.kind !== kind || existing.labelNames.join() !== labelNames.join())
-        throw new Error(`metric ${name} is already registered as a ${existing.kind} with labels [${existing.labelNames.join(', ')}]`);
+        throw new Error(
+          `metric ${name} is already registered as a ${existing.kind} with labels [${existing.labelNames.join(', ')}]`,
+        );
       return existing;
     }
     const state = { kind, labelNames, children: new Map(), sources: [] } as unknown as FamilyState;

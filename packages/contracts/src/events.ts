@@ -35,6 +35,8 @@ export const ChatAcceptedV1 = z.object({
   acceptedAt: z.number().int(),
   /** Absent = normal. */
   priority: MessagePriority.optional(),
+  /** A tombstone: the message was deleted by a moderator (text emptied). Only in history and the recent cache. */
+  deleted: z.literal(true).optional(),
 });
 export type ChatAcceptedV1 = z.infer<typeof ChatAcceptedV1>;
 
@@ -53,5 +55,7 @@ export type ChatRejectedV1 = z.infer<typeof ChatRejectedV1>;
 export const GatewayDeliveryV1 = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('room.message'), message: ChatAcceptedV1 }),
   z.object({ kind: z.literal('user.rejected'), rejected: ChatRejectedV1 }),
+  /** A moderator deleted message `seq`: routed like the room's messages, so it follows the message. */
+  z.object({ kind: z.literal('room.deleted'), roomId: RoomId, seq: z.number().int().positive() }),
 ]);
 export type GatewayDeliveryV1 = z.infer<typeof GatewayDeliveryV1>;

@@ -6,3 +6,4 @@ export * from './events';
 export * from './topics';
 export * from './json';
 export * from './filter';
+export * from './moderation';

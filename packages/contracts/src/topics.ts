@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ChatAcceptedV1, ChatIngestedV1, ChatRejectedV1, ChatSubmittedV1, GatewayDeliveryV1 } from './events';
+import { ModerationEventV1 } from './moderation';
 
 export interface TopicSpec<S extends z.ZodType = z.ZodType> {
   name: string;
@@ -40,9 +41,16 @@ export const TOPICS = {
     producer: 'filter',
     consumers: ['notification'],
   },
+  moderation: {
+    name: 'room.moderation.applied.v1',
+    key: 'roomId',
+    schema: ModerationEventV1,
+    producer: 'gateway (moderate frames, moderation API), filter (room words)',
+    consumers: ['gateway', 'chat-ingest', 'notification', 'persistence'],
+  },
 } as const satisfies Record<string, TopicSpec>;
 
-/** A topic of the catalog: `chatSubmitted`, `chatIngested`, `chatAccepted`, `chatRejected`. */
+/** A topic of the catalog: `chatSubmitted`, `chatIngested`, `chatAccepted`, `chatRejected`, `moderation`. */
 export type TopicId = keyof typeof TOPICS;
 
 /** The event type a catalog topic carries. */
@@ -59,7 +67,14 @@ export function topicKey<K extends TopicId>(id: K, event: TopicEvent<K>): string
  * rejection it carries, like every room-scoped topic, so one room's deliveries stay in order.
  */
 export function deliveryKey(delivery: GatewayDeliveryV1): string {
-  return delivery.kind === 'room.message' ? delivery.message.roomId : delivery.rejected.roomId;
+  switch (delivery.kind) {
+    case 'room.message':
+      return delivery.message.roomId;
+    case 'user.rejected':
+      return delivery.rejected.roomId;
+    case 'room.deleted':
+      return delivery.roomId;
+  }
 }
 
 /** Records a handler could not process go to `<topic>.dlq`, with the error code in headers. */
@@ -96,6 +111,7 @@ export interface TopicNames {
   chatIngested: string;
   chatAccepted: string;
   chatRejected: string;
+  moderation: string;
   /** The delivery topic of one gateway. */
   delivery(gatewayId: string): string;
 }
@@ -110,6 +126,7 @@ export function resolveTopics(prefix = ''): TopicNames {
     chatIngested: prefix + TOPICS.chatIngested.name,
     chatAccepted: prefix + TOPICS.chatAccepted.name,
     chatRejected: prefix + TOPICS.chatRejected.name,
+    moderation: prefix + TOPICS.moderation.name,
     delivery: (gatewayId) => prefix + deliveryTopic(gatewayId),
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ERROR_CODE_LIST } from '@roomcast/errors';
 import { MAX_CHAT_TEXT_CHARS, MAX_LIKES_PER_FRAME, ROOM_ID_PATTERN } from './limits';
+import { ModerationAction, RoomRole } from './moderation';
 
 /**
  * Newest client protocol version. A client declares the version it speaks when connecting, with
@@ -59,6 +60,12 @@ export const PingFrame = z.object({ type: z.literal('ping'), reqId: ReqId });
  */
 export const RefreshFrame = z.object({ type: z.literal('refresh'), token: z.string().min(1).max(4096), reqId: ReqId });
 
+/**
+ * A moderation action on a room, authorised by the sender's role there (docs/moderation.md). Answered
+ * `moderated` once it took effect (state written, event published), or an error (FORBIDDEN, ...).
+ */
+export const ModerateFrame = z.object({ type: z.literal('moderate'), roomId: RoomId, reqId: ReqId, action: ModerationAction });
+
 export const ClientFrame = z.discriminatedUnion('type', [
   JoinFrame,
   LeaveFrame,
@@ -66,6 +73,7 @@ export const ClientFrame = z.discriminatedUnion('type', [
   LikeFrame,
   PingFrame,
   RefreshFrame,
+  ModerateFrame,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameInput = z.input<typeof ClientFrame>;
@@ -106,6 +114,12 @@ export const JoinedFrame = z.object({
    * delivery continues gaplessly from `lastSeq` and only this older range is missing.
    */
   missing: z.object({ fromSeq: z.number().int().positive(), toSeq: z.number().int().positive() }).optional(),
+  /** The user's role in the room (absent = viewer). */
+  role: RoomRole.optional(),
+  /** The room's slow mode: at most one chat per user per this many ms (absent = off). */
+  slowModeMs: z.number().int().positive().optional(),
+  /** The user is muted in this room until then (ms since epoch). */
+  mutedUntil: z.number().int().optional(),
 });
 export const LeftFrame = z.object({ type: z.literal('left'), roomId: RoomId, reqId: ReqId });
 export const AckFrame = z.object({
@@ -127,6 +141,8 @@ export const MessageFrame = z.object({
   acceptedAt: z.number().int(),
   /** Present (`high`) only on high-priority messages. */
   priority: MessagePriority.optional(),
+  /** A message a moderator deleted: a tombstone with an empty text (catch-ups and history). */
+  deleted: z.literal(true).optional(),
 });
 /**
  * One message inside a `messages` batch frame: a `message` frame without `type` and `roomId`.
@@ -194,6 +210,22 @@ export const PongFrame = z.object({ type: z.literal('pong'), reqId: ReqId, serve
 /** A `refresh` was accepted: the session now lasts until `expiresAt` (ms since epoch). */
 export const RefreshedFrame = z.object({ type: z.literal('refreshed'), reqId: ReqId, expiresAt: z.number().int() });
 
+/** A `moderate` took effect: `actionId` is its id in the audit log. */
+export const ModeratedFrame = z.object({ type: z.literal('moderated'), roomId: RoomId, reqId: ReqId, actionId: z.string() });
+/** A moderator deleted message `seq` of the room: remove it from view. */
+export const DeletedFrame = z.object({ type: z.literal('deleted'), roomId: RoomId, seq: z.number().int().positive() });
+/**
+ * A change of the room's rules that concerns this viewer: `slowModeMs` (to everyone in the room; 0
+ * = off), `mutedUntil` (to the muted user; 0 = lifted), `role` (to the user whose role changed).
+ */
+export const RoomModeFrame = z.object({
+  type: z.literal('room-mode'),
+  roomId: RoomId,
+  slowModeMs: z.number().int().nonnegative().optional(),
+  mutedUntil: z.number().int().nonnegative().optional(),
+  role: RoomRole.optional(),
+});
+
 export const ServerFrame = z.discriminatedUnion('type', [
   WelcomeFrame,
   JoinedFrame,
@@ -207,6 +239,9 @@ export const ServerFrame = z.discriminatedUnion('type', [
   ErrorFrame,
   PongFrame,
   RefreshedFrame,
+  ModeratedFrame,
+  DeletedFrame,
+  RoomModeFrame,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 export type WelcomeFrame = z.infer<typeof WelcomeFrame>;
@@ -219,3 +254,6 @@ export type RejectedFrame = z.infer<typeof RejectedFrame>;
 export type LikesFrame = z.infer<typeof LikesFrame>;
 export type OnlineFrame = z.infer<typeof OnlineFrame>;
 export type ErrorFrame = z.infer<typeof ErrorFrame>;
+export type DeletedFrame = z.infer<typeof DeletedFrame>;
+export type RoomModeFrame = z.infer<typeof RoomModeFrame>;
+export type ModeratedFrame = z.infer<typeof ModeratedFrame>;

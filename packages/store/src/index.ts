@@ -44,3 +44,12 @@ export {
 } from './review-store';
 export { InMemoryReviewStore } from './review-store.memory';
 export { MongoReviewStore, REVIEW_COLLECTION, REVIEW_CLAIMS_COLLECTION } from './review-store.mongo';
+export { type RoomRoleGrant, type RoomRoleStore } from './room-role-store';
+export { InMemoryRoomRoleStore } from './room-role-store.memory';
+export {
+  DEFAULT_AUDIT_LIMIT,
+  MAX_AUDIT_LIMIT,
+  type AuditQuery,
+  type ModerationAuditStore,
+} from './moderation-audit-store';
+export { InMemoryModerationAuditStore, auditLimit } from './moderation-audit-store.memory';

@@ -7,6 +7,7 @@ import { createTokenVerifier, signUserToken } from '@roomcast/auth';
 import { InMemoryMessageBus, type BusRecord, type OutgoingRecord } from '@roomcast/bus';
 import {
   CLOSE_CODES,
+  deliveryKey,
   ChatSubmittedV1,
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
@@ -291,7 +292,7 @@ async function connect(
 /** Publishes deliveries to the gateway's own delivery topic, as notification does. */
 async function deliver(h: Harness, ...ds: GatewayDeliveryV1[]): Promise<void> {
   const records = ds.map((d) => ({
-    key: d.kind === 'room.message' ? d.message.roomId : d.rejected.roomId,
+    key: deliveryKey(d),
     value: JSON.stringify(d),
   }));
   await h.bus.publish(h.topics.delivery(h.gatewayId), records);

@@ -329,6 +329,18 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     for (const c of conns) c.send(frame);
   }
 
+  /**
+   * A moderator deleted a message: the room's queue goes out first (the message may be in it),
+   * then `deleted`, encoded once for every member.
+   */
+  function deliverDeleted(roomId: string, seq: number): void {
+    const state = registry.rooms.get(roomId);
+    if (state === undefined) return;
+    fanout.flush(state);
+    const frame = JSON.stringify({ type: 'deleted', roomId, seq });
+    for (const c of state.members) c.send(frame);
+  }
+
   /** One parse and one span per record (continuing its trace); room messages queue for their room's flush. */
   function onDeliveries(records: BusRecord[]): Promise<void> {
     return decodeBatch('gateway.deliver', GatewayDeliveryV1, records, async (batch) => {
@@ -336,7 +348,8 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
         // One span per delivery with the socket count as an attribute, never a span per socket.
         span.setAttribute(ATTR.gatewayId, gatewayId);
         if (event.kind === 'room.message') span.setAttribute(ATTR.fanout, fanout.enqueue(event.message));
-        else deliverRejection(event.rejected);
+        else if (event.kind === 'user.rejected') deliverRejection(event.rejected);
+        else deliverDeleted(event.roomId, event.seq);
       }
     });
   }

@@ -8,6 +8,7 @@ import {
   type OutgoingRecord,
 } from '@roomcast/bus';
 import {
+  deliveryKey,
   GatewayDeliveryV1,
   HEADERS,
   dlqTopic,
@@ -161,7 +162,7 @@ function delivery(record: BusRecord): GatewayDeliveryV1 {
 /** The room of a delivery the app handed to publish; its key must be that room. */
 function roomOf(record: OutgoingRecord): string {
   const d = GatewayDeliveryV1.parse(JSON.parse(String(record.value)));
-  const roomId = d.kind === 'room.message' ? d.message.roomId : d.rejected.roomId;
+  const roomId = deliveryKey(d);
   expect(record.key).toBe(roomId);
   return roomId;
 }

@@ -1,0 +1,27 @@
+import type { ModerationEventV1 } from '@roomcast/contracts';
+
+/**
+ * The audit log of moderation (MongoDB collection `moderation_audit`): every action that took
+ * effect, as its `room.moderation.applied.v1` event, written by persistence. `MongoModerationAuditStore`
+ * in production, `InMemoryModerationAuditStore` as the twin; both pass
+ * `describeModerationAuditStoreContract`.
+ */
+export interface AuditQuery {
+  /** Only entries with `at` before this (epoch ms), for paging back. */
+  before?: number | undefined;
+  /** 1..500, default 100. */
+  limit?: number | undefined;
+}
+
+export const DEFAULT_AUDIT_LIMIT = 100;
+export const MAX_AUDIT_LIMIT = 500;
+
+export interface ModerationAuditStore {
+  /** Creates indexes (idempotent). */
+  init(): Promise<void>;
+  /** Appends events; idempotent by event id (a replayed record changes nothing). Returns how many were new. */
+  append(events: ModerationEventV1[]): Promise<number>;
+  /** A room's entries, newest first (by `at`, then id). */
+  list(roomId: string, query?: AuditQuery): Promise<ModerationEventV1[]>;
+  healthy(): Promise<boolean>;
+}

@@ -1,0 +1,33 @@
+import type { RoomRole } from '@roomcast/contracts';
+import type { RoomRoleGrant, RoomRoleStore } from './room-role-store';
+
+/** The in-memory twin of MongoRoomRoleStore (embedded start, unit tests). */
+export class InMemoryRoomRoleStore implements RoomRoleStore {
+  private readonly grants = new Map<string, RoomRoleGrant>();
+
+  async init(): Promise<void> {}
+
+  async get(roomId: string, userId: string): Promise<RoomRole> {
+    return this.grants.get(key(roomId, userId))?.role ?? 'viewer';
+  }
+
+  async set(roomId: string, userId: string, role: RoomRole, grantedBy: string, at: number): Promise<void> {
+    if (role === 'viewer') this.grants.delete(key(roomId, userId));
+    else this.grants.set(key(roomId, userId), { roomId, userId, role, grantedBy, grantedAt: at });
+  }
+
+  async list(roomId: string): Promise<RoomRoleGrant[]> {
+    return [...this.grants.values()]
+      .filter((g) => g.roomId === roomId)
+      .sort((a, b) => (a.role === b.role ? a.userId.localeCompare(b.userId) : a.role === 'host' ? -1 : 1))
+      .map((g) => ({ ...g }));
+  }
+
+  async healthy(): Promise<boolean> {
+    return true;
+  }
+}
+
+function key(roomId: string, userId: string): string {
+  return `${roomId}\u0000${userId}`;
+}

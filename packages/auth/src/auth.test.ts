@@ -77,4 +77,17 @@ describe('user tokens', () => {
     const body = Buffer.from(JSON.stringify({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 3600 })).toString('base64url');
     expect(await codeOf(verifyUserToken(secret, `${header}.${body}.`))).toBe('UNAUTHORIZED');
   });
+
+  it('carries the roles claim, and refuses a token whose roles claim is malformed', async () => {
+    const roles = { 'show-1': 'host', 'class.*': 'moderator' } as const;
+    await expect(verifyUserToken(secret, await signUserToken(secret, 'alice', 60, { roles }))).resolves.toMatchObject({ roles });
+    const plain = await verifyUserToken(secret, await signUserToken(secret, 'bob'));
+    expect(plain.roles).toBeUndefined();
+    const key = new TextEncoder().encode(secret);
+    for (const bad of [{ 'show-1': 'owner' }, ['show-1'], 'host', { 'show-1': 1 }]) {
+      const token = await new SignJWT({ roles: bad } as JWTPayload).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setExpirationTime('1h').sign(key);
+      expect(await codeOf(verifyUserToken(secret, token))).toBe('UNAUTHORIZED');
+    }
+    await expect(signUserToken(secret, 'alice', 60, { roles: { 'show-1': 'owner' } as never })).rejects.toBeInstanceOf(AppError);
+  });
 });

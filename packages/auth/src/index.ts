@@ -7,22 +7,39 @@ import {
   type JSONWebKeySet,
   type JWTVerifyGetKey,
 } from 'jose';
-import { USER_ID_PATTERN } from '@roomcast/contracts';
+import { RolesClaim, USER_ID_PATTERN } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
 
 export interface UserClaims {
   userId: string;
   /** Expiry, seconds since epoch. */
   exp: number;
+  /**
+   * Room roles the token grants (claim `roles`: room id or `prefix*` -> `moderator` | `host`).
+   * Absent when the token has none. A malformed `roles` claim refuses the token (UNAUTHORIZED).
+   */
+  roles?: RolesClaim;
+}
+
+export interface SignOptions {
+  /** The `roles` claim (room id or `prefix*` -> role). */
+  roles?: RolesClaim | undefined;
 }
 
 const ALG = 'HS256';
 const encoder = new TextEncoder();
 
-/** Mints an HS256 token for `userId` valid `ttlSeconds` (default 1 h). */
-export async function signUserToken(secret: string, userId: string, ttlSeconds = 3600): Promise<string> {
+/** Mints an HS256 token for `userId` valid `ttlSeconds` (default 1 h), with optional room roles. */
+export async function signUserToken(
+  secret: string,
+  userId: string,
+  ttlSeconds = 3600,
+  options: SignOptions = {},
+): Promise<string> {
   if (!USER_ID_PATTERN.test(userId)) throw new AppError('BAD_REQUEST', 'userId: 1-128 of [A-Za-z0-9_.:@-]');
-  return new SignJWT({})
+  if (options.roles !== undefined && !RolesClaim.safeParse(options.roles).success)
+    throw new AppError('BAD_REQUEST', 'roles: room id or prefix* -> moderator | host');
+  return new SignJWT(options.roles !== undefined ? { roles: options.roles } : {})
     .setProtectedHeader({ alg: ALG })
     .setSubject(userId)
     .setIssuedAt()
@@ -105,7 +122,10 @@ async function verifyWith(
     const sub: unknown = payload.sub;
     if (typeof sub !== 'string' || !USER_ID_PATTERN.test(sub))
       throw new AppError('UNAUTHORIZED', 'token `sub` must be a string user id (1-128 of [A-Za-z0-9_.:@-])');
-    return { userId: sub, exp: payload.exp ?? 0 };
+    if (payload.roles === undefined) return { userId: sub, exp: payload.exp ?? 0 };
+    const roles = RolesClaim.safeParse(payload.roles);
+    if (!roles.success) throw new AppError('UNAUTHORIZED', 'token `roles` must map room ids (or prefix*) to moderator or host');
+    return { userId: sub, exp: payload.exp ?? 0, roles: roles.data };
   } catch (err) {
     if (err instanceof AppError) throw err;
     if (err instanceof errors.JWTExpired) throw new AppError('TOKEN_EXPIRED', 'token expired', { cause: err });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import express, { Router } from 'express';
 import { createTokenVerifier, signUserToken } from '@roomcast/auth';
 import { InMemoryMessageBus } from '@roomcast/bus';
-import { resolveFilterTopics, resolveTopics } from '@roomcast/contracts';
+import { resolveFilterTopics, resolveTopics, RolesClaim } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
 import { createChatIngestApp } from '@roomcast/chat-ingest';
 import { createFilterApp, DEFAULT_DICTIONARY_FILE, loadBaseDictionary } from '@roomcast/filter';
@@ -29,7 +29,8 @@ export interface EmbeddedApp {
 }
 
 const DAY_MS = 24 * 3600 * 1000;
-const TokenRequest = z.object({ userId: z.string().min(1).max(128) });
+/** Embedded mode mints any token asked for, roles included (try the host view: `{"userId": "h", "roles": {"lobby": "host"}}`). */
+const TokenRequest = z.object({ userId: z.string().min(1).max(128), roles: RolesClaim.optional() });
 
 /**
  * Every roomcast service, wired to in-memory twins of Kafka, Redis and MongoDB, behind one HTTP
@@ -76,8 +77,8 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
   const dev = Router();
   dev.post('/dev/token', express.json({ limit: '4kb' }), async (req, res) => {
     const body = TokenRequest.safeParse(req.body);
-    if (!body.success) throw new AppError('BAD_REQUEST', 'body must be {"userId": "..."}');
-    res.json({ token: await signUserToken(config.JWT_SECRET, body.data.userId, 12 * 3600) });
+    if (!body.success) throw new AppError('BAD_REQUEST', 'body must be {"userId": "...", "roles"?: {"<roomId>": "host" | "moderator"}}');
+    res.json({ token: await signUserToken(config.JWT_SECRET, body.data.userId, 12 * 3600, { roles: body.data.roles }) });
   });
   const publicDir = join(__dirname, '..', 'public');
   const pages = Router();

@@ -233,9 +233,18 @@ export function describeMessageStoreContract(
     });
 
     it('turns a message into a tombstone: deleted, text emptied, unmasked; the rest kept, the seq still listed', async () => {
-      const target = makeStoredMessage('room-a', 5, { masked: true, traceId: 'b'.repeat(32), traceSampled: true });
+      const target = makeStoredMessage('room-a', 5, {
+        masked: true,
+        traceId: 'b'.repeat(32),
+        traceSampled: true,
+      });
       const sameSeqElsewhere = makeStoredMessage('room-b', 5);
-      await store.insertMany([makeStoredMessage('room-a', 4), target, makeStoredMessage('room-a', 6), sameSeqElsewhere]);
+      await store.insertMany([
+        makeStoredMessage('room-a', 4),
+        target,
+        makeStoredMessage('room-a', 6),
+        sameSeqElsewhere,
+      ]);
       await expect(store.markDeleted('room-a', 5)).resolves.toBe(true);
       const tombstone = { ...target, text: '', masked: false, deleted: true };
       const listed = await store.listByRoom('room-a');
@@ -255,7 +264,9 @@ export function describeMessageStoreContract(
       await expect(store.markDeleted('room-z', 1)).resolves.toBe(false);
       // A redelivered copy of the message is a duplicate: it does not bring the text back.
       await expect(store.insertMany([m])).resolves.toEqual({ inserted: 0, duplicates: 1 });
-      await expect(store.listByRoom('room-a')).resolves.toStrictEqual([{ ...m, text: '', masked: false, deleted: true }]);
+      await expect(store.listByRoom('room-a')).resolves.toStrictEqual([
+        { ...m, text: '', masked: false, deleted: true },
+      ]);
       await expect(store.listByRoom('room-z')).resolves.toEqual([]);
     });
 

@@ -166,7 +166,10 @@ export class MongoMessageStore implements MessageStore {
       // One conditional update through the {roomId, seq} index; the `$ne` makes a replayed delete
       // match nothing, so `modifiedCount` tells a change from a repeat.
       const result = await this.model
-        .updateOne({ roomId, seq, deleted: { $ne: true } }, { $set: { deleted: true, text: '', masked: false } })
+        .updateOne(
+          { roomId, seq, deleted: { $ne: true } },
+          { $set: { deleted: true, text: '', masked: false } },
+        )
         .exec();
       return result.modifiedCount === 1;
     });

@@ -16,7 +16,7 @@ import { createPersistenceApp } from '@roomcast/persistence';
 import { InMemoryPresenceStore } from '@roomcast/presence';
 import { InMemoryRecentMessages, InMemorySequencerBackend, InMemorySequencerState } from '@roomcast/sequencer';
 import { createHttpApp, MetricsRegistry, readinessGauge } from '@roomcast/service-kit';
-import { InMemoryDictionaryStore, InMemoryMessageStore, InMemoryReviewStore, InMemoryRoomRoleStore } from '@roomcast/store';
+import { InMemoryDictionaryStore, InMemoryMessageStore, InMemoryModerationAuditStore, InMemoryReviewStore, InMemoryRoomRoleStore } from '@roomcast/store';
 import { z } from 'zod';
 import type { EmbeddedConfig } from './config';
 
@@ -72,7 +72,7 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
     adminToken: config.FILTER_ADMIN_TOKEN,
     metrics,
   });
-  const persistence = createPersistenceApp({ bus, store, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', verifyToken, metrics });
+  const persistence = createPersistenceApp({ bus, store, audit: new InMemoryModerationAuditStore(), roles: roleStore, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', verifyToken, metrics });
   const notification = createNotificationApp({ bus, presence, recent, logger: logger.child({ svc: 'notification' }), topics, groupId: 'notification', metrics });
   const gateway = createGatewayApp({ bus, presence, recent, verifyToken, moderationStore, roles: roleStore, logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
 

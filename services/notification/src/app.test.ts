@@ -59,6 +59,10 @@ beforeEach(async () => {
       await recent.append(entries);
     },
     after: (roomId: string, afterSeq: number, limit: number) => recent.after(roomId, afterSeq, limit),
+    markDeleted: async (roomId: string, seq: number) => {
+      calls.push(`deleted:${roomId}/${seq}`);
+      return recent.markDeleted(roomId, seq);
+    },
     appendUserNotices: async (entries: { userId: string; data: string }[]) => {
       calls.push(`notice:${entries.map((e) => e.userId).join(',')}`);
       await recent.appendUserNotices(entries);

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { signUserToken } from '@roomcast/auth';
+import type { RolesClaim } from '@roomcast/contracts';
 import { infraEnv, uniqueId, type InfraEnv } from '@roomcast/testing';
 import { startService, type ServiceProcess } from './processes';
 
@@ -13,7 +14,9 @@ export interface Stack {
   noticeUrl: string;
   adminToken: string;
   jwtSecret: string;
-  token(userId: string, ttlSeconds?: number): Promise<string>;
+  token(userId: string, ttlSeconds?: number, roles?: RolesClaim): Promise<string>;
+  /** Base URL of each gateway's HTTP API (moderation), in the order of `gatewayUrls`. */
+  gatewayHttpUrls: string[];
   processes: ServiceProcess[];
   stop(): Promise<void>;
 }
@@ -99,18 +102,19 @@ export async function startRealStack(
       }),
     ]);
     const gateways = await startAll(processes, [
-      start('gateway-a', 'gateway', { ...common, GATEWAY_ID: 'gw-a' }),
-      start('gateway-b', 'gateway', { ...common, GATEWAY_ID: 'gw-b' }),
+      start('gateway-a', 'gateway', { ...common, GATEWAY_ID: 'gw-a', MODERATION_ADMIN_TOKEN: ADMIN_TOKEN }),
+      start('gateway-b', 'gateway', { ...common, GATEWAY_ID: 'gw-b', MODERATION_ADMIN_TOKEN: ADMIN_TOKEN }),
     ]);
     const persistence = started[0];
     const ingest = started[3];
     return {
       gatewayUrls: gateways.map((g) => `ws://127.0.0.1:${g.port}/ws`),
+      gatewayHttpUrls: gateways.map((g) => `http://127.0.0.1:${g.port}`),
       historyUrl: `http://127.0.0.1:${persistence?.port}`,
       noticeUrl: `http://127.0.0.1:${ingest?.port}`,
       adminToken: ADMIN_TOKEN,
       jwtSecret,
-      token: (userId, ttl) => signUserToken(jwtSecret, userId, ttl),
+      token: (userId, ttl, roles) => signUserToken(jwtSecret, userId, ttl, { roles }),
       processes,
       stop,
       topicPrefix: common.KAFKA_TOPIC_PREFIX ?? `${id}.`,
@@ -145,16 +149,18 @@ export async function startEmbeddedStack(extraEnv: Record<string, string> = {}):
     ...TEST_TUNING,
     JWT_SECRET: jwtSecret,
     FILTER_ADMIN_TOKEN: ADMIN_TOKEN,
+    MODERATION_ADMIN_TOKEN: ADMIN_TOKEN,
     ...extraEnv,
   });
   const base = `http://127.0.0.1:${proc.port}`;
   return {
     gatewayUrls: [`ws://127.0.0.1:${proc.port}/ws`, `ws://127.0.0.1:${proc.port}/ws`],
+    gatewayHttpUrls: [`http://127.0.0.1:${proc.port}`, `http://127.0.0.1:${proc.port}`],
     historyUrl: base,
     noticeUrl: base,
     adminToken: ADMIN_TOKEN,
     jwtSecret,
-    token: (userId, ttl) => signUserToken(jwtSecret, userId, ttl),
+    token: (userId, ttl, roles) => signUserToken(jwtSecret, userId, ttl, { roles }),
     processes: [proc],
     stop: async () => {
       await proc.stop();

@@ -119,6 +119,17 @@ describe('RoomModeration', () => {
   });
 });
 
+describe('RoomModeration deletes', () => {
+  it('refuses a delete of a seq past the room head with NOT_FOUND, and publishes nothing', async () => {
+    const bus = new InMemoryMessageBus();
+    const moderation = new RoomModeration({ store: new InMemoryModerationStore(), roles: new InMemoryRoomRoleStore(), bus, topics, roomHead: async () => 5 });
+    const host = { userId: 'h', roles: { r1: 'host' as const } };
+    expect(await codeOf(moderation.perform('r1', host, { kind: 'delete', seq: 6 }))).toBe('NOT_FOUND');
+    expect(bus.stats().published).toBe(0);
+    await expect(moderation.perform('r1', host, { kind: 'delete', seq: 5 })).resolves.toMatchObject({ action: { kind: 'delete', seq: 5 } });
+  });
+});
+
 describe('ModerationView', () => {
   it('loads a room once, applies events to it, and reloads after refreshMs', async () => {
     const { store, now, advance } = setup();

@@ -20,6 +20,11 @@ export interface RoomModerationDeps {
   roles: RoomRoleStore;
   bus: MessageBus;
   topics: TopicNames;
+  /**
+   * The room's newest seq (the recent-message cache's head): a delete of a later seq is refused
+   * (NOT_FOUND) — it names no message, and persistence would wait for it in vain.
+   */
+  roomHead?: (roomId: string) => Promise<number>;
   clock?: () => number;
 }
 
@@ -80,6 +85,8 @@ export class RoomModeration {
       const refused = authorize(role, action.kind, target);
       if (refused) throw refused;
     }
+    if (action.kind === 'delete' && this.deps.roomHead !== undefined && action.seq > (await this.deps.roomHead(roomId)))
+      throw new AppError('NOT_FOUND', `${roomId} has no message ${action.seq} yet`);
     const at = this.clock();
     const until =
       action.kind === 'mute'

@@ -1631,6 +1631,9 @@ describe('gateway: moderation', () => {
     await sub.ready;
     const mod = await connect(h, 'mod', {}, undefined, MOD);
     await mod.join('show');
+    // a seq the room has not reached names no message
+    expect(await moderate(mod, { kind: 'delete', seq: 7 })).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
+    await h.recent.cache('show', [1, 2, 3, 4, 5, 6, 7]);
     const reply = await moderate(mod, { kind: 'delete', seq: 7 });
     const [record] = await waitFor(() => (got.length > 0 ? got : undefined), 'the event', WAIT_MS, POLL_MS);
     expect(record?.key).toBe('show');
@@ -1654,6 +1657,23 @@ describe('gateway: moderation', () => {
     const types = v.frames.map((f) => f.type).filter((t) => t === 'messages' || t === 'deleted');
     expect(types).toEqual(['messages', 'deleted']);
     expect(v.all('deleted')[0]).toEqual({ type: 'deleted', roomId: 'show', seq: 1 });
+  });
+
+  it('a catch-up carries a deleted message as a tombstone (deleted: true, no text)', async () => {
+    const h = await startGateway();
+    await h.recent.cache('show', [1]);
+    await h.recent.append([{ roomId: 'show', seq: 2, data: JSON.stringify({ ...roomMessageEvent('show', 2), text: '', deleted: true }) }]);
+    h.recent.seqs.seqs.set('show', 2);
+    for (const protocol of ['1', '2']) {
+      const v = await connect(h, `v${protocol}`, {}, protocol);
+      v.send({ type: 'join', roomId: 'show', reqId: 'j', afterSeq: 0 });
+      expect(await v.next('joined')).toMatchObject({ recovered: true, recoveredCount: 2 });
+      const got = protocol === '1' ? v.all('message') : v.all('messages').flatMap((f) => f.messages);
+      expect(got.map((m) => [m.seq, m.text, m.deleted])).toEqual([
+        [1, 'm1', undefined],
+        [2, '', true],
+      ]);
+    }
   });
 
   it('the HTTP API: admin token may grant host; a user acts by role; a viewer gets 403; bad bodies 400', async () => {

@@ -154,7 +154,13 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   let moderationSubscription: Subscription | undefined;
   let accepting = false;
 
-  const moderation = new RoomModeration({ store: deps.moderationStore, roles: deps.roles, bus, topics });
+  const moderation = new RoomModeration({
+    store: deps.moderationStore,
+    roles: deps.roles,
+    bus,
+    topics,
+    roomHead: async (roomId) => (await deps.recent.after(roomId, Number.MAX_SAFE_INTEGER, 1)).headSeq,
+  });
   const moderationView = new ModerationView(deps.moderationStore, DEFAULT_MODERATION_VIEW);
   const effects = new ModerationEffects(registry, moderationView);
   const moderationRefused = metrics.counterFamily(

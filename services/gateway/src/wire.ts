@@ -19,6 +19,8 @@ export function encodeItem(m: ChatAcceptedV1): string {
   };
   // Only on high-priority messages, and last: ordinary ones carry no priority key at all.
   if (m.priority === 'high') item.priority = 'high';
+  // A tombstone (a message a moderator deleted), as catch-ups read it from the recent cache.
+  if (m.deleted === true) item.deleted = true;
   return JSON.stringify(item);
 }
 

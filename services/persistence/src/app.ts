@@ -25,6 +25,8 @@ export interface PersistenceDeps {
    * shared box). Default: return as soon as a record is there.
    */
   fetch?: { minBytes: number; maxWaitMs: number };
+  /** How long a delete waits for its message to be stored; default DELETE_WAIT_MS. */
+  deleteWaitMs?: number;
   /** Checks the bearer token of history, audit and roles requests (the gateway's user tokens). */
   verifyToken: VerifyUserToken;
   metrics?: MetricsRegistry;
@@ -50,6 +52,9 @@ function withTrace(event: ChatAcceptedV1, record: BusRecord): StoredMessage {
  * the event id are the `_id`s; a tombstone marked again is no change). It also serves the
  * room-admin reads: the audit log and the granted roles (moderators and hosts only).
  */
+/** How long a delete waits for its message to be stored before it is counted unmatched. */
+export const DELETE_WAIT_MS = 10_000;
+
 export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
   const metrics = deps.metrics ?? new MetricsRegistry();
   const stored = metrics.counter('roomcast_persistence_inserted_total', 'messages written');
@@ -69,20 +74,38 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
     });
   }
 
+  /**
+   * Marks the message deleted; when it is not stored yet — a moderator deletes a message as soon
+   * as viewers see it, which can be before this service's own write of it (its accepted messages
+   * come on another subscription) — waits for it, up to DELETE_WAIT_MS. The gateways refuse deletes
+   * of seqs the room has not reached, so the wait is for a message on its way. Only the moderation
+   * subscription waits; messages keep being stored meanwhile.
+   */
+  async function markDeletedWhenStored(roomId: string, seq: number): Promise<boolean> {
+    const deadline = Date.now() + (deps.deleteWaitMs ?? DELETE_WAIT_MS);
+    for (let pause = 50; ; pause = Math.min(pause * 2, 1000)) {
+      if (await deps.store.markDeleted(roomId, seq)) return true;
+      // Already a tombstone (a replay): nothing to wait for.
+      const found = await deps.store.findMessage({ roomId, seq });
+      if (found !== undefined || Date.now() + pause > deadline) return false;
+      await new Promise((r) => setTimeout(r, pause));
+    }
+  }
+
   function handleModeration(records: BusRecord[]): Promise<void> {
     return decodeBatch('persistence.moderation', ModerationEventV1, records, async (batch) => {
       const events = batch.map(({ event }) => event);
       audited.inc(await deps.audit.append(events));
       for (const event of events) {
         if (event.action.kind !== 'delete') continue;
-        if (await deps.store.markDeleted(event.roomId, event.action.seq)) {
+        if (await markDeletedWhenStored(event.roomId, event.action.seq)) {
           tombstoned.inc();
           continue;
         }
         unmatched.inc();
-        // A replay finds its tombstone; only a delete that overtook its message leaves the text.
+        // A replay finds its tombstone; only a delete whose message never came leaves nothing to mark.
         if (!(await deps.store.findMessage({ roomId: event.roomId, seq: event.action.seq })))
-          deps.logger.warn({ roomId: event.roomId, seq: event.action.seq, eventId: event.id }, 'deleted message is not stored (yet): no tombstone');
+          deps.logger.warn({ roomId: event.roomId, seq: event.action.seq, eventId: event.id }, 'deleted message is not stored: no tombstone');
       }
     });
   }

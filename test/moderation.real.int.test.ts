@@ -22,7 +22,6 @@ describe('moderation, limits and auth across two gateways on real infrastructure
   afterAll(async () => {
     for (const p of peers) p.close();
     await stack?.stop();
-    // eslint-disable-next-line no-console
     console.log(`moderation propagation across gateways (ms from moderated to effect): ${JSON.stringify(propagation)}`);
   }, 60_000);
 

@@ -1,0 +1,16 @@
+export {
+  emptyRoomState,
+  isBanned,
+  mutedUntil,
+  type ModerationStore,
+  type RoomModerationState,
+} from './moderation-store';
+export { InMemoryModerationStore } from './moderation-store.memory';
+export {
+  RedisModerationStore,
+  DEFAULT_MODERATION_KEY_PREFIX,
+  MODERATION_COMMAND_TIMEOUT_MS,
+} from './moderation-store.redis';
+export { ModerationView, DEFAULT_MODERATION_VIEW, type ModerationViewOptions } from './moderation-view';
+export { authorize, REQUIRED_ROLE } from './authorize';
+export { RoomModeration, type Actor, type RoomModerationDeps } from './room-moderation';

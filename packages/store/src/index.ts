@@ -46,10 +46,13 @@ export { InMemoryReviewStore } from './review-store.memory';
 export { MongoReviewStore, REVIEW_COLLECTION, REVIEW_CLAIMS_COLLECTION } from './review-store.mongo';
 export { type RoomRoleGrant, type RoomRoleStore } from './room-role-store';
 export { InMemoryRoomRoleStore } from './room-role-store.memory';
+export { MongoRoomRoleStore, ROOM_ROLES_COLLECTION } from './room-role-store.mongo';
 export {
   DEFAULT_AUDIT_LIMIT,
   MAX_AUDIT_LIMIT,
+  auditLimit,
   type AuditQuery,
   type ModerationAuditStore,
 } from './moderation-audit-store';
-export { InMemoryModerationAuditStore, auditLimit } from './moderation-audit-store.memory';
+export { InMemoryModerationAuditStore } from './moderation-audit-store.memory';
+export { MongoModerationAuditStore, MODERATION_AUDIT_COLLECTION } from './moderation-audit-store.mongo';

@@ -232,6 +232,44 @@ export function describeMessageStoreContract(
       expect(await store.listByRoom('room-c')).toEqual([]);
     });
 
+    it('turns a message into a tombstone: deleted, text emptied, unmasked; the rest kept, the seq still listed', async () => {
+      const target = makeStoredMessage('room-a', 5, {
+        masked: true,
+        traceId: 'b'.repeat(32),
+        traceSampled: true,
+      });
+      const sameSeqElsewhere = makeStoredMessage('room-b', 5);
+      await store.insertMany([
+        makeStoredMessage('room-a', 4),
+        target,
+        makeStoredMessage('room-a', 6),
+        sameSeqElsewhere,
+      ]);
+      await expect(store.markDeleted('room-a', 5)).resolves.toBe(true);
+      const tombstone = { ...target, text: '', masked: false, deleted: true };
+      const listed = await store.listByRoom('room-a');
+      expect(seqs(listed)).toEqual([4, 5, 6]);
+      expect(listed[1]).toStrictEqual(tombstone);
+      expect(listed[0]).toStrictEqual(makeStoredMessage('room-a', 4));
+      await expect(store.findMessage({ id: target.id })).resolves.toStrictEqual(tombstone);
+      await expect(store.findMessage({ roomId: 'room-b', seq: 5 })).resolves.toStrictEqual(sameSeqElsewhere);
+    });
+
+    it('marks a tombstone once: a replayed delete, an unknown seq or room change nothing', async () => {
+      const m = makeStoredMessage('room-a', 1);
+      await store.insertMany([m]);
+      await expect(store.markDeleted('room-a', 1)).resolves.toBe(true);
+      await expect(store.markDeleted('room-a', 1)).resolves.toBe(false);
+      await expect(store.markDeleted('room-a', 2)).resolves.toBe(false);
+      await expect(store.markDeleted('room-z', 1)).resolves.toBe(false);
+      // A redelivered copy of the message is a duplicate: it does not bring the text back.
+      await expect(store.insertMany([m])).resolves.toEqual({ inserted: 0, duplicates: 1 });
+      await expect(store.listByRoom('room-a')).resolves.toStrictEqual([
+        { ...m, text: '', masked: false, deleted: true },
+      ]);
+      await expect(store.listByRoom('room-z')).resolves.toEqual([]);
+    });
+
     it('accepts an empty batch', async () => {
       await expect(store.insertMany([])).resolves.toEqual({ inserted: 0, duplicates: 0 });
     });

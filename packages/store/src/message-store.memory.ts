@@ -85,6 +85,18 @@ export class InMemoryMessageStore implements MessageStore {
     return found && { ...found };
   }
 
+  async markDeleted(roomId: string, seq: number): Promise<boolean> {
+    this.assertOpen();
+    const room = this.rooms.get(roomId) ?? [];
+    const message = room[lowerBound(room, seq, false)];
+    if (message?.seq !== seq || message.deleted === true) return false;
+    // In place: `ids` holds the same object.
+    message.deleted = true;
+    message.text = '';
+    message.masked = false;
+    return true;
+  }
+
   async healthy(): Promise<boolean> {
     return !this.closed;
   }

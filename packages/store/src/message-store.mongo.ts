@@ -49,6 +49,8 @@ type MessageDoc = {
   /** Absent on documents written before trace ids were kept (and when the record had none). */
   traceId?: string;
   traceSampled?: boolean;
+  /** `true` on a tombstone (markDeleted); absent otherwise. */
+  deleted?: boolean;
 };
 
 const messageSchema = new Schema<MessageDoc>(
@@ -64,6 +66,7 @@ const messageSchema = new Schema<MessageDoc>(
     acceptedAt: { type: Number, required: true },
     traceId: { type: String },
     traceSampled: { type: Boolean },
+    deleted: { type: Boolean },
   },
   {
     collection: MESSAGES_COLLECTION,
@@ -158,6 +161,20 @@ export class MongoMessageStore implements MessageStore {
     });
   }
 
+  async markDeleted(roomId: string, seq: number): Promise<boolean> {
+    return this.db.run('mark deleted', async () => {
+      // One conditional update through the {roomId, seq} index; the `$ne` makes a replayed delete
+      // match nothing, so `modifiedCount` tells a change from a repeat.
+      const result = await this.model
+        .updateOne(
+          { roomId, seq, deleted: { $ne: true } },
+          { $set: { deleted: true, text: '', masked: false } },
+        )
+        .exec();
+      return result.modifiedCount === 1;
+    });
+  }
+
   /** True when the server answers an admin `ping`; never throws. */
   healthy(): Promise<boolean> {
     return this.db.healthy();
@@ -195,6 +212,7 @@ function toDoc(m: StoredMessage): MessageDoc {
   // Only when known: the driver would store an undefined field as null.
   if (m.traceId !== undefined) doc.traceId = m.traceId;
   if (m.traceSampled !== undefined) doc.traceSampled = m.traceSampled;
+  if (m.deleted === true) doc.deleted = true;
   return doc;
 }
 
@@ -212,5 +230,6 @@ function fromDoc(d: MessageDoc): StoredMessage {
   };
   if (typeof d.traceId === 'string') m.traceId = d.traceId;
   if (typeof d.traceSampled === 'boolean') m.traceSampled = d.traceSampled;
+  if (d.deleted === true) m.deleted = true;
   return m;
 }

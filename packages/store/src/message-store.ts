@@ -47,6 +47,13 @@ export interface MessageStore {
    * For operators (roomcast-trace), not for the delivery path.
    */
   findMessage(ref: MessageRef): Promise<StoredMessage | undefined>;
+  /**
+   * Turns message `seq` of the room into a tombstone (a moderator deleted it): `deleted: true`,
+   * `text` emptied, `masked` false; its id, seq, sender and times stay, so history keeps the seq
+   * without a gap. True when a message changed; false when it was a tombstone already (a replayed
+   * delete) or no such message is stored. Throws AppError(STORE_UNAVAILABLE) when the store fails.
+   */
+  markDeleted(roomId: string, seq: number): Promise<boolean>;
   healthy(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -16,6 +16,12 @@ export interface AuditQuery {
 export const DEFAULT_AUDIT_LIMIT = 100;
 export const MAX_AUDIT_LIMIT = 500;
 
+/** Clamps a limit the same way in every store: default 100, truncated, 1..500. */
+export function auditLimit(limit: number | undefined): number {
+  if (limit === undefined || Number.isNaN(limit)) return DEFAULT_AUDIT_LIMIT;
+  return Math.min(MAX_AUDIT_LIMIT, Math.max(1, Math.trunc(limit)));
+}
+
 export interface ModerationAuditStore {
   /** Creates indexes (idempotent). */
   init(): Promise<void>;

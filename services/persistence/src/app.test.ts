@@ -39,6 +39,9 @@ class FlakyMessageStore implements MessageStore {
   findMessage(ref: MessageRef): Promise<StoredMessage | undefined> {
     return this.inner.findMessage(ref);
   }
+  markDeleted(roomId: string, seq: number): Promise<boolean> {
+    return this.inner.markDeleted(roomId, seq);
+  }
   healthy(): Promise<boolean> {
     return this.inner.healthy();
   }

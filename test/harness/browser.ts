@@ -104,13 +104,12 @@ export async function sendChat(session: BrowserSession, text: string): Promise<v
 /** The page's chat list: seq, author and text of every message element shown. */
 export async function shownMessages(
   session: BrowserSession,
-): Promise<{ seq: number; userId: string; text: string; deleted: boolean }[]> {
+): Promise<{ seq: number; userId: string; text: string }[]> {
   return session.page.$$eval('#messages li[data-seq]', (lis) =>
     lis.map((li) => ({
       seq: Number(li.getAttribute('data-seq')),
       userId: li.getAttribute('data-user') ?? '',
       text: li.querySelector('.body')?.textContent ?? '',
-      deleted: li.classList.contains('deleted'),
     })),
   );
 }

@@ -169,6 +169,7 @@ describe('deploy/: the Grafana dashboard and the Prometheus alert rules', () => 
         'dictionaryStore',
         'reviewStore',
         'dictionary',
+        'moderation',
       ]),
     );
   });

@@ -17,6 +17,7 @@ export {
   DEFAULT_RECENT_MESSAGES,
   RECENT_HEAD_TTL_MS,
   USER_NOTICES_MAX,
+  tombstone,
   type RecentMessages,
   type RecentEntry,
   type RecentRange,

@@ -1,5 +1,6 @@
 import type { RoomSequencer } from './sequencer';
-import { USER_NOTICES_MAX, type RecentMessages } from './recent-messages';
+import type { ChatAcceptedV1 } from '@roomcast/contracts';
+import { USER_NOTICES_MAX, type RecentEntry, type RecentMessages, type RecentRange } from './recent-messages';
 
 export interface RecentMessagesFixture {
   /** A cache keeping at most 5 messages per room. */
@@ -10,6 +11,25 @@ export interface RecentMessagesFixture {
 }
 
 const entry = (roomId: string, seq: number) => ({ roomId, seq, data: JSON.stringify({ roomId, seq }) });
+
+/** A cached message as notification writes it: a ChatAcceptedV1 as JSON. */
+function message(roomId: string, seq: number, extra: Partial<ChatAcceptedV1> = {}): RecentEntry {
+  const m: ChatAcceptedV1 = {
+    id: `m-${roomId}-${seq}`,
+    roomId,
+    seq,
+    userId: 'u-1',
+    clientMsgId: `c-${seq}`,
+    text: `secret ${seq}`,
+    masked: false,
+    sentAt: 1_700_000_000_000 + seq,
+    acceptedAt: 1_700_000_000_100 + seq,
+    ...extra,
+  };
+  return { roomId, seq, data: JSON.stringify(m) };
+}
+
+const parsed = (range: RecentRange): unknown[] => range.entries.map((e) => JSON.parse(e.data) as unknown);
 
 /**
  * The behaviour every RecentMessages must have; runs against the in-memory twin (unit) and Redis
@@ -75,6 +95,64 @@ export function describeRecentMessagesContract(name: string, factory: () => Prom
       expect(await f.recent.after('a', 0, 100)).toMatchObject({ headSeq: 7 });
       expect((await f.recent.after('a', 0, 100)).entries.map((e) => e.seq)).toEqual([3, 4, 5, 6, 7]);
       expect((await f.recent.after('b', 0, 100)).entries.map((e) => e.seq)).toEqual([1]);
+    });
+
+    it('markDeleted turns the cached message into its tombstone and leaves the rest of the room alone', async () => {
+      const one = message('r', 1);
+      const three = message('r', 3);
+      await f.recent.append([one, message('r', 2, { priority: 'high', masked: true }), three]);
+      await f.recent.append([message('s', 2)]);
+
+      await expect(f.recent.markDeleted('r', 2)).resolves.toBe(true);
+
+      const got = await f.recent.after('r', 0, 10);
+      expect(got.headSeq).toBe(3);
+      expect(got.entries.map((e) => e.seq)).toEqual([1, 2, 3]);
+      expect(parsed(got)).toEqual([
+        JSON.parse(one.data),
+        {
+          id: 'm-r-2',
+          roomId: 'r',
+          seq: 2,
+          userId: 'u-1',
+          clientMsgId: 'c-2',
+          text: '',
+          masked: false,
+          sentAt: 1_700_000_000_002,
+          acceptedAt: 1_700_000_000_102,
+          priority: 'high',
+          deleted: true,
+        },
+        JSON.parse(three.data),
+      ]);
+      expect((await f.recent.after('s', 0, 10)).entries).toEqual([{ seq: 2, data: message('s', 2).data }]);
+    });
+
+    it('markDeleted of a seq not cached answers false and writes nothing', async () => {
+      await f.recent.append([message('r', 1)]);
+      await expect(f.recent.markDeleted('r', 2)).resolves.toBe(false);
+      await expect(f.recent.markDeleted('nowhere', 1)).resolves.toBe(false);
+      await expect(f.recent.after('r', 0, 10)).resolves.toEqual({ entries: [{ seq: 1, data: message('r', 1).data }], headSeq: 1 });
+      await expect(f.recent.after('nowhere', 0, 10)).resolves.toEqual({ entries: [], headSeq: 0 });
+    });
+
+    it('markDeleted is idempotent, and a replayed append does not bring the text back', async () => {
+      await f.recent.append([message('r', 1), message('r', 2)]);
+      await expect(f.recent.markDeleted('r', 1)).resolves.toBe(true);
+      const once = await f.recent.after('r', 0, 10);
+      await expect(f.recent.markDeleted('r', 1)).resolves.toBe(true);
+      await f.recent.append([message('r', 1), message('r', 2)]);
+      const again = await f.recent.after('r', 0, 10);
+      expect(again).toEqual(once);
+      expect(parsed(again)[0]).toMatchObject({ seq: 1, text: '', deleted: true });
+    });
+
+    it('markDeleted called twice at once answers true to both', async () => {
+      await f.recent.append([message('r', 1)]);
+      // On Redis both read the message before either swaps, so the second swap finds it gone
+      // and must read again (the tombstone) rather than fail.
+      await expect(Promise.all([f.recent.markDeleted('r', 1), f.recent.markDeleted('r', 1)])).resolves.toEqual([true, true]);
+      expect(parsed(await f.recent.after('r', 0, 10))).toEqual([expect.objectContaining({ seq: 1, text: '', deleted: true })]);
     });
   });
 }

@@ -24,4 +24,18 @@ describe('InMemoryRecentMessages with an injected clock', () => {
     now = 1199;
     expect((await recent.after('r', 0, 10)).entries).toHaveLength(0);
   });
+
+  it("markDeleted keeps the room's expiry where the last append put it", async () => {
+    let now = 1000;
+    const recent = new InMemoryRecentMessages(undefined, { ttlMs: 100 }, () => now);
+    const data = JSON.stringify({ id: 'm1', roomId: 'r', seq: 1, userId: 'u', clientMsgId: 'c', text: 'hi', masked: false, sentAt: 1, acceptedAt: 2 });
+    await recent.append([{ roomId: 'r', seq: 1, data }]);
+    now = 1050;
+    await expect(recent.markDeleted('r', 1)).resolves.toBe(true);
+    now = 1099;
+    expect((await recent.after('r', 0, 10)).entries).toHaveLength(1);
+    now = 1100;
+    expect((await recent.after('r', 0, 10)).entries).toHaveLength(0);
+    await expect(recent.markDeleted('r', 1)).resolves.toBe(false);
+  });
 });

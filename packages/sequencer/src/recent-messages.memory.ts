@@ -1,4 +1,4 @@
-import { DEFAULT_RECENT_MESSAGES, RECENT_HEAD_TTL_MS, USER_NOTICES_MAX, type RecentEntry, type RecentMessages, type RecentMessagesOptions, type RecentRange } from './recent-messages';
+import { DEFAULT_RECENT_MESSAGES, RECENT_HEAD_TTL_MS, USER_NOTICES_MAX, tombstone, type RecentEntry, type RecentMessages, type RecentMessagesOptions, type RecentRange } from './recent-messages';
 import { InMemorySequencerState } from './sequencer.memory';
 
 interface RoomCache {
@@ -62,6 +62,13 @@ export class InMemoryRecentMessages implements RecentMessages {
       entries: newer.slice(Math.max(0, newer.length - limit)).map((e) => ({ ...e })),
       headSeq: head !== undefined && head.expiresAt > now ? head.seq : (this.seqState.seqs.get(roomId) ?? 0),
     };
+  }
+
+  async markDeleted(roomId: string, seq: number): Promise<boolean> {
+    const entry = this.live(roomId, this.now())?.entries.find((e) => e.seq === seq);
+    if (entry === undefined) return false;
+    entry.data = tombstone(entry.data);
+    return true;
   }
 
   async appendUserNotices(entries: { userId: string; data: string }[]): Promise<void> {

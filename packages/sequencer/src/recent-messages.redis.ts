@@ -1,6 +1,6 @@
 import { AppError } from '@roomcast/errors';
 import { LuaScript, createOwnedRedis, type OwnedRedis, type RedisAdapterOptions } from '@roomcast/redis-kit';
-import { DEFAULT_RECENT_MESSAGES, RECENT_HEAD_TTL_MS, USER_NOTICES_MAX, type RecentEntry, type RecentMessages, type RecentMessagesOptions, type RecentRange } from './recent-messages';
+import { DEFAULT_RECENT_MESSAGES, RECENT_HEAD_TTL_MS, USER_NOTICES_MAX, tombstone, type RecentEntry, type RecentMessages, type RecentMessagesOptions, type RecentRange } from './recent-messages';
 import {
   DEFAULT_SEQUENCER_KEY_PREFIX,
   SEQUENCER_COMMAND_TIMEOUT_MS,
@@ -45,7 +45,31 @@ const NOTICE = `for i = 1, #KEYS do
 end
 return #KEYS`;
 
-const SCRIPTS = { append: new LuaScript(APPEND), after: new LuaScript(AFTER), notice: new LuaScript(NOTICE) };
+// KEYS[1] = recent key; ARGV[1] = seq, ARGV[2] = the entry as read, ARGV[3] = its tombstone.
+// Compare-and-swap: when ARGV[2] is still the member at seq, the tombstone replaces it and 1 is
+// returned; else (evicted, expired, or rewritten since the read) nothing changes and 0 is returned.
+// ZADD before ZREM: the set never empties on the way, so the key keeps its TTL.
+const SWAP = `local score = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if not score or tonumber(score) ~= tonumber(ARGV[1]) then return 0 end
+if ARGV[3] ~= ARGV[2] then
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
+  redis.call('ZREM', KEYS[1], ARGV[2])
+end
+return 1`;
+
+/**
+ * Read-then-swap rounds markDeleted tries before giving up. A swap fails only when the entry
+ * changed between its read and the swap (evicted by an append, or tombstoned by a concurrent
+ * markDeleted), and the next read then sees the new state: 2 rounds settle it, 3 leave room.
+ */
+const MARK_DELETED_ATTEMPTS = 3;
+
+const SCRIPTS = {
+  append: new LuaScript(APPEND),
+  after: new LuaScript(AFTER),
+  notice: new LuaScript(NOTICE),
+  swap: new LuaScript(SWAP),
+};
 
 export interface RedisRecentMessagesOptions extends RedisAdapterOptions, Partial<RecentMessagesOptions> {}
 
@@ -98,6 +122,23 @@ export class RedisRecentMessages implements RecentMessages {
     const entries: { seq: number; data: string }[] = [];
     for (let i = reply.length - 2; i >= 1; i -= 2) entries.push({ data: String(reply[i]), seq: Number(reply[i + 1]) });
     return { entries, headSeq };
+  }
+
+  /**
+   * The tombstone is built in TypeScript (`tombstone`, shared with the memory twin) and swapped in
+   * by SWAP only if the entry is still the one read, so the rewrite is atomic without re-encoding
+   * the JSON in Lua: lua-cjson writes numbers with 14 significant digits, which would change a
+   * 16-digit seq or sentAt.
+   */
+  async markDeleted(roomId: string, seq: number): Promise<boolean> {
+    const key = this.keys.recent(roomId);
+    for (let attempt = 0; attempt < MARK_DELETED_ATTEMPTS; attempt++) {
+      const [data] = await this.client.call('markDeleted', () => this.client.redis.zrangebyscore(key, seq, seq));
+      if (data === undefined) return false;
+      const swapped = await this.client.call('markDeleted', () => this.client.eval(SCRIPTS.swap, [key], [seq, data, tombstone(data)]));
+      if (swapped === 1) return true;
+    }
+    throw new AppError('STORE_UNAVAILABLE', `recent-messages markDeleted of ${roomId}/${seq} kept losing its compare-and-swap`);
   }
 
   async appendUserNotices(entries: { userId: string; data: string }[]): Promise<void> {

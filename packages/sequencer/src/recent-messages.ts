@@ -1,3 +1,5 @@
+import { ChatAcceptedV1, parseJson } from '@roomcast/contracts';
+
 /**
  * The recent accepted messages of each room, for the gateway's catch-up after a reconnect
  * (`join` with `afterSeq`). Written once per accepted message, by notification, before the message
@@ -17,6 +19,13 @@ export interface RecentMessages {
    * is not lost: it was numbered but not cached yet, so it is still on its way to the gateways.
    */
   after(roomId: string, afterSeq: number, limit: number): Promise<RecentRange>;
+  /**
+   * A moderator deleted message `seq` of the room: if the room's cache holds it, its entry becomes
+   * the tombstone (`tombstone(data)`), so a catch-up returns it without its text. Resolves whether
+   * the entry was there (false: never cached, evicted or expired). Idempotent; the room's TTL and
+   * head are left as they are (a delete is not a message).
+   */
+  markDeleted(roomId: string, seq: number): Promise<boolean>;
   /**
    * Keeps notices for one user each (`data`: JSON, e.g. a rejection of their chat) for `ttlMs`, at
    * most USER_NOTICES_MAX per user: a user who was between gateways when one was routed gets it
@@ -53,3 +62,27 @@ export const RECENT_HEAD_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** 1 000 messages per room, 10 minutes. */
 export const DEFAULT_RECENT_MESSAGES: RecentMessagesOptions = { maxPerRoom: 1000, ttlMs: 10 * 60_000 };
+
+/**
+ * The tombstone of a cached message (`data`: a ChatAcceptedV1 as JSON): its ids, seq, sender,
+ * times and priority kept, `text: ''`, `masked: false`, `deleted: true`; any other field dropped,
+ * so no content survives the delete. A tombstone's tombstone is itself. Throws AppError INTERNAL
+ * when `data` is not a ChatAcceptedV1 (notification caches nothing else).
+ */
+export function tombstone(data: string): string {
+  const m = parseJson(ChatAcceptedV1, data, 'INTERNAL');
+  const dead: ChatAcceptedV1 = {
+    id: m.id,
+    roomId: m.roomId,
+    seq: m.seq,
+    userId: m.userId,
+    clientMsgId: m.clientMsgId,
+    text: '',
+    masked: false,
+    sentAt: m.sentAt,
+    acceptedAt: m.acceptedAt,
+    ...(m.priority !== undefined ? { priority: m.priority } : {}),
+    deleted: true,
+  };
+  return JSON.stringify(dead);
+}

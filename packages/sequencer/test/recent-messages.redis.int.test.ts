@@ -39,4 +39,27 @@ describe('RedisRecentMessages on real Redis', () => {
     await recent.close();
     await redisAdmin.deletePrefix(keyPrefix);
   });
+
+  it("markDeleted swaps the member in place: the ZSET keeps its TTL, even when it is the only member", async () => {
+    const keyPrefix = `${uniqueId('recent')}:`;
+    const admin = redisAdmin.client();
+    const recent = new RedisRecentMessages({ redis: admin, keyPrefix, ttlMs: 60_000 });
+    const data = JSON.stringify({ id: 'm1', roomId: 'r', seq: 1, userId: 'u', clientMsgId: 'c', text: 'hi', masked: false, sentAt: 1, acceptedAt: 2 });
+    await recent.append([{ roomId: 'r', seq: 1, data }]);
+    const setKey = `${keyPrefix}sequencer:recent:r`;
+    // Lower the TTL by hand: a markDeleted that restarted it (or recreated the key) would show.
+    await admin.pexpire(setKey, 30_000);
+
+    await expect(recent.markDeleted('r', 1)).resolves.toBe(true);
+
+    const ttl = await admin.pttl(setKey);
+    expect(ttl).toBeGreaterThan(20_000);
+    expect(ttl).toBeLessThanOrEqual(30_000);
+    const members = await admin.zrange(setKey, 0, -1, 'WITHSCORES');
+    expect(members).toHaveLength(2);
+    expect(members[1]).toBe('1');
+    expect(JSON.parse(members[0]!)).toMatchObject({ id: 'm1', seq: 1, text: '', deleted: true });
+    await recent.close();
+    await redisAdmin.deletePrefix(keyPrefix);
+  });
 });

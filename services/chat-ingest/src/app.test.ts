@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { headerValue, InMemoryMessageBus, type BusRecord, type MessageBus } from '@roomcast/bus';
 import {
   ChatRejectedV1,
+  type ModerationEventV1,
   ChatIngestedV1,
   HEADERS,
   dlqTopic,
@@ -11,10 +12,11 @@ import {
 } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
 import { createLogger, silentLogger, type Logger } from '@roomcast/logger';
+import { InMemoryModerationStore } from '@roomcast/moderation';
 import { InMemorySequencerBackend } from '@roomcast/sequencer';
 import { getTracer, SpanKind, traceIdOf, withSpan } from '@roomcast/telemetry';
 import { installInMemoryTracing } from '@roomcast/telemetry/sdk';
-import { uniqueId, waitFor } from '@roomcast/testing';
+import { sleep, uniqueId, waitFor } from '@roomcast/testing';
 import { createChatIngestApp, type ChatIngestApp } from './app';
 
 const MAX_TEXT_CHARS = 10;
@@ -41,6 +43,7 @@ interface Harness {
   /** Every record on `<submitted>.dlq`. */
   dead: BusRecord[];
   rejected: BusRecord[];
+  moderationStore: InMemoryModerationStore;
 }
 
 let h: Harness;
@@ -51,9 +54,11 @@ async function start(
   const bus = new InMemoryMessageBus();
   const backend = new InMemorySequencerBackend();
   const topics = resolveTopics(`${uniqueId('ingest')}.`);
+  const moderationStore = new InMemoryModerationStore();
   const app = createChatIngestApp({
     bus: options.bus ? options.bus(bus, topics) : bus,
     deduper: backend.deduper,
+    moderationStore,
     logger: options.logger ?? silentLogger(),
     topics,
     groupId: uniqueId('chat-ingest'),
@@ -64,7 +69,7 @@ async function start(
   const ingested = await collect(bus, topics.chatIngested);
   const dead = await collect(bus, dlqTopic(topics.chatSubmitted));
   const rejected = await collect(bus, topics.chatRejected);
-  return { bus, backend, topics, app, ingested, dead, rejected };
+  return { bus, backend, topics, app, ingested, dead, rejected, moderationStore };
 }
 
 async function collect(bus: MessageBus, topic: string): Promise<BusRecord[]> {
@@ -302,6 +307,30 @@ describe('createChatIngestApp', () => {
       [blank.clientMsgId, blank.userId, blank.roomId, 'empty-text'],
     ]);
     expect(h.rejected.map((r) => r.key)).toEqual([tooLong.roomId, blank.roomId]);
+  });
+
+  it('refuses chats of a sender muted or banned in the room (in Redis, or by an action seen on the topic), with the reason', async () => {
+    h = await start();
+    // muted before the instance saw the room: read from the store
+    await h.moderationStore.apply('room-1', { kind: 'mute', userId: 'muted', durationMs: 60_000 }, Date.now() + 60_000);
+    const fromMuted = submission({ userId: 'muted' });
+    const fine = submission({ userId: 'fine' });
+    await submit(fromMuted, fine);
+    await submitSentinel();
+    // banned afterwards, only on the topic (not in the store): the cached room learns it from there
+    const ban: ModerationEventV1 = { id: 'e1', roomId: 'room-1', actorId: 'm', actorRole: 'moderator', at: Date.now(), action: { kind: 'ban', userId: 'fine' } };
+    await h.bus.publish(h.topics.moderation, [{ key: 'room-1', value: JSON.stringify(ban) }]);
+    const reasons = (): string[][] =>
+      h.rejected.map((r) => ChatRejectedV1.parse(JSON.parse(r.value.toString()))).map((r) => [r.clientMsgId, r.reason]);
+    await waitFor(async () => {
+      await submit(submission({ userId: 'fine' }));
+      await sleep(20);
+      return reasons().some(([, reason]) => reason === 'banned');
+    }, 'a chat of the banned user refused');
+    expect(parsed(h.ingested).map((m) => m.clientMsgId)).toContain(fine.clientMsgId);
+    expect(parsed(h.ingested).map((m) => m.clientMsgId)).not.toContain(fromMuted.clientMsgId);
+    expect(reasons()).toContainEqual([fromMuted.clientMsgId, 'muted']);
+    expect(reasons().every(([, reason]) => reason === 'muted' || reason === 'banned')).toBe(true);
   });
 
   it("logs a refusal with the message's trace_id, though a batch handler runs outside its span", async () => {

@@ -1,7 +1,22 @@
 import type { Router } from 'express';
 import type { BusRecord, MessageBus } from '@roomcast/bus';
-import { ChatSubmittedV1, type ChatIngestedV1, type ChatRejectedV1, type TopicNames } from '@roomcast/contracts';
+import { randomUUID } from 'node:crypto';
+import {
+  ChatSubmittedV1,
+  ModerationEventV1,
+  type ChatIngestedV1,
+  type ChatRejectedV1,
+  type TopicNames,
+} from '@roomcast/contracts';
 import type { Logger } from '@roomcast/logger';
+import {
+  DEFAULT_MODERATION_VIEW,
+  isBanned,
+  mutedUntil,
+  ModerationView,
+  type ModerationStore,
+  type RoomModerationState,
+} from '@roomcast/moderation';
 import type { SubmissionDeduper } from '@roomcast/sequencer';
 import {
   ConsumerMetrics,
@@ -23,6 +38,8 @@ import { checkSubmission } from './rules';
 export interface ChatIngestDeps {
   bus: MessageBus;
   deduper: SubmissionDeduper;
+  /** Mutes and bans of rooms (Redis), the gateways' too: a chat acked before a mute reached its gateway is refused here. */
+  moderationStore: ModerationStore;
   logger: Logger;
   topics: TopicNames;
   groupId: string;
@@ -38,8 +55,10 @@ export type ChatIngestApp = ServiceApp & { router: Router };
 /**
  * chat-ingest: the authoritative checks on a submitted chat message, dedup by
  * (userId, clientMsgId), and the server message id. submitted.v1 -> ingested.v1, key roomId.
- * A submission the checks refuse (e.g. whitespace-only text) was acked by the gateway already,
- * so it goes to rejected.v1 with the reason, and notification tells its sender.
+ * A submission the checks refuse (e.g. whitespace-only text, or a sender muted or banned in the
+ * room — the gateway refuses those too, but a chat can pass it before an action reached it) was
+ * acked by the gateway already, so it goes to rejected.v1 with the reason, and notification tells
+ * its sender.
  */
 export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
   const metrics = deps.metrics ?? new MetricsRegistry();
@@ -53,15 +72,46 @@ export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
     'messages refused by the authoritative checks (each sender is told with a rejected frame)',
   );
 
+  const moderation = new ModerationView(deps.moderationStore, DEFAULT_MODERATION_VIEW);
+
+  /**
+   * The rules of each room of the batch, one read per room not cached. Fails open (logged): the
+   * gateway checked already, and a Redis outage must not stop chat.
+   */
+  async function roomRules(batch: DecodedRecord<ChatSubmittedV1>[]): Promise<Map<string, RoomModerationState>> {
+    const rooms = [...new Set(batch.map((b) => b.event.roomId))];
+    const out = new Map<string, RoomModerationState>();
+    await Promise.all(
+      rooms.map(async (roomId) => {
+        try {
+          out.set(roomId, await moderation.room(roomId));
+        } catch (err) {
+          deps.logger.warn({ err, roomId }, 'moderation state unavailable; mutes and bans not checked here');
+        }
+      }),
+    );
+    return out;
+  }
+
+  /** Why a sender may not chat in the room now (muted, banned), or undefined. */
+  function moderationProblem(event: ChatSubmittedV1, rules: RoomModerationState | undefined, now: number): string | undefined {
+    if (rules === undefined) return undefined;
+    if (isBanned(rules, event.userId, now)) return 'banned';
+    if (mutedUntil(rules, event.userId, now) > 0) return 'muted';
+    return undefined;
+  }
+
   // One parse and one span per record; one Redis round trip claims the batch; one publish.
   function handle(records: BusRecord[]): Promise<void> {
     return decodeBatch('chat-ingest.check', ChatSubmittedV1, records, async (batch) => {
       const candidates: { submitted: DecodedRecord<ChatSubmittedV1>; id: string }[] = [];
       // The gateway acked these: the sender must hear why they go no further.
       const refusals: OutgoingEvent<ChatRejectedV1>[] = [];
+      const rules = await roomRules(batch);
+      const now = Date.now();
       for (const submitted of batch) {
         const { event, span, context } = submitted;
-        const problem = checkSubmission(event, deps.maxTextChars);
+        const problem = checkSubmission(event, deps.maxTextChars) ?? moderationProblem(event, rules.get(event.roomId), now);
         if (problem) {
           span.setAttribute('roomcast.refused', problem);
           deps.logger.info(
@@ -124,6 +174,21 @@ export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
     },
     new ConsumerMetrics({ metrics, service: 'chat-ingest', logger: deps.logger }),
   );
+  // Every instance sees every moderation action (its own group, from now on: the past is in Redis).
+  const moderationConsumer = consumerLifecycle(
+    deps.bus,
+    [{ name: deps.topics.moderation }],
+    {
+      groupId: `${deps.groupId}.moderation.${randomUUID().slice(0, 8)}`,
+      topics: [deps.topics.moderation],
+      fromBeginning: false,
+      handler: (records) =>
+        decodeBatch('chat-ingest.moderation', ModerationEventV1, records, async (batch) => {
+          for (const { event } of batch) moderation.apply(event);
+        }),
+    },
+    new ConsumerMetrics({ metrics, service: 'chat-ingest', logger: deps.logger }),
+  );
   const router = noticeRouter({
     bus: deps.bus,
     deduper: deps.deduper,
@@ -136,8 +201,15 @@ export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
   return {
     metrics,
     router,
-    readiness: { bus: () => deps.bus.healthy(), consuming: consumer.consuming },
-    start: consumer.start,
-    stop: consumer.stop,
+    readiness: { bus: () => deps.bus.healthy(), consuming: consumer.consuming, moderation: moderationConsumer.consuming },
+    async start() {
+      // Moderation first: a chat is judged only once the instance follows the actions.
+      await moderationConsumer.start();
+      await consumer.start();
+    },
+    async stop() {
+      await consumer.stop();
+      await moderationConsumer.stop();
+    },
   };
 }

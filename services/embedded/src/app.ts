@@ -11,11 +11,12 @@ import { createFilterApp, DEFAULT_DICTIONARY_FILE, loadBaseDictionary } from '@r
 import { createGatewayApp, gatewayOptionsFromConfig } from '@roomcast/gateway';
 import type { Logger } from '@roomcast/logger';
 import { createNotificationApp } from '@roomcast/notification';
+import { InMemoryModerationStore } from '@roomcast/moderation';
 import { createPersistenceApp } from '@roomcast/persistence';
 import { InMemoryPresenceStore } from '@roomcast/presence';
 import { InMemoryRecentMessages, InMemorySequencerBackend, InMemorySequencerState } from '@roomcast/sequencer';
 import { createHttpApp, MetricsRegistry, readinessGauge } from '@roomcast/service-kit';
-import { InMemoryDictionaryStore, InMemoryMessageStore, InMemoryReviewStore } from '@roomcast/store';
+import { InMemoryDictionaryStore, InMemoryMessageStore, InMemoryModerationAuditStore, InMemoryReviewStore, InMemoryRoomRoleStore } from '@roomcast/store';
 import { z } from 'zod';
 import type { EmbeddedConfig } from './config';
 
@@ -45,11 +46,13 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
   const seq = new InMemorySequencerBackend({ state: seqState });
   const recent = new InMemoryRecentMessages(seqState, { maxPerRoom: config.RECENT_MAX_PER_ROOM, ttlMs: config.RECENT_TTL_MS });
   const store = new InMemoryMessageStore();
+  const moderationStore = new InMemoryModerationStore();
+  const roleStore = new InMemoryRoomRoleStore();
   const topics = resolveTopics('');
   const metrics = new MetricsRegistry();
   const verifyToken = createTokenVerifier({ hs256Secret: config.JWT_SECRET });
 
-  const ingest = createChatIngestApp({ bus, deduper: seq.deduper, logger: logger.child({ svc: 'chat-ingest' }), topics, groupId: 'chat-ingest', dedupTtlMs: DAY_MS, maxTextChars: 500, adminToken: config.FILTER_ADMIN_TOKEN, metrics });
+  const ingest = createChatIngestApp({ bus, deduper: seq.deduper, moderationStore, logger: logger.child({ svc: 'chat-ingest' }), topics, groupId: 'chat-ingest', dedupTtlMs: DAY_MS, maxTextChars: 500, adminToken: config.FILTER_ADMIN_TOKEN, metrics });
   const base = loadBaseDictionary({
     blockedWords: config.FILTER_BLOCKED_WORDS,
     maskedWords: config.FILTER_MASKED_WORDS,
@@ -69,9 +72,9 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
     adminToken: config.FILTER_ADMIN_TOKEN,
     metrics,
   });
-  const persistence = createPersistenceApp({ bus, store, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', verifyToken, metrics });
+  const persistence = createPersistenceApp({ bus, store, audit: new InMemoryModerationAuditStore(), roles: roleStore, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', verifyToken, metrics });
   const notification = createNotificationApp({ bus, presence, recent, logger: logger.child({ svc: 'notification' }), topics, groupId: 'notification', metrics });
-  const gateway = createGatewayApp({ bus, presence, recent, verifyToken, logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
+  const gateway = createGatewayApp({ bus, presence, recent, verifyToken, moderationStore, roles: roleStore, logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
 
   // Embedded mode only: mint tokens for whoever asks. Never part of the standalone gateway.
   const dev = Router();
@@ -87,7 +90,7 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
   const http = createHttpApp({
     logger,
     metrics,
-    routers: [dev, persistence.router, filter.router, ingest.router, pages],
+    routers: [dev, persistence.router, filter.router, ingest.router, gateway.router, pages],
     readiness: { ...gateway.readiness, ...persistence.readiness, filterDictionary: filter.readiness.dictionary ?? (() => false) },
     info: () => ({ mode: 'embedded', gatewayId: config.GATEWAY_ID, filter: filter.info() }),
   });

@@ -15,13 +15,16 @@ import {
   resolveTopics,
   type ChatAcceptedV1,
   type GatewayDeliveryV1,
+  type RolesClaim,
   type TopicNames,
 } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
 import { createLogger, silentLogger, type Logger } from '@roomcast/logger';
+import { InMemoryModerationStore } from '@roomcast/moderation';
 import { InMemoryPresenceStore } from '@roomcast/presence';
 import { InMemoryRecentMessages, InMemorySequencerState, type RecentRange } from '@roomcast/sequencer';
 import { closeServer, createHttpApp, listen } from '@roomcast/service-kit';
+import { InMemoryRoomRoleStore } from '@roomcast/store';
 import { traceIdOf } from '@roomcast/telemetry';
 import { installInMemoryTracing } from '@roomcast/telemetry/sdk';
 import { sleep, uniqueId, waitFor } from '@roomcast/testing';
@@ -109,6 +112,8 @@ class ControllableRecent extends InMemoryRecentMessages {
 interface Harness {
   app: GatewayApp;
   bus: ControllableBus;
+  moderationStore: InMemoryModerationStore;
+  roles: InMemoryRoomRoleStore;
   presence: ControllablePresence;
   recent: ControllableRecent;
   topics: TopicNames;
@@ -165,14 +170,28 @@ async function startGateway(
     ...overrides,
   };
   const recent = new ControllableRecent();
-  const app = createGatewayApp({ bus, presence, recent, verifyToken: createTokenVerifier({ hs256Secret: SECRET }), logger, topics, options });
-  const http = createHttpApp({ readiness: app.readiness, logger, metrics: app.metrics });
+  const moderationStore = new InMemoryModerationStore();
+  const roles = new InMemoryRoomRoleStore();
+  const app = createGatewayApp({
+    bus,
+    presence,
+    recent,
+    moderationStore,
+    roles,
+    verifyToken: createTokenVerifier({ hs256Secret: SECRET }),
+    logger,
+    topics,
+    options,
+  });
+  const http = createHttpApp({ readiness: app.readiness, logger, metrics: app.metrics, routers: [app.router] });
   await app.start();
   const { server, port } = await listen(http, 0, '127.0.0.1');
   app.attach(server);
   const h: Harness = {
     app,
     bus,
+    moderationStore,
+    roles,
     presence,
     recent,
     topics,
@@ -279,8 +298,9 @@ async function connect(
   userId: string,
   options: WebSocket.ClientOptions = {},
   protocol?: string,
+  roles?: RolesClaim,
 ): Promise<Peer> {
-  const token = await signUserToken(SECRET, userId);
+  const token = await signUserToken(SECRET, userId, 3600, { roles });
   const peer = await open(
     `${h.url}?token=${encodeURIComponent(token)}${protocol === undefined ? '' : `&protocol=${protocol}`}`,
     options,
@@ -1485,5 +1505,175 @@ describe('gateway: stop', () => {
     );
     expect((await a.whenClosed()).code).toBe(CLOSE_CODES.SHUTDOWN);
     expect((await b.whenClosed()).code).toBe(CLOSE_CODES.SHUTDOWN);
+  });
+});
+
+describe('gateway: moderation', () => {
+  const HOST: RolesClaim = { show: 'host' };
+  const MOD: RolesClaim = { show: 'moderator' };
+
+  async function moderate(peer: Peer, action: object, roomId = 'show'): Promise<ServerFrame> {
+    const reqId = `m${Math.random().toString(36).slice(2, 8)}`;
+    peer.send({ type: 'moderate', roomId, reqId, action });
+    return waitFor(
+      () => peer.frames.find((f) => (f.type === 'moderated' || f.type === 'error') && f.reqId === reqId),
+      'the moderate reply',
+      WAIT_MS,
+      POLL_MS,
+    );
+  }
+
+  async function chat(peer: Peer, clientMsgId: string, roomId = 'show'): Promise<ServerFrame> {
+    peer.send({ type: 'chat', roomId, clientMsgId, text: 'hi' });
+    return waitFor(
+      () => peer.frames.find((f) => (f.type === 'ack' || f.type === 'error') && f.clientMsgId === clientMsgId),
+      `the reply to ${clientMsgId}`,
+      WAIT_MS,
+      POLL_MS,
+    );
+  }
+
+  it('states the role at join: from the token claim, from the room-admin store, viewer when neither', async () => {
+    const h = await startGateway();
+    await h.roles.set('show', 'stored-mod', 'moderator', 'admin', 1);
+    expect((await (await connect(h, 'host', {}, undefined, HOST)).join('show')).role).toBe('host');
+    expect((await (await connect(h, 'stored-mod')).join('show')).role).toBe('moderator');
+    expect((await (await connect(h, 'viewer')).join('show')).role).toBeUndefined();
+    // a claim for another room gives nothing here
+    expect((await (await connect(h, 'other', {}, undefined, { elsewhere: 'host' })).join('show')).role).toBeUndefined();
+  });
+
+  it('refuses moderation from a viewer with FORBIDDEN, and from a moderator against a host', async () => {
+    const h = await startGateway();
+    await h.roles.set('show', 'h1', 'host', 'admin', 1);
+    const viewer = await connect(h, 'viewer');
+    await viewer.join('show');
+    expect(await moderate(viewer, { kind: 'mute', userId: 'x', durationMs: 60_000 })).toMatchObject({ type: 'error', code: 'FORBIDDEN' });
+    const mod = await connect(h, 'mod', {}, undefined, MOD);
+    await mod.join('show');
+    expect(await moderate(mod, { kind: 'ban', userId: 'h1' })).toMatchObject({ type: 'error', code: 'FORBIDDEN' });
+    expect(await moderate(mod, { kind: 'set-role', userId: 'viewer', role: 'moderator' })).toMatchObject({ type: 'error', code: 'FORBIDDEN' });
+    expect((await h.moderationStore.state('show')).bans.size).toBe(0);
+  });
+
+  it('mute: the muted user is told, their chats are refused with MUTED, others chat on; unmute lifts it', async () => {
+    const h = await startGateway();
+    const mod = await connect(h, 'mod', {}, undefined, MOD);
+    const v = await connect(h, 'v');
+    const other = await connect(h, 'other');
+    for (const p of [mod, v, other]) await p.join('show');
+    expect(await moderate(mod, { kind: 'mute', userId: 'v', durationMs: 60_000 })).toMatchObject({ type: 'moderated', roomId: 'show' });
+    const notice = await v.next('room-mode', (f) => f.mutedUntil !== undefined);
+    expect(notice.mutedUntil).toBeGreaterThan(Date.now() + 50_000);
+    expect(await chat(v, 'c1')).toMatchObject({ type: 'error', code: 'MUTED', temporary: true });
+    expect(await chat(other, 'c2')).toMatchObject({ type: 'ack' });
+    // a join of the muted user states it
+    expect((await (await connect(h, 'v')).join('show')).mutedUntil).toBe(notice.mutedUntil);
+    await moderate(mod, { kind: 'unmute', userId: 'v' });
+    await v.next('room-mode', (f) => f.mutedUntil === 0);
+    expect(await chat(v, 'c3')).toMatchObject({ type: 'ack' });
+  });
+
+  it('ban: the user\'s sockets in the room close with 4503, others stay, joins are refused until unban', async () => {
+    const h = await startGateway();
+    const host = await connect(h, 'host', {}, undefined, HOST);
+    const inRoom = await connect(h, 'v');
+    const elsewhere = await connect(h, 'v');
+    await host.join('show');
+    await inRoom.join('show');
+    await elsewhere.join('lobby');
+    expect(await moderate(host, { kind: 'ban', userId: 'v' })).toMatchObject({ type: 'moderated' });
+    expect((await inRoom.whenClosed()).code).toBe(CLOSE_CODES.BANNED);
+    await elsewhere.barrier();
+    expect(elsewhere.closed).toBeUndefined();
+    elsewhere.send({ type: 'join', roomId: 'show', reqId: 'again' });
+    expect(await elsewhere.next('error', (f) => f.reqId === 'again')).toMatchObject({ code: 'BANNED', temporary: false });
+    expect(await moderate(host, { kind: 'unban', userId: 'v' })).toMatchObject({ type: 'moderated' });
+    expect(await elsewhere.join('show')).toMatchObject({ type: 'joined' });
+  });
+
+  it('slow mode: one chat per interval for viewers, told to the room; moderators are exempt', async () => {
+    const h = await startGateway();
+    const mod = await connect(h, 'mod', {}, undefined, MOD);
+    const v = await connect(h, 'v');
+    await mod.join('show');
+    await v.join('show');
+    await moderate(mod, { kind: 'slow-mode', intervalMs: 60_000 });
+    expect((await v.next('room-mode', (f) => f.slowModeMs !== undefined)).slowModeMs).toBe(60_000);
+    expect(await chat(v, 's1')).toMatchObject({ type: 'ack' });
+    expect(await chat(v, 's2')).toMatchObject({ type: 'error', code: 'SLOW_MODE', temporary: true });
+    expect(await chat(mod, 's3')).toMatchObject({ type: 'ack' });
+    expect(await chat(mod, 's4')).toMatchObject({ type: 'ack' });
+    expect((await (await connect(h, 'late')).join('show')).slowModeMs).toBe(60_000);
+    await moderate(mod, { kind: 'slow-mode', intervalMs: 0 });
+    await v.next('room-mode', (f) => f.slowModeMs === 0);
+  });
+
+  it('set-role: a host grants moderator; the user is told and may moderate at once; the grant is stored', async () => {
+    const h = await startGateway();
+    const host = await connect(h, 'host', {}, undefined, HOST);
+    const v = await connect(h, 'v');
+    const target = await connect(h, 't');
+    for (const p of [host, v, target]) await p.join('show');
+    expect(await moderate(host, { kind: 'set-role', userId: 'v', role: 'moderator' })).toMatchObject({ type: 'moderated' });
+    expect((await v.next('room-mode', (f) => f.role !== undefined)).role).toBe('moderator');
+    expect(await h.roles.get('show', 'v')).toBe('moderator');
+    expect(await moderate(v, { kind: 'mute', userId: 't', durationMs: 5000 })).toMatchObject({ type: 'moderated' });
+    expect(await moderate(host, { kind: 'set-role', userId: 'v', role: 'viewer' })).toMatchObject({ type: 'moderated' });
+    await v.next('room-mode', (f) => f.role === 'viewer');
+    expect(await moderate(v, { kind: 'unmute', userId: 't' })).toMatchObject({ type: 'error', code: 'FORBIDDEN' });
+  });
+
+  it('publishes each action once on room.moderation.applied.v1, keyed by room', async () => {
+    const h = await startGateway();
+    const got: BusRecord[] = [];
+    const sub = await h.bus.subscribe({ groupId: uniqueId('r'), topics: [h.topics.moderation], fromBeginning: true, handler: async (rs) => void got.push(...rs) });
+    await sub.ready;
+    const mod = await connect(h, 'mod', {}, undefined, MOD);
+    await mod.join('show');
+    const reply = await moderate(mod, { kind: 'delete', seq: 7 });
+    const [record] = await waitFor(() => (got.length > 0 ? got : undefined), 'the event', WAIT_MS, POLL_MS);
+    expect(record?.key).toBe('show');
+    expect(JSON.parse(String(record?.value))).toMatchObject({
+      id: (reply as { actionId: string }).actionId,
+      roomId: 'show',
+      actorId: 'mod',
+      actorRole: 'moderator',
+      action: { kind: 'delete', seq: 7 },
+    });
+    await mod.barrier();
+    expect(got).toHaveLength(1);
+  });
+
+  it('sends `deleted` to the room after the queued messages when a room.deleted delivery comes', async () => {
+    const h = await startGateway();
+    const v = await connect(h, 'v', {}, '2');
+    await v.join('show');
+    await deliver(h, { kind: 'room.message', message: roomMessageEvent('show', 1) }, { kind: 'room.deleted', roomId: 'show', seq: 1 });
+    await v.next('deleted');
+    const types = v.frames.map((f) => f.type).filter((t) => t === 'messages' || t === 'deleted');
+    expect(types).toEqual(['messages', 'deleted']);
+    expect(v.all('deleted')[0]).toEqual({ type: 'deleted', roomId: 'show', seq: 1 });
+  });
+
+  it('the HTTP API: admin token may grant host; a user acts by role; a viewer gets 403; bad bodies 400', async () => {
+    const h = await startGateway({ moderationAdminToken: 'admin-token-0123456789' });
+    const base = h.url.replace('ws://', 'http://').replace('/ws', '');
+    const post = async (auth: string, body: unknown, roomId = 'show') =>
+      fetch(`${base}/rooms/${roomId}/moderation`, { method: 'POST', headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const r1 = await post('admin-token-0123456789', { kind: 'set-role', userId: 'boss', role: 'host' });
+    expect(r1.status).toBe(200);
+    expect(await h.roles.get('show', 'boss')).toBe('host');
+    const bossToken = await signUserToken(SECRET, 'boss');
+    expect((await post(bossToken, { kind: 'mute', userId: 'v', durationMs: 60_000 })).status).toBe(200);
+    const viewerToken = await signUserToken(SECRET, 'v2');
+    const forbidden = await post(viewerToken, { kind: 'ban', userId: 'v' });
+    expect(forbidden.status).toBe(403);
+    expect(await forbidden.json()).toMatchObject({ code: 'FORBIDDEN' });
+    expect((await post(bossToken, { kind: 'mute', userId: 'v' })).status).toBe(400);
+    expect((await post('not-a-token', { kind: 'unmute', userId: 'v' })).status).toBe(401);
+    const state = await fetch(`${base}/rooms/show/moderation`, { headers: { authorization: `Bearer ${bossToken}` } });
+    expect(await state.json()).toMatchObject({ roomId: 'show', slowModeMs: 0, mutes: [{ userId: 'v' }], bans: [] });
+    expect((await fetch(`${base}/rooms/show/moderation`, { headers: { authorization: `Bearer ${viewerToken}` } })).status).toBe(403);
   });
 });

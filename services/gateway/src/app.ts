@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Router } from 'express';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { TokenVerifier } from '@roomcast/auth';
 import type { BusRecord, MessageBus, Subscription } from '@roomcast/bus';
@@ -8,19 +9,25 @@ import {
   CLOSE_CODES,
   ChatRejectedV1,
   GatewayDeliveryV1,
+  ModerationEventV1,
   negotiateProtocol,
   PROTOCOL_QUERY_PARAM,
   type ProtocolVersion,
+  type RolesClaim,
   type TopicNames,
 } from '@roomcast/contracts';
 import { AppError, toAppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
+import { DEFAULT_MODERATION_VIEW, ModerationView, RoomModeration, type ModerationStore } from '@roomcast/moderation';
 import type { PresenceStore } from '@roomcast/presence';
 import type { RecentMessages } from '@roomcast/sequencer';
+import type { RoomRoleStore } from '@roomcast/store';
 import { ConsumerMetrics, decodeBatch, MetricsRegistry, rateLimitedCounter, type ServiceApp } from '@roomcast/service-kit';
 import { ATTR } from '@roomcast/telemetry';
 import { Connection, expiryMs, sendBudget } from './connection';
 import { fanoutMetrics, RoomFanout } from './fanout';
+import { ModerationEffects } from './moderation';
+import { moderationRouter } from './moderation-api';
 import { handleFrame, type ProtocolContext } from './protocol';
 import { RoomCounters } from './room-counters';
 import { RoomRegistry } from './room-registry';
@@ -72,6 +79,8 @@ export interface GatewayOptions {
   maxRoomsPerUser: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
+  /** Bearer token of the platform admin on the moderation API; undefined = users (by role) only. */
+  moderationAdminToken?: string | undefined;
 }
 
 export interface GatewayDeps {
@@ -81,6 +90,10 @@ export interface GatewayDeps {
   recent: RecentMessages;
   /** Verifies user tokens at the handshake and in `refresh` frames. */
   verifyToken: TokenVerifier;
+  /** Mutes, bans and slow mode of rooms (Redis), shared by every gateway and chat-ingest. */
+  moderationStore: ModerationStore;
+  /** The room-admin store (granted roles; MongoDB). */
+  roles: RoomRoleStore;
   logger: Logger;
   topics: TopicNames;
   options: GatewayOptions;
@@ -89,6 +102,8 @@ export interface GatewayDeps {
 
 export interface GatewayApp extends ServiceApp {
   readonly gatewayId: string;
+  /** The moderation HTTP API (`/rooms/:roomId/moderation`). */
+  readonly router: Router;
   /** Handles WebSocket upgrades on `options.wsPath` of this HTTP server. */
   attach(server: Server): void;
 }
@@ -136,7 +151,22 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     clientTracking: false,
   });
   let subscription: Subscription | undefined;
+  let moderationSubscription: Subscription | undefined;
   let accepting = false;
+
+  const moderation = new RoomModeration({ store: deps.moderationStore, roles: deps.roles, bus, topics });
+  const moderationView = new ModerationView(deps.moderationStore, DEFAULT_MODERATION_VIEW);
+  const effects = new ModerationEffects(registry, moderationView);
+  const moderationRefused = metrics.counterFamily(
+    'roomcast_gateway_moderation_refusals_total',
+    'chats and joins refused by moderation (muted, banned, slow mode), by reason',
+    ['reason'],
+  );
+  const moderationActions = metrics.counterFamily('roomcast_gateway_moderation_actions_total', 'moderation actions applied on this gateway, by kind', ['kind']);
+  const onModerated = (event: ModerationEventV1): void => {
+    moderationActions.labels({ kind: event.action.kind }).inc();
+    effects.apply(event);
+  };
 
   const ctx: ProtocolContext = {
     gatewayId,
@@ -171,6 +201,15 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       perConnection: capRefusals.labels({ limit: 'rooms-per-connection' }),
       perUser: capRefusals.labels({ limit: 'rooms-per-user' }),
     },
+    moderation,
+    moderationView,
+    moderationStore: deps.moderationStore,
+    onModerated,
+    moderationRefusals: {
+      muted: moderationRefused.labels({ reason: 'muted' }),
+      banned: moderationRefused.labels({ reason: 'banned' }),
+      slowMode: moderationRefused.labels({ reason: 'slow-mode' }),
+    },
   };
 
   // ------------------------------------------------------------------ connections
@@ -182,6 +221,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       return;
     }
     let userId: string | undefined;
+    let rolesClaim: RolesClaim | undefined;
     let expiresAt = Number.POSITIVE_INFINITY;
     const ip = clientAddress(req, options.trustProxy);
     let refusal: AppError | undefined;
@@ -199,6 +239,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
           : undefined;
         const claims = await deps.verifyToken(url.searchParams.get('token') ?? bearer);
         userId = claims.userId;
+        rolesClaim = claims.roles;
         expiresAt = expiryMs(claims.exp);
         refusal = admit(claims.userId, ip, socket);
       } catch (err) {
@@ -212,7 +253,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
         ws.close(closeCodeFor(refusal), refusal?.message ?? 'unauthorized');
         return;
       }
-      void onConnection(ws, socket, userId, protocol, expiresAt);
+      void onConnection(ws, socket, userId, protocol, expiresAt, rolesClaim);
     });
   }
 
@@ -282,9 +323,11 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     userId: string,
     protocol: ProtocolVersion,
     expiresAt: number,
+    rolesClaim: RolesClaim | undefined,
   ): Promise<void> {
     const conn = new Connection(randomUUID(), userId, ws, socket, protocol, budget, chatLimits);
     conn.expiresAt = expiresAt;
+    conn.rolesClaim = rolesClaim;
     registry.addConnection(conn);
     connections.set(ws, conn);
     // The same four listeners for every socket (no closures per connection: idle sockets are
@@ -354,6 +397,13 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     });
   }
 
+  /** Moderation actions from any gateway or API: the view changes and the sockets concerned hear of it. */
+  function onModerationEvents(records: BusRecord[]): Promise<void> {
+    return decodeBatch('gateway.moderation', ModerationEventV1, records, async (batch) => {
+      for (const { event } of batch) onModerated(event);
+    });
+  }
+
   // ------------------------------------------------------------------ ticks
 
   async function presenceTick(): Promise<void> {
@@ -393,10 +443,19 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     gatewayId,
     metrics,
     info: () => ({ gatewayId }),
+    router: moderationRouter({
+      moderation,
+      store: deps.moderationStore,
+      verifyToken: deps.verifyToken,
+      adminToken: options.moderationAdminToken,
+      onModerated,
+      rateLimited: rateLimitedCounter(metrics, 'gateway', 'moderation-api'),
+    }),
     readiness: {
       bus: () => bus.healthy(),
       presence: () => presence.healthy(),
       delivering: () => subscription !== undefined,
+      moderation: () => moderationSubscription !== undefined,
     },
     attach(server) {
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -407,8 +466,10 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       });
     },
     async start() {
+      // Indexes of the room-admin store (idempotent); a store that is down only means roles from tokens for now.
+      void deps.roles.init().catch((err: unknown) => logger.warn({ err }, 'room-admin store init failed; roles come from tokens until it answers'));
       const deliveryTopic = topics.delivery(gatewayId);
-      await bus.ensureTopics([{ name: topics.chatSubmitted }, { name: deliveryTopic }]);
+      await bus.ensureTopics([{ name: topics.chatSubmitted }, { name: deliveryTopic }, { name: topics.moderation }]);
       // A fresh group per incarnation: a restarted gateway must not replay deliveries meant for
       // the sockets of its previous life; it reads from the end of its topic.
       const sub = await consumerMetrics.subscribe(bus, {
@@ -417,8 +478,16 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
         fromBeginning: false,
         handler: onDeliveries,
       });
-      await sub.ready;
+      // Every gateway sees every moderation action, from now on (what came before is in Redis).
+      const modSub = await consumerMetrics.subscribe(bus, {
+        groupId: `gateway.${gatewayId}.moderation.${randomUUID().slice(0, 8)}`,
+        topics: [topics.moderation],
+        fromBeginning: false,
+        handler: onModerationEvents,
+      });
+      await Promise.all([sub.ready, modSub.ready]);
       subscription = sub;
+      moderationSubscription = modSub;
       ticker.every(options.heartbeatIntervalMs, heartbeatTick);
       ticker.every(EXPIRY_TICK_MS, expiryTick);
       ticker.every(options.presenceRefreshMs, presenceTick);
@@ -440,8 +509,10 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
         counters.reportGone(rooms),
       ]).catch((err: unknown) => logger.warn({ err }, 'presence cleanup on stop failed'));
       const sub = subscription;
+      const modSub = moderationSubscription;
       subscription = undefined;
-      await sub?.stop();
+      moderationSubscription = undefined;
+      await Promise.all([sub?.stop(), modSub?.stop()]);
       wss.close();
     },
   };
@@ -557,6 +628,7 @@ export function gatewayOptionsFromConfig(
     WS_MAX_CONNECTIONS_PER_IP: number;
     WS_MAX_ROOMS_PER_USER: number;
     WS_TRUST_PROXY: boolean;
+    MODERATION_ADMIN_TOKEN?: string | undefined;
   },
   gatewayId: string,
 ): GatewayOptions {
@@ -590,6 +662,7 @@ export function gatewayOptionsFromConfig(
     maxConnectionsPerIp: c.WS_MAX_CONNECTIONS_PER_IP,
     maxRoomsPerUser: c.WS_MAX_ROOMS_PER_USER,
     trustProxy: c.WS_TRUST_PROXY,
+    moderationAdminToken: c.MODERATION_ADMIN_TOKEN,
   };
 }
 export { gatewayTuningEnv, configSchema as gatewayConfigSchema } from './config';

@@ -1,6 +1,6 @@
-import { envBoolean, z } from '@roomcast/config';
+import { envBoolean, secret, z } from '@roomcast/config';
 import { GATEWAY_ID_PATTERN, MAX_FRAME_BYTES, MAX_ROOMS_PER_CONNECTION } from '@roomcast/contracts';
-import { authEnv, commonEnv, kafkaEnv, recentMessagesEnv, redisEnv } from '@roomcast/service-kit';
+import { authEnv, commonEnv, kafkaEnv, mongoEnv, recentMessagesEnv, redisEnv } from '@roomcast/service-kit';
 import { parseThinningRules } from './thinning';
 
 /** Gateway tuning, shared by the standalone service and the embedded start. */
@@ -159,6 +159,9 @@ export const gatewayTuningEnv = {
     .min(1)
     .default(32)
     .describe('Rooms one user may be in over all their sockets on this gateway (TOO_MANY_ROOMS beyond)'),
+  MODERATION_ADMIN_TOKEN: secret(z.string().min(16).optional()).describe(
+    'Bearer token of the platform admin on the moderation API (POST/GET /rooms/:roomId/moderation): every action, including granting host; unset = users act by their room role only',
+  ),
   GATEWAY_DRAIN_MS: z.coerce
     .number()
     .int()
@@ -174,6 +177,8 @@ export const configSchema = z.object({
   ...commonEnv,
   ...kafkaEnv,
   ...redisEnv,
+  // The room-admin store (granted roles), read at join and by the moderation API.
+  ...mongoEnv,
   ...recentMessagesEnv,
   ...authEnv,
   ...gatewayTuningEnv,

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
-import { CLOSE_CODES, type ProtocolVersion } from '@roomcast/contracts';
+import { CLOSE_CODES, type ProtocolVersion, type RolesClaim, type RoomRole } from '@roomcast/contracts';
 import type { Counter, MetricsRegistry } from '@roomcast/service-kit';
 import { TokenBucket } from '@roomcast/service-kit';
 
@@ -62,6 +62,10 @@ export class Connection {
   closed = false;
   /** When the session's token expires, ms since epoch (a `refresh` frame moves it). */
   expiresAt = Number.POSITIVE_INFINITY;
+  /** The `roles` claim of the session's token (a `refresh` replaces it). */
+  rolesClaim: RolesClaim | undefined = undefined;
+  /** The user's role in each joined room where it is above viewer; null = viewer everywhere (most sockets). */
+  private roomRoles: Map<string, RoomRole> | null = null;
   /** Made on the first chat: most connections only watch. */
   private chatBucket: TokenBucket | undefined;
   /** Rooms whose live messages wait for this socket's catch-up to finish; null = none (the usual case). */
@@ -75,6 +79,17 @@ export class Connection {
   /** Steps of `inOrder` not finished yet, and the promise the next one waits for. */
   private pendingSteps = 0;
   private tail: Promise<void> | undefined;
+
+  /** The user's role in a room this connection joined (viewer when none was resolved). */
+  roleIn(roomId: string): RoomRole {
+    return this.roomRoles?.get(roomId) ?? 'viewer';
+  }
+
+  /** Records the role resolved at join (or changed by a `set-role`); viewer clears it. */
+  setRole(roomId: string, role: RoomRole): void {
+    if (role === 'viewer') this.roomRoles?.delete(roomId);
+    else (this.roomRoles ??= new Map()).set(roomId, role);
+  }
 
   /**
    * @param socket the TCP socket `ws` runs on (from the upgrade), written directly by sendFramed.

@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { resolveTopics } from '@roomcast/contracts';
 import { runService } from '@roomcast/service-kit';
 import { createKafkaBus, createRedisPresence, createRedisRecentMessages, createTokenVerifierFromConfig } from '@roomcast/service-kit/infra';
+import { RedisModerationStore } from '@roomcast/moderation';
+import { MongoRoomRoleStore } from '@roomcast/store';
 import { createGatewayApp, gatewayOptionsFromConfig } from './app';
 import { configSchema } from './config';
 
@@ -12,13 +14,27 @@ runService('gateway', configSchema, (config, rootLogger) => {
   const presence = createRedisPresence(config);
   const recent = createRedisRecentMessages(config);
   const verifyToken = createTokenVerifierFromConfig(config);
-  const app = createGatewayApp({ bus, presence, recent, verifyToken, logger, topics: resolveTopics(config.KAFKA_TOPIC_PREFIX), options: gatewayOptionsFromConfig(config, gatewayId) });
+  const moderationStore = new RedisModerationStore({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
+  const roles = new MongoRoomRoleStore({ uri: config.MONGO_URL, dbName: config.MONGO_DB, logger });
+  const app = createGatewayApp({
+    bus,
+    presence,
+    recent,
+    verifyToken,
+    moderationStore,
+    roles,
+    logger,
+    topics: resolveTopics(config.KAFKA_TOPIC_PREFIX),
+    options: gatewayOptionsFromConfig(config, gatewayId),
+  });
   return {
     app,
     async close() {
       await bus.close();
       await presence.close();
       await recent.close();
+      await moderationStore.close();
+      await roles.close();
     },
   };
 });

@@ -1,9 +1,20 @@
 import type { RawData } from 'ws';
 import type { MessageBus } from '@roomcast/bus';
-import { ClientFrame, ErrorFrame, type ChatSubmittedV1, type TopicNames } from '@roomcast/contracts';
+import {
+  ClientFrame,
+  claimedRole,
+  ErrorFrame,
+  type ChatSubmittedV1,
+  type ModerationAction,
+  type ModerationEventV1,
+  type RolesClaim,
+  type RoomRole,
+  type TopicNames,
+} from '@roomcast/contracts';
 import { AppError, toAppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
+import { isBanned, mutedUntil, type ModerationStore, type ModerationView, type RoomModeration } from '@roomcast/moderation';
 import type { RecentMessages } from '@roomcast/sequencer';
 import { publishEvent, type Counter } from '@roomcast/service-kit';
 import { ATTR, getTracer, SpanKind, traceFields, withSpan, type Span } from '@roomcast/telemetry';
@@ -32,7 +43,17 @@ export interface ProtocolContext {
   /** Source of catch-ups (join with afterSeq). */
   recent: RecentMessages;
   /** Verifies a `refresh` token (the handshake's rules). */
-  verifyToken: (token: string) => Promise<{ userId: string; exp: number }>;
+  verifyToken: (token: string) => Promise<{ userId: string; exp: number; roles?: RolesClaim }>;
+  /** Performs `moderate` frames; resolves roles at join. */
+  moderation: RoomModeration;
+  /** This gateway's view of the rooms' mutes, bans and slow mode. */
+  moderationView: ModerationView;
+  /** Slow-mode slots (shared by every gateway). */
+  moderationStore: ModerationStore;
+  /** Applies an action this gateway performed at once (the Kafka copy is then skipped by id). */
+  onModerated: (event: ModerationEventV1) => void;
+  /** Chats refused by moderation (muted, banned, slow mode), by reason. */
+  moderationRefusals: { muted: Counter; banned: Counter; slowMode: Counter };
   catchup: CatchupOptions;
   catchupCounters: { catchups: Counter; messages: Counter; incomplete: Counter };
   /** Frames refused by a rate limit: per connection (chat, catchup) and per user (userChat, userLikes). */
@@ -130,6 +151,11 @@ export function handleFrame(ctx: ProtocolContext, conn: Connection, data: RawDat
       conn.inOrder(() => onRefresh(ctx, conn, token, reqId));
       return;
     }
+    case 'moderate': {
+      const { roomId, reqId, action } = frame;
+      conn.inOrder(() => onModerate(ctx, conn, roomId, action, reqId));
+      return;
+    }
     case 'ping': {
       const reqId = frame.reqId;
       conn.inOrder(() => conn.sendJson({ type: 'pong', reqId, serverTime: Date.now() }));
@@ -157,6 +183,29 @@ async function onJoin(
     conn.sendJson(errorFrame(new AppError('TOO_MANY_ROOMS', `at most ${ctx.maxRoomsPerUser} rooms per user`), { reqId }));
     return;
   }
+  // The user's role and the room's rules: a banned user is refused before joining.
+  let role: RoomRole;
+  let rules;
+  try {
+    [role, rules] = await Promise.all([roleOf(ctx, conn, roomId), ctx.moderationView.room(roomId)]);
+  } catch (err) {
+    conn.sendJson(errorFrame(toAppError(err, 'PRESENCE_UNAVAILABLE'), { reqId }));
+    return;
+  }
+  if (conn.closed) return;
+  const now = Date.now();
+  if (isBanned(rules, conn.userId, now)) {
+    ctx.moderationRefusals.banned.inc();
+    conn.sendJson(errorFrame(new AppError('BANNED', `you are banned from ${roomId}`), { reqId }));
+    return;
+  }
+  conn.setRole(roomId, role);
+  const muted = mutedUntil(rules, conn.userId, now);
+  const mode = {
+    ...(role !== 'viewer' ? { role } : {}),
+    ...(rules.slowModeMs > 0 ? { slowModeMs: rules.slowModeMs } : {}),
+    ...(muted > 0 ? { mutedUntil: muted } : {}),
+  };
   const catchingUp = afterSeq !== undefined;
   if (catchingUp && !conn.takeCatchupToken(ctx.catchup.ratePerSec, ctx.catchup.burst)) {
     ctx.rateLimited.catchup.inc();
@@ -184,7 +233,7 @@ async function onJoin(
     }
   }
   if (!catchingUp) {
-    conn.sendJson({ type: 'joined', roomId, reqId, lastSeq: await currentSeq(ctx, roomId, state) });
+    conn.sendJson({ type: 'joined', roomId, reqId, lastSeq: await currentSeq(ctx, roomId, state), ...mode });
   } else {
     let result;
     try {
@@ -194,7 +243,7 @@ async function onJoin(
       undo(err, 'STORE_UNAVAILABLE');
       return;
     }
-    conn.sendJson({ type: 'joined', roomId, reqId, ...result });
+    conn.sendJson({ type: 'joined', roomId, reqId, ...result, ...mode });
     releaseHold(conn, roomId, result.lastSeq);
     ctx.catchupCounters.catchups.inc();
     ctx.catchupCounters.messages.inc(result.recoveredCount);
@@ -226,6 +275,7 @@ async function onRefresh(ctx: ProtocolContext, conn: Connection, token: string, 
     const claims = await ctx.verifyToken(token);
     if (claims.userId !== conn.userId) throw new AppError('UNAUTHORIZED', 'the refresh token is for another user');
     conn.expiresAt = expiryMs(claims.exp);
+    conn.rolesClaim = claims.roles;
     conn.sendJson({ type: 'refreshed', reqId, expiresAt: conn.expiresAt });
   } catch (err) {
     conn.sendJson(errorFrame(toAppError(err, 'UNAUTHORIZED'), { reqId }));
@@ -288,6 +338,7 @@ function removeRoomGateway(ctx: ProtocolContext, roomId: string): Promise<void> 
 
 function onLeave(ctx: ProtocolContext, conn: Connection, roomId: string, reqId: string | undefined): void {
   dropHold(conn, roomId);
+  conn.setRole(roomId, 'viewer');
   if (ctx.registry.leave(conn, roomId)) void removeRoomGateway(ctx, roomId);
   conn.sendJson({ type: 'left', roomId, reqId });
 }
@@ -314,6 +365,23 @@ function onChat(
     return undefined;
   }
   const now = Date.now();
+  // The room's rules as this gateway sees them (loaded at join, kept current by moderation events).
+  const rules = ctx.moderationView.peek(roomId);
+  const role = conn.roleIn(roomId);
+  if (rules !== undefined && role === 'viewer') {
+    const until = mutedUntil(rules, conn.userId, now);
+    if (until > 0) {
+      ctx.moderationRefusals.muted.inc();
+      refuse(conn, inTurn, new AppError('MUTED', `you are muted in ${roomId} until ${new Date(until).toISOString()}`), { clientMsgId });
+      return undefined;
+    }
+    if (isBanned(rules, conn.userId, now)) {
+      ctx.moderationRefusals.banned.inc();
+      refuse(conn, inTurn, new AppError('BANNED', `you are banned from ${roomId}`), { clientMsgId });
+      return undefined;
+    }
+  }
+  const slowModeMs = role === 'viewer' ? (rules?.slowModeMs ?? 0) : 0;
   const event: ChatSubmittedV1 = {
     roomId,
     userId: conn.userId,
@@ -330,7 +398,8 @@ function onChat(
   const { chat } = ctx.userLimits;
   let span: Span | undefined;
   const attributes = { [ATTR.roomId]: roomId, [ATTR.userId]: conn.userId, [ATTR.clientMsgId]: clientMsgId, [ATTR.gatewayId]: ctx.gatewayId };
-  const outcome = userTokens(ctx, `chat:${conn.userId}`, chat, 1, ctx.rateLimited.userChat)
+  const outcome = slowModeSlot(ctx, roomId, conn.userId, slowModeMs)
+    .then(() => userTokens(ctx, `chat:${conn.userId}`, chat, 1, ctx.rateLimited.userChat))
     .then((ok) => {
       if (!ok) throw new AppError('RATE_LIMITED', 'too many chat messages from this user; slow down');
       return withSpan(tracer, 'gateway.chat.submit', { kind: SpanKind.PRODUCER, attributes }, (s) => {
@@ -349,10 +418,73 @@ function onChat(
       return;
     }
     const e = toAppError(err, 'PUBLISH_FAILED');
-    if (e.code !== 'RATE_LIMITED') ctx.logger.warn({ err, roomId, clientMsgId, ...traceFields(span) }, 'chat publish failed');
+    if (e.code !== 'RATE_LIMITED' && e.code !== 'SLOW_MODE') ctx.logger.warn({ err, roomId, clientMsgId, ...traceFields(span) }, 'chat publish failed');
     conn.sendJson(errorFrame(e, { clientMsgId }));
   };
   if (inTurn) return ack();
   conn.inOrder(ack);
   return undefined;
+}
+
+/**
+ * Slow mode: one chat per user per interval in the room, over every gateway (a Redis slot).
+ * Throws SLOW_MODE when the slot is taken. Fails open, like the user limits: when Redis cannot
+ * answer, the chat goes on.
+ */
+async function slowModeSlot(ctx: ProtocolContext, roomId: string, userId: string, intervalMs: number): Promise<void> {
+  if (intervalMs <= 0) return;
+  let ok: boolean;
+  try {
+    ok = await ctx.moderationStore.takeSlowSlot(roomId, userId, intervalMs);
+  } catch (err) {
+    ctx.logger.debug({ err, roomId }, 'slow mode unavailable; allowing');
+    return;
+  }
+  if (!ok) {
+    ctx.moderationRefusals.slowMode.inc();
+    throw new AppError('SLOW_MODE', `${roomId} is in slow mode: one message per ${intervalMs} ms`);
+  }
+}
+
+/**
+ * The user's role in a room: the higher of the token's claim and the room-admin store. When the
+ * store cannot answer, the claim alone (a moderator granted only in the store acts as a viewer
+ * until it is back).
+ */
+async function roleOf(ctx: ProtocolContext, conn: Connection, roomId: string): Promise<RoomRole> {
+  try {
+    return await ctx.moderation.roleOf(roomId, conn.userId, conn.rolesClaim);
+  } catch (err) {
+    ctx.logger.warn({ err, roomId, userId: conn.userId }, 'room-admin store unavailable; role from the token only');
+    return claimedRole(conn.rolesClaim, roomId);
+  }
+}
+
+/**
+ * A `moderate` frame: authorised by the sender's role in the room (resolved at join; resolved
+ * now when the sender is not in the room), performed, applied here at once, and answered
+ * `moderated` — or an error (FORBIDDEN, ...). Counts against the connection's chat budget.
+ */
+async function onModerate(
+  ctx: ProtocolContext,
+  conn: Connection,
+  roomId: string,
+  action: ModerationAction,
+  reqId: string | undefined,
+): Promise<void> {
+  if (!conn.takeChatToken()) {
+    ctx.rateLimited.chat.inc();
+    conn.sendJson(errorFrame(new AppError('RATE_LIMITED', 'too many frames; slow down'), { reqId }));
+    return;
+  }
+  try {
+    const role = conn.rooms.has(roomId) ? conn.roleIn(roomId) : await roleOf(ctx, conn, roomId);
+    const event = await ctx.moderation.perform(roomId, { userId: conn.userId, roles: conn.rolesClaim }, action, role);
+    ctx.onModerated(event);
+    conn.sendJson({ type: 'moderated', roomId, reqId, actionId: event.id });
+  } catch (err) {
+    const e = toAppError(err, 'PUBLISH_FAILED');
+    if (e.code !== 'FORBIDDEN') ctx.logger.warn({ err, roomId, kind: action.kind }, 'moderation failed');
+    conn.sendJson(errorFrame(e, { reqId }));
+  }
 }

@@ -15,6 +15,7 @@ import {
   resolveTopics,
   type ChatAcceptedV1,
   type ChatRejectedV1,
+  type ModerationEventV1,
   type TopicNames,
 } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
@@ -36,7 +37,7 @@ interface Harness {
   recent: InMemoryRecentMessages;
   /** Calls to the cache and to publish, in order: `cache:<seqs>` / `publish:<topic>`. */
   calls: string[];
-  /** When set, the next cache append fails with this error. */
+  /** When set, the next cache write (append or markDeleted) fails with this error. */
   failCache: { error: Error | undefined };
 }
 
@@ -59,6 +60,13 @@ beforeEach(async () => {
       await recent.append(entries);
     },
     after: (roomId: string, afterSeq: number, limit: number) => recent.after(roomId, afterSeq, limit),
+    markDeleted: async (roomId: string, seq: number) => {
+      const error = failCache.error;
+      failCache.error = undefined;
+      if (error) throw error;
+      calls.push(`deleted:${roomId}/${seq}`);
+      return recent.markDeleted(roomId, seq);
+    },
     appendUserNotices: async (entries: { userId: string; data: string }[]) => {
       calls.push(`notice:${entries.map((e) => e.userId).join(',')}`);
       await recent.appendUserNotices(entries);
@@ -141,7 +149,20 @@ function rejected(roomId: string, userId: string): ChatRejectedV1 {
   };
 }
 
-async function publish(topic: string, events: (ChatAcceptedV1 | ChatRejectedV1)[]): Promise<void> {
+let moderationNo = 0;
+function deletion(roomId: string, seq: number): ModerationEventV1 {
+  moderationNo += 1;
+  return {
+    id: `mod-${moderationNo}`,
+    roomId,
+    actorId: 'moderator-1',
+    actorRole: 'moderator',
+    at: 1_700_000_000_500,
+    action: { kind: 'delete', seq },
+  };
+}
+
+async function publish(topic: string, events: (ChatAcceptedV1 | ChatRejectedV1 | ModerationEventV1)[]): Promise<void> {
   await h.bus.publish(
     topic,
     events.map((e) => ({ key: e.roomId, value: JSON.stringify(e) })),
@@ -311,5 +332,162 @@ describe('createNotificationApp', () => {
     await waitFor(() => gw1.length === 1 && dead.length === 1, 'one delivery and one dead letter');
     expect(delivery(gw1[0]!)).toEqual({ kind: 'room.message', message: good });
     expect(headerValue(dead[0]!.headers[HEADERS.errorCode])).toBe('BAD_EVENT');
+  });
+});
+
+describe('createNotificationApp: deletes (room.moderation.applied.v1)', () => {
+  const tombstoneOf = (m: ChatAcceptedV1): ChatAcceptedV1 => {
+    const { priority, ...kept } = m;
+    return { ...kept, ...(priority ? { priority } : {}), text: '', masked: false, deleted: true };
+  };
+
+  it('tombstones the cached message, then routes room.deleted to the gateways of its room, after the message', async () => {
+    await h.presence.touchRoomGateways(['room-r'], 'gw1', PRESENCE_TTL_MS);
+    await h.presence.touchRoomGateways(['room-r'], 'gw2', PRESENCE_TTL_MS);
+    await h.presence.touchRoomGateways(['room-s'], 'gw3', PRESENCE_TTL_MS);
+    const gw1 = await collect(h.topics.delivery('gw1'));
+    const gw2 = await collect(h.topics.delivery('gw2'));
+    const message = accepted('room-r', { masked: true });
+    await publish(h.topics.chatAccepted, [message]);
+    await waitFor(() => gw1.length === 1 && gw2.length === 1, 'the message on gw1 and gw2');
+
+    await publish(h.topics.moderation, [deletion('room-r', message.seq)]);
+
+    await waitFor(() => deliveries() === 4, 'the delete on gw1 and gw2');
+    await waitFor(() => gw1.length === 2 && gw2.length === 2, 'gw1 and gw2 to read the delete');
+    for (const records of [gw1, gw2]) {
+      expect(records.map(delivery)).toEqual([
+        { kind: 'room.message', message },
+        { kind: 'room.deleted', roomId: 'room-r', seq: message.seq },
+      ]);
+      // One key, so one partition: the gateway reads the delete after the message.
+      expect(records.map((r) => r.key)).toEqual(['room-r', 'room-r']);
+      expect(records[1]!.partition).toBe(records[0]!.partition);
+      expect(records[1]!.offset > records[0]!.offset).toBe(true);
+    }
+    expect(new Set(h.sent.map((x) => x.topic))).toEqual(new Set([h.topics.delivery('gw1'), h.topics.delivery('gw2')]));
+    // The tombstone is written before the delete is routed.
+    const deletedAt = h.calls.indexOf(`deleted:room-r/${message.seq}`);
+    expect(deletedAt).toBeGreaterThan(h.calls.indexOf(`cache:${message.seq}`));
+    expect(h.calls.slice(deletedAt + 1).sort()).toEqual([`publish:${h.topics.delivery('gw1')}`, `publish:${h.topics.delivery('gw2')}`]);
+    const cachedR = await h.recent.after('room-r', 0, 10);
+    expect(cachedR.entries.map((e) => JSON.parse(e.data) as unknown)).toEqual([tombstoneOf(message)]);
+  });
+
+  it('acts on delete only: other moderation actions route nothing and leave the cache alone', async () => {
+    await h.presence.touchRoomGateways(['room-r'], 'gw1', PRESENCE_TTL_MS);
+    const gw1 = await collect(h.topics.delivery('gw1'));
+    const kept = accepted('room-r');
+    await publish(h.topics.chatAccepted, [kept]);
+    await waitFor(() => gw1.length === 1, 'the message on gw1');
+    const mute: ModerationEventV1 = {
+      ...deletion('room-r', kept.seq),
+      until: 1_700_000_060_500,
+      action: { kind: 'mute', userId: 'user-1', durationMs: 60_000 },
+    };
+    const words: ModerationEventV1 = { ...deletion('room-r', kept.seq), action: { kind: 'room-words', added: ['x'], removed: [] } };
+    const other = accepted('room-r');
+    await publish(h.topics.chatAccepted, [other]);
+    await waitFor(() => gw1.length === 2, 'the second message on gw1');
+
+    // One batch: the delete of `other` among two actions notification does not handle.
+    await publish(h.topics.moderation, [mute, deletion('room-r', other.seq), words]);
+
+    await waitFor(() => deliveries() === 3 && gw1.length === 3, 'the delete on gw1');
+    expect(delivery(gw1[2]!)).toEqual({ kind: 'room.deleted', roomId: 'room-r', seq: other.seq });
+    expect(h.calls.filter((c) => c.startsWith('deleted:'))).toEqual([`deleted:room-r/${other.seq}`]);
+    const cachedR = (await h.recent.after('room-r', 0, 10)).entries.map((e) => JSON.parse(e.data) as unknown);
+    expect(cachedR).toEqual([kept, tombstoneOf(other)]);
+  });
+
+  it('looks up presence once for the rooms of a batch and counts deletes it could not route or find cached', async () => {
+    // Three rooms of one partition, published together: one batch (as in the routing test above).
+    const [a, b, empty] = ['room-s', 'room-1', 'room-empty'];
+    for (const room of [b, empty])
+      expect(partitionForKey(room, DEFAULT_TOPIC_PARTITIONS)).toBe(partitionForKey(a, DEFAULT_TOPIC_PARTITIONS));
+    await h.presence.touchRoomGateways([a], 'gw1', PRESENCE_TTL_MS);
+    await h.presence.touchRoomGateways([a, b], 'gw2', PRESENCE_TTL_MS);
+    const lookups = jest.spyOn(h.presence, 'getRoomGateways');
+
+    await publish(h.topics.moderation, [deletion(a, 5), deletion(empty, 6), deletion(b, 7), deletion(a, 8)]);
+
+    await waitFor(() => deliveries() === 5, 'five deliveries');
+    expect(unrouted()).toBe(1);
+    expect(lookups).toHaveBeenCalledTimes(1);
+    expect([...(lookups.mock.calls[0]![0] as string[])].sort()).toEqual([a, b, empty].sort());
+    // One publish per gateway topic, each gateway's deletes in record order.
+    const routed = (gatewayId: string) =>
+      h.sent
+        .filter((x) => x.topic === h.topics.delivery(gatewayId))
+        .flatMap((x) =>
+          x.records.map((r) => {
+            const d = GatewayDeliveryV1.parse(JSON.parse(String(r.value)));
+            return d.kind === 'room.deleted' ? `${roomOf(r)}/${d.seq}` : d.kind;
+          }),
+        );
+    expect(h.sent).toHaveLength(2);
+    expect(routed('gw1')).toEqual([`${a}/5`, `${a}/8`]);
+    expect(routed('gw2')).toEqual([`${a}/5`, `${b}/7`, `${a}/8`]);
+    // Nothing was cached: the four deletes found nothing to tombstone.
+    expect(counter('roomcast_notification_delete_uncached_total')).toBe(4);
+  });
+
+  it('takes a replayed delete (and a replayed message) without changing the tombstone', async () => {
+    await h.presence.touchRoomGateways(['room-r'], 'gw1', PRESENCE_TTL_MS);
+    const gw1 = await collect(h.topics.delivery('gw1'));
+    const message = accepted('room-r');
+    const del = deletion('room-r', message.seq);
+    await publish(h.topics.chatAccepted, [message]);
+    await waitFor(() => gw1.length === 1, 'the message on gw1');
+    await publish(h.topics.moderation, [del]);
+    await waitFor(() => gw1.length === 2, 'the delete on gw1');
+    const once = await h.recent.after('room-r', 0, 10);
+
+    // What a consumer replay (rebalance, restart before commit) hands the app again.
+    await publish(h.topics.chatAccepted, [message]);
+    await publish(h.topics.moderation, [del]);
+
+    await waitFor(() => gw1.length === 4, 'the replays on gw1');
+    await expect(h.recent.after('room-r', 0, 10)).resolves.toEqual(once);
+    expect(JSON.parse(once.entries[0]!.data)).toEqual(tombstoneOf(message));
+    // A repeated delete is the same record again; the gateway's `deleted` is idempotent for clients.
+    expect(gw1.filter((r) => delivery(r).kind === 'room.deleted').map((r) => r.value.toString())).toEqual([
+      gw1[1]!.value.toString(),
+      gw1[1]!.value.toString(),
+    ]);
+    expect(counter('roomcast_notification_delete_uncached_total')).toBe(0);
+  });
+
+  it('routes no delete while the cache cannot be written, and routes it after the retry', async () => {
+    await h.presence.touchRoomGateways(['room-r'], 'gw1', PRESENCE_TTL_MS);
+    const gw1 = await collect(h.topics.delivery('gw1'));
+    const message = accepted('room-r');
+    await publish(h.topics.chatAccepted, [message]);
+    await waitFor(() => gw1.length === 1, 'the message on gw1');
+    h.failCache.error = new AppError('STORE_UNAVAILABLE', 'redis down');
+
+    await publish(h.topics.moderation, [deletion('room-r', message.seq)]);
+
+    await waitFor(() => gw1.length === 2, 'the delete routed after the retry');
+    expect(h.calls.slice(h.calls.indexOf(`publish:${h.topics.delivery('gw1')}`) + 1)).toEqual([
+      `deleted:room-r/${message.seq}`,
+      `publish:${h.topics.delivery('gw1')}`,
+    ]);
+    expect(JSON.parse((await h.recent.after('room-r', 0, 10)).entries[0]!.data)).toMatchObject({ deleted: true, text: '' });
+  });
+
+  it('dead-letters a moderation record that fails the schema and still routes the rest of the batch', async () => {
+    await h.presence.touchRoomGateways(['room-r'], 'gw1', PRESENCE_TTL_MS);
+    const gw1 = await collect(h.topics.delivery('gw1'));
+    const dead = await collect(dlqTopic(h.topics.moderation));
+    await h.bus.publish(h.topics.moderation, [
+      { key: 'room-r', value: JSON.stringify({ ...deletion('room-r', 1), action: { kind: 'delete', seq: 0 } }) },
+      { key: 'room-r', value: JSON.stringify(deletion('room-r', 2)) },
+    ]);
+
+    await waitFor(() => gw1.length === 1 && dead.length === 1, 'one delivery and one dead letter');
+    expect(delivery(gw1[0]!)).toEqual({ kind: 'room.deleted', roomId: 'room-r', seq: 2 });
+    expect(headerValue(dead[0]!.headers[HEADERS.errorCode])).toBe('BAD_EVENT');
+    expect(headerValue(dead[0]!.headers[HEADERS.sourceTopic])).toBe(h.topics.moderation);
   });
 });

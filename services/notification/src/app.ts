@@ -1,5 +1,5 @@
 import type { BusRecord, MessageBus } from '@roomcast/bus';
-import { ChatAcceptedV1, ChatRejectedV1, type TopicNames } from '@roomcast/contracts';
+import { ChatAcceptedV1, ChatRejectedV1, ModerationEventV1, type TopicNames } from '@roomcast/contracts';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
 import type { RecentMessages } from '@roomcast/sequencer';
@@ -17,10 +17,14 @@ import {
 export interface NotificationDeps {
   bus: MessageBus;
   presence: PresenceStore;
-  /** Each accepted message is written here before it is routed (the gateways' catch-up source). */
+  /**
+   * Each accepted message is written here before it is routed (the gateways' catch-up source), and
+   * each deleted one is turned into its tombstone here before the delete is routed.
+   */
   recent: RecentMessages;
   logger: Logger;
   topics: TopicNames;
+  /** The chat consumer's group; the moderation consumer's is `${groupId}.moderation`. */
   groupId: string;
   metrics?: MetricsRegistry;
 }
@@ -36,6 +40,12 @@ export type NotificationApp = ServiceApp;
  * Accepted messages are first appended to the recent-message cache, THEN routed: a gateway that
  * registers a room and then reads the cache (a resuming viewer) finds every message it will not
  * get live, because any message routed without it was cached before (docs/architecture.md).
+ *
+ * A second consumer (group `${groupId}.moderation`) reads room.moderation.applied.v1 and acts on
+ * `delete` only (gateways and chat-ingest read the other kinds themselves): the cached message
+ * becomes its tombstone, THEN a `room.deleted` goes to every gateway with viewers in the room, on
+ * the same delivery topics and key (roomId) as the room's messages, so each gateway gets it after
+ * the message it deletes. Same batching: one presence round trip, one publish.
  */
 export function createNotificationApp(deps: NotificationDeps): NotificationApp {
   const metrics = deps.metrics ?? new MetricsRegistry();
@@ -49,7 +59,11 @@ export function createNotificationApp(deps: NotificationDeps): NotificationApp {
   );
   const unrouted = metrics.counter(
     'roomcast_notification_unrouted_total',
-    'messages with no gateway to deliver to',
+    'messages (and deletes) with no gateway to deliver to',
+  );
+  const uncachedDeletes = metrics.counter(
+    'roomcast_notification_delete_uncached_total',
+    'deletes of a message the recent-message cache did not hold (expired, evicted, or not cached yet)',
   );
 
   // A batch is one partition of one topic; split by topic all the same (cheap, and no handler
@@ -113,7 +127,43 @@ export function createNotificationApp(deps: NotificationDeps): NotificationApp {
     routed.inc(deliveries.length);
   }
 
-  const consumer = consumerLifecycle(
+  /** Moderation events other than `delete` are for the gateways and chat-ingest: skipped here. */
+  function handleModeration(records: BusRecord[]): Promise<void> {
+    return decodeBatch('notification.route', ModerationEventV1, records, routeDeleted);
+  }
+
+  /**
+   * Tombstones first, then the deliveries: a viewer who resumes after its gateway got `deleted`
+   * reads the tombstone, never the text. If a cache write fails, nothing is routed and the batch
+   * is retried (markDeleted is idempotent).
+   */
+  async function routeDeleted(batch: DecodedRecord<ModerationEventV1>[]): Promise<void> {
+    const deletes: { record: DecodedRecord<ModerationEventV1>; seq: number }[] = [];
+    for (const record of batch) if (record.event.action.kind === 'delete') deletes.push({ record, seq: record.event.action.seq });
+    if (deletes.length === 0) return;
+    const found = await Promise.all(deletes.map(({ record, seq }) => deps.recent.markDeleted(record.event.roomId, seq)));
+    uncachedDeletes.inc(found.filter((f) => !f).length);
+    const roomGateways = await deps.presence.getRoomGateways([...new Set(deletes.map((d) => d.record.event.roomId))]);
+    const deliveries: RoutedDelivery[] = [];
+    let records = 0;
+    for (const { record, seq } of deletes) {
+      const { roomId } = record.event;
+      const gatewayIds = roomGateways.get(roomId) ?? [];
+      record.span.setAttribute('roomcast.gateways', gatewayIds.length);
+      if (gatewayIds.length === 0) {
+        unrouted.inc();
+        continue;
+      }
+      deliveries.push({ event: { kind: 'room.deleted', roomId, seq }, context: record.context, gatewayIds });
+      records += gatewayIds.length;
+    }
+    await publishDeliveries(deps.bus, deps.topics, deliveries);
+    routed.inc(records);
+  }
+
+  // One ConsumerMetrics for both consumers: its series are per topic and its lag per group.
+  const consumerMetrics = new ConsumerMetrics({ metrics, service: 'notification', logger: deps.logger });
+  const chatConsumer = consumerLifecycle(
     deps.bus,
     [{ name: deps.topics.chatAccepted }, { name: deps.topics.chatRejected }],
     {
@@ -122,16 +172,32 @@ export function createNotificationApp(deps: NotificationDeps): NotificationApp {
       fromBeginning: true,
       handler: handle,
     },
-    new ConsumerMetrics({ metrics, service: 'notification', logger: deps.logger }),
+    consumerMetrics,
+  );
+  const moderationConsumer = consumerLifecycle(
+    deps.bus,
+    [{ name: deps.topics.moderation }],
+    {
+      groupId: `${deps.groupId}.moderation`,
+      topics: [deps.topics.moderation],
+      fromBeginning: true,
+      handler: handleModeration,
+    },
+    consumerMetrics,
   );
   return {
     metrics,
     readiness: {
       bus: () => deps.bus.healthy(),
       presence: () => deps.presence.healthy(),
-      consuming: consumer.consuming,
+      consuming: () => chatConsumer.consuming() && moderationConsumer.consuming(),
     },
-    start: consumer.start,
-    stop: consumer.stop,
+    async start() {
+      await chatConsumer.start();
+      await moderationConsumer.start();
+    },
+    async stop() {
+      await Promise.all([chatConsumer.stop(), moderationConsumer.stop()]);
+    },
   };
 }

@@ -1,12 +1,22 @@
 import type { Server } from 'node:http';
 import { headerValue, InMemoryMessageBus, type BusRecord } from '@roomcast/bus';
-import { HEADERS, dlqTopic, resolveTopics, type ChatAcceptedV1, type TopicNames } from '@roomcast/contracts';
+import {
+  HEADERS,
+  dlqTopic,
+  resolveTopics,
+  type ChatAcceptedV1,
+  type ModerationEventV1,
+  type RolesClaim,
+  type TopicNames,
+} from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
 import { signUserToken, verifyUserToken } from '@roomcast/auth';
 import { silentLogger } from '@roomcast/logger';
 import { closeServer, createHttpApp, listen } from '@roomcast/service-kit';
 import {
   InMemoryMessageStore,
+  InMemoryModerationAuditStore,
+  InMemoryRoomRoleStore,
   type MessageRef,
   type MessageStore,
   type StoredMessage,
@@ -53,11 +63,14 @@ class FlakyMessageStore implements MessageStore {
 interface Harness {
   bus: InMemoryMessageBus;
   store: FlakyMessageStore;
+  audit: InMemoryModerationAuditStore;
+  roles: InMemoryRoomRoleStore;
   topics: TopicNames;
   app: PersistenceApp;
   server: Server;
   baseUrl: string;
   dead: BusRecord[];
+  deadModeration: BusRecord[];
 }
 
 let h: Harness;
@@ -65,11 +78,15 @@ let h: Harness;
 async function start(storeFailures = 0): Promise<Harness> {
   const bus = new InMemoryMessageBus();
   const store = new FlakyMessageStore(storeFailures);
+  const audit = new InMemoryModerationAuditStore();
+  const roles = new InMemoryRoomRoleStore();
   const topics = resolveTopics(`${uniqueId('persist')}.`);
   const logger = silentLogger();
   const app = createPersistenceApp({
     bus,
     store,
+    audit,
+    roles,
     logger,
     topics,
     groupId: uniqueId('persistence'),
@@ -84,15 +101,31 @@ async function start(storeFailures = 0): Promise<Harness> {
   const { server, port } = await listen(http, 0, '127.0.0.1');
   await app.start();
   const dead: BusRecord[] = [];
-  await bus.subscribe({
-    groupId: uniqueId('dlq'),
-    topics: [dlqTopic(topics.chatAccepted)],
-    fromBeginning: true,
-    handler: async (batch) => {
-      dead.push(...batch);
-    },
-  });
-  return { bus, store, topics, app, server, baseUrl: `http://127.0.0.1:${port}`, dead };
+  const deadModeration: BusRecord[] = [];
+  for (const [topic, into] of [
+    [topics.chatAccepted, dead],
+    [topics.moderation, deadModeration],
+  ] as const)
+    await bus.subscribe({
+      groupId: uniqueId('dlq'),
+      topics: [dlqTopic(topic)],
+      fromBeginning: true,
+      handler: async (batch) => {
+        into.push(...batch);
+      },
+    });
+  return {
+    bus,
+    store,
+    audit,
+    roles,
+    topics,
+    app,
+    server,
+    baseUrl: `http://127.0.0.1:${port}`,
+    dead,
+    deadModeration,
+  };
 }
 
 afterEach(async () => {
@@ -326,5 +359,192 @@ describe('createPersistenceApp', () => {
     });
     await h.app.stop();
     expect((await getJson('/readyz')).status).toBe(503);
+  });
+});
+
+let eventNo = 0;
+function moderationEvent(
+  roomId: string,
+  action: ModerationEventV1['action'],
+  overrides: Partial<ModerationEventV1> = {},
+): ModerationEventV1 {
+  eventNo += 1;
+  return {
+    id: `ev-${eventNo}`,
+    roomId,
+    actorId: 'mod-1',
+    actorRole: 'moderator',
+    at: 1_700_000_001_000 + eventNo,
+    action,
+    ...overrides,
+  };
+}
+
+async function publishModeration(...events: ModerationEventV1[]): Promise<void> {
+  await h.bus.publish(
+    h.topics.moderation,
+    events.map((e) => ({ key: e.roomId, value: JSON.stringify(e) })),
+  );
+}
+
+const audited = (): number => counter('roomcast_persistence_audited_total');
+const tombstoned = (): number => counter('roomcast_persistence_tombstoned_total');
+const unmatched = (): number => counter('roomcast_persistence_delete_unmatched_total');
+
+describe('createPersistenceApp: moderation events', () => {
+  it('appends every event to the audit log and turns a deleted message into a tombstone in history', async () => {
+    h = await start();
+    const [m1, m2, m3] = [
+      accepted('room-a', 1),
+      accepted('room-a', 2, { masked: true }),
+      accepted('room-a', 3),
+    ];
+    await publish(m1, m2, m3);
+    await waitFor(() => inserted() === 3, 'three messages stored');
+    const mute = moderationEvent(
+      'room-a',
+      { kind: 'mute', userId: 'user-1', durationMs: 60_000 },
+      { until: 1_700_000_061_000 },
+    );
+    const del = moderationEvent('room-a', { kind: 'delete', seq: 2 });
+    const elsewhere = moderationEvent('room-b', { kind: 'delete', seq: 2 });
+    await publishModeration(mute, del, elsewhere);
+
+    await waitFor(() => audited() === 3 && tombstoned() === 1, 'three audited, one tombstone');
+    // room-b has no seq 2: nothing to mark, counted.
+    expect(unmatched()).toBe(1);
+    await expect(h.audit.list('room-a')).resolves.toEqual([del, mute]);
+    await expect(h.audit.list('room-b')).resolves.toEqual([elsewhere]);
+    const body = await history('/rooms/room-a/messages');
+    expect(body.messages).toEqual([m1, { ...m2, text: '', masked: false, deleted: true }, m3]);
+    expect(h.deadModeration).toHaveLength(0);
+  });
+
+  it('writes a replayed batch once: the audit log and the tombstone do not change', async () => {
+    h = await start();
+    const m1 = accepted('room-a', 1);
+    await publish(m1);
+    await waitFor(() => inserted() === 1, 'the message stored');
+    const batch = [
+      moderationEvent('room-a', { kind: 'ban', userId: 'user-1' }),
+      moderationEvent('room-a', { kind: 'delete', seq: 1 }),
+    ];
+    await publishModeration(...batch);
+    await waitFor(() => audited() === 2 && tombstoned() === 1, 'the first delivery');
+    // The same records again (a crash before the commit).
+    await publishModeration(...batch);
+    await waitFor(() => unmatched() === 1, 'the replayed delete changed nothing');
+    expect(audited()).toBe(2);
+    expect(tombstoned()).toBe(1);
+    await expect(h.audit.list('room-a')).resolves.toEqual([...batch].reverse());
+    expect((await history('/rooms/room-a/messages')).messages).toEqual([
+      { ...m1, text: '', masked: false, deleted: true },
+    ]);
+    expect(h.bus.stats()).toMatchObject({ retried: 0, deadLettered: 0 });
+  });
+
+  it('dead-letters a moderation record that fails the schema and audits the rest of its batch', async () => {
+    h = await start();
+    const good = moderationEvent('room-a', { kind: 'slow-mode', intervalMs: 5000 });
+    await h.bus.publish(h.topics.moderation, [
+      {
+        key: 'room-a',
+        value: JSON.stringify({
+          ...moderationEvent('room-a', { kind: 'unmute', userId: 'u' }),
+          action: { kind: 'nuke' },
+        }),
+      },
+      { key: 'room-a', value: JSON.stringify(good) },
+    ]);
+    await waitFor(() => audited() === 1 && h.deadModeration.length === 1, 'one audited and one dead letter');
+    expect(headerValue(h.deadModeration[0]!.headers[HEADERS.errorCode])).toBe('BAD_EVENT');
+    await expect(h.audit.list('room-a')).resolves.toEqual([good]);
+    expect(h.dead).toHaveLength(0);
+  });
+});
+
+describe('createPersistenceApp: audit and roles APIs', () => {
+  async function tokenFor(userId: string, roles?: RolesClaim): Promise<string> {
+    return `Bearer ${await signUserToken(SECRET, userId, 60, roles === undefined ? {} : { roles })}`;
+  }
+
+  it('answers 401 without a valid token', async () => {
+    h = await start();
+    const expired = `Bearer ${await signUserToken(SECRET, 'mod', -60, { roles: { 'room-a': 'host' } })}`;
+    for (const path of ['/rooms/room-a/audit', '/rooms/room-a/roles']) {
+      expect(await getJson(path, null)).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED' } });
+      expect(await getJson(path, expired)).toMatchObject({ status: 401, body: { code: 'TOKEN_EXPIRED' } });
+    }
+  });
+
+  it('answers 403 FORBIDDEN to a viewer, and to a moderator of another room', async () => {
+    h = await start();
+    await h.roles.set('room-b', 'bob', 'host', 'admin', 1);
+    for (const auth of [
+      await tokenFor('viewer'),
+      await tokenFor('mod', { 'room-b': 'moderator', 'other*': 'host' }),
+      await tokenFor('bob'),
+    ]) {
+      for (const path of ['/rooms/room-a/audit', '/rooms/room-a/roles']) {
+        const { status, body } = await getJson(path, auth);
+        expect(status).toBe(403);
+        expect(body).toEqual({ code: 'FORBIDDEN', message: expect.any(String), temporary: false });
+      }
+    }
+  });
+
+  it('serves the audit log, newest first and paged, to a moderator by token claim or by granted role', async () => {
+    h = await start();
+    const events = [1, 2, 3].map(() => moderationEvent('room-a', { kind: 'delete', seq: 9 }));
+    await publishModeration(...events, moderationEvent('room-b', { kind: 'slow-mode', intervalMs: 0 }));
+    await waitFor(() => audited() === 4, 'four audited');
+    await h.roles.set('room-a', 'granted', 'moderator', 'admin', 1);
+
+    for (const auth of [
+      await tokenFor('claims', { 'room-a': 'moderator' }),
+      await tokenFor('prefixed', { 'room-*': 'host' }),
+      await tokenFor('granted'),
+    ]) {
+      const page1 = await getJson('/rooms/room-a/audit?limit=2', auth);
+      expect(page1).toEqual({
+        status: 200,
+        body: { roomId: 'room-a', entries: [events[2], events[1]], nextBefore: events[1]!.at },
+      });
+      const page2 = await getJson(`/rooms/room-a/audit?limit=2&before=${events[1]!.at}`, auth);
+      expect(page2).toEqual({
+        status: 200,
+        body: { roomId: 'room-a', entries: [events[0]], nextBefore: events[0]!.at },
+      });
+      const end = await getJson(`/rooms/room-a/audit?before=${events[0]!.at}`, auth);
+      expect(end).toEqual({ status: 200, body: { roomId: 'room-a', entries: [] } });
+    }
+  });
+
+  it('lists the granted roles of the room to its moderators and hosts', async () => {
+    h = await start();
+    await h.roles.set('room-a', 'mia', 'moderator', 'hal', 10);
+    await h.roles.set('room-a', 'hal', 'host', 'admin', 5);
+    await h.roles.set('room-b', 'zoe', 'host', 'admin', 5);
+    const { status, body } = await getJson('/rooms/room-a/roles', await tokenFor('mia'));
+    expect(status).toBe(200);
+    expect(body).toEqual({
+      roomId: 'room-a',
+      grants: [
+        { roomId: 'room-a', userId: 'hal', role: 'host', grantedBy: 'admin', grantedAt: 5 },
+        { roomId: 'room-a', userId: 'mia', role: 'moderator', grantedBy: 'hal', grantedAt: 10 },
+      ],
+    });
+  });
+
+  it.each([
+    ['limit 0', '/rooms/room-a/audit?limit=0'],
+    ['limit over 500', '/rooms/room-a/audit?limit=501'],
+    ['a non-numeric before', '/rooms/room-a/audit?before=yesterday'],
+    ['a roomId with a space', '/rooms/bad%20room/audit'],
+  ])('answers 400 BAD_REQUEST to %s from a moderator', async (_what, path) => {
+    h = await start();
+    const { status, body } = await getJson(path, await tokenFor('mod', { '*': 'moderator' }));
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ code: 'BAD_REQUEST' });
   });
 });

@@ -1,17 +1,23 @@
-import type { Router } from 'express';
+import { Router } from 'express';
 import { headerValue, type BusRecord, type MessageBus } from '@roomcast/bus';
-import { ChatAcceptedV1, HEADERS, type TopicNames } from '@roomcast/contracts';
+import { ChatAcceptedV1, HEADERS, ModerationEventV1, type TopicNames } from '@roomcast/contracts';
 import type { Logger } from '@roomcast/logger';
 import { ConsumerMetrics, consumerLifecycle, decodeBatch, MetricsRegistry, type ServiceApp } from '@roomcast/service-kit';
-import type { MessageStore, StoredMessage } from '@roomcast/store';
+import type { MessageStore, ModerationAuditStore, RoomRoleStore, StoredMessage } from '@roomcast/store';
 import { parseTraceparent } from '@roomcast/telemetry';
 import { historyRouter, type VerifyUserToken } from './history';
+import { roomAdminRouter } from './room-admin';
 
 export interface PersistenceDeps {
   bus: MessageBus;
   store: MessageStore;
+  /** The moderation audit log: every `room.moderation.applied.v1` event, written here. */
+  audit: ModerationAuditStore;
+  /** The room-admin store, read to authorise the audit and roles APIs (written by whoever applies set-role). */
+  roles: RoomRoleStore;
   logger: Logger;
   topics: TopicNames;
+  /** Consumer group of accepted messages; moderation events are consumed as `${groupId}.moderation`. */
   groupId: string;
   /**
    * Persistence is off the delivery path: its fetches may wait for more records, so each insert
@@ -19,7 +25,7 @@ export interface PersistenceDeps {
    * shared box). Default: return as soon as a record is there.
    */
   fetch?: { minBytes: number; maxWaitMs: number };
-  /** Checks the bearer token of history requests (the gateway's user tokens). */
+  /** Checks the bearer token of history, audit and roles requests (the gateway's user tokens). */
   verifyToken: VerifyUserToken;
   metrics?: MetricsRegistry;
 }
@@ -37,13 +43,23 @@ function withTrace(event: ChatAcceptedV1, record: BusRecord): StoredMessage {
 
 /**
  * persistence: batch-inserts accepted messages (one insertMany per Kafka batch; duplicates are
- * skipped, not errors) and serves history. The bus commits the batch only after the insert
- * resolved, so a crash replays into an idempotent write.
+ * skipped, not errors) and serves history. A second consumer (group `${groupId}.moderation`) takes
+ * `room.moderation.applied.v1`: per batch, one idempotent append of every event to the audit log,
+ * then a tombstone (markDeleted) for each `delete`. Both are at-least-once: the bus commits a batch
+ * only after its handler resolved, so a crash replays into idempotent writes (the message id and
+ * the event id are the `_id`s; a tombstone marked again is no change). It also serves the
+ * room-admin reads: the audit log and the granted roles (moderators and hosts only).
  */
 export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
   const metrics = deps.metrics ?? new MetricsRegistry();
   const stored = metrics.counter('roomcast_persistence_inserted_total', 'messages written');
   const dupes = metrics.counter('roomcast_persistence_duplicates_total', 'messages already stored (replays)');
+  const audited = metrics.counter('roomcast_persistence_audited_total', 'moderation events newly written to the audit log');
+  const tombstoned = metrics.counter('roomcast_persistence_tombstoned_total', 'messages marked deleted by a moderator');
+  const unmatched = metrics.counter(
+    'roomcast_persistence_delete_unmatched_total',
+    'delete actions that changed no stored message (a replay, or the message is not stored yet)',
+  );
 
   function handle(records: BusRecord[]): Promise<void> {
     return decodeBatch('persistence.store', ChatAcceptedV1, records, async (batch) => {
@@ -53,6 +69,26 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
     });
   }
 
+  function handleModeration(records: BusRecord[]): Promise<void> {
+    return decodeBatch('persistence.moderation', ModerationEventV1, records, async (batch) => {
+      const events = batch.map(({ event }) => event);
+      audited.inc(await deps.audit.append(events));
+      for (const event of events) {
+        if (event.action.kind !== 'delete') continue;
+        if (await deps.store.markDeleted(event.roomId, event.action.seq)) {
+          tombstoned.inc();
+          continue;
+        }
+        unmatched.inc();
+        // A replay finds its tombstone; only a delete that overtook its message leaves the text.
+        if (!(await deps.store.findMessage({ roomId: event.roomId, seq: event.action.seq })))
+          deps.logger.warn({ roomId: event.roomId, seq: event.action.seq, eventId: event.id }, 'deleted message is not stored (yet): no tombstone');
+      }
+    });
+  }
+
+  // One ConsumerMetrics for both subscriptions: it owns the service's consumer metric families.
+  const consumerMetrics = new ConsumerMetrics({ metrics, service: 'persistence', logger: deps.logger });
   const consumer = consumerLifecycle(
     deps.bus,
     [{ name: deps.topics.chatAccepted }],
@@ -63,20 +99,35 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
       handler: handle,
       ...(deps.fetch ? { fetchMinBytes: deps.fetch.minBytes, fetchMaxWaitMs: deps.fetch.maxWaitMs } : {}),
     },
-    new ConsumerMetrics({ metrics, service: 'persistence', logger: deps.logger }),
+    consumerMetrics,
   );
+  // Its own group, so moderation events are not held behind a backlog of accepted messages.
+  const moderation = consumerLifecycle(
+    deps.bus,
+    [{ name: deps.topics.moderation }],
+    { groupId: `${deps.groupId}.moderation`, topics: [deps.topics.moderation], fromBeginning: true, handler: handleModeration },
+    consumerMetrics,
+  );
+  const router = Router();
+  router.use(historyRouter(deps.store, deps.verifyToken), roomAdminRouter(deps.audit, deps.roles, deps.verifyToken));
   return {
     metrics,
-    router: historyRouter(deps.store, deps.verifyToken),
+    router,
     readiness: {
       bus: () => deps.bus.healthy(),
       store: () => deps.store.healthy(),
-      consuming: consumer.consuming,
+      consuming: () => consumer.consuming() && moderation.consuming(),
     },
     async start() {
       await deps.store.init();
+      await deps.audit.init();
+      await deps.roles.init();
       await consumer.start();
+      await moderation.start();
     },
-    stop: consumer.stop,
+    async stop() {
+      await moderation.stop();
+      await consumer.stop();
+    },
   };
 }

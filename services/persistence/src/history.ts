@@ -1,5 +1,5 @@
-import { Router, type RequestHandler } from 'express';
-import { RoomId, type ChatAcceptedV1 } from '@roomcast/contracts';
+import { Router, type Request, type RequestHandler } from 'express';
+import { RoomId, type ChatAcceptedV1, type RolesClaim } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
 import type { MessageStore, StoredMessage } from '@roomcast/store';
 import { z } from 'zod';
@@ -14,19 +14,28 @@ function withoutTrace({ traceId: _traceId, traceSampled: _traceSampled, ...messa
   return message;
 }
 
-/** Verifies a user token (the gateway's JWTs); throws UNAUTHORIZED / TOKEN_EXPIRED. */
-export type VerifyUserToken = (token: string | undefined) => Promise<{ userId: string }>;
+/**
+ * Verifies a user token (the gateway's JWTs); throws UNAUTHORIZED / TOKEN_EXPIRED. `roles` is the
+ * token's room-roles claim, when it has one (the audit and roles APIs read it).
+ */
+export type VerifyUserToken = (token: string | undefined) => Promise<{ userId: string; roles?: RolesClaim | undefined }>;
+
+/** The token of `Authorization: Bearer <token>`; undefined when the header is missing or malformed. */
+export function bearerToken(req: Request): string | undefined {
+  return /^Bearer +(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+}
 
 /**
  * `GET /rooms/:roomId/messages?afterSeq=&limit=` — accepted messages in seq order, for a user
- * with a valid token (`Authorization: Bearer <the token the gateway takes>`). Any user may read
- * any room they may join; with no room roles yet, that is every room.
+ * with a valid token (`Authorization: Bearer <the token the gateway takes>`). Any user with a
+ * valid token may read any room. A message a moderator deleted comes as a tombstone
+ * (`deleted: true`, `text: ''`), so its seq is no gap.
  */
 export function historyRouter(store: MessageStore, verify: VerifyUserToken): Router {
   const router = Router();
   // Only on this route: other services' routes under /rooms share the embedded start's server.
   const requireUser: RequestHandler = (req, _res, next) => {
-    verify(/^Bearer +(\S+)$/i.exec(req.get('authorization') ?? '')?.[1]).then(() => next(), next);
+    verify(bearerToken(req)).then(() => next(), next);
   };
   router.get('/rooms/:roomId/messages', requireUser, async (req, res) => {
     const room = RoomId.safeParse(req.params.roomId);

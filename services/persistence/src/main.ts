@@ -1,15 +1,22 @@
 import { resolveTopics } from '@roomcast/contracts';
 import { runService } from '@roomcast/service-kit';
 import { createKafkaBus, createMongoStore, createTokenVerifierFromConfig } from '@roomcast/service-kit/infra';
+import { MongoModerationAuditStore, MongoRoomRoleStore } from '@roomcast/store';
 import { createPersistenceApp } from './app';
 import { configSchema } from './config';
 
 runService('persistence', configSchema, (config, logger) => {
   const bus = createKafkaBus(config, 'persistence', logger);
   const store = createMongoStore(config, logger);
+  // The same server, database and options as the message store (each adapter owns its connection).
+  const mongo = { uri: config.MONGO_URL, dbName: config.MONGO_DB, logger };
+  const audit = new MongoModerationAuditStore(mongo);
+  const roles = new MongoRoomRoleStore(mongo);
   const app = createPersistenceApp({
     bus,
     store,
+    audit,
+    roles,
     logger,
     topics: resolveTopics(config.KAFKA_TOPIC_PREFIX),
     groupId: config.PERSISTENCE_GROUP_ID,
@@ -21,6 +28,8 @@ runService('persistence', configSchema, (config, logger) => {
     async close() {
       await bus.close();
       await store.close();
+      await audit.close();
+      await roles.close();
     },
   };
 });

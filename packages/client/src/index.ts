@@ -4,6 +4,7 @@ export {
   type RoomcastEvents,
   type ChatOptions,
   type CloseInfo,
+  type ClientEnd,
   type ReconnectInfo,
   type ClientStats,
   type ClientState,
@@ -12,6 +13,7 @@ export {
   type RefreshedFrame,
 } from './roomcast-client';
 export { RoomcastError, type RoomcastErrorKind } from './roomcast-error';
+export type { RoomMode } from './room-stream';
 export { TypedEmitter } from './emitter';
 export { backoffDelayMs, DEFAULT_RECONNECT, type ReconnectOptions } from './backoff';
 export type {

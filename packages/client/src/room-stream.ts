@@ -1,4 +1,14 @@
-import type { JoinedFrame, MessageFrame, MessagesFrame } from '@roomcast/contracts';
+import type { JoinedFrame, MessageFrame, MessagesFrame, RoomModeFrame, RoomRole } from '@roomcast/contracts';
+
+/** A room's rules for this user (`RoomcastClient.roomMode`). */
+export interface RoomMode {
+  /** This user's role in the room; `viewer` when none. */
+  role: RoomRole;
+  /** At most one chat per this many ms (moderators and hosts exempt); 0 = off. */
+  slowModeMs: number;
+  /** This user's chats are refused (MUTED) until then, ms since epoch; 0 = not muted. */
+  mutedUntil: number;
+}
 
 /** What a RoomStream reports to its client. */
 export interface RoomStreamSink {
@@ -33,6 +43,8 @@ const last = (f: SeqFrame): number => (f.type === 'message' ? f.seq : f.toSeq);
 export class RoomStream {
   joined = false;
   lastSeq = 0;
+  /** Set by every `joined` (which states the whole mode), changed field by field by `room-mode`. */
+  mode: RoomMode = { role: 'viewer', slowModeMs: 0, mutedUntil: 0 };
   /** Frames held while recovering; null when live. */
   private buffer: SeqFrame[] | null = null;
 
@@ -40,6 +52,13 @@ export class RoomStream {
     readonly roomId: string,
     private readonly sink: RoomStreamSink,
   ) {}
+
+  /** A `room-mode` frame: only the fields it carries change. */
+  applyMode(frame: RoomModeFrame): void {
+    if (frame.role !== undefined) this.mode.role = frame.role;
+    if (frame.slowModeMs !== undefined) this.mode.slowModeMs = frame.slowModeMs;
+    if (frame.mutedUntil !== undefined) this.mode.mutedUntil = frame.mutedUntil;
+  }
 
   get recovering(): boolean {
     return this.buffer !== null;

@@ -724,6 +724,134 @@ describe('RoomcastClient reconnect', () => {
   });
 });
 
+describe('RoomcastClient moderation', () => {
+  it('moderate sends the action with a reqId and resolves with moderated', async () => {
+    const { client, socket } = await connected();
+    await joinRoom(client, socket, 'show');
+    const done = client.moderate('show', { kind: 'mute', userId: 'bob', durationMs: 60_000 });
+    const frame = lastSent(socket);
+    expect(frame).toMatchObject({ type: 'moderate', roomId: 'show', action: { kind: 'mute', userId: 'bob', durationMs: 60_000 } });
+    if (frame.type !== 'moderate' || frame.reqId === undefined) throw new Error('expected a moderate frame with a reqId');
+    socket.receive({ type: 'moderated', roomId: 'show', reqId: frame.reqId, actionId: 'act-1' });
+    await expect(done).resolves.toMatchObject({ type: 'moderated', actionId: 'act-1' });
+  });
+
+  it('rejects moderate with the typed error the gateway sent (FORBIDDEN), by reqId', async () => {
+    const { client, socket } = await connected();
+    const done = client.moderate('show', { kind: 'delete', seq: 4 });
+    const frame = lastSent(socket);
+    if (frame.type !== 'moderate') throw new Error('expected a moderate frame');
+    socket.receive({ type: 'error', code: 'FORBIDDEN', message: 'viewers cannot moderate', temporary: false, reqId: frame.reqId });
+    const err: unknown = await done.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RoomcastError);
+    expect(err).toMatchObject({ code: 'FORBIDDEN', kind: 'server', temporary: false, reqId: frame.reqId });
+  });
+
+  it('refuses an action that fails the schema locally, without sending it', async () => {
+    const { client, socket } = await connected();
+    await expect(client.moderate('show', { kind: 'mute', userId: 'bob', durationMs: 5 })).rejects.toMatchObject({
+      code: 'BAD_FRAME',
+      kind: 'local',
+    });
+    expect(socket.sentFrames().filter((f) => f.type === 'moderate')).toEqual([]);
+  });
+
+  it('rejects a chat refused as MUTED or SLOW_MODE with that code', async () => {
+    const { client, socket } = await connected();
+    const muted = client.chat('show', 'hi', { clientMsgId: 'c-1' });
+    const slow = client.chat('show', 'hi again', { clientMsgId: 'c-2' });
+    socket.receive({ type: 'error', code: 'MUTED', message: 'muted', temporary: true, clientMsgId: 'c-1' });
+    socket.receive({ type: 'error', code: 'SLOW_MODE', message: 'slow mode', temporary: true, clientMsgId: 'c-2' });
+    await expect(muted).rejects.toMatchObject({ code: 'MUTED', clientMsgId: 'c-1', temporary: true });
+    await expect(slow).rejects.toMatchObject({ code: 'SLOW_MODE', clientMsgId: 'c-2', temporary: true });
+  });
+
+  it('keeps role, slow mode and mute per room from joined, updated field by field by room-mode', async () => {
+    const { client, socket } = await connected();
+    const modes: unknown[] = [];
+    client.on('room-mode', (f) => modes.push(f));
+    expect(client.roomMode('show')).toBeUndefined();
+    const joined = client.join('show');
+    const join = lastSent(socket);
+    if (join.type !== 'join') throw new Error('expected join');
+    socket.receive({ type: 'joined', roomId: 'show', reqId: join.reqId, lastSeq: 0, role: 'moderator', slowModeMs: 5000 });
+    await joined;
+    await joinRoom(client, socket, 'plain');
+    expect(client.roomMode('show')).toEqual({ role: 'moderator', slowModeMs: 5000, mutedUntil: 0 });
+    expect(client.roomMode('plain')).toEqual({ role: 'viewer', slowModeMs: 0, mutedUntil: 0 });
+
+    socket.receive({ type: 'room-mode', roomId: 'show', mutedUntil: 1_900_000_000_000 });
+    socket.receive({ type: 'room-mode', roomId: 'show', slowModeMs: 0 });
+    expect(client.roomMode('show')).toEqual({ role: 'moderator', slowModeMs: 0, mutedUntil: 1_900_000_000_000 });
+    socket.receive({ type: 'room-mode', roomId: 'show', role: 'viewer', mutedUntil: 0 });
+    expect(client.roomMode('show')).toEqual({ role: 'viewer', slowModeMs: 0, mutedUntil: 0 });
+    expect(client.roomMode('plain')).toEqual({ role: 'viewer', slowModeMs: 0, mutedUntil: 0 });
+    expect(modes).toHaveLength(3);
+    expect(modes[0]).toEqual({ type: 'room-mode', roomId: 'show', mutedUntil: 1_900_000_000_000 });
+  });
+
+  it('the mode of a rejoin replaces the old one (a lifted slow mode is absent from joined)', async () => {
+    const { client, fake, socket } = await connected();
+    const joined = client.join('show');
+    const join = lastSent(socket);
+    if (join.type !== 'join') throw new Error('expected join');
+    socket.receive({ type: 'joined', roomId: 'show', reqId: join.reqId, lastSeq: 0, role: 'host', slowModeMs: 3000 });
+    await joined;
+    const { second, join: rejoin } = await dropAndRejoin(socket, fake);
+    second.receive({ type: 'joined', roomId: 'show', reqId: rejoin.reqId, lastSeq: 0, role: 'host' });
+    await waitFor(() => client.roomMode('show')?.slowModeMs === 0);
+    expect(client.roomMode('show')).toEqual({ role: 'host', slowModeMs: 0, mutedUntil: 0 });
+  });
+
+  it('emits deleted, and passes tombstones of catch-up and history on as messages with deleted: true', async () => {
+    const { client, socket } = await connected();
+    await joinRoom(client, socket, 'show');
+    const deleted: unknown[] = [];
+    const messages: { seq: number; deleted?: true; text: string }[] = [];
+    client.on('deleted', (f) => deleted.push(f));
+    client.on('message', (m) => messages.push(m));
+    socket.receive(message('show', 1));
+    socket.receive({ ...message('show', 2, ''), deleted: true });
+    socket.receive({ type: 'deleted', roomId: 'show', seq: 1 });
+    expect(deleted).toEqual([{ type: 'deleted', roomId: 'show', seq: 1 }]);
+    expect(messages.map((m) => [m.seq, m.deleted ?? false, m.text])).toEqual([
+      [1, false, 'm1'],
+      [2, true, ''],
+    ]);
+    expect(client.lastSeq('show')).toBe(2);
+  });
+
+  it('a ban (4503) ends the client: closed, not reconnected, BANNED with the code, pending calls rejected', async () => {
+    const { client, fake, socket } = await connected();
+    const states: string[] = [];
+    client.on('state', (s) => states.push(s.to));
+    const pending = client.chat('show', 'hi', { clientMsgId: 'c-9' });
+    socket.serverClose(CLOSE_CODES.BANNED, 'banned');
+    await expect(pending).rejects.toMatchObject({ code: 'BANNED', kind: 'closed', closeCode: 4503, clientMsgId: 'c-9' });
+    await tick(40);
+    expect(fake.sockets).toHaveLength(1);
+    expect(states).toEqual(['closed']);
+    expect(client.state).toBe('closed');
+    expect(client.ended).toMatchObject({ code: 4503, reason: 'banned', error: { code: 'BANNED', closeCode: 4503 } });
+  });
+
+  it.each([4500, 4504, 4999])('does not reconnect after %i either, and says so in ended', async (code) => {
+    const { client, fake, socket } = await connected();
+    socket.serverClose(code);
+    await tick(40);
+    expect(fake.sockets).toHaveLength(1);
+    expect(client.state).toBe('closed');
+    expect(client.ended).toMatchObject({ code, error: { code: 'UNAUTHORIZED', closeCode: code } });
+  });
+
+  it('ended is null while open, and names close() after it', async () => {
+    const { client } = await connected();
+    expect(client.ended).toBeNull();
+    client.close(1000, 'bye');
+    expect(client.ended).toMatchObject({ code: 1000, reason: 'bye' });
+  });
+});
+
 describe('browser compatibility', () => {
   it('accepts the DOM WebSocket constructor type', () => {
     // Compile-time check: fails typecheck if the SDK needs more than the browser WebSocket offers.

@@ -7,19 +7,23 @@ import {
   isReconnectable,
   type AckFrame,
   type ClientFrameInput,
+  type DeletedFrame,
   type ErrorFrame,
   type JoinedFrame,
   type LikesFrame,
   MessageFrame,
   type MessagesFrame,
+  type ModeratedFrame,
+  type ModerationAction,
   type OnlineFrame,
   type RejectedFrame,
+  type RoomModeFrame,
   type WelcomeFrame,
 } from '@roomcast/contracts';
 import { TypedEmitter } from './emitter';
 import { DEFAULT_RECONNECT, backoffDelayMs, type ReconnectOptions } from './backoff';
 import { RoomcastError, errorFromClose, errorFromFrame } from './roomcast-error';
-import { RoomStream, type HistoryPager, type RoomStreamSink } from './room-stream';
+import { RoomStream, type HistoryPager, type RoomMode, type RoomStreamSink } from './room-stream';
 import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './transport';
 
 type ServerFrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
@@ -33,6 +37,18 @@ export interface CloseInfo {
   reason: string;
   /** True when the client will try again on its own (after backoff). */
   willReconnect: boolean;
+}
+
+/**
+ * Why the client is `closed` for good: the close that ended it (a terminal code such as 4503
+ * BANNED, a reconnectable one with reconnect off, or `close()`), or the failure of a first
+ * connection. `error` is what pending calls were rejected with (`code` BANNED for 4503).
+ */
+export interface ClientEnd {
+  /** The WebSocket close code; undefined when no socket was ever opened (e.g. getToken failed). */
+  code: number | undefined;
+  reason: string;
+  error: RoomcastError;
 }
 
 /** Payload of the `reconnect` event, emitted once a reconnect attempt got its `welcome`. */
@@ -60,6 +76,16 @@ export interface RoomcastEvents {
   thinned: { roomId: string; count: number; fromSeq: number; toSeq: number };
   /** Seqs of a room the client could not recover (no `historyUrl`, or history unreachable). */
   lost: { roomId: string; fromSeq: number; toSeq: number };
+  /**
+   * A moderator deleted message `seq` of the room: remove it from view. Catch-ups and history
+   * carry such messages as tombstones instead: `message` events with `deleted: true` and no text.
+   */
+  deleted: DeletedFrame;
+  /**
+   * The room's rules for this user changed (slow mode, a mute on this user, this user's role). The
+   * room's whole state after the change is `roomMode(roomId)`.
+   */
+  'room-mode': RoomModeFrame;
   /** One of this user's acked messages will not be delivered (blocked, denied, refused); once per message. */
   rejected: RejectedFrame;
   likes: LikesFrame;
@@ -154,7 +180,7 @@ export interface JoinOptions {
 }
 
 interface Pending {
-  readonly type: 'joined' | 'left' | 'ack' | 'pong' | 'refreshed';
+  readonly type: 'joined' | 'left' | 'ack' | 'pong' | 'refreshed' | 'moderated';
   readonly roomId: string | undefined;
   readonly resolve: (frame: ServerFrame) => void;
   readonly reject: (err: RoomcastError) => void;
@@ -176,8 +202,8 @@ type Phase =
   | { readonly name: 'connecting'; readonly session: Session; readonly attempt: number; ws: WebSocketLike | null }
   | { readonly name: 'open'; readonly session: Session; readonly ws: WebSocketLike; readonly welcome: WelcomeFrame }
   | { readonly name: 'reconnecting'; readonly session: Session; readonly attempt: number; readonly timer: ReturnType<typeof setTimeout> }
-  /** `ws`: a socket closed by close() whose close event is still to be reported. */
-  | { readonly name: 'closed'; readonly ws: WebSocketLike | null };
+  /** `ws`: a socket closed by close() whose close event is still to be reported. `end`: why it closed. */
+  | { readonly name: 'closed'; readonly ws: WebSocketLike | null; readonly end: ClientEnd };
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 const PING_FRAME = '{"type":"ping"}';
@@ -285,6 +311,11 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     return this.phase.name;
   }
 
+  /** Why the client is closed (e.g. `{ code: 4503, error: { code: 'BANNED' } }`); null while it is not. */
+  get ended(): ClientEnd | null {
+    return this.phase.name === 'closed' ? this.phase.end : null;
+  }
+
   /** The current connection's welcome, or null while not connected. */
   get welcome(): WelcomeFrame | null {
     return this.phase.name === 'open' ? this.phase.welcome : null;
@@ -365,6 +396,27 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     return err === null;
   }
 
+  /**
+   * A moderation action on a room (delete a message, mute, ban, slow mode, grant a role),
+   * authorised by this user's role there. Resolves with `moderated {actionId}` once it took
+   * effect; rejects with a RoomcastError carrying the server's code — FORBIDDEN (role too low),
+   * BAD_REQUEST, RATE_LIMITED, ... — or `kind: 'local'` when the action fails the schema.
+   */
+  moderate(roomId: string, action: ModerationAction): Promise<ModeratedFrame> {
+    const reqId = this.nextId();
+    return this.request<ModeratedFrame>(this.byReq, reqId, 'moderated', roomId, { type: 'moderate', roomId, reqId, action });
+  }
+
+  /**
+   * The room's rules as this user knows them — role (`viewer` when none), `slowModeMs` (0 = off),
+   * `mutedUntil` (ms since epoch, 0 = not muted) — from `joined` and later `room-mode` frames.
+   * Undefined for a room not joined.
+   */
+  roomMode(roomId: string): RoomMode | undefined {
+    const room = this.rooms.get(roomId);
+    return room?.joined ? { ...room.mode } : undefined;
+  }
+
   /** Round trip to the gateway; resolves with `pong` (its `serverTime`). */
   ping(): Promise<PongFrame> {
     const reqId = this.nextId();
@@ -390,7 +442,7 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     const ws = p.name === 'connecting' || p.name === 'open' ? p.ws : null;
     const err = errorFromClose(code, reason || 'closed by client');
     // The socket's own close event still arrives and is reported as `close` with willReconnect false.
-    this.transition({ name: 'closed', ws });
+    this.transition({ name: 'closed', ws, end: { code, reason, error: err } });
     if (p.name === 'connecting' || p.name === 'open' || p.name === 'reconnecting') p.session.reject(err);
     this.rejectAll(err);
     this.rooms.clear();
@@ -507,14 +559,15 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
   private onOpenFailed(session: Session, err: RoomcastError): void {
     const p = this.phase;
     if (p.name !== 'connecting' || p.session !== session) return;
+    const end: ClientEnd = { code: undefined, reason: err.message, error: err };
     if (!session.established) {
-      this.transition({ name: 'closed', ws: null });
+      this.transition({ name: 'closed', ws: null, end });
       session.reject(err);
       return;
     }
     this.emit('error', err);
     if (err.retriable) this.scheduleReconnect(session, p.attempt);
-    else this.transition({ name: 'closed', ws: null });
+    else this.transition({ name: 'closed', ws: null, end });
   }
 
   private onSocketClose(ws: WebSocketLike, code: number, reason: string): void {
@@ -523,7 +576,7 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     this.lastTransportError = undefined;
     if (p.name === 'closed') {
       // close() was called: report the socket's end, nothing else.
-      if (p.ws === ws) this.transition({ name: 'closed', ws: null });
+      if (p.ws === ws) this.transition({ name: 'closed', ws: null, end: p.end });
       this.emit('close', { code, reason, willReconnect: false });
       return;
     }
@@ -531,14 +584,15 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     this.rejectAll(err);
     const { session } = p;
     const attempt = p.name === 'connecting' ? p.attempt : 0;
+    const end: ClientEnd = { code, reason, error: err };
     if (!session.established) {
-      this.transition({ name: 'closed', ws: null });
+      this.transition({ name: 'closed', ws: null, end });
       session.reject(err);
       this.emit('close', { code, reason, willReconnect: false });
       return;
     }
     const willReconnect = this.reconnectOptions.enabled && isReconnectable(code);
-    if (!willReconnect) this.transition({ name: 'closed', ws: null });
+    if (!willReconnect) this.transition({ name: 'closed', ws: null, end });
     this.emit('close', { code, reason, willReconnect });
     if (willReconnect) this.scheduleReconnect(session, attempt);
   }
@@ -706,6 +760,16 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
       case 'error':
         this.onErrorFrame(frame);
         return;
+      case 'moderated':
+        this.settle(this.byReq, frame.reqId ?? this.findPending('moderated', frame.roomId), frame);
+        return;
+      case 'deleted':
+        this.emit('deleted', frame);
+        return;
+      case 'room-mode':
+        this.rooms.get(frame.roomId)?.applyMode(frame);
+        this.emit('room-mode', frame);
+        return;
       case 'welcome':
         this.onWelcome(frame);
         return;
@@ -744,6 +808,11 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     const room = this.rooms.get(frame.roomId);
     const key = frame.reqId ?? this.findPending('joined', frame.roomId);
     if (room !== undefined) {
+      room.mode = {
+        role: frame.role ?? 'viewer',
+        slowModeMs: frame.slowModeMs ?? 0,
+        mutedUntil: frame.mutedUntil ?? 0,
+      };
       if (room.recovering) {
         void room.finishRecovery(frame, this.history).then(() => {
           this.settle(this.byReq, key, frame);

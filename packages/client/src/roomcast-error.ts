@@ -67,7 +67,8 @@ export function errorFromFrame(frame: ErrorFrame): RoomcastError {
 /**
  * A close as a RoomcastError. The errors table has no "connection lost" code, so reconnectable
  * closes map to SHUTTING_DOWN ("reconnect or retry elsewhere", retriable); terminal ones to the
- * auth codes they mean. `closeCode` always carries the exact number.
+ * codes they mean (4502 TOKEN_EXPIRED, 4503 BANNED, other 4500–4999 UNAUTHORIZED). `closeCode`
+ * always carries the exact number.
  */
 export function errorFromClose(
   closeCode: number | undefined,
@@ -76,6 +77,7 @@ export function errorFromClose(
 ): RoomcastError {
   let code: ErrorCode = 'SHUTTING_DOWN';
   if (closeCode === CLOSE_CODES.TOKEN_EXPIRED) code = 'TOKEN_EXPIRED';
+  else if (closeCode === CLOSE_CODES.BANNED) code = 'BANNED';
   else if (closeCode !== undefined && isTerminalClose(closeCode)) code = 'UNAUTHORIZED';
   const what =
     closeCode === undefined

@@ -17,6 +17,10 @@
   const RECONNECT_MAX_MS = 15000;
   const NOTICE_TTL_MS = 8000;
   const MAX_NOTICES = 5;
+  /** The host view's mute button mutes for this long. */
+  const MUTE_MS = 60_000;
+  /** Roles that see the host view (packages/contracts/src/moderation.ts ROOM_ROLES). */
+  const MODERATING_ROLES = new Set(['moderator', 'host']);
 
   const $ = (id) => {
     const el = document.getElementById(id);
@@ -27,6 +31,7 @@
     form: $('join-form'),
     name: $('name'),
     room: $('room'),
+    asHost: $('as-host'),
     join: $('join'),
     text: $('text'),
     send: $('send'),
@@ -40,6 +45,12 @@
     notices: $('notices'),
     stage: $('stage'),
     roomLabel: $('room-label'),
+    roleState: $('role-state'),
+    slowModeState: $('slow-mode-state'),
+    mutedState: $('muted-state'),
+    hostPanel: $('host-panel'),
+    slowMode: $('slow-mode'),
+    slowModeApply: $('slow-mode-apply'),
   };
 
   /** Everything about the current connection; replaced wholesale on every Join click. */
@@ -64,9 +75,11 @@
     els.like.disabled = !enabled;
   }
 
-  function notice(text, kind) {
+  /** A transient line under the composer; `code` (an error code) goes to data-code. */
+  function notice(text, kind, code) {
     const li = document.createElement('li');
     if (kind === 'info') li.className = 'info';
+    if (code) li.dataset.code = code;
     li.textContent = text;
     els.notices.prepend(li);
     while (els.notices.children.length > MAX_NOTICES) els.notices.lastElementChild.remove();
@@ -80,9 +93,70 @@
     els.thinnedWrap.hidden = false;
   }
 
-  function formatTime(ms) {
+  function formatTime(ms, withSeconds) {
     const d = new Date(ms);
-    return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+    const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+    return withSeconds ? `${hm}:${String(d.getSeconds()).padStart(2, '0')}` : hm;
+  }
+
+  // ---------------------------------------------------------------- room mode and host view
+
+  /** The room's rules for this user (joined, then room-mode frames) on the page. */
+  function renderMode() {
+    const mode = s ? s.mode : null;
+    const moderating = !!mode && MODERATING_ROLES.has(mode.role);
+    document.body.classList.toggle('host-view', moderating);
+    els.hostPanel.hidden = !moderating;
+    els.roleState.hidden = !moderating;
+    if (moderating) els.roleState.textContent = `🛡️ ${mode.role}`;
+    const slow = mode ? mode.slowModeMs : 0;
+    els.slowModeState.hidden = !(slow > 0);
+    if (slow > 0) els.slowModeState.textContent = `🐢 slow mode: one message per ${slow / 1000} s`;
+    if (moderating && document.activeElement !== els.slowMode) els.slowMode.value = String(slow);
+    const muted = mode ? mode.mutedUntil > Date.now() : false;
+    els.mutedState.hidden = !muted;
+    clearTimeout(s && s.muteTimer);
+    if (muted) {
+      els.mutedState.textContent = `🔇 you are muted until ${formatTime(mode.mutedUntil, true)}`;
+      // Hide the badge when the mute runs out (the gateway sends no frame for that).
+      s.muteTimer = setTimeout(renderMode, mode.mutedUntil - Date.now() + 50);
+    }
+  }
+
+  /** Per-message host buttons: delete it; mute or ban its author (not on one's own messages). */
+  function modButtons(m) {
+    const span = document.createElement('span');
+    span.className = 'mod';
+    const button = (cls, label, title, action, what) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = cls;
+      b.textContent = label;
+      b.title = title;
+      b.addEventListener('click', () => moderate(action, what));
+      span.append(b);
+    };
+    button('delete', '🗑️', 'delete this message', { kind: 'delete', seq: m.seq }, `delete message #${m.seq}`);
+    if (m.userId !== s.userId && m.priority !== 'high') {
+      button(
+        'mute',
+        '🔇',
+        `mute ${m.userId} for ${MUTE_MS / 1000} s`,
+        { kind: 'mute', userId: m.userId, durationMs: MUTE_MS },
+        `mute ${m.userId} for ${MUTE_MS / 1000} s`,
+      );
+      button('ban', '⛔', `ban ${m.userId} from this room`, { kind: 'ban', userId: m.userId }, `ban ${m.userId}`);
+    }
+    return span;
+  }
+
+  /** A deleted message leaves the page: its line and its flying copy (the seq stays "shown"). */
+  function removeMessage(seq) {
+    const li = els.messages.querySelector(`li[data-seq="${seq}"]`);
+    if (li) li.remove();
+    const flying = els.stage.querySelector(`.fly[data-seq="${seq}"]`);
+    if (flying) flying.remove();
+    if (!els.messages.querySelector('li[data-seq]')) showEmpty();
   }
 
   function showEmpty() {
@@ -102,6 +176,8 @@
   function insertMessage(m, live) {
     if (!s || s.shown.has(m.seq)) return false;
     s.shown.add(m.seq);
+    // A tombstone (catch-up or history of a message a moderator deleted): never shown.
+    if (m.deleted) return false;
     const empty = els.messages.querySelector('.empty');
     if (empty) empty.remove();
 
@@ -124,7 +200,7 @@
     const body = document.createElement('span');
     body.className = 'body';
     body.textContent = m.text;
-    li.append(time, who, body);
+    li.append(time, who, body, modButtons(m));
 
     const stick = nearBottom();
     let ref = null;
@@ -148,6 +224,7 @@
     if (els.stage.querySelectorAll('.fly').length >= MAX_FLYING) return;
     const span = document.createElement('span');
     span.className = m.userId === s.userId ? 'fly mine' : 'fly';
+    span.dataset.seq = String(m.seq);
     span.textContent = m.text;
     span.style.top = `${12 + (flyCounter++ % FLY_LANES) * 30}px`;
     span.style.setProperty('--dist', `${els.stage.clientWidth}px`);
@@ -158,17 +235,26 @@
 
   // ---------------------------------------------------------------- connection
 
+  /** Sends a moderate frame; the reply (moderated, or an error with its reqId) becomes a notice. */
+  function moderate(action, what) {
+    if (!s || !s.joined) return;
+    const reqId = nextId();
+    if (!send({ type: 'moderate', roomId: s.roomId, reqId, action })) return notice('not connected');
+    s.moderations.set(reqId, what);
+  }
+
   function send(frame) {
     if (!s || !s.ws || s.ws.readyState !== WebSocket.OPEN) return false;
     s.ws.send(JSON.stringify(frame));
     return true;
   }
 
-  async function fetchToken(userId) {
+  /** `hostOf`: a room id to get the host role in (embedded mode mints whatever is asked). */
+  async function fetchToken(userId, hostOf) {
     const res = await fetch('/dev/token', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ userId }),
+      body: JSON.stringify(hostOf ? { userId, roles: { [hostOf]: 'host' } } : { userId }),
     });
     if (!res.ok) throw new Error(`POST /dev/token: HTTP ${res.status}`);
     const body = await res.json();
@@ -181,6 +267,7 @@
     s.stopped = true;
     clearTimeout(s.reconnectTimer);
     clearTimeout(s.likeTimer);
+    clearTimeout(s.muteTimer);
     if (s.ws) s.ws.close(1000, 'leaving');
     s.ws = null;
     s = null;
@@ -213,19 +300,25 @@
       likeTimer: 0,
       likeBuffer: 0,
       pending: new Map(),
+      /** reqId -> what a moderate frame asked, for its reply's notice. */
+      moderations: new Map(),
       shown: new Set(),
       stopped: false,
+      mode: { role: 'viewer', slowModeMs: 0, mutedUntil: 0 },
+      muteTimer: 0,
     };
+    const hostOf = els.asHost.checked ? roomId : undefined;
     els.roomLabel.textContent = `#${roomId}`;
     els.online.textContent = '0';
     els.likes.textContent = '0';
     els.thinned.textContent = '0';
     els.thinnedWrap.hidden = true;
     showEmpty();
+    renderMode();
     setComposer(false);
     setStatus('connecting', 'getting a token…');
     try {
-      s.token = await fetchToken(userId);
+      s.token = await fetchToken(userId, hostOf);
     } catch (err) {
       if (gen !== generation) return;
       setStatus('closed', 'could not get a token');
@@ -264,6 +357,8 @@
     setComposer(false);
     for (const text of session.pending.values()) notice(`not sent (connection lost): ${text}`);
     session.pending.clear();
+    for (const what of session.moderations.values()) notice(`not done (connection lost): ${what}`);
+    session.moderations.clear();
     if (session.stopped) return;
     if (code >= 4500 && code <= 4999) {
       const why =
@@ -345,14 +440,46 @@
         return;
       case 'error': {
         const text = frame.clientMsgId ? session.pending.get(frame.clientMsgId) : undefined;
+        const what = frame.reqId ? session.moderations.get(frame.reqId) : undefined;
         if (text !== undefined) {
           session.pending.delete(frame.clientMsgId);
-          notice(`not sent: ${frame.message}${frame.temporary ? ' (try again)' : ''} — “${text}”`);
+          const why =
+            frame.code === 'MUTED'
+              ? session.mode.mutedUntil > Date.now()
+                ? `you are muted until ${formatTime(session.mode.mutedUntil, true)}`
+                : 'you are muted in this room'
+              : frame.code === 'SLOW_MODE'
+                ? `slow mode: one message per ${session.mode.slowModeMs / 1000} s, wait a little`
+                : `${frame.message}${frame.temporary ? ' (try again)' : ''}`;
+          notice(`not sent: ${why} — “${text}”`, undefined, frame.code);
+        } else if (what !== undefined) {
+          session.moderations.delete(frame.reqId);
+          notice(`could not ${what}: ${frame.message} (${frame.code})`, undefined, frame.code);
         } else {
-          notice(`server: ${frame.message} (${frame.code})`);
+          notice(`server: ${frame.message} (${frame.code})`, undefined, frame.code);
         }
         return;
       }
+      case 'moderated': {
+        const what = frame.reqId ? session.moderations.get(frame.reqId) : undefined;
+        if (what === undefined) return;
+        session.moderations.delete(frame.reqId);
+        notice(`done: ${what}`, 'info');
+        return;
+      }
+      case 'deleted':
+        if (frame.roomId !== session.roomId) return;
+        // Also for a seq not shown yet (a history page on its way): it must not appear later.
+        session.shown.add(frame.seq);
+        removeMessage(frame.seq);
+        return;
+      case 'room-mode':
+        if (frame.roomId !== session.roomId) return;
+        if (frame.role !== undefined) session.mode.role = frame.role;
+        if (frame.slowModeMs !== undefined) session.mode.slowModeMs = frame.slowModeMs;
+        if (frame.mutedUntil !== undefined) session.mode.mutedUntil = frame.mutedUntil;
+        renderMode();
+        return;
       default:
         return; // pong and future frame types
     }
@@ -362,6 +489,13 @@
     const rejoin = session.hadJoined;
     session.joined = true;
     session.hadJoined = true;
+    // joined states the whole mode: a field left out is off (viewer, no slow mode, not muted).
+    session.mode = {
+      role: frame.role || 'viewer',
+      slowModeMs: frame.slowModeMs || 0,
+      mutedUntil: frame.mutedUntil || 0,
+    };
+    renderMode();
     setComposer(true);
     setStatus('joined', `in #${session.roomId} as ${session.userId}`);
     if (!rejoin) els.text.focus();
@@ -436,10 +570,18 @@
     }
   });
   els.like.addEventListener('click', like);
+  els.slowModeApply.addEventListener('click', () => {
+    const intervalMs = Number(els.slowMode.value);
+    moderate(
+      { kind: 'slow-mode', intervalMs },
+      intervalMs > 0 ? `set slow mode to one message per ${intervalMs / 1000} s` : 'turn slow mode off',
+    );
+  });
 
   // Convenience for manual testing: ?room=...&name=... prefill the form.
   const params = new URLSearchParams(location.search);
   if (params.get('room')) els.room.value = params.get('room');
   if (params.get('name')) els.name.value = params.get('name');
+  if (params.get('host') === '1') els.asHost.checked = true;
   showEmpty();
 })();

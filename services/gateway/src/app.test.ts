@@ -1574,6 +1574,16 @@ describe('gateway: moderation', () => {
     expect(await chat(v, 'c3')).toMatchObject({ type: 'ack' });
   });
 
+  it('a mute holds a moderator too (a host imposed it), as chat-ingest would hold it', async () => {
+    const h = await startGateway();
+    const host = await connect(h, 'host', {}, undefined, HOST);
+    const mod = await connect(h, 'mod', {}, undefined, MOD);
+    await host.join('show');
+    await mod.join('show');
+    expect(await moderate(host, { kind: 'mute', userId: 'mod', durationMs: 60_000 })).toMatchObject({ type: 'moderated' });
+    expect(await chat(mod, 'm1')).toMatchObject({ type: 'error', code: 'MUTED' });
+  });
+
   it('ban: the user\'s sockets in the room close with 4503, others stay, joins are refused until unban', async () => {
     const h = await startGateway();
     const host = await connect(h, 'host', {}, undefined, HOST);

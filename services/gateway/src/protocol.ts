@@ -368,7 +368,8 @@ function onChat(
   // The room's rules as this gateway sees them (loaded at join, kept current by moderation events).
   const rules = ctx.moderationView.peek(roomId);
   const role = conn.roleIn(roomId);
-  if (rules !== undefined && role === 'viewer') {
+  // A mute holds whatever the role (only a higher role can have imposed it); slow mode only viewers.
+  if (rules !== undefined) {
     const until = mutedUntil(rules, conn.userId, now);
     if (until > 0) {
       ctx.moderationRefusals.muted.inc();

@@ -14,7 +14,8 @@ export const MAX_WORD_CHARS = 100;
  */
 export const MAX_ROOM_ENTRIES = 2000;
 
-const Word = z.string().trim().min(1).max(MAX_WORD_CHARS);
+/** A dictionary word or phrase, trimmed: 1..MAX_WORD_CHARS UTF-16 units. */
+export const Word = z.string().trim().min(1).max(MAX_WORD_CHARS);
 /** What a rejected sender is told, so: a short code, never free text (and never the word). */
 export const Category = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'category: 1-32 of [a-z0-9_-], starting with a letter or digit');
 const EntryBody = z.strictObject({ word: Word, policy: z.enum(['mask', 'review', 'reject']), category: Category.optional(), roomId: RoomId.optional() });
@@ -141,7 +142,8 @@ function notManaged(what: string, word: string): AppError {
   return new AppError('NOT_FOUND', `no such ${what} "${word}" in the managed dictionary (words from FILTER_DICTIONARY_FILE and FILTER_*_WORDS change only with a restart)`);
 }
 
-function bodyOrQuery(req: Request): unknown {
+/** A DELETE's parameters: its JSON body, or the query string when the body is empty. */
+export function bodyOrQuery(req: Request): unknown {
   const body: unknown = req.body;
   return body !== undefined && body !== null && typeof body === 'object' && Object.keys(body).length > 0 ? body : req.query;
 }

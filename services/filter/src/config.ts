@@ -1,11 +1,13 @@
 import { envBoolean, envList, secret, z } from '@roomcast/config';
-import { commonEnv, kafkaEnv, mongoEnv, redisEnv } from '@roomcast/service-kit';
+import { authEnv, commonEnv, kafkaEnv, mongoEnv, redisEnv } from '@roomcast/service-kit';
 
 export const configSchema = z.object({
   ...commonEnv,
   ...kafkaEnv,
   ...redisEnv,
   ...mongoEnv,
+  // Optional here: without them the room words API takes the admin token only.
+  ...authEnv,
   PORT: commonEnv.PORT.default(8083),
   FILTER_GROUP_ID: z.string().default('filter').describe('Kafka consumer group of the message consumer; each instance also joins `<this>.dict.<FILTER_INSTANCE_ID>` for dictionary changes'),
   FILTER_INSTANCE_ID: z

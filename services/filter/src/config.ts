@@ -18,7 +18,7 @@ export const configSchema = z.object({
   FILTER_BLOCKED_WORDS: envList.optional().describe('Comma-separated words that reject a message (category "blocked")'),
   FILTER_MASKED_WORDS: envList.optional().describe('Comma-separated words that are masked with *'),
   FILTER_DICTIONARY_FILE: z.string().min(1).optional().describe('Dictionary loaded at start: `.json`, else text lines `word[,policy[,category]]` (docs/filter.md)'),
-  FILTER_ADMIN_TOKEN: secret(z.string().min(16)).optional().describe('Bearer token of the /dictionary and /review APIs (16+ chars); unset = those APIs are off'),
+  FILTER_ADMIN_TOKEN: secret(z.string().min(16)).optional().describe('Bearer token of the /dictionary and /review APIs (16+ chars), also accepted by /rooms/:roomId/words; unset = /dictionary and /review are off'),
   FILTER_MAX_TEXT_CHARS: z.coerce.number().int().positive().max(100_000).default(2000).describe('Longest text checked, UTF-16 units; longer is rejected with reason "text-too-long"'),
   FILTER_COMPILE_IN_WORKER: envBoolean.default(true).describe('Compile dictionary reloads in a worker thread so checking never pauses (false = on the event loop)'),
   FILTER_RELOAD_DEBOUNCE_MS: z.coerce.number().int().min(0).max(60_000).default(200).describe('How long a dictionary change waits for more changes before the rebuild, ms'),

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { silentLogger } from '@roomcast/logger';
-import { requireBearerToken } from './admin-auth';
+import { rateLimitPerClient, requireBearerToken } from './admin-auth';
 import { closeServer, createHttpApp, listen } from './http';
 import { Counter } from './metrics';
 
@@ -50,6 +50,27 @@ describe('requireBearerToken', () => {
       expect(limitedCount.value).toBe(3);
     } finally {
       await s.close();
+    }
+  });
+});
+
+describe('rateLimitPerClient', () => {
+  it('alone: passes requests up to the burst, then 429 RATE_LIMITED naming what is limited', async () => {
+    const limitedCount = new Counter();
+    const router = Router();
+    router.get('/x', rateLimitPerClient({ perSec: 0.01, burst: 2 }, limitedCount, 'room words'), (_req, res) => {
+      res.json({ ok: true });
+    });
+    const { server, port } = await listen(createHttpApp({ readiness: {}, logger: silentLogger(), routers: [router] }), 0, '127.0.0.1');
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await fetch(`http://127.0.0.1:${port}/x`)).status);
+      expect(statuses).toEqual([200, 200, 429]);
+      const limited = await fetch(`http://127.0.0.1:${port}/x`);
+      expect(await limited.json()).toEqual({ code: 'RATE_LIMITED', message: 'too many room words requests; slow down', temporary: true });
+      expect(limitedCount.value).toBe(2);
+    } finally {
+      await closeServer(server);
     }
   });
 });

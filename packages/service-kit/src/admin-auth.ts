@@ -11,6 +11,32 @@ export const ADMIN_BURST = 30;
 const MAX_TRACKED_CLIENTS = 10_000;
 
 /**
+ * Limits each client address to `rate` requests per second (burst `rate.burst`); over it, 429
+ * RATE_LIMITED (`too many <what> requests`), counted in `limited`. Put it before any token check,
+ * so guessing tokens is slow too. Remembers at most 10 000 addresses (then starts over).
+ */
+export function rateLimitPerClient(
+  rate: { perSec: number; burst: number } = { perSec: ADMIN_RATE_PER_SEC, burst: ADMIN_BURST },
+  limited?: Counter,
+  what = 'admin',
+): RequestHandler {
+  const buckets = new Map<string, TokenBucket>();
+  return (req, _res, next) => {
+    const client = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    let bucket = buckets.get(client);
+    if (bucket === undefined) {
+      if (buckets.size >= MAX_TRACKED_CLIENTS) buckets.clear();
+      buckets.set(client, (bucket = new TokenBucket(rate.perSec, rate.burst)));
+    }
+    if (bucket.take()) next();
+    else {
+      limited?.inc();
+      next(new AppError('RATE_LIMITED', `too many ${what} requests; slow down`));
+    }
+  };
+}
+
+/**
  * Guards an admin API with a static bearer token: `Authorization: Bearer <token>`. Without a
  * configured token the routes are off (ADMIN_DISABLED, naming `envName` to set), never open.
  * Tokens are compared as SHA-256 digests with timingSafeEqual: constant time, whatever their lengths.
@@ -24,19 +50,8 @@ export function requireBearerToken(
   limited?: Counter,
 ): RequestHandler {
   const expected = token === undefined ? undefined : digest(token);
-  const buckets = new Map<string, TokenBucket>();
-  return (req, _res, next) => {
-    const client = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-    let bucket = buckets.get(client);
-    if (bucket === undefined) {
-      if (buckets.size >= MAX_TRACKED_CLIENTS) buckets.clear();
-      buckets.set(client, (bucket = new TokenBucket(rate.perSec, rate.burst)));
-    }
-    if (!bucket.take()) {
-      limited?.inc();
-      next(new AppError('RATE_LIMITED', 'too many admin requests; slow down'));
-      return;
-    }
+  const limit = rateLimitPerClient(rate, limited);
+  const check: RequestHandler = (req, _res, next) => {
     if (expected === undefined) {
       next(new AppError('ADMIN_DISABLED', `this admin API is off: set ${envName}`));
       return;
@@ -51,6 +66,12 @@ export function requireBearerToken(
       return;
     }
     next();
+  };
+  return (req, res, next) => {
+    limit(req, res, (err?: unknown) => {
+      if (err === undefined) check(req, res, next);
+      else next(err);
+    });
   };
 }
 

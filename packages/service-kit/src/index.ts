@@ -1,5 +1,5 @@
 export { kafkaEnv, redisEnv, mongoEnv, commonEnv, recentMessagesEnv, authEnv } from './env';
-export { requireBearerToken } from './admin-auth';
+export { rateLimitPerClient, requireBearerToken } from './admin-auth';
 export {
   createHttpApp,
   listen,

@@ -70,6 +70,8 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
     groupId: 'filter',
     instanceId: 'embedded',
     adminToken: config.FILTER_ADMIN_TOKEN,
+    verifyToken,
+    roles: roleStore,
     metrics,
   });
   const persistence = createPersistenceApp({ bus, store, audit: new InMemoryModerationAuditStore(), roles: roleStore, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', verifyToken, metrics });

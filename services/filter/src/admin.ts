@@ -14,7 +14,8 @@ export const MAX_WORD_CHARS = 100;
  */
 export const MAX_ROOM_ENTRIES = 2000;
 
-const Word = z.string().trim().min(1).max(MAX_WORD_CHARS);
+/** A dictionary word or phrase, trimmed: 1..MAX_WORD_CHARS UTF-16 units. */
+export const Word = z.string().trim().min(1).max(MAX_WORD_CHARS);
 /** What a rejected sender is told, so: a short code, never free text (and never the word). */
 export const Category = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'category: 1-32 of [a-z0-9_-], starting with a letter or digit');
 const EntryBody = z.strictObject({ word: Word, policy: z.enum(['mask', 'review', 'reject']), category: Category.optional(), roomId: RoomId.optional() });
@@ -55,23 +56,12 @@ export function dictionaryRouter(deps: AdminDeps): Router {
 
   router.post('/dictionary/entries', json, async (req, res) => {
     const body = parse(EntryBody, req.body);
-    const entry: FilterEntry = body.category === undefined ? { word: body.word, policy: body.policy } : { word: body.word, policy: body.policy, category: body.category };
-    usable([entry], []);
-    if (body.roomId !== undefined) {
-      const room = await deps.store.load({ roomId: body.roomId });
-      if (room.entries.length >= MAX_ROOM_ENTRIES && !room.entries.some((e) => e.word === body.word)) {
-        throw new AppError('DICTIONARY_INVALID', `room ${body.roomId} already has ${MAX_ROOM_ENTRIES} entries; put widely used words in the global scope`);
-      }
-    }
-    const change = await deps.store.putEntry({ ...entry, roomId: body.roomId });
-    res.json(await commit(deps, body.roomId, change, 'entry.put'));
+    res.json(await putEntry(deps, body, body.roomId));
   });
 
   router.delete('/dictionary/entries', json, async (req, res) => {
     const body = parse(WordBody, bodyOrQuery(req));
-    const change = await deps.store.removeEntry(body);
-    if (!change.changed) throw notManaged('entry', body.word);
-    res.json(await commit(deps, body.roomId, change, 'entry.remove'));
+    res.json(await removeEntry(deps, body.word, body.roomId));
   });
 
   router.post('/dictionary/allow', json, async (req, res) => {
@@ -91,11 +81,43 @@ export function dictionaryRouter(deps: AdminDeps): Router {
   return router;
 }
 
+/** What a dictionary write answers: the scope (null = global), its version after it, whether it changed. */
+export interface DictionaryWriteResult {
+  roomId: string | null;
+  version: number;
+  changed: boolean;
+}
+
+/**
+ * Stores `entry` in the room's scope (global when `roomId` is undefined), replacing any entry for
+ * the same word, and announces it. Throws DICTIONARY_INVALID for a word the engine cannot use, or
+ * when the room already has MAX_ROOM_ENTRIES other entries.
+ */
+export async function putEntry(deps: AdminDeps, entry: FilterEntry, roomId: string | undefined): Promise<DictionaryWriteResult> {
+  const clean: FilterEntry = entry.category === undefined ? { word: entry.word, policy: entry.policy } : { word: entry.word, policy: entry.policy, category: entry.category };
+  usable([clean], []);
+  if (roomId !== undefined) {
+    const room = await deps.store.load({ roomId });
+    if (room.entries.length >= MAX_ROOM_ENTRIES && !room.entries.some((e) => e.word === clean.word)) {
+      throw new AppError('DICTIONARY_INVALID', `room ${roomId} already has ${MAX_ROOM_ENTRIES} entries; put widely used words in the global scope`);
+    }
+  }
+  const change = await deps.store.putEntry({ ...clean, roomId });
+  return commit(deps, roomId, change, 'entry.put');
+}
+
+/** Removes the entry for `word` from the scope and announces it; NOT_FOUND when there is none. */
+export async function removeEntry(deps: AdminDeps, word: string, roomId: string | undefined): Promise<DictionaryWriteResult> {
+  const change = await deps.store.removeEntry({ word, roomId });
+  if (!change.changed) throw notManaged('entry', word);
+  return commit(deps, roomId, change, 'entry.remove');
+}
+
 /**
  * After a store write: announce (even a no-op write, so a retry after a failed announcement
  * re-sends it) and schedule this instance's own reload without waiting for the round trip.
  */
-async function commit(deps: AdminDeps, roomId: string | undefined, change: DictionaryChange, op: DictionaryOp) {
+async function commit(deps: AdminDeps, roomId: string | undefined, change: DictionaryChange, op: DictionaryOp): Promise<DictionaryWriteResult> {
   const scope = roomId ?? null;
   deps.dictionary.changed(scope, change.version);
   try {
@@ -120,7 +142,8 @@ function notManaged(what: string, word: string): AppError {
   return new AppError('NOT_FOUND', `no such ${what} "${word}" in the managed dictionary (words from FILTER_DICTIONARY_FILE and FILTER_*_WORDS change only with a restart)`);
 }
 
-function bodyOrQuery(req: Request): unknown {
+/** A DELETE's parameters: its JSON body, or the query string when the body is empty. */
+export function bodyOrQuery(req: Request): unknown {
   const body: unknown = req.body;
   return body !== undefined && body !== null && typeof body === 'object' && Object.keys(body).length > 0 ? body : req.query;
 }

@@ -1,9 +1,11 @@
 import type { Server } from 'node:http';
+import { createTokenVerifier, signUserToken } from '@roomcast/auth';
 import { InMemoryMessageBus, type BusRecord } from '@roomcast/bus';
 import {
   ChatAcceptedV1,
   ChatRejectedV1,
   FilterDictionaryChangedV1,
+  ModerationEventV1,
   resolveFilterTopics,
   resolveTopics,
   type ChatIngestedV1,
@@ -12,12 +14,15 @@ import {
 import { silentLogger } from '@roomcast/logger';
 import { InMemorySequencerBackend } from '@roomcast/sequencer';
 import { closeServer, createHttpApp, listen, MetricsRegistry } from '@roomcast/service-kit';
-import { InMemoryDictionaryStore, InMemoryReviewStore } from '@roomcast/store';
+import { InMemoryDictionaryStore, InMemoryReviewStore, InMemoryRoomRoleStore } from '@roomcast/store';
 import { uniqueId, waitFor } from '@roomcast/testing';
+import { MAX_ROOM_ENTRIES } from './admin';
 import { createFilterApp, type FilterApp } from './app';
 import type { BaseDictionary } from './dictionary';
 
 const TOKEN = 'test-admin-token-0123456789';
+/** HS256 secret of the user tokens (the gateway's). */
+const JWT_SECRET = 'test-jwt-secret-0123456789';
 const BASE: BaseDictionary = {
   entries: [
     { word: 'badword', policy: 'reject', category: 'blocked' },
@@ -41,12 +46,15 @@ interface World {
   seq: InMemorySequencerBackend;
   dictionaryStore: InMemoryDictionaryStore;
   reviewStore: InMemoryReviewStore;
+  roles: InMemoryRoomRoleStore;
   topics: TopicNames;
   dictionaryTopic: string;
   groupId: string;
   accepted: ChatAcceptedV1[];
   rejected: ChatRejectedV1[];
   announcements: FilterDictionaryChangedV1[];
+  /** room.moderation.applied.v1: the room words API's audit events. */
+  moderation: ModerationEventV1[];
   instances: Instance[];
 }
 
@@ -78,6 +86,8 @@ async function startInstance(options: { adminToken?: string | undefined; base?: 
     groupId: w.groupId,
     instanceId: uniqueId('inst'),
     adminToken: 'adminToken' in options ? options.adminToken : TOKEN,
+    verifyToken: createTokenVerifier({ hs256Secret: JWT_SECRET }),
+    roles: w.roles,
     // No version poll: a second instance can only learn of a change from the announcement.
     tuning: { reloadDebounceMs: options.reloadDebounceMs ?? 20, pollIntervalMs: 0, approveWaitMs: 2000 },
     metrics,
@@ -97,18 +107,21 @@ beforeEach(async () => {
     seq: new InMemorySequencerBackend(),
     dictionaryStore: new InMemoryDictionaryStore(),
     reviewStore: new InMemoryReviewStore(),
+    roles: new InMemoryRoomRoleStore(),
     topics: resolveTopics(prefix),
     dictionaryTopic: resolveFilterTopics(prefix).dictionaryChanged,
     groupId: uniqueId('filter'),
     accepted: [],
     rejected: [],
     announcements: [],
+    moderation: [],
     instances: [],
   };
-  await w.bus.ensureTopics([{ name: w.topics.chatAccepted }, { name: w.topics.chatRejected }, { name: w.dictionaryTopic, partitions: 1 }]);
+  await w.bus.ensureTopics([{ name: w.topics.chatAccepted }, { name: w.topics.chatRejected }, { name: w.dictionaryTopic, partitions: 1 }, { name: w.topics.moderation }]);
   await collect(w.topics.chatAccepted, (v) => ChatAcceptedV1.parse(v), w.accepted);
   await collect(w.topics.chatRejected, (v) => ChatRejectedV1.parse(v), w.rejected);
   await collect(w.dictionaryTopic, (v) => FilterDictionaryChangedV1.parse(v), w.announcements);
+  await collect(w.topics.moderation, (v) => ModerationEventV1.parse(v), w.moderation);
 });
 
 afterEach(async () => {
@@ -476,5 +489,153 @@ describe('filter app: unusable words', () => {
     );
     expect(err).toMatchObject({ code: 'BAD_DICTIONARY', details: { badEntries: [1], badAllow: [] } });
     expect((err as { details: { problems: string[] } }).details.problems).toEqual([expect.stringContaining('"!!!"')]);
+  });
+});
+
+describe('filter app: the room words API (room hosts)', () => {
+  const user = (userId: string, roles?: Record<string, 'moderator' | 'host'>) => signUserToken(JWT_SECRET, userId, 3600, { roles });
+  const version = (i: Instance) => (i.app.info().dictionary as { version: number }).version;
+  const eventsOf = (roomId: string) => w.moderation.filter((e) => e.roomId === roomId);
+
+  it('a host by token claim adds a room word (reject by default): it rejects in that room only; removing it restores it; one audit event per change', async () => {
+    const i = await startInstance();
+    const host = await user('hana', { 'show-1': 'host' });
+    const put = await api(i, 'POST', '/rooms/show-1/words', { word: 'Spoilerz' }, host);
+    expect(put).toEqual({ status: 200, body: { roomId: 'show-1', version: 1, changed: true } });
+    // The same word again changes nothing: no second event.
+    expect((await api(i, 'POST', '/rooms/show-1/words', { word: 'Spoilerz' }, host)).body).toEqual({ roomId: 'show-1', version: 1, changed: false });
+    await waitFor(() => w.announcements.some((e) => e.roomId === 'show-1'), 'the room announcement', 20000);
+
+    const inRoom = await send('show-1', 'big spoilerz ahead');
+    const elsewhere = await send('lobby', 'big spoilerz ahead');
+    await settled(inRoom);
+    await settled(elsewhere);
+    expect(rejectedOf(inRoom.id)).toEqual([expect.objectContaining({ reason: 'blocked' })]);
+    expect(acceptedOf(elsewhere.id)).toEqual([expect.objectContaining({ text: 'big spoilerz ahead' })]);
+    expect(version(i)).toBe(0);
+
+    const listed = await api(i, 'GET', '/rooms/show-1/words', undefined, host);
+    expect(listed.body).toEqual({ roomId: 'show-1', version: 1, entries: [{ word: 'Spoilerz', policy: 'reject' }] });
+
+    const del = await api(i, 'DELETE', '/rooms/show-1/words', { word: 'Spoilerz' }, host);
+    expect(del).toEqual({ status: 200, body: { roomId: 'show-1', version: 2, changed: true } });
+    await waitFor(() => w.announcements.some((e) => e.roomId === 'show-1' && e.version === 2), 'the removal announcement', 20000);
+    const after = await send('show-1', 'big spoilerz ahead');
+    await settled(after);
+    expect(acceptedOf(after.id)).toHaveLength(1);
+
+    await waitFor(() => eventsOf('show-1').length >= 2, 'two room-words events', 20000);
+    expect(eventsOf('show-1')).toEqual([
+      { id: expect.any(String), roomId: 'show-1', actorId: 'hana', actorRole: 'host', at: expect.any(Number), action: { kind: 'room-words', added: ['Spoilerz'], removed: [] } },
+      { id: expect.any(String), roomId: 'show-1', actorId: 'hana', actorRole: 'host', at: expect.any(Number), action: { kind: 'room-words', added: [], removed: ['Spoilerz'] } },
+    ]);
+    expect(new Set(eventsOf('show-1').map((e) => e.id)).size).toBe(2);
+  });
+
+  it('a host granted in the room-admin store may too (mask, with a category); a host claim on another room is no host here', async () => {
+    const i = await startInstance();
+    await w.roles.set('show-2', 'sam', 'host', 'admin', Date.now());
+    const sam = await user('sam', { 'show-1': 'host' });
+    const put = await api(i, 'POST', '/rooms/show-2/words', { word: 'darnit', policy: 'mask', category: 'mild' }, sam);
+    expect(put.body).toEqual({ roomId: 'show-2', version: 1, changed: true });
+    await waitFor(() => w.announcements.some((e) => e.roomId === 'show-2'), 'the room announcement', 20000);
+    const inRoom = await send('show-2', 'oh darnit');
+    await settled(inRoom);
+    expect(acceptedOf(inRoom.id)).toEqual([expect.objectContaining({ text: 'oh ******', masked: true })]);
+    await waitFor(() => eventsOf('show-2').length === 1, 'the room-words event', 20000);
+    expect(eventsOf('show-2')[0]).toMatchObject({ actorId: 'sam', actorRole: 'host', action: { added: ['darnit'], removed: [] } });
+
+    // sam hosts show-1 by claim and show-2 by grant, not show-3.
+    const other = await api(i, 'POST', '/rooms/show-3/words', { word: 'darnit' }, sam);
+    expect(other.status).toBe(403);
+    expect(other.body.code).toBe('FORBIDDEN');
+  });
+
+  it('viewers, moderators (claim or store) and hosts of other rooms get 403 FORBIDDEN, no or bad tokens 401; nothing is stored or published', async () => {
+    const i = await startInstance();
+    await w.roles.set('show-1', 'mo', 'moderator', 'admin', Date.now());
+    const callers = [
+      await user('viewer'),
+      await user('mo'),
+      await user('mod-claim', { 'show-1': 'moderator' }),
+      await user('other-host', { 'show-2': 'host', 'show-1x*': 'host' }),
+    ];
+    for (const token of callers) {
+      for (const [method, body] of [['GET', undefined], ['POST', { word: 'nope' }], ['DELETE', { word: 'nope' }]] as const) {
+        const r = await api(i, method, '/rooms/show-1/words', body, token);
+        expect({ method, status: r.status, code: r.body.code }).toEqual({ method, status: 403, code: 'FORBIDDEN' });
+      }
+    }
+    const none = await api(i, 'POST', '/rooms/show-1/words', { word: 'nope' }, null);
+    expect(none.status).toBe(401);
+    expect(none.body.code).toBe('UNAUTHORIZED');
+    const forged = await signUserToken('another-secret-0123456789', 'hana', 3600, { roles: { 'show-1': 'host' } });
+    expect((await api(i, 'POST', '/rooms/show-1/words', { word: 'nope' }, forged)).body.code).toBe('UNAUTHORIZED');
+    const expired = await signUserToken(JWT_SECRET, 'hana', -10, { roles: { 'show-1': 'host' } });
+    expect((await api(i, 'POST', '/rooms/show-1/words', { word: 'nope' }, expired)).body.code).toBe('TOKEN_EXPIRED');
+    // A host token is no admin token on the admin API.
+    expect((await api(i, 'GET', '/dictionary', undefined, await user('hana', { 'show-1': 'host' }))).status).toBe(401);
+
+    expect(await w.dictionaryStore.versions()).toEqual({ global: 0, rooms: new Map() });
+    // A change that is allowed, in the same room (one partition): its event is the only one.
+    await api(i, 'POST', '/rooms/show-1/words', { word: 'yes' }, TOKEN);
+    await waitFor(() => eventsOf('show-1').length > 0, 'the admin change event', 20000);
+    expect(w.moderation).toEqual([expect.objectContaining({ actorId: 'admin', actorRole: 'admin', action: { kind: 'room-words', added: ['yes'], removed: [] } })]);
+  });
+
+  it('the admin token may change any room; review entries stay the admin\'s, the global scope is out of reach', async () => {
+    const i = await startInstance();
+    const host = await user('hana', { 'show-1': 'host' });
+    // Review is not a host's policy; scopes in the body, unknown fields, a bad room id: 400.
+    for (const body of [{ word: 'x', policy: 'review' }, { word: 'x', roomId: 'show-2' }, { word: 'x', roomId: null }, { word: 'x', extra: 1 }, { word: '' }, { word: 'x', category: 'No Spaces' }, {}]) {
+      const r = await api(i, 'POST', '/rooms/show-1/words', body, host);
+      expect({ body, status: r.status, code: r.body.code }).toEqual({ body, status: 400, code: 'BAD_REQUEST' });
+    }
+    expect((await api(i, 'POST', '/rooms/bad%20room/words', { word: 'x' }, host)).body.code).toBe('BAD_REQUEST');
+    expect((await api(i, 'DELETE', '/rooms/show-1/words', { word: 'x', roomId: 'show-2' }, host)).body.code).toBe('BAD_REQUEST');
+    const unusable = await api(i, 'POST', '/rooms/show-1/words', { word: '***' }, host);
+    expect(unusable.status).toBe(400);
+    expect(unusable.body.code).toBe('DICTIONARY_INVALID');
+    // Removing a base (global) word through the room: not the room's entry.
+    const base = await api(i, 'DELETE', '/rooms/show-1/words', { word: 'badword' }, host);
+    expect(base.status).toBe(404);
+    expect(base.body.code).toBe('NOT_FOUND');
+    expect(await w.dictionaryStore.versions()).toEqual({ global: 0, rooms: new Map() });
+
+    // The admin puts a review entry in the room (admin API); the host may neither replace nor remove it.
+    expect((await api(i, 'POST', '/dictionary/entries', { word: 'cheap', policy: 'review', roomId: 'show-1' })).status).toBe(200);
+    for (const [method, body] of [['POST', { word: 'cheap', policy: 'mask' }], ['DELETE', { word: 'cheap' }]] as const) {
+      const r = await api(i, method, '/rooms/show-1/words', body, host);
+      expect({ method, status: r.status, code: r.body.code }).toEqual({ method, status: 403, code: 'FORBIDDEN' });
+    }
+    // The admin token works on the room API, in any room, and is audited as admin.
+    const admin = await api(i, 'DELETE', '/rooms/show-1/words', { word: 'cheap' }, TOKEN);
+    expect(admin.body).toEqual({ roomId: 'show-1', version: 2, changed: true });
+    expect((await api(i, 'POST', '/rooms/show-9/words', { word: 'ninth' }, TOKEN)).body).toEqual({ roomId: 'show-9', version: 1, changed: true });
+    await waitFor(() => w.moderation.length === 2, 'two admin events', 20000);
+    expect(w.moderation.map((e) => [e.roomId, e.actorId, e.actorRole, e.action])).toEqual(
+      expect.arrayContaining([
+        ['show-1', 'admin', 'admin', { kind: 'room-words', added: [], removed: ['cheap'] }],
+        ['show-9', 'admin', 'admin', { kind: 'room-words', added: ['ninth'], removed: [] }],
+      ]),
+    );
+    expect((await w.dictionaryStore.versions()).global).toBe(0);
+  });
+
+  it('keeps the room entry cap, and rate-limits a client past the burst with 429 RATE_LIMITED, counted as limit="room-words"', async () => {
+    for (let k = 0; k < MAX_ROOM_ENTRIES; k++) await w.dictionaryStore.putEntry({ word: `w${k}x`, policy: 'reject', roomId: 'full' });
+    const i = await startInstance();
+    const host = await user('hana', { full: 'host' });
+    const over = await api(i, 'POST', '/rooms/full/words', { word: 'onemore' }, host);
+    expect(over.status).toBe(400);
+    expect(over.body.code).toBe('DICTIONARY_INVALID');
+    // Replacing an entry the room has already is no new entry.
+    expect((await api(i, 'POST', '/rooms/full/words', { word: 'w0x', policy: 'mask' }, host)).body).toMatchObject({ changed: true });
+
+    // 40 at once: the burst is 30, the refill 10/s.
+    const statuses = (await Promise.all(Array.from({ length: 40 }, () => api(i, 'GET', '/rooms/full/words', undefined, host)))).map((r) => r.status);
+    const limited = statuses.filter((s) => s === 429).length;
+    expect(limited).toBeGreaterThanOrEqual(5);
+    expect(i.metrics.snapshot()['roomcast_rate_limited_total{service="filter",limit="room-words"}']).toBe(limited);
   });
 });

@@ -22,11 +22,12 @@ import {
   type DecodedRecord,
   type OutgoingEvent,
 } from '@roomcast/service-kit';
-import type { DictionaryStore, ReviewStore } from '@roomcast/store';
+import type { DictionaryStore, ReviewStore, RoomRoleStore } from '@roomcast/store';
 import { dictionaryRouter, type DictionaryOp } from './admin';
 import { requireAdminToken } from './auth';
 import { FilterDictionary, type BaseDictionary } from './dictionary';
 import { REVIEW_APPROVED_HEADER, reviewRouter } from './review';
+import { roomWordsRouter, type VerifyUserToken } from './room-words';
 import { categoriesOf, rejectionReason, type WordCheckResult } from './word-check';
 
 /** Reason a sender is told when the text is longer than the filter checks (nothing was matched). */
@@ -73,6 +74,13 @@ export interface FilterDeps {
   instanceId: string;
   /** Bearer token of the admin and moderator API; undefined = API off. */
   adminToken?: string | undefined;
+  /**
+   * Verifies the user tokens of the room words API (`/rooms/:roomId/words`, room hosts);
+   * undefined = that API takes the admin token only.
+   */
+  verifyToken: VerifyUserToken | undefined;
+  /** The room-admin store: a user's granted role in a room (host may edit the room's words). */
+  roles: RoomRoleStore;
   tuning?: Partial<FilterTuning>;
   metrics?: MetricsRegistry;
 }
@@ -80,7 +88,10 @@ export interface FilterDeps {
 export interface FilterApp {
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Admin (`/dictionary...`) and moderator (`/review...`) routes, behind the admin token. */
+  /**
+   * Admin (`/dictionary...`) and moderator (`/review...`) routes, behind the admin token; the
+   * room words API (`/rooms/:roomId/words`) for room hosts and the admin.
+   */
   router: Router;
   readiness: Record<string, () => Promise<boolean> | boolean>;
   /** Extra /readyz fields: the dictionary in use (versions, sizes). */
@@ -296,7 +307,19 @@ export function createFilterApp(deps: FilterDeps): FilterApp {
 
   const router = Router();
   router.use(['/dictionary', '/review'], requireAdminToken(deps.adminToken, rateLimitedCounter(metrics, 'filter', 'admin')));
-  router.use(dictionaryRouter({ store: deps.dictionaryStore, dictionary, base: deps.base, announce }));
+  const adminDeps = { store: deps.dictionaryStore, dictionary, base: deps.base, announce };
+  router.use(dictionaryRouter(adminDeps));
+  router.use(
+    roomWordsRouter({
+      ...adminDeps,
+      bus: deps.bus,
+      topics: deps.topics,
+      roles: deps.roles,
+      verifyToken: deps.verifyToken,
+      adminToken: deps.adminToken,
+      rateLimited: rateLimitedCounter(metrics, 'filter', 'room-words'),
+    }),
+  );
   router.use(
     reviewRouter({
       bus: deps.bus,
@@ -315,15 +338,18 @@ export function createFilterApp(deps: FilterDeps): FilterApp {
       bus: () => deps.bus.healthy(),
       dictionaryStore: () => deps.dictionaryStore.healthy(),
       reviewStore: () => deps.reviewStore.healthy(),
+      roles: () => deps.roles.healthy(),
       dictionary: () => dictionary.loaded,
       consuming: () => subscription !== undefined && dictSubscription !== undefined,
     },
     async start() {
-      await Promise.all([deps.dictionaryStore.init(), deps.reviewStore.init()]);
+      await Promise.all([deps.dictionaryStore.init(), deps.reviewStore.init(), deps.roles.init()]);
       await deps.bus.ensureTopics([
         { name: deps.topics.chatIngested },
         { name: deps.topics.chatAccepted },
         { name: deps.topics.chatRejected },
+        // The room words API's audit events.
+        { name: deps.topics.moderation },
         // Changes are rare and tiny; one partition keeps them in order.
         { name: deps.dictionaryTopic, partitions: 1 },
       ]);

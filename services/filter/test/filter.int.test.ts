@@ -1,14 +1,17 @@
 // Two filter instances as separate processes on the real Kafka, Redis and Mongo-wire server:
 // a dictionary change made through ONE instance's admin API takes effect on BOTH, without a
 // restart. Topic prefix, groups, Redis key prefix and database are unique to this test.
+import { signUserToken } from '@roomcast/auth';
 import { KafkaMessageBus, type BusRecord, type Subscription } from '@roomcast/bus';
-import { ChatAcceptedV1, ChatRejectedV1, resolveTopics, type ChatIngestedV1 } from '@roomcast/contracts';
+import { ChatAcceptedV1, ChatRejectedV1, ModerationEventV1, resolveTopics, type ChatIngestedV1 } from '@roomcast/contracts';
 import { silentLogger } from '@roomcast/logger';
+import { MongoRoomRoleStore } from '@roomcast/store';
 import { infraEnv, uniqueId, waitFor } from '@roomcast/testing';
 import { MongoClient } from 'mongodb';
 import { startService, type ServiceProcess } from '../../../test/harness/processes';
 
 const TOKEN = 'int-test-admin-token-0123456789';
+const JWT_SECRET = 'int-test-jwt-secret-0123456789';
 /** Spread over every partition, so each instance of the group handles some of them. */
 const ROOMS = Array.from({ length: 16 }, (_, k) => `room-${k}`);
 
@@ -20,6 +23,7 @@ let bus: KafkaMessageBus;
 let collector: Subscription | undefined;
 const accepted: ChatAcceptedV1[] = [];
 const rejected: ChatRejectedV1[] = [];
+const moderation: ModerationEventV1[] = [];
 const instances: ServiceProcess[] = [];
 
 async function metric(p: ServiceProcess, name: string): Promise<number> {
@@ -52,15 +56,16 @@ async function sendToEveryRoom(text: string): Promise<ChatIngestedV1[]> {
 
 beforeAll(async () => {
   bus = new KafkaMessageBus({ brokers: infra.kafkaBrokers, clientId: id, logger: silentLogger() });
-  await bus.ensureTopics([{ name: topics.chatIngested }, { name: topics.chatAccepted }, { name: topics.chatRejected }]);
+  await bus.ensureTopics([{ name: topics.chatIngested }, { name: topics.chatAccepted }, { name: topics.chatRejected }, { name: topics.moderation }]);
   collector = await bus.subscribe({
     groupId: `${id}.collector`,
-    topics: [topics.chatAccepted, topics.chatRejected],
+    topics: [topics.chatAccepted, topics.chatRejected, topics.moderation],
     fromBeginning: true,
     handler: async (batch: BusRecord[]) => {
       for (const r of batch) {
         const value: unknown = JSON.parse(r.value.toString());
         if (r.topic === topics.chatAccepted) accepted.push(ChatAcceptedV1.parse(value));
+        else if (r.topic === topics.moderation) moderation.push(ModerationEventV1.parse(value));
         else rejected.push(ChatRejectedV1.parse(value));
       }
     },
@@ -76,6 +81,7 @@ beforeAll(async () => {
     FILTER_GROUP_ID: `${id}.filter`,
     FILTER_INSTANCE_ID: instance,
     FILTER_ADMIN_TOKEN: TOKEN,
+    JWT_SECRET,
     FILTER_BLOCKED_WORDS: 'badword',
     FILTER_RELOAD_DEBOUNCE_MS: '50',
     // No version poll: the other instance can only learn of the change from the announcement.
@@ -183,4 +189,38 @@ it('review: a held message is listed by both instances, approved through one wit
   const seqs = accepted.filter((m) => m.roomId === room).map((m) => m.seq).sort((x, y) => x - y);
   expect(seqs).toEqual(seqs.map((_, i) => i + 1));
   expect(accepted.filter((m) => m.id === first.id)).toHaveLength(1);
+});
+
+it('room words: a host granted in MongoDB adds a word through one instance; it rejects in that room only, and the audit event is published', async () => {
+  const [a] = instances as [ServiceProcess, ServiceProcess];
+  const room = 'room-5';
+  const roles = new MongoRoomRoleStore({ uri: infra.mongoUrl, dbName, logger: silentLogger() });
+  try {
+    await roles.init();
+    await roles.set(room, 'hana', 'host', 'admin', Date.now());
+  } finally {
+    await roles.close();
+  }
+  const host = await signUserToken(JWT_SECRET, 'hana');
+  const call = async (method: string, roomId: string, body: unknown) => {
+    const res = await fetch(`http://127.0.0.1:${a.port}/rooms/${roomId}/words`, { method, headers: { authorization: `Bearer ${host}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as unknown };
+  };
+  expect(await call('POST', 'room-6', { word: 'hostword' })).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+  expect(await call('POST', room, { word: 'hostword' })).toEqual({ status: 200, body: { roomId: room, version: 1, changed: true } });
+
+  // The room's records go to one instance of the two; either learns of the change (locally or announced).
+  let last: ChatIngestedV1[] = [];
+  await waitFor(
+    async () => {
+      last = await sendToEveryRoom('a hostword here');
+      return rejected.some((r) => r.id === last.find((e) => e.roomId === room)?.id);
+    },
+    'the room word rejecting in its room',
+    30000,
+    200,
+  );
+  for (const e of last) if (e.roomId !== room) expect(accepted.some((m) => m.id === e.id)).toBe(true);
+  await waitFor(() => moderation.length > 0, 'the room-words audit event', 20000);
+  expect(moderation).toEqual([expect.objectContaining({ roomId: room, actorId: 'hana', actorRole: 'host', action: { kind: 'room-words', added: ['hostword'], removed: [] } })]);
 });

@@ -178,15 +178,40 @@ describe('moderation, limits and auth across two gateways on real infrastructure
     }, 'a join after unban', 10_000)).toMatchObject({ type: 'joined' });
   });
 
+  it('room words: the host adds a blocked word on the filter; a viewer\'s chat with it on gateway B is rejected, other rooms unaffected', async () => {
+    const filter = stack.processes.find((p) => p.name === 'filter');
+    const hostToken = await stack.token('host1', 600, { [room]: 'host' });
+    const post = (token: string) =>
+      fetch(`http://127.0.0.1:${filter?.port}/rooms/${room}/words`, {
+        method: 'POST',
+        headers: { ...bearer(token), 'content-type': 'application/json' },
+        body: JSON.stringify({ word: 'spoilerword' }),
+      });
+    expect((await post(await stack.token('viewer1', 600))).status).toBe(403);
+    expect((await post(hostToken)).status).toBe(200);
+    const v = await connect(B, 'wordy1');
+    await joined(v);
+    await joined(v, `${room}-other`);
+    // the filter applies it once its instances reloaded the room's dictionary
+    await waitFor(async () => {
+      const id = uniqueId('w');
+      await v.chat(room, id, 'a spoilerword here');
+      return v.frames.find((f) => f.type === 'rejected' && f.clientMsgId === id);
+    }, 'a chat with the room word rejected', 15_000);
+    const id = uniqueId('o');
+    expect(await v.chat(`${room}-other`, id, 'a spoilerword there')).toMatchObject({ type: 'ack' });
+    await waitFor(() => v.messages(`${room}-other`).find((m) => m.text === 'a spoilerword there'), 'the same text delivered in another room', 15_000);
+  });
+
   it('audit: every action is in the MongoDB audit log, newest first, with actor and role', async () => {
     const hostToken = await stack.token('host1', 600, { [room]: 'host' });
     const entries = await waitFor(async () => {
       const res = (await (await fetch(`${stack.historyUrl}/rooms/${room}/audit?limit=100`, { headers: bearer(hostToken) })).json()) as { entries?: { action: { kind: string }; actorId: string; actorRole: string; at: number }[] };
       const list = res.entries ?? [];
-      return list.length >= 11 ? list : undefined;
+      return list.length >= 12 ? list : undefined;
     }, 'the audit entries', 15_000);
     const kinds = entries.map((e) => e.action.kind);
-    for (const kind of ['set-role', 'mute', 'unmute', 'slow-mode', 'delete', 'ban', 'unban']) expect(kinds).toContain(kind);
+    for (const kind of ['set-role', 'mute', 'unmute', 'slow-mode', 'delete', 'ban', 'unban', 'room-words']) expect(kinds).toContain(kind);
     expect(entries.find((e) => e.actorId === 'admin')).toMatchObject({ actorRole: 'admin', action: { kind: 'set-role' } });
     expect(entries.map((e) => e.at)).toEqual([...entries.map((e) => e.at)].sort((a, b) => b - a));
   });

@@ -170,7 +170,11 @@ describe('moderation, limits and auth across two gateways on real infrastructure
       // other rooms stay open to them
       expect(await joined(again, `${room}-other`)).toMatchObject({ type: 'joined' });
     }
+    // nor its history (persistence reads the ban from Redis)
+    const bannedToken = await stack.token('banned1', 600);
+    expect((await fetch(`${stack.historyUrl}/rooms/${room}/messages`, { headers: bearer(bannedToken) })).status).toBe(403);
     expect(await moderate(host, { kind: 'unban', userId: 'banned1' })).toMatchObject({ type: 'moderated' });
+    expect((await fetch(`${stack.historyUrl}/rooms/${room}/messages`, { headers: bearer(bannedToken) })).status).toBe(200);
     const back = await connect(B, 'banned1');
     expect(await waitFor(async () => {
       const r = await joined(back);

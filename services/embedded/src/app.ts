@@ -74,7 +74,7 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
     roles: roleStore,
     metrics,
   });
-  const persistence = createPersistenceApp({ bus, store, audit: new InMemoryModerationAuditStore(), roles: roleStore, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', verifyToken, metrics });
+  const persistence = createPersistenceApp({ bus, store, moderationStore, audit: new InMemoryModerationAuditStore(), roles: roleStore, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', verifyToken, metrics });
   const notification = createNotificationApp({ bus, presence, recent, logger: logger.child({ svc: 'notification' }), topics, groupId: 'notification', metrics });
   const gateway = createGatewayApp({ bus, presence, recent, verifyToken, moderationStore, roles: roleStore, logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
 

@@ -12,6 +12,7 @@ import {
 import { AppError } from '@roomcast/errors';
 import { signUserToken, verifyUserToken } from '@roomcast/auth';
 import { silentLogger } from '@roomcast/logger';
+import { InMemoryModerationStore } from '@roomcast/moderation';
 import { closeServer, createHttpApp, listen } from '@roomcast/service-kit';
 import {
   InMemoryMessageStore,
@@ -65,6 +66,7 @@ interface Harness {
   store: FlakyMessageStore;
   audit: InMemoryModerationAuditStore;
   roles: InMemoryRoomRoleStore;
+  moderationStore: InMemoryModerationStore;
   topics: TopicNames;
   app: PersistenceApp;
   server: Server;
@@ -80,6 +82,7 @@ async function start(storeFailures = 0): Promise<Harness> {
   const store = new FlakyMessageStore(storeFailures);
   const audit = new InMemoryModerationAuditStore();
   const roles = new InMemoryRoomRoleStore();
+  const moderationStore = new InMemoryModerationStore();
   const topics = resolveTopics(`${uniqueId('persist')}.`);
   const logger = silentLogger();
   const app = createPersistenceApp({
@@ -87,6 +90,7 @@ async function start(storeFailures = 0): Promise<Harness> {
     store,
     audit,
     roles,
+    moderationStore,
     logger,
     topics,
     groupId: uniqueId('persistence'),
@@ -120,6 +124,7 @@ async function start(storeFailures = 0): Promise<Harness> {
     store,
     audit,
     roles,
+    moderationStore,
     topics,
     app,
     server,
@@ -303,6 +308,17 @@ describe('createPersistenceApp', () => {
       expect(status).toBe(401);
       expect(body).toMatchObject({ code, temporary: false });
     }
+    expect((await getJson('/rooms/room-a/messages')).status).toBe(200);
+  });
+
+  it('refuses history to a user banned from the room (403 FORBIDDEN), and only in that room', async () => {
+    h = await start();
+    await h.moderationStore.apply('room-a', { kind: 'ban', userId: 'reader' });
+    const { status, body } = await getJson('/rooms/room-a/messages');
+    expect(status).toBe(403);
+    expect(body).toMatchObject({ code: 'FORBIDDEN' });
+    expect((await getJson('/rooms/room-b/messages')).status).toBe(200);
+    await h.moderationStore.apply('room-a', { kind: 'unban', userId: 'reader' });
     expect((await getJson('/rooms/room-a/messages')).status).toBe(200);
   });
 

@@ -5,6 +5,7 @@ import type { Logger } from '@roomcast/logger';
 import { ConsumerMetrics, consumerLifecycle, decodeBatch, MetricsRegistry, type ServiceApp } from '@roomcast/service-kit';
 import type { MessageStore, ModerationAuditStore, RoomRoleStore, StoredMessage } from '@roomcast/store';
 import { parseTraceparent } from '@roomcast/telemetry';
+import type { ModerationStore } from '@roomcast/moderation';
 import { historyRouter, type VerifyUserToken } from './history';
 import { roomAdminRouter } from './room-admin';
 
@@ -15,6 +16,8 @@ export interface PersistenceDeps {
   audit: ModerationAuditStore;
   /** The room-admin store, read to authorise the audit and roles APIs (written by whoever applies set-role). */
   roles: RoomRoleStore;
+  /** Bans (Redis, as the gateways read them): a user banned from a room may not read its history. */
+  moderationStore: ModerationStore;
   logger: Logger;
   topics: TopicNames;
   /** Consumer group of accepted messages; moderation events are consumed as `${groupId}.moderation`. */
@@ -132,7 +135,8 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
     consumerMetrics,
   );
   const router = Router();
-  router.use(historyRouter(deps.store, deps.verifyToken), roomAdminRouter(deps.audit, deps.roles, deps.verifyToken));
+  const banCheckFailed = (err: unknown): void => deps.logger.warn({ err }, 'moderation state unavailable; history read without the ban check');
+  router.use(historyRouter(deps.store, deps.verifyToken, deps.moderationStore, banCheckFailed), roomAdminRouter(deps.audit, deps.roles, deps.verifyToken));
   return {
     metrics,
     router,

@@ -1,10 +1,12 @@
 import { z } from '@roomcast/config';
-import { authEnv, commonEnv, kafkaEnv, mongoEnv } from '@roomcast/service-kit';
+import { authEnv, commonEnv, kafkaEnv, mongoEnv, redisEnv } from '@roomcast/service-kit';
 
 export const configSchema = z.object({
   ...commonEnv,
   ...kafkaEnv,
   ...mongoEnv,
+  // Bans, for the history API (a banned user may not read the room).
+  ...redisEnv,
   ...authEnv,
   PORT: commonEnv.PORT.default(8084),
   PERSISTENCE_GROUP_ID: z.string().default('persistence').describe('Kafka consumer group'),

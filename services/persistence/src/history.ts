@@ -1,6 +1,7 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { RoomId, type ChatAcceptedV1, type RolesClaim } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
+import { isBanned, type ModerationStore } from '@roomcast/moderation';
 import type { MessageStore, StoredMessage } from '@roomcast/store';
 import { z } from 'zod';
 
@@ -27,19 +28,30 @@ export function bearerToken(req: Request): string | undefined {
 
 /**
  * `GET /rooms/:roomId/messages?afterSeq=&limit=` — accepted messages in seq order, for a user
- * with a valid token (`Authorization: Bearer <the token the gateway takes>`). Any user with a
- * valid token may read any room. A message a moderator deleted comes as a tombstone
- * (`deleted: true`, `text: ''`), so its seq is no gap.
+ * with a valid token (`Authorization: Bearer <the token the gateway takes>`) who may join the
+ * room: a user banned from it gets 403 FORBIDDEN (the moderation state in Redis, as the gateways
+ * read it; when Redis cannot answer, the read goes on). A message a moderator deleted comes as a
+ * tombstone (`deleted: true`, `text: ''`), so its seq is no gap.
  */
-export function historyRouter(store: MessageStore, verify: VerifyUserToken): Router {
+export function historyRouter(store: MessageStore, verify: VerifyUserToken, moderation: ModerationStore, onBanCheckFailed: (err: unknown) => void): Router {
   const router = Router();
   // Only on this route: other services' routes under /rooms share the embedded start's server.
-  const requireUser: RequestHandler = (req, _res, next) => {
-    verify(bearerToken(req)).then(() => next(), next);
+  const requireUser: RequestHandler = (req, res, next) => {
+    verify(bearerToken(req)).then((claims) => {
+      res.locals.userId = claims.userId;
+      next();
+    }, next);
   };
   router.get('/rooms/:roomId/messages', requireUser, async (req, res) => {
     const room = RoomId.safeParse(req.params.roomId);
     if (!room.success) throw new AppError('BAD_REQUEST', 'roomId: 1-64 of [A-Za-z0-9_.:-]');
+    let banned = false;
+    try {
+      banned = isBanned(await moderation.state(room.data), String(res.locals.userId), Date.now());
+    } catch (err) {
+      onBanCheckFailed(err);
+    }
+    if (banned) throw new AppError('FORBIDDEN', `you are banned from ${room.data}`);
     const q = HistoryQuery.safeParse(req.query);
     if (!q.success) throw new AppError('BAD_REQUEST', q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const messages = (await store.listByRoom(room.data, q.data)).map(withoutTrace);

@@ -1,6 +1,7 @@
 import { resolveTopics } from '@roomcast/contracts';
 import { runService } from '@roomcast/service-kit';
 import { createKafkaBus, createMongoStore, createTokenVerifierFromConfig } from '@roomcast/service-kit/infra';
+import { RedisModerationStore } from '@roomcast/moderation';
 import { MongoModerationAuditStore, MongoRoomRoleStore } from '@roomcast/store';
 import { createPersistenceApp } from './app';
 import { configSchema } from './config';
@@ -12,11 +13,13 @@ runService('persistence', configSchema, (config, logger) => {
   const mongo = { uri: config.MONGO_URL, dbName: config.MONGO_DB, logger };
   const audit = new MongoModerationAuditStore(mongo);
   const roles = new MongoRoomRoleStore(mongo);
+  const moderationStore = new RedisModerationStore({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
   const app = createPersistenceApp({
     bus,
     store,
     audit,
     roles,
+    moderationStore,
     logger,
     topics: resolveTopics(config.KAFKA_TOPIC_PREFIX),
     groupId: config.PERSISTENCE_GROUP_ID,
@@ -30,6 +33,7 @@ runService('persistence', configSchema, (config, logger) => {
       await store.close();
       await audit.close();
       await roles.close();
+      await moderationStore.close();
     },
   };
 });

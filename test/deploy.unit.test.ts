@@ -170,6 +170,7 @@ describe('deploy/: the Grafana dashboard and the Prometheus alert rules', () => 
         'reviewStore',
         'dictionary',
         'moderation',
+        'roles',
       ]),
     );
   });

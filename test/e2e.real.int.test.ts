@@ -30,7 +30,9 @@ describe('end to end on real infrastructure', () => {
       const text = await scrape(`http://127.0.0.1:${p.port}/metrics`);
       const service = p.name.startsWith('gateway') ? 'gateway' : p.name;
       const topic = consumed[service];
-      const lag = samples(text, 'roomcast_consumer_lag_records').filter((s) => s.labels.topic?.endsWith(topic ?? '.v1'));
+      // A gateway consumes its delivery topic (and the moderation topic, which is not this check's).
+      const lagTopic = topic ?? `delivery.gateway.${p.name === 'gateway-a' ? 'gw-a' : 'gw-b'}.v1`;
+      const lag = samples(text, 'roomcast_consumer_lag_records').filter((s) => s.labels.topic?.endsWith(lagTopic));
       // Every partition of the consumed topic (4: the test broker's default), each lag a count.
       expect([p.name, lag.map((s) => s.labels.partition).sort()]).toEqual([p.name, ['0', '1', '2', '3']]);
       for (const s of lag) expect(s.value).toBeGreaterThanOrEqual(0);

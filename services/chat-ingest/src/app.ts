@@ -163,6 +163,9 @@ export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
     });
   }
 
+  // One ConsumerMetrics for both subscriptions: it owns the service's consumer metric families
+  // (a second one would replace the first's lag gauge).
+  const consumerMetrics = new ConsumerMetrics({ metrics, service: 'chat-ingest', logger: deps.logger });
   const consumer = consumerLifecycle(
     deps.bus,
     [{ name: deps.topics.chatSubmitted }, { name: deps.topics.chatIngested }, { name: deps.topics.chatRejected }],
@@ -172,7 +175,7 @@ export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
       fromBeginning: true,
       handler: handle,
     },
-    new ConsumerMetrics({ metrics, service: 'chat-ingest', logger: deps.logger }),
+    consumerMetrics,
   );
   // Every instance sees every moderation action (its own group, from now on: the past is in Redis).
   const moderationConsumer = consumerLifecycle(
@@ -187,7 +190,7 @@ export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
           for (const { event } of batch) moderation.apply(event);
         }),
     },
-    new ConsumerMetrics({ metrics, service: 'chat-ingest', logger: deps.logger }),
+    consumerMetrics,
   );
   const router = noticeRouter({
     bus: deps.bus,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RoomEventFields } from './room-events';
 import { MessagePriority, RoomId } from './ws';
 
 /** gateway -> chat-ingest: a chat frame the gateway validated and accepted from a socket. */
@@ -12,6 +13,8 @@ export const ChatSubmittedV1 = z.object({
   submittedAt: z.number().int(),
   /** Absent = normal. High-priority messages are never thinned and skip the delivery window. */
   priority: MessagePriority.optional(),
+  /** Room events beyond chat (gift, question, poll, ...): docs/live-room.md. */
+  ...RoomEventFields,
 });
 export type ChatSubmittedV1 = z.infer<typeof ChatSubmittedV1>;
 
@@ -37,6 +40,7 @@ export const ChatAcceptedV1 = z.object({
   priority: MessagePriority.optional(),
   /** A tombstone: the message was deleted by a moderator (text emptied). Only in history and the recent cache. */
   deleted: z.literal(true).optional(),
+  ...RoomEventFields,
 });
 export type ChatAcceptedV1 = z.infer<typeof ChatAcceptedV1>;
 
@@ -57,5 +61,7 @@ export const GatewayDeliveryV1 = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('user.rejected'), rejected: ChatRejectedV1 }),
   /** A moderator deleted message `seq`: routed like the room's messages, so it follows the message. */
   z.object({ kind: z.literal('room.deleted'), roomId: RoomId, seq: z.number().int().positive() }),
+  /** A message that mentions `userId` (or replies to their message), for that user's gateway only. */
+  z.object({ kind: z.literal('user.mention'), userId: z.string().min(1), reason: z.enum(['mention', 'reply']), message: ChatAcceptedV1 }),
 ]);
 export type GatewayDeliveryV1 = z.infer<typeof GatewayDeliveryV1>;

@@ -7,3 +7,4 @@ export * from './topics';
 export * from './json';
 export * from './filter';
 export * from './moderation';
+export * from './room-events';

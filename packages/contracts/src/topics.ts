@@ -74,6 +74,8 @@ export function deliveryKey(delivery: GatewayDeliveryV1): string {
       return delivery.rejected.roomId;
     case 'room.deleted':
       return delivery.roomId;
+    case 'user.mention':
+      return delivery.message.roomId;
   }
 }
 

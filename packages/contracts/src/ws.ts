@@ -2,6 +2,20 @@ import { z } from 'zod';
 import { ERROR_CODE_LIST } from '@roomcast/errors';
 import { MAX_CHAT_TEXT_CHARS, MAX_LIKES_PER_FRAME, ROOM_ID_PATTERN } from './limits';
 import { ModerationAction, RoomRole } from './moderation';
+import {
+  GiftId,
+  HostAction,
+  LeaderboardState,
+  MAX_GIFT_COUNT,
+  MAX_MENTIONS,
+  PinnedState,
+  PollState,
+  ProductId,
+  ProductState,
+  QuestionsState,
+  RoomEventFields,
+  VoteTarget,
+} from './room-events';
 
 /**
  * Newest client protocol version. A client declares the version it speaks when connecting, with
@@ -47,7 +61,40 @@ export const ChatFrame = z.object({
   text: z.string().min(1).max(MAX_CHAT_TEXT_CHARS),
   /** Client clock at send, ms since epoch; carried to viewers for latency measurement. */
   sentAt: z.number().int().nonnegative().optional(),
+  /** The seq of the room's message this one replies to (its author gets a `mention`). */
+  replyTo: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  /** Users mentioned (`@name`): each gets a `mention`, or an inbox entry while offline. */
+  mentions: z.array(z.string().min(1).max(128)).max(MAX_MENTIONS).optional(),
 });
+/** A gift: delivered at high priority, counted into combos and the room's leaderboard. Acked like chat. */
+export const GiftFrame = z.object({
+  type: z.literal('gift'),
+  roomId: RoomId,
+  clientMsgId: z.string().min(1).max(64),
+  giftId: GiftId,
+  count: z.number().int().min(1).max(MAX_GIFT_COUNT).default(1),
+  sentAt: z.number().int().nonnegative().optional(),
+});
+/** A question for the room's Q&A (a message of kind `question`). Acked like chat. */
+export const AskFrame = z.object({
+  type: z.literal('ask'),
+  roomId: RoomId,
+  clientMsgId: z.string().min(1).max(64),
+  text: z.string().min(1).max(MAX_CHAT_TEXT_CHARS),
+  sentAt: z.number().int().nonnegative().optional(),
+});
+/** An upvote of a question, or a poll vote. Once per user: a repeat changes nothing. Answered `done`. */
+export const VoteFrame = z.object({ type: z.literal('vote'), roomId: RoomId, reqId: ReqId, target: VoteTarget });
+/** A purchase from the flash sale of the product on show. Answered `done {result: {remaining}}` or SOLD_OUT. */
+export const BuyFrame = z.object({
+  type: z.literal('buy'),
+  roomId: RoomId,
+  reqId: ReqId,
+  productId: ProductId,
+  quantity: z.number().int().min(1).max(10).default(1),
+});
+/** A host action (polls, pinned message, products, Q&A marks); answered `done` or FORBIDDEN. */
+export const HostFrame = z.object({ type: z.literal('host'), roomId: RoomId, reqId: ReqId, action: HostAction });
 export const LikeFrame = z.object({
   type: z.literal('like'),
   roomId: RoomId,
@@ -74,6 +121,11 @@ export const ClientFrame = z.discriminatedUnion('type', [
   PingFrame,
   RefreshFrame,
   ModerateFrame,
+  GiftFrame,
+  AskFrame,
+  VoteFrame,
+  BuyFrame,
+  HostFrame,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameInput = z.input<typeof ClientFrame>;
@@ -143,6 +195,8 @@ export const MessageFrame = z.object({
   priority: MessagePriority.optional(),
   /** A message a moderator deleted: a tombstone with an empty text (catch-ups and history). */
   deleted: z.literal(true).optional(),
+  /** Room events beyond chat: `kind` (absent = chat), its `data`; chat's `replyTo` and `mentions`. */
+  ...RoomEventFields,
 });
 /**
  * One message inside a `messages` batch frame: a `message` frame without `type` and `roomId`.
@@ -226,6 +280,35 @@ export const RoomModeFrame = z.object({
   role: RoomRole.optional(),
 });
 
+/** A `vote`, `buy` or `host` frame took effect; `result` depends on it (e.g. `{counted}`, `{remaining}`, `{pollId}`). */
+export const DoneFrame = z.object({ type: z.literal('done'), roomId: RoomId, reqId: ReqId, result: z.record(z.string(), z.unknown()).optional() });
+/**
+ * The room's state of one key, when it changed (at most once per `ROOM_STATE_TICK_MS`) and at join:
+ * `leaderboard` (top gifters), `questions` (Q&A, by votes), `poll`, `pinned`, `product` (with stock).
+ */
+export const RoomStateFrame = z.discriminatedUnion('key', [
+  z.object({ type: z.literal('room-state'), roomId: RoomId, key: z.literal('leaderboard'), value: LeaderboardState }),
+  z.object({ type: z.literal('room-state'), roomId: RoomId, key: z.literal('questions'), value: QuestionsState }),
+  z.object({ type: z.literal('room-state'), roomId: RoomId, key: z.literal('poll'), value: PollState.nullable() }),
+  z.object({ type: z.literal('room-state'), roomId: RoomId, key: z.literal('pinned'), value: PinnedState.nullable() }),
+  z.object({ type: z.literal('room-state'), roomId: RoomId, key: z.literal('product'), value: ProductState.nullable() }),
+]);
+/** Someone mentioned this user, or replied to their message. */
+export const MentionFrame = z.object({
+  type: z.literal('mention'),
+  roomId: RoomId,
+  seq: z.number().int().positive(),
+  fromUserId: z.string(),
+  text: z.string(),
+  /** `reply`: a reply to the user's message `replyTo`. */
+  reason: z.enum(['mention', 'reply']),
+  replyTo: z.number().int().positive().optional(),
+  at: z.number().int(),
+});
+export const InboxItem = MentionFrame.omit({ type: true }).extend({ id: z.string(), read: z.boolean() });
+/** At connect: the user's unread notices (mentions and replies while away), newest first; mark read over HTTP. */
+export const InboxFrame = z.object({ type: z.literal('inbox'), items: z.array(InboxItem), unread: z.number().int().nonnegative() });
+
 export const ServerFrame = z.discriminatedUnion('type', [
   WelcomeFrame,
   JoinedFrame,
@@ -242,6 +325,10 @@ export const ServerFrame = z.discriminatedUnion('type', [
   ModeratedFrame,
   DeletedFrame,
   RoomModeFrame,
+  DoneFrame,
+  RoomStateFrame,
+  MentionFrame,
+  InboxFrame,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 export type WelcomeFrame = z.infer<typeof WelcomeFrame>;
@@ -257,3 +344,8 @@ export type ErrorFrame = z.infer<typeof ErrorFrame>;
 export type DeletedFrame = z.infer<typeof DeletedFrame>;
 export type RoomModeFrame = z.infer<typeof RoomModeFrame>;
 export type ModeratedFrame = z.infer<typeof ModeratedFrame>;
+export type DoneFrame = z.infer<typeof DoneFrame>;
+export type RoomStateFrame = z.infer<typeof RoomStateFrame>;
+export type MentionFrame = z.infer<typeof MentionFrame>;
+export type InboxFrame = z.infer<typeof InboxFrame>;
+export type InboxItem = z.infer<typeof InboxItem>;

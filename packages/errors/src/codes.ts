@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   MUTED: { retriable: false, temporary: true, httpStatus: 403, summary: 'The user is muted in this room; chats are refused until the mute ends (room-mode.mutedUntil).' },
   BANNED: { retriable: false, temporary: false, httpStatus: 403, summary: 'The user is banned from this room: joins are refused until the ban is lifted (their sockets in the room closed with 4503).' },
   SLOW_MODE: { retriable: true, temporary: true, httpStatus: 429, summary: 'The room is in slow mode: one chat per user per room-mode.slowModeMs; send again later.' },
+  SOLD_OUT: { retriable: false, temporary: false, httpStatus: 409, summary: 'The flash sale has fewer units left than asked for (none, once announced sold out).' },
+  POLL_CLOSED: { retriable: false, temporary: false, httpStatus: 409, summary: 'A vote for a poll that is closed, past its deadline, or not the room\'s current poll; or an option it does not have.' },
   ADMIN_DISABLED: { retriable: false, temporary: false, httpStatus: 403, summary: 'An admin API is off because its token is not set (FILTER_ADMIN_TOKEN, INGEST_ADMIN_TOKEN).' },
   ID_CONFLICT: { retriable: false, temporary: false, httpStatus: 409, summary: 'An idempotency id (e.g. a notice id) was already used for a different request.' },
   REVIEW_ALREADY_DECIDED: { retriable: false, temporary: false, httpStatus: 409, summary: 'The held message was already decided the other way (approved vs denied).' },

@@ -7,6 +7,7 @@ import type { TokenVerifier } from '@roomcast/auth';
 import type { BusRecord, MessageBus, Subscription } from '@roomcast/bus';
 import {
   CLOSE_CODES,
+  type ChatAcceptedV1,
   ChatRejectedV1,
   GatewayDeliveryV1,
   ModerationEventV1,
@@ -378,6 +379,23 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     for (const c of conns) c.send(frame);
   }
 
+  /** A message mentions a user (or replies to theirs): a `mention` to each of their sockets here. */
+  function deliverMention(userId: string, reason: 'mention' | 'reply', m: ChatAcceptedV1): void {
+    const conns = registry.users.get(userId);
+    if (conns === undefined) return;
+    const frame = JSON.stringify({
+      type: 'mention',
+      roomId: m.roomId,
+      seq: m.seq,
+      fromUserId: m.userId,
+      text: m.text,
+      reason,
+      ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
+      at: m.acceptedAt,
+    });
+    for (const c of conns) c.send(frame);
+  }
+
   /**
    * A moderator deleted a message: the room's queue goes out first (the message may be in it),
    * then `deleted`, encoded once for every member.
@@ -398,7 +416,8 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
         span.setAttribute(ATTR.gatewayId, gatewayId);
         if (event.kind === 'room.message') span.setAttribute(ATTR.fanout, fanout.enqueue(event.message));
         else if (event.kind === 'user.rejected') deliverRejection(event.rejected);
-        else deliverDeleted(event.roomId, event.seq);
+        else if (event.kind === 'room.deleted') deliverDeleted(event.roomId, event.seq);
+        else deliverMention(event.userId, event.reason, event.message);
       }
     });
   }

@@ -21,6 +21,11 @@ export function encodeItem(m: ChatAcceptedV1): string {
   if (m.priority === 'high') item.priority = 'high';
   // A tombstone (a message a moderator deleted), as catch-ups read it from the recent cache.
   if (m.deleted === true) item.deleted = true;
+  // Room events beyond chat (gift, question, poll, ...) and chat's reply/mentions: only when present.
+  if (m.kind !== undefined && m.kind !== 'chat') item.kind = m.kind;
+  if (m.data !== undefined) item.data = m.data;
+  if (m.replyTo !== undefined) item.replyTo = m.replyTo;
+  if (m.mentions !== undefined) item.mentions = m.mentions;
   return JSON.stringify(item);
 }
 

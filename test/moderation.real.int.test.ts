@@ -243,7 +243,7 @@ describe('moderation, limits and auth across two gateways on real infrastructure
     const final = a.all('likes').at(-1)?.total ?? total;
     expect(final).toBeGreaterThanOrEqual(200);
     expect(final).toBeLessThanOrEqual(400);
-    // connections per user: 10 per gateway (the default), the 11th closes with 4505
+    // connections per user: 10 (the default, counted over all gateways), the 11th closes with 4505
     const token = await stack.token('many1', 600);
     const open: WsPeer[] = [];
     for (let k = 0; k < 10; k++) open.push(await WsPeer.connect(stack.gatewayUrls[A] as string, token));

@@ -12,7 +12,7 @@ export const ERROR_CODES = {
   BAD_REQUEST: { retriable: false, temporary: false, httpStatus: 400, summary: 'An HTTP request was malformed (a body that is not JSON, a path that does not decode) or its body or query failed validation.' },
   NOT_IN_ROOM: { retriable: false, temporary: false, httpStatus: 409, summary: 'The connection sent to a room it has not joined.' },
   TOO_MANY_ROOMS: { retriable: false, temporary: false, httpStatus: 429, summary: 'The connection, or the user over their connections, tried to join more rooms than allowed.' },
-  TOO_MANY_CONNECTIONS: { retriable: false, temporary: true, httpStatus: 429, summary: 'The user, or the client address, already has as many connections as allowed on this gateway (close 4505).' },
+  TOO_MANY_CONNECTIONS: { retriable: false, temporary: true, httpStatus: 429, summary: 'The user, or the client address, already has as many connections as allowed over all gateways (close 4505).' },
   RATE_LIMITED: { retriable: true, temporary: true, httpStatus: 429, summary: 'Too many frames in too short a time; slow down.' },
   UNAUTHORIZED: { retriable: false, temporary: false, httpStatus: 401, summary: 'Missing, malformed or wrongly signed token.' },
   TOKEN_EXPIRED: { retriable: false, temporary: false, httpStatus: 401, summary: 'The token has expired; fetch a new one.' },

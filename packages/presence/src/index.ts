@@ -1,4 +1,4 @@
-export type { PresenceStore } from './presence-store';
+export type { ConnectionCounts, ConnectionKind, PresenceStore } from './presence-store';
 export { InMemoryPresenceStore, type InMemoryPresenceStoreOptions } from './presence-store.memory';
 export {
   RedisPresenceStore,

@@ -244,6 +244,82 @@ export function describePresenceStoreContract(
       });
     });
 
+    describe('connection caps', () => {
+      const admit = (gw: string, id = 'u1', cap = 3, ttlMs = LONG_TTL_MS, kind: 'user' | 'ip' = 'user') =>
+        store.admitConnection(kind, id, gw, cap, ttlMs);
+      const counts = (user: [string, number][], ip: [string, number][] = []) => ({ user: new Map(user), ip: new Map(ip) });
+
+      it('admits up to the cap summed over gateways, per kind and id; a release frees a slot on any gateway', async () => {
+        expect([await admit('gw-a'), await admit('gw-a'), await admit('gw-b')]).toEqual([true, true, true]);
+        expect([await admit('gw-b'), await admit('gw-a'), await admit('gw-c')]).toEqual([false, false, false]);
+        // Another id, or the same id as a client address, has a count of its own.
+        expect(await admit('gw-a', 'u2')).toBe(true);
+        expect(await admit('gw-a', 'u1', 1, LONG_TTL_MS, 'ip')).toBe(true);
+        expect(await admit('gw-a', 'u1', 1, LONG_TTL_MS, 'ip')).toBe(false);
+
+        await store.releaseConnection('user', 'u1', 'gw-a');
+        expect(await admit('gw-b')).toBe(true);
+        expect(await admit('gw-a')).toBe(false);
+        // gw-b holds 2 now: two releases free two slots, a third release of gw-b finds nothing left.
+        await store.releaseConnection('user', 'u1', 'gw-b');
+        await store.releaseConnection('user', 'u1', 'gw-b');
+        await store.releaseConnection('user', 'u1', 'gw-b');
+        // Releases of what was never admitted change nothing (no count goes below 0).
+        await store.releaseConnection('user', 'u1', 'gw-c');
+        await store.releaseConnection('user', 'never-seen', 'gw-a');
+        expect([await admit('gw-c'), await admit('gw-c'), await admit('gw-c')]).toEqual([true, true, false]);
+      });
+
+      it("does not sum the counts of a gateway that stopped refreshing them", async () => {
+        expect(await admit('gw-crashed', 'u1', 3, SHORT_TTL_MS)).toBe(true);
+        expect(await admit('gw-crashed', 'u1', 3, SHORT_TTL_MS)).toBe(true);
+        expect(await admit('gw-alive')).toBe(true);
+        expect(await admit('gw-alive')).toBe(false);
+        await sleep(EXPIRE_WAIT_MS);
+        expect([await admit('gw-alive'), await admit('gw-alive'), await admit('gw-alive')]).toEqual([true, true, false]);
+        // The crashed gateway's late release does not take a slot from the live one.
+        await store.releaseConnection('user', 'u1', 'gw-crashed');
+        expect(await admit('gw-alive')).toBe(false);
+      });
+
+      it("sets a gateway's counts on report (replacing, not adding), keeps them live, and removes them at 0", async () => {
+        await store.reportConnections('gw-a', counts([['u1', 2]], [['203.0.113.7', 1]]), SHORT_TTL_MS);
+        // A report refreshes the expiry, so the counts outlive the first ttl.
+        await store.reportConnections('gw-a', counts([['u1', 2]], [['203.0.113.7', 1]]), LONG_TTL_MS);
+        await store.reportConnections('gw-b', counts([]), LONG_TTL_MS);
+        await sleep(EXPIRE_WAIT_MS);
+        expect(await admit('gw-b')).toBe(true);
+        expect(await admit('gw-b')).toBe(false);
+        expect(await admit('gw-b', '203.0.113.7', 2, LONG_TTL_MS, 'ip')).toBe(true);
+        expect(await admit('gw-b', '203.0.113.7', 2, LONG_TTL_MS, 'ip')).toBe(false);
+        // gw-a's own tally says 1: it replaces gw-a's 2, gw-b's admits stay.
+        await store.reportConnections('gw-a', counts([['u1', 1]], [['203.0.113.7', 0]]), LONG_TTL_MS);
+        expect(await admit('gw-b')).toBe(true);
+        expect(await admit('gw-b')).toBe(false);
+        expect(await admit('gw-b', '203.0.113.7', 2, LONG_TTL_MS, 'ip')).toBe(true);
+        await store.reportConnections('gw-a', counts([['u1', 0]]), LONG_TTL_MS);
+        // A release after the report of 0 (a socket that closed late) finds nothing.
+        await store.releaseConnection('user', 'u1', 'gw-a');
+        expect(await admit('gw-a')).toBe(true);
+        expect(await admit('gw-a')).toBe(false);
+      });
+
+      it("forgets a reported count ttl after the gateway's last report", async () => {
+        await store.reportConnections('gw-crashed', counts([['u1', 3]]), SHORT_TTL_MS);
+        expect(await admit('gw-alive')).toBe(false);
+        await sleep(EXPIRE_WAIT_MS);
+        expect(await admit('gw-alive')).toBe(true);
+      });
+
+      it('reports many ids in one call', async () => {
+        const many = Array.from({ length: 1200 }, (_, i): [string, number] => [`u${i}`, 1]);
+        await store.reportConnections('gw-a', counts(many), LONG_TTL_MS);
+        expect(await admit('gw-b', 'u0', 1)).toBe(false);
+        expect(await admit('gw-b', 'u1199', 1)).toBe(false);
+        expect(await admit('gw-b', 'u1200', 1)).toBe(true);
+      });
+    });
+
     it('reports healthy while open', async () => {
       expect(await store.healthy()).toBe(true);
     });

@@ -23,6 +23,16 @@ describe('InMemoryPresenceStore with an injected clock', () => {
     expect(await store.reportOnline('gw-b', new Map([['r1', 1]]), 100)).toEqual(new Map([['r1', 1]]));
   });
 
+  it('stops summing a connection count exactly at its expiresAt', async () => {
+    let now = 1_000;
+    const store = new InMemoryPresenceStore({ now: () => now });
+    expect(await store.admitConnection('user', 'u1', 'gw-a', 1, 100)).toBe(true);
+    now = 1_099;
+    expect(await store.admitConnection('user', 'u1', 'gw-b', 1, 100)).toBe(false);
+    now = 1_100;
+    expect(await store.admitConnection('user', 'u1', 'gw-b', 1, 100)).toBe(true);
+  });
+
   it('is unhealthy after close', async () => {
     const store = new InMemoryPresenceStore();
     await store.close();

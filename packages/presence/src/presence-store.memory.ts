@@ -1,4 +1,4 @@
-import type { PresenceStore } from './presence-store';
+import type { ConnectionCounts, ConnectionKind, PresenceStore } from './presence-store';
 
 export interface InMemoryPresenceStoreOptions {
   /** Clock in ms; default `Date.now`. Tests inject one to expire entries without waiting. */
@@ -26,6 +26,8 @@ export class InMemoryPresenceStore implements PresenceStore {
   private readonly online = new Map<string, Map<string, Expiring<number>>>();
   private readonly likes = new Map<string, number>();
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** `kind:id` -> gatewayId -> { count, expiresAt } */
+  private readonly connections = new Map<string, Map<string, Expiring<number>>>();
   private closed = false;
 
   constructor(options: InMemoryPresenceStoreOptions = {}) {
@@ -127,6 +129,52 @@ export class InMemoryPresenceStore implements PresenceStore {
     this.buckets.set(key, { tokens, at: now });
     if (this.buckets.size > 10_000) for (const [k, v] of this.buckets) if (now - v.at > 60_000) this.buckets.delete(k);
     return ok;
+  }
+
+  async admitConnection(kind: ConnectionKind, id: string, gatewayId: string, cap: number, ttlMs: number): Promise<boolean> {
+    const now = this.now();
+    const key = `${kind}:${id}`;
+    const perGateway = this.connections.get(key) ?? new Map<string, Expiring<number>>();
+    let sum = 0;
+    for (const [gw, entry] of perGateway) {
+      if (entry.expiresAt > now) sum += entry.value;
+      else perGateway.delete(gw);
+    }
+    if (sum >= cap) {
+      if (perGateway.size === 0) this.connections.delete(key);
+      return false;
+    }
+    perGateway.set(gatewayId, { value: (perGateway.get(gatewayId)?.value ?? 0) + 1, expiresAt: now + ttlMs });
+    this.connections.set(key, perGateway);
+    return true;
+  }
+
+  async releaseConnection(kind: ConnectionKind, id: string, gatewayId: string): Promise<void> {
+    const key = `${kind}:${id}`;
+    const perGateway = this.connections.get(key);
+    const entry = perGateway?.get(gatewayId);
+    if (perGateway === undefined || entry === undefined) return;
+    if (entry.value > 1 && entry.expiresAt > this.now()) entry.value -= 1;
+    else perGateway.delete(gatewayId);
+    if (perGateway.size === 0) this.connections.delete(key);
+  }
+
+  async reportConnections(gatewayId: string, counts: ConnectionCounts, ttlMs: number): Promise<void> {
+    const expiresAt = this.now() + ttlMs;
+    for (const kind of ['user', 'ip'] as const) {
+      for (const [id, rawCount] of counts[kind]) {
+        const key = `${kind}:${id}`;
+        const count = Math.max(0, toInt(rawCount));
+        let perGateway = this.connections.get(key);
+        if (count > 0) {
+          if (!perGateway) this.connections.set(key, (perGateway = new Map()));
+          perGateway.set(gatewayId, { value: count, expiresAt });
+        } else if (perGateway) {
+          perGateway.delete(gatewayId);
+          if (perGateway.size === 0) this.connections.delete(key);
+        }
+      }
+    }
   }
 
   async healthy(): Promise<boolean> {

@@ -6,7 +6,7 @@ import {
   type RedisAdapterOptions,
 } from '@roomcast/redis-kit';
 import type Redis from 'ioredis';
-import type { PresenceStore } from './presence-store';
+import type { ConnectionCounts, ConnectionKind, PresenceStore } from './presence-store';
 
 /** Key prefix used when none is given. */
 export const DEFAULT_PRESENCE_KEY_PREFIX = 'rc:';
@@ -121,6 +121,70 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
 return ok`;
 
+// KEYS[1] connections hash of one user or client address; ARGV[1] gatewayId, ARGV[2] cap, ARGV[3] ttlMs.
+// Field = gatewayId, value = "count:expiresAtMs", as in REPORT_ONLINE. Sums the live fields (deleting
+// expired ones); below the cap, this gateway's count goes up by one with expiry now + ttl and 1 is
+// returned; at or over it, nothing is written and 0 is returned.
+const ADMIT_CONNECTION = `${SERVER_NOW_MS}
+local key = KEYS[1]
+local cap = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[3])
+local sum = 0
+local mine = 0
+local all = redis.call('HGETALL', key)
+for j = 1, #all, 2 do
+  local v = all[j + 1]
+  local sep = string.find(v, ':', 1, true)
+  local exp = sep and tonumber(string.sub(v, sep + 1)) or 0
+  if exp > now then
+    local count = tonumber(string.sub(v, 1, sep - 1))
+    sum = sum + count
+    if all[j] == ARGV[1] then mine = count end
+  else
+    redis.call('HDEL', key, all[j])
+  end
+end
+if sum >= cap then return 0 end
+redis.call('HSET', key, ARGV[1], (mine + 1) .. ':' .. (now + ttl))
+if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+return 1`;
+
+// KEYS[1] connections hash; ARGV[1] gatewayId. One fewer for this gateway, keeping its expiry; the
+// field goes at 0 or when it expired already (never negative: a release that comes after the stop's
+// report of 0 finds nothing). Returns this gateway's count left.
+const RELEASE_CONNECTION = `${SERVER_NOW_MS}
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 0 end
+local sep = string.find(v, ':', 1, true)
+local exp = sep and tonumber(string.sub(v, sep + 1)) or 0
+local count = sep and tonumber(string.sub(v, 1, sep - 1)) or 0
+if exp <= now or count <= 1 then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], (count - 1) .. ':' .. exp)
+return count - 1`;
+
+// KEYS connections hashes; ARGV[1] gatewayId, ARGV[2] ttlMs, ARGV[2+i] count for KEYS[i].
+// Sets this gateway's field to "count:(now + ttl)", or deletes it at 0; other gateways' fields are
+// left to ADMIT_CONNECTION, which drops the expired ones. The key expires ttl after the last write.
+const REPORT_CONNECTIONS = `${SERVER_NOW_MS}
+local ttl = tonumber(ARGV[2])
+local expiresAt = now + ttl
+for i = 1, #KEYS do
+  local count = tonumber(ARGV[2 + i])
+  if count > 0 then
+    redis.call('HSET', KEYS[i], ARGV[1], count .. ':' .. expiresAt)
+    if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
+  else
+    redis.call('HDEL', KEYS[i], ARGV[1])
+  end
+end
+return #KEYS`;
+
+/** Keys per REPORT_CONNECTIONS call: a gateway with 100k users sends 200 short scripts in one pipeline, not one long one blocking Redis. */
+const REPORT_CONNECTIONS_BATCH = 500;
+
 const SCRIPTS = {
   comparePexpire: new LuaScript(COMPARE_PEXPIRE),
   compareDelete: new LuaScript(COMPARE_DELETE),
@@ -128,6 +192,9 @@ const SCRIPTS = {
   getRoomGateways: new LuaScript(GET_ROOM_GATEWAYS),
   reportOnline: new LuaScript(REPORT_ONLINE),
   takeTokens: new LuaScript(TAKE_TOKENS),
+  admitConnection: new LuaScript(ADMIT_CONNECTION),
+  releaseConnection: new LuaScript(RELEASE_CONNECTION),
+  reportConnections: new LuaScript(REPORT_CONNECTIONS),
 };
 
 /**
@@ -137,6 +204,7 @@ const SCRIPTS = {
  * - `P` `presence:online:` roomId        HASH gatewayId -> "count:expiresAt"; key PX = longest ttl
  * - `P` `presence:likes:` roomId         STRING integer total, PX likesTtlMs from the last like
  * - `P` `presence:bucket:` key           HASH tokens, at (server ms); PX until it would be full again + 1 s
+ * - `P` `presence:conns:` kind `:` id     HASH gatewayId -> "count:expiresAt"; key PX = longest ttl (kind user | ip)
  */
 export class RedisPresenceStore implements PresenceStore {
   private readonly client: OwnedRedis;
@@ -278,6 +346,50 @@ export class RedisPresenceStore implements PresenceStore {
     return out;
   }
 
+  async admitConnection(kind: ConnectionKind, id: string, gatewayId: string, cap: number, ttlMs: number): Promise<boolean> {
+    const reply = await this.client.call('admitConnection', () =>
+      this.client.eval(SCRIPTS.admitConnection, [this.connectionsKey(kind, id)], [gatewayId, toInt(cap), ttlMs]),
+    );
+    return Number(reply) === 1;
+  }
+
+  async releaseConnection(kind: ConnectionKind, id: string, gatewayId: string): Promise<void> {
+    await this.client.call('releaseConnection', () =>
+      this.client.eval(SCRIPTS.releaseConnection, [this.connectionsKey(kind, id)], [gatewayId]),
+    );
+  }
+
+  async reportConnections(gatewayId: string, counts: ConnectionCounts, ttlMs: number): Promise<void> {
+    const keys: string[] = [];
+    const values: number[] = [];
+    for (const kind of ['user', 'ip'] as const)
+      for (const [id, count] of counts[kind]) {
+        keys.push(this.connectionsKey(kind, id));
+        values.push(Math.max(0, toInt(count)));
+      }
+    if (keys.length === 0) return;
+    await this.client.call('reportConnections', async () => {
+      const script = SCRIPTS.reportConnections;
+      const run = async (): Promise<void> => {
+        const pipeline = this.redis.pipeline();
+        for (let i = 0; i < keys.length; i += REPORT_CONNECTIONS_BATCH) {
+          const batch = keys.slice(i, i + REPORT_CONNECTIONS_BATCH);
+          pipeline.evalsha(script.sha, batch.length, ...batch, gatewayId, ttlMs, ...values.slice(i, i + REPORT_CONNECTIONS_BATCH));
+        }
+        const results = (await pipeline.exec()) ?? [];
+        for (const [err] of results) if (err) throw err;
+      };
+      try {
+        await run();
+      } catch (err) {
+        // As in refreshUsers: the script sets counts, so running a batch twice is harmless.
+        if (!isNoScript(err)) throw err;
+        await this.redis.script('LOAD', script.source);
+        await run();
+      }
+    });
+  }
+
   async healthy(): Promise<boolean> {
     try {
       return (await this.redis.ping()) === 'PONG';
@@ -308,6 +420,10 @@ export class RedisPresenceStore implements PresenceStore {
       this.client.eval(SCRIPTS.takeTokens, [`${this.prefix}bucket:${key}`], [ratePerSec, burst, cost]),
     );
     return Number(reply) === 1;
+  }
+
+  private connectionsKey(kind: ConnectionKind, id: string): string {
+    return `${this.prefix}conns:${kind}:${id}`;
   }
 
   private likesKey(roomId: string): string {

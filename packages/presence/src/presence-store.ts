@@ -6,6 +6,8 @@
  * - per-room online counts, reported per gateway and summed
  * - per-room like totals
  * - token buckets shared by every gateway (limits per user, not per socket)
+ * - open connections per user and per client address, counted per gateway and summed (caps over
+ *   every gateway)
  */
 export interface PresenceStore {
   /** Records that `userId` is connected to `gatewayId`, expiring after `ttlMs` unless refreshed. */
@@ -41,6 +43,32 @@ export interface PresenceStore {
    */
   takeTokens(key: string, ratePerSec: number, burst: number, cost: number): Promise<boolean>;
 
+  /**
+   * Admits one more connection of `kind` `id` on `gatewayId` under `cap`, atomically: when the live
+   * counts of every gateway sum to less than `cap`, this gateway's count goes up by one and its
+   * expiry to now + ttlMs, and the answer is true; otherwise nothing changes and the answer is false.
+   * A gateway's count that was not refreshed within its ttl is not summed (a crashed gateway's
+   * connections free their slots by themselves).
+   */
+  admitConnection(kind: ConnectionKind, id: string, gatewayId: string, cap: number, ttlMs: number): Promise<boolean>;
+  /** Counts one connection of `kind` `id` fewer on `gatewayId` (never below 0; gone at 0). Its expiry is left as it was. */
+  releaseConnection(kind: ConnectionKind, id: string, gatewayId: string): Promise<void>;
+  /**
+   * Sets `gatewayId`'s connection counts to these (0 removes one) with expiry now + ttlMs: the
+   * gateway's periodic refresh, which also repairs a count an admit or release that failed left wrong.
+   * Batched: one round trip however many ids.
+   */
+  reportConnections(gatewayId: string, counts: ConnectionCounts, ttlMs: number): Promise<void>;
+
   healthy(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** What a connection cap counts by: the user id, or the client address. */
+export type ConnectionKind = 'user' | 'ip';
+
+/** A gateway's open connections per user id and per client address. */
+export interface ConnectionCounts {
+  user: ReadonlyMap<string, number>;
+  ip: ReadonlyMap<string, number>;
 }

@@ -30,19 +30,30 @@ describe('RedisPresenceStore on real Redis', () => {
     await store.touchRoomGateways(['r:1'], 'gw-a', 60_000);
     await store.reportOnline('gw-a', new Map([['r:1', 3]]), 60_000);
     await store.addLikes(new Map([['r:1', 2]]));
+    expect(await store.admitConnection('user', 'u:1', 'gw-a', 10, 60_000)).toBe(true);
+    await store.reportConnections('gw-b', { user: new Map(), ip: new Map([['2001:db8::1', 2]]) }, 60_000);
     await store.close();
     expect(await admin.ping()).toBe('PONG');
 
     const p = `${keyPrefix}presence:`;
     expect((await admin.keys(`${keyPrefix}*`)).sort()).toEqual(
-      [`${p}likes:r:1`, `${p}online:r:1`, `${p}room-gw:r:1`, `${p}user:u:1`].sort(),
+      [
+        `${p}likes:r:1`,
+        `${p}online:r:1`,
+        `${p}room-gw:r:1`,
+        `${p}user:u:1`,
+        `${p}conns:user:u:1`,
+        `${p}conns:ip:2001:db8::1`,
+      ].sort(),
     );
     expect(await admin.get(`${p}user:u:1`)).toBe('gw-a');
     expect(await admin.type(`${p}room-gw:r:1`)).toBe('zset');
     expect(await admin.type(`${p}online:r:1`)).toBe('hash');
     expect(await admin.hget(`${p}online:r:1`, 'gw-a')).toMatch(/^3:\d{13}$/);
     expect(await admin.get(`${p}likes:r:1`)).toBe('2');
-    for (const kind of ['user:u:1', 'room-gw:r:1', 'online:r:1']) {
+    expect(await admin.hget(`${p}conns:user:u:1`, 'gw-a')).toMatch(/^1:\d{13}$/);
+    expect(await admin.hget(`${p}conns:ip:2001:db8::1`, 'gw-b')).toMatch(/^2:\d{13}$/);
+    for (const kind of ['user:u:1', 'room-gw:r:1', 'online:r:1', 'conns:user:u:1', 'conns:ip:2001:db8::1']) {
       const pttl = await admin.pttl(`${p}${kind}`);
       expect(pttl).toBeGreaterThan(50_000);
       expect(pttl).toBeLessThanOrEqual(60_000);
@@ -71,6 +82,9 @@ describe('RedisPresenceStore on real Redis', () => {
       expect((err as AppError).code).toBe('PRESENCE_UNAVAILABLE');
       expect((err as AppError).retriable).toBe(true);
       await expect(store.reportOnline('gw-a', new Map([['r1', 1]]), 1000)).rejects.toMatchObject({
+        code: 'PRESENCE_UNAVAILABLE',
+      });
+      await expect(store.admitConnection('user', 'u1', 'gw-a', 10, 1000)).rejects.toMatchObject({
         code: 'PRESENCE_UNAVAILABLE',
       });
       expect(await store.healthy()).toBe(false);

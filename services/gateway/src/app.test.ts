@@ -21,7 +21,7 @@ import {
 import { AppError } from '@roomcast/errors';
 import { createLogger, silentLogger, type Logger } from '@roomcast/logger';
 import { InMemoryModerationStore } from '@roomcast/moderation';
-import { InMemoryPresenceStore } from '@roomcast/presence';
+import { InMemoryPresenceStore, type ConnectionKind } from '@roomcast/presence';
 import { InMemoryRecentMessages, InMemorySequencerState, type RecentRange } from '@roomcast/sequencer';
 import { closeServer, createHttpApp, listen } from '@roomcast/service-kit';
 import { InMemoryRoomRoleStore } from '@roomcast/store';
@@ -55,6 +55,21 @@ class ControllablePresence extends InMemoryPresenceStore {
   /** How many of the next addLikes / getLikes calls fail, as a Redis blip would. */
   addLikesFailures = 0;
   getLikesFailures = 0;
+
+  /** While set, admitConnection fails as an unreachable Redis would. */
+  connectionsDown = false;
+  /** releaseConnection calls done, so a test can wait for a closed socket's slot to come back. */
+  connectionReleases = 0;
+
+  override async admitConnection(kind: ConnectionKind, id: string, gatewayId: string, cap: number, ttlMs: number): Promise<boolean> {
+    if (this.connectionsDown) throw new AppError('PRESENCE_UNAVAILABLE', 'redis down');
+    return super.admitConnection(kind, id, gatewayId, cap, ttlMs);
+  }
+
+  override async releaseConnection(kind: ConnectionKind, id: string, gatewayId: string): Promise<void> {
+    await super.releaseConnection(kind, id, gatewayId);
+    this.connectionReleases++;
+  }
 
   override async touchRoomGateways(roomIds: string[], gatewayId: string, ttlMs: number): Promise<void> {
     if (this.touchDelayMs > 0) await sleep(this.touchDelayMs);
@@ -491,6 +506,107 @@ describe('gateway: limits per user over sockets and gateways', () => {
     const refused = [...a.all('error'), ...b.all('error')].filter((e) => e.code === 'RATE_LIMITED').length;
     expect(refused).toBeGreaterThanOrEqual(1);
     expect(metric(h, 'roomcast_rate_limited_total{service="gateway",limit="user-likes"}')).toBe(refused);
+  });
+
+  const refusedUser = 'roomcast_gateway_limit_refusals_total{limit="connections-per-user"}';
+  const refusedIp = 'roomcast_gateway_limit_refusals_total{limit="connections-per-ip"}';
+
+  it('caps a user\'s sockets over two gateways: 10 in all, also in a burst; the 11th on either closes 4505; one closing frees a slot on the other', async () => {
+    const presence = new ControllablePresence();
+    const g1 = await startGateway({ maxConnectionsPerUser: 10 }, { presence });
+    const g2 = await startGateway({ maxConnectionsPerUser: 10 }, { presence });
+    const url = async (h: Harness) => `${h.url}?token=${await signUserToken(SECRET, 'alice')}`;
+    // 6 handshakes at once on each gateway: each is under its own cap of 10, not under the shared one.
+    const burst = await Promise.all(Array.from({ length: 12 }, async (_, i) => open(await url(i % 2 === 0 ? g1 : g2))));
+    await waitFor(() => burst.every((p) => p.closed !== undefined || p.all('welcome').length === 1), 'every handshake answered', WAIT_MS, POLL_MS);
+    const welcomed = burst.filter((p) => p.closed === undefined);
+    expect(welcomed).toHaveLength(10);
+    expect(burst.filter((p) => p.closed !== undefined).map((p) => p.closed?.code)).toEqual([4505, 4505]);
+    expect(metric(g1, refusedUser) + metric(g2, refusedUser)).toBe(2);
+    for (const h of [g1, g2]) {
+      const over = await open(await url(h));
+      expect(await over.whenClosed()).toEqual({ code: CLOSE_CODES.TOO_MANY_CONNECTIONS, reason: expect.stringContaining('10 connections per user') });
+    }
+    // Another user has slots of their own.
+    await connect(g1, 'bob');
+    // One of alice's sockets on g1 closes: g2 may admit one more, and then no more.
+    const onG1 = burst[0] as Peer;
+    expect(welcomed).toContain(onG1);
+    onG1.ws.close();
+    await waitFor(() => presence.connectionReleases >= 1, 'the slot released', WAIT_MS, POLL_MS);
+    await connect(g2, 'alice');
+    expect((await open(await url(g1)).then((p) => p.whenClosed())).code).toBe(CLOSE_CODES.TOO_MANY_CONNECTIONS);
+  });
+
+  it('caps sockets per client address over two gateways with 4505', async () => {
+    const presence = new ControllablePresence();
+    const g1 = await startGateway({ maxConnectionsPerIp: 3 }, { presence });
+    const g2 = await startGateway({ maxConnectionsPerIp: 3 }, { presence });
+    await connect(g1, 'u1');
+    await connect(g1, 'u2');
+    const u3 = await connect(g2, 'u3');
+    for (const h of [g1, g2]) {
+      const over = await open(`${h.url}?token=${await signUserToken(SECRET, 'u4')}`);
+      expect(await over.whenClosed()).toEqual({ code: CLOSE_CODES.TOO_MANY_CONNECTIONS, reason: expect.stringContaining('per client address') });
+    }
+    expect(metric(g1, refusedIp) + metric(g2, refusedIp)).toBe(2);
+    u3.ws.close();
+    await waitFor(() => presence.connectionReleases >= 1, 'the slot released', WAIT_MS, POLL_MS);
+    await connect(g1, 'u4');
+  });
+
+  it('gives back the user\'s shared slot when the address cap refuses the socket after the user cap admitted it', async () => {
+    const presence = new ControllablePresence();
+    const caps = { maxConnectionsPerUser: 2, maxConnectionsPerIp: 2 };
+    const g1 = await startGateway(caps, { presence });
+    const g2 = await startGateway(caps, { presence });
+    await connect(g1, 'alice');
+    const bob = await connect(g2, 'bob');
+    // Under both caps on g1's own counts, and under alice's shared cap; over the address's shared cap.
+    const refused = await open(`${g1.url}?token=${await signUserToken(SECRET, 'alice')}`);
+    expect((await refused.whenClosed()).code).toBe(CLOSE_CODES.TOO_MANY_CONNECTIONS);
+    expect(metric(g1, refusedIp)).toBe(1);
+    bob.ws.close();
+    await waitFor(() => presence.connectionReleases >= 2, 'alice\'s slot and bob\'s released', WAIT_MS, POLL_MS);
+    // alice holds one socket, not two: her second is admitted on the other gateway.
+    await connect(g2, 'alice');
+  });
+
+  it('fails open when the shared store cannot count connections: each gateway\'s own cap still holds', async () => {
+    const presence = new ControllablePresence();
+    presence.connectionsDown = true;
+    const g1 = await startGateway({ maxConnectionsPerUser: 2 }, { presence });
+    const g2 = await startGateway({ maxConnectionsPerUser: 2 }, { presence });
+    await connect(g1, 'alice');
+    await connect(g1, 'alice');
+    const over = await open(`${g1.url}?token=${await signUserToken(SECRET, 'alice')}`);
+    expect((await over.whenClosed()).code).toBe(CLOSE_CODES.TOO_MANY_CONNECTIONS);
+    await connect(g2, 'alice');
+    expect(metric(g1, 'roomcast_gateway_limit_failed_open_total{limit="connections-per-user"}')).toBe(2);
+    expect(metric(g2, 'roomcast_gateway_limit_failed_open_total{limit="connections-per-user"}')).toBe(1);
+  });
+
+  it('counts what it admitted while Redis could not answer at the next presence tick, keeps it counted, and gives it back on stop', async () => {
+    const presence = new ControllablePresence();
+    presence.connectionsDown = true;
+    const g1 = await startGateway({ maxConnectionsPerUser: 2 }, { presence });
+    await connect(g1, 'alice');
+    await connect(g1, 'alice');
+    presence.connectionsDown = false;
+    // Another gateway's view of alice: a slot is free until g1 reports its two sockets.
+    const slotFree = async (): Promise<boolean> => {
+      const ok = await presence.admitConnection('user', 'alice', 'another-gateway', 2, 60_000);
+      if (ok) await presence.releaseConnection('user', 'alice', 'another-gateway');
+      return ok;
+    };
+    expect(await slotFree()).toBe(true);
+    await waitFor(async () => !(await slotFree()), "g1's sockets counted", WAIT_MS, 20);
+    // Past the ttl of one report (3 x presenceRefreshMs 200): the ticks keep them counted.
+    await sleep(1000);
+    expect(await slotFree()).toBe(false);
+    await g1.app.stop();
+    g1.stopped = true;
+    expect(await slotFree()).toBe(true);
   });
 
   it('fails open when the shared store cannot answer: the per-socket limit still holds', async () => {

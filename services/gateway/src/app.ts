@@ -26,6 +26,7 @@ import type { RoomRoleStore } from '@roomcast/store';
 import { ConsumerMetrics, decodeBatch, MetricsRegistry, rateLimitedCounter, type ServiceApp } from '@roomcast/service-kit';
 import { ATTR } from '@roomcast/telemetry';
 import { Connection, expiryMs, sendBudget } from './connection';
+import { ConnectionCaps } from './connection-caps';
 import { fanoutMetrics, RoomFanout } from './fanout';
 import { ModerationEffects } from './moderation';
 import { moderationRouter } from './moderation-api';
@@ -72,9 +73,9 @@ export interface GatewayOptions {
   catchupBurst: number;
   /** Drain on stop: sockets are told to reconnect elsewhere (close 4000) spread over this many ms. */
   drainMs: number;
-  /** Open sockets one user may have on this gateway; 0 = no cap. */
+  /** Open sockets one user may have over every gateway (Redis; this gateway's own count when Redis cannot answer); 0 = no cap. */
   maxConnectionsPerUser: number;
-  /** Open sockets one client address may have on this gateway; 0 = no cap. */
+  /** Open sockets one client address may have over every gateway (as maxConnectionsPerUser); 0 = no cap. */
   maxConnectionsPerIp: number;
   /** Rooms one user may be in over all their sockets on this gateway. */
   maxRoomsPerUser: number;
@@ -136,14 +137,26 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     'connections (TOO_MANY_CONNECTIONS) and joins (TOO_MANY_ROOMS) refused by a cap, by cap',
     ['limit'],
   );
-  const connectionsPerUserRefused = capRefusals.labels({ limit: 'connections-per-user' });
-  const connectionsPerIpRefused = capRefusals.labels({ limit: 'connections-per-ip' });
+  const capsFailedOpen = metrics.counterFamily(
+    'roomcast_gateway_limit_failed_open_total',
+    'connections admitted on this gateway\'s own count because Redis could not say the count over every gateway, by cap',
+    ['limit'],
+  );
   metrics.gauge('roomcast_gateway_connections', 'open WebSocket sessions', () => registry.connectionCount());
   const drained = metrics.counter('roomcast_gateway_drained_total', 'sockets told to reconnect elsewhere (close 4000) by a drain');
   metrics.gauge('roomcast_gateway_rooms', 'rooms with viewers on this gateway', () => registry.rooms.size);
 
   const presenceTtlMs = options.presenceRefreshMs * 3;
   const counters = new RoomCounters(registry, presence, gatewayId, logger, options.onlineTickMs * 3);
+  const caps = new ConnectionCaps(
+    { gatewayId, maxPerUser: options.maxConnectionsPerUser, maxPerIp: options.maxConnectionsPerIp, ttlMs: presenceTtlMs },
+    presence,
+    {
+      refused: { user: capRefusals.labels({ limit: 'connections-per-user' }), ip: capRefusals.labels({ limit: 'connections-per-ip' }) },
+      failedOpen: { user: capsFailedOpen.labels({ limit: 'connections-per-user' }), ip: capsFailedOpen.labels({ limit: 'connections-per-ip' }) },
+    },
+    logger,
+  );
   const ticker = new Ticker(logger);
   const wss = new WebSocketServer({
     noServer: true,
@@ -248,10 +261,11 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
         userId = claims.userId;
         rolesClaim = claims.roles;
         expiresAt = expiryMs(claims.exp);
-        refusal = admit(claims.userId, ip, socket);
       } catch (err) {
         refusal = toAppError(err, 'UNAUTHORIZED');
       }
+      // Counted from here until the TCP socket closes, whatever happens to the handshake.
+      if (refusal === undefined && userId !== undefined) refusal = await caps.admit(userId, ip, socket);
     }
     // Upgrade even when refusing, so the client sees a close code it can act on (browsers
     // cannot read an HTTP 401 on a WebSocket handshake).
@@ -262,33 +276,6 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       }
       void onConnection(ws, socket, userId, protocol, expiresAt, rolesClaim);
     });
-  }
-
-  /** Admitted sockets per user and per client address, from admission until the TCP socket closes. */
-  const perUser = new Map<string, number>();
-  const perIp = new Map<string, number>();
-
-  /**
-   * Admits a new socket of `userId` from `ip` under the caps, or says why not. Counted at once
-   * (so a burst of handshakes cannot all slip under the cap) and released when the TCP socket
-   * closes, whatever happens to the handshake.
-   */
-  function admit(userId: string, ip: string, socket: Duplex): AppError | undefined {
-    if (options.maxConnectionsPerUser > 0 && (perUser.get(userId) ?? 0) >= options.maxConnectionsPerUser) {
-      connectionsPerUserRefused.inc();
-      return new AppError('TOO_MANY_CONNECTIONS', `at most ${options.maxConnectionsPerUser} connections per user; close one first`);
-    }
-    if (options.maxConnectionsPerIp > 0 && (perIp.get(ip) ?? 0) >= options.maxConnectionsPerIp) {
-      connectionsPerIpRefused.inc();
-      return new AppError('TOO_MANY_CONNECTIONS', `at most ${options.maxConnectionsPerIp} connections per client address`);
-    }
-    bump(perUser, userId, 1);
-    bump(perIp, ip, 1);
-    socket.once('close', () => {
-      bump(perUser, userId, -1);
-      bump(perIp, ip, -1);
-    });
-    return undefined;
   }
 
   /** The Connection of each open socket, for the shared socket listeners below. */
@@ -438,6 +425,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
         registry.rooms.size > 0
           ? presence.touchRoomGateways([...registry.rooms.keys()], gatewayId, presenceTtlMs)
           : Promise.resolve(),
+        caps.report(),
       ]);
     } catch (err) {
       logger.warn({ err }, 'presence refresh failed');
@@ -532,6 +520,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
         ...rooms.map((r) => presence.removeRoomGateway(r, gatewayId)),
         ...users.map((u) => presence.removeUser(u, gatewayId)),
         counters.reportGone(rooms),
+        caps.releaseAll(),
       ]).catch((err: unknown) => logger.warn({ err }, 'presence cleanup on stop failed'));
       const sub = subscription;
       const modSub = moderationSubscription;
@@ -599,12 +588,6 @@ function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
     if (first) return first;
   }
   return req.socket.remoteAddress ?? 'unknown';
-}
-
-function bump(counts: Map<string, number>, key: string, by: 1 | -1): void {
-  const n = (counts.get(key) ?? 0) + by;
-  if (n > 0) counts.set(key, n);
-  else counts.delete(key);
 }
 
 function closeCodeFor(refusal: AppError | undefined): number {

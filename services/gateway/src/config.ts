@@ -143,13 +143,13 @@ export const gatewayTuningEnv = {
     .int()
     .min(0)
     .default(10)
-    .describe('Open sockets one user may have on this gateway; more are closed with 4505 (0 = no cap)'),
+    .describe('Open sockets one user may have over all gateways (counted in Redis; when Redis cannot answer, on this gateway alone); more are closed with 4505 (0 = no cap)'),
   WS_MAX_CONNECTIONS_PER_IP: z.coerce
     .number()
     .int()
     .min(0)
     .default(0)
-    .describe('Open sockets one client address may have on this gateway; more are closed with 4505 (0 = no cap: many viewers can share one NAT address)'),
+    .describe('Open sockets one client address may have over all gateways (counted in Redis; when Redis cannot answer, on this gateway alone); more are closed with 4505 (0 = no cap: many viewers can share one NAT address)'),
   WS_TRUST_PROXY: envBoolean
     .default(false)
     .describe('Take the client address from the first X-Forwarded-For entry (set only behind a proxy that writes it; otherwise the socket peer)'),

@@ -11,7 +11,9 @@ import { createFilterApp, DEFAULT_DICTIONARY_FILE, loadBaseDictionary } from '@r
 import { createGatewayApp, gatewayOptionsFromConfig } from '@roomcast/gateway';
 import type { Logger } from '@roomcast/logger';
 import { createNotificationApp } from '@roomcast/notification';
+import { LiveActions } from '@roomcast/live';
 import { InMemoryModerationStore } from '@roomcast/moderation';
+import { InMemoryRoomStateHub } from '@roomcast/room-state';
 import { createPersistenceApp } from '@roomcast/persistence';
 import { InMemoryPresenceStore } from '@roomcast/presence';
 import { InMemoryRecentMessages, InMemorySequencerBackend, InMemorySequencerState } from '@roomcast/sequencer';
@@ -48,6 +50,9 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
   const store = new InMemoryMessageStore();
   const moderationStore = new InMemoryModerationStore();
   const roleStore = new InMemoryRoomRoleStore();
+  // The live rooms' rendered state (leaderboard, Q&A, poll, pinned, product), as the gateway reads it.
+  const roomStateHub = new InMemoryRoomStateHub();
+  const live = new LiveActions([]);
   const topics = resolveTopics('');
   const metrics = new MetricsRegistry();
   const verifyToken = createTokenVerifier({ hs256Secret: config.JWT_SECRET });
@@ -76,7 +81,7 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
   });
   const persistence = createPersistenceApp({ bus, store, moderationStore, audit: new InMemoryModerationAuditStore(), roles: roleStore, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', verifyToken, metrics });
   const notification = createNotificationApp({ bus, presence, recent, logger: logger.child({ svc: 'notification' }), topics, groupId: 'notification', metrics });
-  const gateway = createGatewayApp({ bus, presence, recent, verifyToken, moderationStore, roles: roleStore, logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
+  const gateway = createGatewayApp({ bus, presence, recent, verifyToken, moderationStore, roles: roleStore, live, roomState: roomStateHub.reader(), logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
 
   // Embedded mode only: mint tokens for whoever asks. Never part of the standalone gateway.
   const dev = Router();

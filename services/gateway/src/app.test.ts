@@ -20,7 +20,9 @@ import {
 } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
 import { createLogger, silentLogger, type Logger } from '@roomcast/logger';
+import { LiveActions } from '@roomcast/live';
 import { InMemoryModerationStore } from '@roomcast/moderation';
+import { InMemoryRoomStateHub } from '@roomcast/room-state';
 import { InMemoryPresenceStore, type ConnectionKind } from '@roomcast/presence';
 import { InMemoryRecentMessages, InMemorySequencerState, type RecentRange } from '@roomcast/sequencer';
 import { closeServer, createHttpApp, listen } from '@roomcast/service-kit';
@@ -144,7 +146,7 @@ const peers: Peer[] = [];
 
 async function startGateway(
   overrides: Partial<GatewayOptions> = {},
-  shared: { presence?: ControllablePresence; logger?: Logger } = {},
+  shared: { presence?: ControllablePresence; logger?: Logger; live?: LiveActions; roomState?: InMemoryRoomStateHub } = {},
 ): Promise<Harness> {
   const logger = shared.logger ?? silentLogger();
   const gatewayId = uniqueId('gw');
@@ -182,17 +184,21 @@ async function startGateway(
     maxConnectionsPerIp: 0,
     maxRoomsPerUser: 32,
     trustProxy: false,
+    roomStateTickMs: 50,
     ...overrides,
   };
   const recent = new ControllableRecent();
   const moderationStore = new InMemoryModerationStore();
   const roles = new InMemoryRoomRoleStore();
+  const roomState = shared.roomState ?? new InMemoryRoomStateHub();
   const app = createGatewayApp({
     bus,
     presence,
     recent,
     moderationStore,
     roles,
+    live: shared.live ?? new LiveActions([]),
+    roomState: roomState.reader(),
     verifyToken: createTokenVerifier({ hs256Secret: SECRET }),
     logger,
     topics,
@@ -1821,5 +1827,83 @@ describe('gateway: moderation', () => {
     const state = await fetch(`${base}/rooms/show/moderation`, { headers: { authorization: `Bearer ${bossToken}` } });
     expect(await state.json()).toMatchObject({ roomId: 'show', slowModeMs: 0, mutes: [{ userId: 'v' }], bans: [] });
     expect((await fetch(`${base}/rooms/show/moderation`, { headers: { authorization: `Bearer ${viewerToken}` } })).status).toBe(403);
+  });
+});
+
+describe('gateway: live room', () => {
+  async function submittedOf(h: Harness): Promise<BusRecord[]> {
+    const got: BusRecord[] = [];
+    const sub = await h.bus.subscribe({ groupId: uniqueId('r'), topics: [h.topics.chatSubmitted], fromBeginning: true, handler: async (rs) => void got.push(...rs) });
+    await sub.ready;
+    return got;
+  }
+
+  it('publishes a gift (high priority, plain text rendering) and a question as messages of their kind, and acks them', async () => {
+    const h = await startGateway();
+    const got = await submittedOf(h);
+    const v = await connect(h, 'v');
+    await v.join('show');
+    v.send({ type: 'gift', roomId: 'show', clientMsgId: 'g1', giftId: 'rose', count: 3 });
+    v.send({ type: 'ask', roomId: 'show', clientMsgId: 'q1', text: 'when is the sale?' });
+    v.send({ type: 'chat', roomId: 'show', clientMsgId: 'c1', text: 'hi @ann', mentions: ['ann', 'ann'], replyTo: 4 });
+    await v.next('ack', (f) => f.clientMsgId === 'c1');
+    await waitFor(() => (got.length === 3 ? got : undefined), 'three submissions', WAIT_MS, POLL_MS);
+    const events = got.map((r) => ChatSubmittedV1.parse(JSON.parse(String(r.value))));
+    expect(events[0]).toMatchObject({ clientMsgId: 'g1', kind: 'gift', priority: 'high', text: 'sent 3 × rose', data: { giftId: 'rose', count: 3 } });
+    expect(events[1]).toMatchObject({ clientMsgId: 'q1', kind: 'question', text: 'when is the sale?' });
+    expect(events[1]?.priority).toBeUndefined();
+    expect(events[2]).toMatchObject({ clientMsgId: 'c1', mentions: ['ann'], replyTo: 4 });
+    expect(events[2]?.kind).toBeUndefined();
+  });
+
+  it('dispatches vote, buy and host frames to the live features with the role from join; done or the error', async () => {
+    const calls: string[] = [];
+    const live = new LiveActions([
+      {
+        votePoll: async (roomId, userId, pollId, option) => (calls.push(`vote ${roomId} ${userId} ${pollId} ${option}`), { counted: true }),
+        buy: async () => {
+          throw new AppError('SOLD_OUT', 'none left');
+        },
+        host: { pin: async (roomId, actor, action) => (calls.push(`pin ${actor.userId} ${actor.role} ${action.text}`), { pinned: true }) },
+      },
+    ]);
+    const h = await startGateway({}, { live });
+    const host = await connect(h, 'h', {}, undefined, { show: 'host' });
+    const v = await connect(h, 'v');
+    await host.join('show');
+    await v.join('show');
+    v.send({ type: 'vote', roomId: 'show', reqId: 'a', target: { kind: 'poll', pollId: 'p1', option: 1 } });
+    expect(await v.next('done', (f) => f.reqId === 'a')).toEqual({ type: 'done', roomId: 'show', reqId: 'a', result: { counted: true } });
+    v.send({ type: 'buy', roomId: 'show', reqId: 'b', productId: 'mug' });
+    expect(await v.next('error', (f) => f.reqId === 'b')).toMatchObject({ code: 'SOLD_OUT' });
+    v.send({ type: 'host', roomId: 'show', reqId: 'c', action: { kind: 'pin', text: 'sale at 8' } });
+    expect(await v.next('error', (f) => f.reqId === 'c')).toMatchObject({ code: 'FORBIDDEN' });
+    host.send({ type: 'host', roomId: 'show', reqId: 'd', action: { kind: 'pin', text: 'sale at 8' } });
+    expect(await host.next('done', (f) => f.reqId === 'd')).toMatchObject({ result: { pinned: true } });
+    v.send({ type: 'vote', roomId: 'show', reqId: 'e', target: { kind: 'question', seq: 3 } });
+    expect(await v.next('error', (f) => f.reqId === 'e')).toMatchObject({ code: 'NOT_FOUND' });
+    v.send({ type: 'vote', roomId: 'other', reqId: 'f', target: { kind: 'poll', pollId: 'p1', option: 0 } });
+    expect(await v.next('error', (f) => f.reqId === 'f')).toMatchObject({ code: 'NOT_IN_ROOM' });
+    expect(calls).toEqual(['vote show v p1 1', 'pin h host sale at 8']);
+  });
+
+  it('sends the room state at join and pushes each changed key to the room once per change', async () => {
+    const roomState = new InMemoryRoomStateHub();
+    roomState.put('show', 'pinned', { text: 'welcome', by: 'h', at: 1 });
+    roomState.put('show', 'poll', null);
+    const h = await startGateway({}, { roomState });
+    const v = await connect(h, 'v');
+    await v.join('show');
+    expect((await v.next('room-state', (f) => f.key === 'pinned')).value).toEqual({ text: 'welcome', by: 'h', at: 1 });
+    roomState.put('show', 'leaderboard', { top: [{ userId: 'ann', total: 5 }] });
+    expect((await v.next('room-state', (f) => f.key === 'leaderboard')).value).toEqual({ top: [{ userId: 'ann', total: 5 }] });
+    roomState.put('show', 'leaderboard', { top: [{ userId: 'ann', total: 9 }] });
+    await v.next('room-state', (f) => f.key === 'leaderboard' && f.value !== null && 'top' in f.value && f.value.top[0]?.total === 9);
+    await sleep(200);
+    await v.barrier();
+    // each change once (ticks in between send nothing new); `poll: null` (no poll) at most once
+    expect(v.all('room-state').filter((f) => f.key === 'poll').map((f) => f.value)).not.toContain(expect.anything());
+    expect(v.all('room-state').filter((f) => f.key === 'poll').length).toBeLessThanOrEqual(1);
+    expect(v.all('room-state').filter((f) => f.key === 'leaderboard')).toHaveLength(2);
   });
 });

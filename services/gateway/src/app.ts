@@ -19,8 +19,10 @@ import {
 } from '@roomcast/contracts';
 import { AppError, toAppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
+import type { LiveActions } from '@roomcast/live';
 import { DEFAULT_MODERATION_VIEW, ModerationView, RoomModeration, type ModerationStore } from '@roomcast/moderation';
 import type { PresenceStore } from '@roomcast/presence';
+import type { RoomStateReader } from '@roomcast/room-state';
 import type { RecentMessages } from '@roomcast/sequencer';
 import type { RoomRoleStore } from '@roomcast/store';
 import { ConsumerMetrics, decodeBatch, MetricsRegistry, rateLimitedCounter, type ServiceApp } from '@roomcast/service-kit';
@@ -33,6 +35,7 @@ import { moderationRouter } from './moderation-api';
 import { handleFrame, type ProtocolContext } from './protocol';
 import { RoomCounters } from './room-counters';
 import { RoomRegistry } from './room-registry';
+import { RoomStatePush } from './room-state-push';
 import { ThinningPolicy, type RoomThinningRule } from './thinning';
 import { Ticker } from './ticker';
 import { parseJsonOrUndefined } from './wire';
@@ -83,6 +86,8 @@ export interface GatewayOptions {
   trustProxy: boolean;
   /** Bearer token of the platform admin on the moderation API; undefined = users (by role) only. */
   moderationAdminToken?: string | undefined;
+  /** How often the rooms' live state (leaderboard, Q&A, poll, pinned, product) is checked for changes, ms. */
+  roomStateTickMs: number;
 }
 
 export interface GatewayDeps {
@@ -96,6 +101,10 @@ export interface GatewayDeps {
   moderationStore: ModerationStore;
   /** The room-admin store (granted roles; MongoDB). */
   roles: RoomRoleStore;
+  /** The live-room features (Q&A, polls, pinned message, products) behind `vote`, `buy`, `host`. */
+  live: LiveActions;
+  /** The rooms' rendered live state (Redis), pushed as `room-state` frames. */
+  roomState: RoomStateReader;
   logger: Logger;
   topics: TopicNames;
   options: GatewayOptions;
@@ -177,6 +186,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   });
   const moderationView = new ModerationView(deps.moderationStore, DEFAULT_MODERATION_VIEW);
   const effects = new ModerationEffects(registry, moderationView);
+  const statePush = new RoomStatePush(registry, deps.roomState, logger);
   const moderationRefused = metrics.counterFamily(
     'roomcast_gateway_moderation_refusals_total',
     'chats and joins refused by moderation (muted, banned, slow mode), by reason',
@@ -225,6 +235,8 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     moderationView,
     moderationStore: deps.moderationStore,
     onModerated,
+    live: deps.live,
+    sendRoomState: (conn, roomId) => statePush.sendTo(conn, roomId),
     moderationRefusals: {
       muted: moderationRefused.labels({ reason: 'muted' }),
       banned: moderationRefused.labels({ reason: 'banned' }),
@@ -506,6 +518,11 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       ticker.every(options.presenceRefreshMs, presenceTick);
       ticker.every(options.likesTickMs, () => counters.likesTick());
       ticker.every(options.onlineTickMs, () => counters.onlineTick());
+      ticker.every(options.roomStateTickMs, async () => {
+        const rooms = [...registry.rooms.keys()];
+        await deps.live.tick(rooms).catch((err: unknown) => logger.warn({ err }, 'live tick failed'));
+        await statePush.tick();
+      });
       accepting = true;
     },
     async stop() {
@@ -637,6 +654,7 @@ export function gatewayOptionsFromConfig(
     WS_MAX_ROOMS_PER_USER: number;
     WS_TRUST_PROXY: boolean;
     MODERATION_ADMIN_TOKEN?: string | undefined;
+    ROOM_STATE_TICK_MS: number;
   },
   gatewayId: string,
 ): GatewayOptions {
@@ -671,6 +689,7 @@ export function gatewayOptionsFromConfig(
     maxRoomsPerUser: c.WS_MAX_ROOMS_PER_USER,
     trustProxy: c.WS_TRUST_PROXY,
     moderationAdminToken: c.MODERATION_ADMIN_TOKEN,
+    roomStateTickMs: c.ROOM_STATE_TICK_MS,
   };
 }
 export { gatewayTuningEnv, configSchema as gatewayConfigSchema } from './config';

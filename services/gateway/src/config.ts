@@ -162,6 +162,12 @@ export const gatewayTuningEnv = {
   MODERATION_ADMIN_TOKEN: secret(z.string().min(16).optional()).describe(
     'Bearer token of the platform admin on the moderation API (POST/GET /rooms/:roomId/moderation): every action, including granting host; unset = users act by their room role only',
   ),
+  ROOM_STATE_TICK_MS: z.coerce
+    .number()
+    .int()
+    .min(50)
+    .default(500)
+    .describe('How often the rooms\' live state (gift leaderboard, Q&A, poll tallies, pinned message, product stock) is checked and changes pushed as room-state frames, ms'),
   GATEWAY_DRAIN_MS: z.coerce
     .number()
     .int()

@@ -2,7 +2,9 @@ import { hostname } from 'node:os';
 import { resolveTopics } from '@roomcast/contracts';
 import { runService } from '@roomcast/service-kit';
 import { createKafkaBus, createRedisPresence, createRedisRecentMessages, createTokenVerifierFromConfig } from '@roomcast/service-kit/infra';
+import { LiveActions } from '@roomcast/live';
 import { RedisModerationStore } from '@roomcast/moderation';
+import { RedisRoomStateReader } from '@roomcast/room-state';
 import { MongoRoomRoleStore } from '@roomcast/store';
 import { createGatewayApp, gatewayOptionsFromConfig } from './app';
 import { configSchema } from './config';
@@ -16,6 +18,8 @@ runService('gateway', configSchema, (config, rootLogger) => {
   const verifyToken = createTokenVerifierFromConfig(config);
   const moderationStore = new RedisModerationStore({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
   const roles = new MongoRoomRoleStore({ uri: config.MONGO_URL, dbName: config.MONGO_DB, logger });
+  const roomState = new RedisRoomStateReader({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
+  const live = new LiveActions([]);
   const app = createGatewayApp({
     bus,
     presence,
@@ -23,6 +27,8 @@ runService('gateway', configSchema, (config, rootLogger) => {
     verifyToken,
     moderationStore,
     roles,
+    live,
+    roomState,
     logger,
     topics: resolveTopics(config.KAFKA_TOPIC_PREFIX),
     options: gatewayOptionsFromConfig(config, gatewayId),
@@ -35,6 +41,7 @@ runService('gateway', configSchema, (config, rootLogger) => {
       await recent.close();
       await moderationStore.close();
       await roles.close();
+      await roomState.close();
     },
   };
 });

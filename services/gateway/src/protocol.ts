@@ -15,6 +15,7 @@ import { AppError, toAppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
 import { isBanned, mutedUntil, type ModerationStore, type ModerationView, type RoomModeration } from '@roomcast/moderation';
+import type { LiveActions } from '@roomcast/live';
 import type { RecentMessages } from '@roomcast/sequencer';
 import { publishEvent, type Counter } from '@roomcast/service-kit';
 import { ATTR, getTracer, SpanKind, traceFields, withSpan, type Span } from '@roomcast/telemetry';
@@ -52,6 +53,10 @@ export interface ProtocolContext {
   moderationStore: ModerationStore;
   /** Applies an action this gateway performed at once (the Kafka copy is then skipped by id). */
   onModerated: (event: ModerationEventV1) => void;
+  /** The live-room features behind `vote`, `buy` and `host` frames. */
+  live: LiveActions;
+  /** Sends a room's live state to a socket that joined it. */
+  sendRoomState: (conn: Connection, roomId: string) => Promise<void>;
   /** Chats refused by moderation (muted, banned, slow mode), by reason. */
   moderationRefusals: { muted: Counter; banned: Counter; slowMode: Counter };
   catchup: CatchupOptions;
@@ -132,6 +137,8 @@ export function handleFrame(ctx: ProtocolContext, conn: Connection, data: RawDat
       return;
     }
     case 'chat':
+    case 'gift':
+    case 'ask':
       if (conn.roomsUnsettled()) {
         conn.chatWaiting(1);
         conn.inOrder(() => {
@@ -149,6 +156,12 @@ export function handleFrame(ctx: ProtocolContext, conn: Connection, data: RawDat
     case 'refresh': {
       const { token, reqId } = frame;
       conn.inOrder(() => onRefresh(ctx, conn, token, reqId));
+      return;
+    }
+    case 'vote':
+    case 'buy':
+    case 'host': {
+      conn.inOrder(() => onLive(ctx, conn, frame));
       return;
     }
     case 'moderate': {
@@ -252,6 +265,12 @@ async function onJoin(
   // Counters go out only when they change; a late joiner gets the current values now.
   if (state.likes >= 0) conn.sendJson({ type: 'likes', roomId, total: state.likes });
   if (state.online >= 0) conn.sendJson({ type: 'online', roomId, count: state.online });
+  // And the room's live state (leaderboard, Q&A, poll, pinned message, product).
+  try {
+    await ctx.sendRoomState(conn, roomId);
+  } catch (err) {
+    ctx.logger.debug({ err, roomId }, 'room state unavailable at join; the next change brings it');
+  }
 }
 
 /**
@@ -351,7 +370,7 @@ function onLeave(ctx: ProtocolContext, conn: Connection, roomId: string, reqId: 
 function onChat(
   ctx: ProtocolContext,
   conn: Connection,
-  frame: Extract<ClientFrame, { type: 'chat' }>,
+  frame: Extract<ClientFrame, { type: 'chat' | 'gift' | 'ask' }>,
   inTurn: boolean,
 ): Promise<void> | undefined {
   const { roomId, clientMsgId } = frame;
@@ -382,15 +401,16 @@ function onChat(
       return undefined;
     }
   }
-  const slowModeMs = role === 'viewer' ? (rules?.slowModeMs ?? 0) : 0;
+  // Slow mode holds viewers' chat and questions; gifts are not held by it.
+  const slowModeMs = role === 'viewer' && frame.type !== 'gift' ? (rules?.slowModeMs ?? 0) : 0;
   const event: ChatSubmittedV1 = {
     roomId,
     userId: conn.userId,
     clientMsgId,
-    text: frame.text,
     sentAt: frame.sentAt ?? now,
     gatewayId: ctx.gatewayId,
     submittedAt: now,
+    ...submissionOf(frame),
   };
   // Published now (chats of one socket share produce requests), once the user's own budget over
   // every socket and gateway allows it; acked in its turn. The message's trace starts here; every
@@ -486,6 +506,63 @@ async function onModerate(
   } catch (err) {
     const e = toAppError(err, 'PUBLISH_FAILED');
     if (e.code !== 'FORBIDDEN') ctx.logger.warn({ err, roomId, kind: action.kind }, 'moderation failed');
+    conn.sendJson(errorFrame(e, { reqId }));
+  }
+}
+
+/**
+ * What a chat, gift or question adds to its submission: the text and, beyond chat, the kind and
+ * data. A gift's text is its plain rendering ("sent 3 × rose") for clients that do not know gifts;
+ * gifts are high priority (never thinned, never held by the delivery window).
+ */
+function submissionOf(frame: Extract<ClientFrame, { type: 'chat' | 'gift' | 'ask' }>): Partial<ChatSubmittedV1> & { text: string } {
+  switch (frame.type) {
+    case 'chat':
+      return {
+        text: frame.text,
+        ...(frame.replyTo !== undefined ? { replyTo: frame.replyTo } : {}),
+        ...(frame.mentions !== undefined && frame.mentions.length > 0 ? { mentions: [...new Set(frame.mentions)] } : {}),
+      };
+    case 'gift':
+      return {
+        text: `sent ${frame.count} × ${frame.giftId}`,
+        kind: 'gift',
+        data: { giftId: frame.giftId, count: frame.count },
+        priority: 'high',
+      };
+    case 'ask':
+      return { text: frame.text, kind: 'question' };
+  }
+}
+
+/**
+ * A `vote`, `buy` or `host` frame, in its turn: only in a room the connection joined, with the
+ * role resolved at join; answered `done {result}` or an error (FORBIDDEN, SOLD_OUT, POLL_CLOSED,
+ * NOT_FOUND, ...). Counts against the connection's chat budget.
+ */
+async function onLive(ctx: ProtocolContext, conn: Connection, frame: Extract<ClientFrame, { type: 'vote' | 'buy' | 'host' }>): Promise<void> {
+  const { roomId, reqId } = frame;
+  if (!conn.rooms.has(roomId)) {
+    conn.sendJson(errorFrame(new AppError('NOT_IN_ROOM', `join ${roomId} first`), { reqId }));
+    return;
+  }
+  if (!conn.takeChatToken()) {
+    ctx.rateLimited.chat.inc();
+    conn.sendJson(errorFrame(new AppError('RATE_LIMITED', 'too many frames; slow down'), { reqId }));
+    return;
+  }
+  const actor = { userId: conn.userId, role: conn.roleIn(roomId) };
+  try {
+    const result =
+      frame.type === 'vote'
+        ? await ctx.live.vote(roomId, actor, frame.target)
+        : frame.type === 'buy'
+          ? await ctx.live.buy(roomId, actor, frame.productId, frame.quantity)
+          : await ctx.live.host(roomId, actor, frame.action);
+    conn.sendJson({ type: 'done', roomId, reqId, result });
+  } catch (err) {
+    const e = toAppError(err, 'INTERNAL');
+    if (e.code === 'INTERNAL' || e.temporary) ctx.logger.warn({ err, roomId, type: frame.type }, 'live action failed');
     conn.sendJson(errorFrame(e, { reqId }));
   }
 }

@@ -201,6 +201,9 @@
     body.className = 'body';
     body.textContent = m.text;
     li.append(time, who, body, modButtons(m));
+    // Room events beyond chat (gift, question, poll, ...): the feature scripts decorate their kind.
+    if (m.kind) li.dataset.kind = m.kind;
+    for (const fn of decorators.get(m.kind || 'chat') || []) safely(() => fn(li, m, s));
 
     const stick = nearBottom();
     let ref = null;
@@ -382,6 +385,56 @@
     }, delay);
   }
 
+  // ---------------------------------------------------------------- feature scripts
+
+  /**
+   * The hooks the live-room feature scripts (live-*.js: gifts, mentions and inbox, Q&A, polls,
+   * pinned message and products) plug into, so that each lives in its own file:
+   * - `on(type, fn)`: fn(frame, session) for every server frame of that type (room-state, mention,
+   *   inbox, joined, messages, ...), before the page's own handling;
+   * - `decorate(kind, fn)`: fn(li, message, session) for each message of that kind shown;
+   * - `request(frame)`: sends a frame with a fresh reqId; resolves with the `done` or `error` reply;
+   * - `send`, `session()`, `notice`, `nextId`, `sendSubmission(frame, label)` (chat-like frames
+   *   acked by clientMsgId: gift, ask).
+   */
+  const hooks = new Map();
+  const decorators = new Map();
+  const requests = new Map();
+  function safely(fn) {
+    try {
+      fn();
+    } catch (err) {
+      console.warn('roomcast: feature script failed', err);
+    }
+  }
+  const addTo = (map, key, fn) => {
+    if (!map.has(key)) map.set(key, []);
+    map.get(key).push(fn);
+  };
+  window.roomcastPage = {
+    on: (type, fn) => addTo(hooks, type, fn),
+    decorate: (kind, fn) => addTo(decorators, kind, fn),
+    send: (frame) => send(frame),
+    session: () => s,
+    notice: (text, kind, code) => notice(text, kind, code),
+    nextId,
+    request(frame) {
+      const reqId = nextId();
+      return new Promise((resolve) => {
+        if (!send({ ...frame, reqId })) return resolve({ type: 'error', code: 'NOT_CONNECTED', message: 'not connected' });
+        requests.set(reqId, resolve);
+      });
+    },
+    /** Sends a frame acked by clientMsgId (gift, ask); a refusal becomes a notice naming `label`. */
+    sendSubmission(frame, label) {
+      if (!s || !s.joined) return false;
+      const clientMsgId = nextId();
+      if (!send({ ...frame, clientMsgId, sentAt: Date.now() })) return false;
+      s.pending.set(clientMsgId, label);
+      return true;
+    },
+  };
+
   /** clientMsgIds whose rejection was shown (this page's life). */
   const seenRejections = new Set();
 
@@ -394,6 +447,14 @@
       return;
     }
     if (!frame || typeof frame.type !== 'string') return;
+    // Replies to the feature scripts' requests (done, or an error with their reqId).
+    if ((frame.type === 'done' || frame.type === 'error') && frame.reqId && requests.has(frame.reqId)) {
+      const settle = requests.get(frame.reqId);
+      requests.delete(frame.reqId);
+      settle(frame);
+      return;
+    }
+    for (const fn of hooks.get(frame.type) || []) safely(() => fn(frame, session));
     switch (frame.type) {
       case 'welcome':
         session.attempt = 0;

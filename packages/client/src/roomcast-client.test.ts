@@ -747,6 +747,48 @@ describe('RoomcastClient moderation', () => {
     expect(err).toMatchObject({ code: 'FORBIDDEN', kind: 'server', temporary: false, reqId: frame.reqId });
   });
 
+  it('sends gift, ask and chat with reply/mentions acked by clientMsgId; vote, buy and host settle by reqId with done or the error', async () => {
+    const { client, socket } = await connected();
+    await joinRoom(client, socket, 'show');
+    const gift = client.gift('show', 'rose', 3, { clientMsgId: 'g-1' });
+    expect(lastSent(socket)).toMatchObject({ type: 'gift', roomId: 'show', clientMsgId: 'g-1', giftId: 'rose', count: 3 });
+    const ask = client.ask('show', 'when?', { clientMsgId: 'q-1' });
+    expect(lastSent(socket)).toMatchObject({ type: 'ask', text: 'when?', clientMsgId: 'q-1' });
+    const chat = client.chat('show', 'hi @ann', { clientMsgId: 'c-1', replyTo: 4, mentions: ['ann'] });
+    expect(lastSent(socket)).toMatchObject({ type: 'chat', replyTo: 4, mentions: ['ann'] });
+    for (const id of ['g-1', 'q-1', 'c-1']) socket.receive({ type: 'ack', roomId: 'show', clientMsgId: id });
+    await expect(Promise.all([gift, ask, chat])).resolves.toHaveLength(3);
+
+    const vote = client.vote('show', { kind: 'poll', pollId: 'p1', option: 2 });
+    const v = lastSent(socket);
+    if (v.type !== 'vote') throw new Error('expected a vote frame');
+    const buy = client.buy('show', 'mug', 2);
+    const b = lastSent(socket);
+    if (b.type !== 'buy') throw new Error('expected a buy frame');
+    expect(b).toMatchObject({ productId: 'mug', quantity: 2 });
+    const host = client.host('show', { kind: 'pin', text: 'sale at 8' });
+    const h = lastSent(socket);
+    if (h.type !== 'host') throw new Error('expected a host frame');
+    socket.receive({ type: 'done', roomId: 'show', reqId: v.reqId, result: { counted: true } });
+    socket.receive({ type: 'error', code: 'SOLD_OUT', message: 'none left', temporary: false, reqId: b.reqId });
+    socket.receive({ type: 'error', code: 'FORBIDDEN', message: 'host only', temporary: false, reqId: h.reqId });
+    await expect(vote).resolves.toMatchObject({ type: 'done', result: { counted: true } });
+    await expect(buy).rejects.toMatchObject({ code: 'SOLD_OUT' });
+    await expect(host).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('emits room-state, mention and inbox frames as events', async () => {
+    const { client, socket } = await connected();
+    const got: string[] = [];
+    client.on('room-state', (f) => got.push(`state ${f.key}`));
+    client.on('mention', (f) => got.push(`mention ${f.fromUserId} ${f.reason}`));
+    client.on('inbox', (f) => got.push(`inbox ${f.unread}`));
+    socket.receive({ type: 'room-state', roomId: 'show', key: 'leaderboard', value: { top: [{ userId: 'ann', total: 5 }] } });
+    socket.receive({ type: 'mention', roomId: 'show', seq: 3, fromUserId: 'ann', text: 'hi @bob', reason: 'mention', at: 1 });
+    socket.receive({ type: 'inbox', items: [], unread: 0 });
+    expect(got).toEqual(['state leaderboard', 'mention ann mention', 'inbox 0']);
+  });
+
   it('refuses an action that fails the schema locally, without sending it', async () => {
     const { client, socket } = await connected();
     await expect(client.moderate('show', { kind: 'mute', userId: 'bob', durationMs: 5 })).rejects.toMatchObject({

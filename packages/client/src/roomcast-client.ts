@@ -8,7 +8,13 @@ import {
   type AckFrame,
   type ClientFrameInput,
   type DeletedFrame,
+  type DoneFrame,
   type ErrorFrame,
+  type HostAction,
+  type InboxFrame,
+  type MentionFrame,
+  type RoomStateFrame,
+  type VoteTarget,
   type JoinedFrame,
   type LikesFrame,
   MessageFrame,
@@ -86,6 +92,15 @@ export interface RoomcastEvents {
    * room's whole state after the change is `roomMode(roomId)`.
    */
   'room-mode': RoomModeFrame;
+  /**
+   * The room's live state of one key changed (or its current value at join): `leaderboard` (top
+   * gifters), `questions` (Q&A by votes), `poll`, `pinned`, `product` (with stock). Values are whole.
+   */
+  'room-state': RoomStateFrame;
+  /** Someone mentioned this user, or replied to their message. */
+  mention: MentionFrame;
+  /** At connect: this user's unread notices from while they were away. */
+  inbox: InboxFrame;
   /** One of this user's acked messages will not be delivered (blocked, denied, refused); once per message. */
   rejected: RejectedFrame;
   likes: LikesFrame;
@@ -169,6 +184,10 @@ export interface ChatOptions {
   clientMsgId?: string;
   /** Client clock at send, ms since epoch. Default `Date.now()`. */
   sentAt?: number;
+  /** The seq of the room's message this one replies to (its author gets a `mention`). */
+  replyTo?: number;
+  /** Users mentioned: each gets a `mention` event, or an inbox entry while offline. */
+  mentions?: string[];
 }
 
 export interface JoinOptions {
@@ -180,7 +199,7 @@ export interface JoinOptions {
 }
 
 interface Pending {
-  readonly type: 'joined' | 'left' | 'ack' | 'pong' | 'refreshed' | 'moderated';
+  readonly type: 'joined' | 'left' | 'ack' | 'pong' | 'refreshed' | 'moderated' | 'done';
   readonly roomId: string | undefined;
   readonly resolve: (frame: ServerFrame) => void;
   readonly reject: (err: RoomcastError) => void;
@@ -385,8 +404,46 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
       clientMsgId,
       text,
       sentAt: options.sentAt ?? Date.now(),
+      ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
+      ...(options.mentions !== undefined ? { mentions: options.mentions } : {}),
     };
     return this.request<AckFrame>(this.byMsg, clientMsgId, 'ack', roomId, frame);
+  }
+
+  /**
+   * Sends a gift (`count` of `giftId`); resolves with `ack` like chat. Gifts arrive as `message`
+   * events of kind `gift` (high priority; `data.combo` counts a combo), and move the room's
+   * `leaderboard` (a `room-state` event).
+   */
+  gift(roomId: string, giftId: string, count = 1, options: Omit<ChatOptions, 'replyTo' | 'mentions'> = {}): Promise<AckFrame> {
+    const clientMsgId = options.clientMsgId ?? this.nextId();
+    const frame: ClientFrameInput = { type: 'gift', roomId, clientMsgId, giftId, count, sentAt: options.sentAt ?? Date.now() };
+    return this.request<AckFrame>(this.byMsg, clientMsgId, 'ack', roomId, frame);
+  }
+
+  /** Asks a question in the room's Q&A; resolves with `ack` like chat (it arrives as a `message` of kind `question`). */
+  ask(roomId: string, text: string, options: Omit<ChatOptions, 'replyTo' | 'mentions'> = {}): Promise<AckFrame> {
+    const clientMsgId = options.clientMsgId ?? this.nextId();
+    const frame: ClientFrameInput = { type: 'ask', roomId, clientMsgId, text, sentAt: options.sentAt ?? Date.now() };
+    return this.request<AckFrame>(this.byMsg, clientMsgId, 'ack', roomId, frame);
+  }
+
+  /** Upvotes a question or votes in a poll (once per user: a repeat resolves with `{counted: false}`). */
+  vote(roomId: string, target: VoteTarget): Promise<DoneFrame> {
+    const reqId = this.nextId();
+    return this.request<DoneFrame>(this.byReq, reqId, 'done', roomId, { type: 'vote', roomId, reqId, target });
+  }
+
+  /** Buys from the flash sale of the product on show; resolves `{remaining}` or rejects SOLD_OUT. */
+  buy(roomId: string, productId: string, quantity = 1): Promise<DoneFrame> {
+    const reqId = this.nextId();
+    return this.request<DoneFrame>(this.byReq, reqId, 'done', roomId, { type: 'buy', roomId, reqId, productId, quantity });
+  }
+
+  /** A host action (poll, pinned message, product, stock, Q&A marks); rejects FORBIDDEN below the role it needs. */
+  host(roomId: string, action: HostAction): Promise<DoneFrame> {
+    const reqId = this.nextId();
+    return this.request<DoneFrame>(this.byReq, reqId, 'done', roomId, { type: 'host', roomId, reqId, action });
   }
 
   /** Sends likes (1–100, default 1). No reply; totals arrive as `likes` events. False if not sent. */
@@ -769,6 +826,18 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
       case 'room-mode':
         this.rooms.get(frame.roomId)?.applyMode(frame);
         this.emit('room-mode', frame);
+        return;
+      case 'done':
+        this.settle(this.byReq, frame.reqId, frame);
+        return;
+      case 'room-state':
+        this.emit('room-state', frame);
+        return;
+      case 'mention':
+        this.emit('mention', frame);
+        return;
+      case 'inbox':
+        this.emit('inbox', frame);
         return;
       case 'welcome':
         this.onWelcome(frame);

@@ -5,3 +5,11 @@ export {
   type LiveFeatures,
   type LiveResult,
 } from './live-actions';
+export { DEFAULT_QUESTIONS_TTL_MS, QUESTIONS_SHOWN, type NewQuestion, type QuestionBoard, type QuestionMarks, type QuestionsValue } from './questions';
+export { InMemoryQuestionBoard } from './questions.memory';
+export { RedisQuestionBoard, type RedisQuestionBoardOptions } from './questions.redis';
+export { questionFeatures } from './questions-features';
+export { DEFAULT_POLL_TTL_MS, type ClosedPoll, type NewPoll, type PollBox, type PollValue } from './polls';
+export { InMemoryPollBox } from './polls.memory';
+export { RedisPollBox, type RedisPollBoxOptions } from './polls.redis';
+export { newPollId, pollFeatures, type PollFeaturesDeps } from './polls-features';

@@ -11,7 +11,7 @@ import { createFilterApp, DEFAULT_DICTIONARY_FILE, loadBaseDictionary } from '@r
 import { createGatewayApp, gatewayOptionsFromConfig } from '@roomcast/gateway';
 import type { Logger } from '@roomcast/logger';
 import { createNotificationApp } from '@roomcast/notification';
-import { LiveActions } from '@roomcast/live';
+import { InMemoryPollBox, InMemoryQuestionBoard, LiveActions, pollFeatures, questionFeatures } from '@roomcast/live';
 import { InMemoryModerationStore } from '@roomcast/moderation';
 import { InMemoryRoomStateHub } from '@roomcast/room-state';
 import { createPersistenceApp } from '@roomcast/persistence';
@@ -52,8 +52,12 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
   const roleStore = new InMemoryRoomRoleStore();
   // The live rooms' rendered state (leaderboard, Q&A, poll, pinned, product), as the gateway reads it.
   const roomStateHub = new InMemoryRoomStateHub();
-  const live = new LiveActions([]);
   const topics = resolveTopics('');
+  const questionBoard = new InMemoryQuestionBoard(roomStateHub);
+  const live = new LiveActions([
+    questionFeatures(questionBoard),
+    pollFeatures({ box: new InMemoryPollBox(roomStateHub), bus, topics, gatewayId: config.GATEWAY_ID }),
+  ]);
   const metrics = new MetricsRegistry();
   const verifyToken = createTokenVerifier({ hs256Secret: config.JWT_SECRET });
 
@@ -80,7 +84,7 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
     metrics,
   });
   const persistence = createPersistenceApp({ bus, store, moderationStore, audit: new InMemoryModerationAuditStore(), roles: roleStore, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', verifyToken, metrics });
-  const notification = createNotificationApp({ bus, presence, recent, logger: logger.child({ svc: 'notification' }), topics, groupId: 'notification', metrics });
+  const notification = createNotificationApp({ bus, presence, recent, questions: questionBoard, logger: logger.child({ svc: 'notification' }), topics, groupId: 'notification', metrics });
   const gateway = createGatewayApp({ bus, presence, recent, verifyToken, moderationStore, roles: roleStore, live, roomState: roomStateHub.reader(), logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
 
   // Embedded mode only: mint tokens for whoever asks. Never part of the standalone gateway.

@@ -20,7 +20,7 @@ import {
 } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
 import { createLogger, silentLogger, type Logger } from '@roomcast/logger';
-import { LiveActions } from '@roomcast/live';
+import { InMemoryQuestionBoard, LiveActions, questionFeatures } from '@roomcast/live';
 import { InMemoryModerationStore } from '@roomcast/moderation';
 import { InMemoryRoomStateHub } from '@roomcast/room-state';
 import { InMemoryPresenceStore, type ConnectionKind } from '@roomcast/presence';
@@ -1885,6 +1885,27 @@ describe('gateway: live room', () => {
     v.send({ type: 'vote', roomId: 'other', reqId: 'f', target: { kind: 'poll', pollId: 'p1', option: 0 } });
     expect(await v.next('error', (f) => f.reqId === 'f')).toMatchObject({ code: 'NOT_IN_ROOM' });
     expect(calls).toEqual(['vote show v p1 1', 'pin h host sale at 8']);
+  });
+
+  it('Q&A: a moderator marks a question and a viewer may not; upvotes count once; the board reaches the room as room-state', async () => {
+    const roomState = new InMemoryRoomStateHub();
+    const board = new InMemoryQuestionBoard(roomState);
+    await board.add('show', [{ seq: 5, userId: 'ann', text: 'when is the sale?', at: 1 }]);
+    const h = await startGateway({}, { live: new LiveActions([questionFeatures(board)]), roomState });
+    const m = await connect(h, 'm', {}, undefined, { show: 'moderator' });
+    const v = await connect(h, 'v');
+    await m.join('show');
+    await v.join('show');
+    v.send({ type: 'vote', roomId: 'show', reqId: 'u1', target: { kind: 'question', seq: 5 } });
+    expect(await v.next('done', (f) => f.reqId === 'u1')).toMatchObject({ result: { counted: true } });
+    v.send({ type: 'vote', roomId: 'show', reqId: 'u2', target: { kind: 'question', seq: 5 } });
+    expect(await v.next('done', (f) => f.reqId === 'u2')).toMatchObject({ result: { counted: false } });
+    v.send({ type: 'host', roomId: 'show', reqId: 'x', action: { kind: 'question', seq: 5, answered: true } });
+    expect(await v.next('error', (f) => f.reqId === 'x')).toMatchObject({ code: 'FORBIDDEN' });
+    m.send({ type: 'host', roomId: 'show', reqId: 'y', action: { kind: 'question', seq: 5, answered: true } });
+    expect(await m.next('done', (f) => f.reqId === 'y')).toMatchObject({ result: { seq: 5 } });
+    const answered = await v.next('room-state', (f) => f.key === 'questions' && JSON.stringify(f.value).includes('"answered":true'));
+    expect(answered.value).toEqual({ items: [{ seq: 5, userId: 'ann', text: 'when is the sale?', votes: 1, answered: true, highlighted: false }] });
   });
 
   it('sends the room state at join and pushes each changed key to the room once per change', async () => {

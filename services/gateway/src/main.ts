@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { resolveTopics } from '@roomcast/contracts';
 import { runService } from '@roomcast/service-kit';
 import { createKafkaBus, createRedisPresence, createRedisRecentMessages, createTokenVerifierFromConfig } from '@roomcast/service-kit/infra';
-import { LiveActions } from '@roomcast/live';
+import { LiveActions, pollFeatures, questionFeatures, RedisPollBox, RedisQuestionBoard } from '@roomcast/live';
 import { RedisModerationStore } from '@roomcast/moderation';
 import { RedisRoomStateReader } from '@roomcast/room-state';
 import { MongoRoomRoleStore } from '@roomcast/store';
@@ -19,7 +19,10 @@ runService('gateway', configSchema, (config, rootLogger) => {
   const moderationStore = new RedisModerationStore({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
   const roles = new MongoRoomRoleStore({ uri: config.MONGO_URL, dbName: config.MONGO_DB, logger });
   const roomState = new RedisRoomStateReader({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
-  const live = new LiveActions([]);
+  const topics = resolveTopics(config.KAFKA_TOPIC_PREFIX);
+  const questions = new RedisQuestionBoard({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
+  const polls = new RedisPollBox({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
+  const live = new LiveActions([questionFeatures(questions), pollFeatures({ box: polls, bus, topics, gatewayId })]);
   const app = createGatewayApp({
     bus,
     presence,
@@ -30,7 +33,7 @@ runService('gateway', configSchema, (config, rootLogger) => {
     live,
     roomState,
     logger,
-    topics: resolveTopics(config.KAFKA_TOPIC_PREFIX),
+    topics,
     options: gatewayOptionsFromConfig(config, gatewayId),
   });
   return {
@@ -42,6 +45,8 @@ runService('gateway', configSchema, (config, rootLogger) => {
       await moderationStore.close();
       await roles.close();
       await roomState.close();
+      await questions.close();
+      await polls.close();
     },
   };
 });

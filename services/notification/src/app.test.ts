@@ -19,8 +19,10 @@ import {
   type TopicNames,
 } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
+import { InMemoryQuestionBoard } from '@roomcast/live';
 import { silentLogger } from '@roomcast/logger';
 import { InMemoryPresenceStore } from '@roomcast/presence';
+import { InMemoryRoomStateHub } from '@roomcast/room-state';
 import { InMemoryRecentMessages, type RecentEntry } from '@roomcast/sequencer';
 import { uniqueId, waitFor } from '@roomcast/testing';
 import { createNotificationApp, type NotificationApp } from './app';
@@ -39,6 +41,8 @@ interface Harness {
   calls: string[];
   /** When set, the next cache write (append or markDeleted) fails with this error. */
   failCache: { error: Error | undefined };
+  /** Where the Q&A board renders the room state `questions`. */
+  roomState: InMemoryRoomStateHub;
 }
 
 let h: Harness;
@@ -89,16 +93,18 @@ beforeEach(async () => {
       await bus.publish(topic, records);
     },
   };
+  const roomState = new InMemoryRoomStateHub();
   const app = createNotificationApp({
     bus: recording,
     presence,
     recent: recordingRecent,
+    questions: new InMemoryQuestionBoard(roomState),
     logger: silentLogger(),
     topics,
     groupId: uniqueId('notification'),
   });
   await app.start();
-  h = { bus, presence, topics, app, sent, recent, calls, failCache };
+  h = { bus, presence, topics, app, sent, recent, calls, failCache, roomState };
 });
 
 afterEach(async () => {
@@ -228,6 +234,25 @@ describe('createNotificationApp', () => {
     const cachedA = await h.recent.after('room-r', 0, 10);
     expect(cachedA.entries.map((e) => JSON.parse(e.data) as unknown)).toEqual([a]);
     expect((await h.recent.after('room-nobody', 0, 10)).entries.map((e) => e.seq)).toEqual([b.seq]);
+  });
+
+  it('puts each accepted question on its room\'s Q&A board once, before routing it', async () => {
+    await h.presence.touchRoomGateways(['room-q'], 'gw1', PRESENCE_TTL_MS);
+    const gw1 = await collect(h.topics.delivery('gw1'));
+    const question = accepted('room-q', { kind: 'question', text: 'when is the sale?', userId: 'ann' });
+    const chat = accepted('room-q');
+    await publish(h.topics.chatAccepted, [question, chat, accepted('room-p', { kind: 'question', text: 'other room?' })]);
+    await waitFor(() => gw1.length === 2, 'both messages routed');
+    expect(h.roomState.get('room-q', 'questions')).toEqual({
+      items: [{ seq: question.seq, userId: 'ann', text: 'when is the sale?', votes: 0, answered: false, highlighted: false }],
+    });
+    expect((h.roomState.get('room-p', 'questions') as { items: unknown[] }).items).toHaveLength(1);
+    const [version] = await h.roomState.reader().versions(['room-q']);
+    // a replayed batch adds nothing (and writes no new room state)
+    await publish(h.topics.chatAccepted, [question]);
+    await waitFor(() => gw1.length === 3, 'the replay routed');
+    expect(await h.roomState.reader().versions(['room-q'])).toEqual([version]);
+    expect((h.roomState.get('room-q', 'questions') as { items: unknown[] }).items).toHaveLength(1);
   });
 
   it('routes nothing while the cache cannot be written, and routes after the retry', async () => {

@@ -1,5 +1,6 @@
 import type { BusRecord, MessageBus } from '@roomcast/bus';
 import { ChatAcceptedV1, ChatRejectedV1, ModerationEventV1, type TopicNames } from '@roomcast/contracts';
+import type { NewQuestion, QuestionBoard } from '@roomcast/live';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
 import type { RecentMessages } from '@roomcast/sequencer';
@@ -22,6 +23,11 @@ export interface NotificationDeps {
    * each deleted one is turned into its tombstone here before the delete is routed.
    */
   recent: RecentMessages;
+  /**
+   * The rooms' Q&A boards: each accepted question (kind `question`) is added here beside the
+   * recent-message cache, before it is routed (idempotent by seq, so a replayed batch adds nothing).
+   */
+  questions?: QuestionBoard;
   logger: Logger;
   topics: TopicNames;
   /** The chat consumer's group; the moderation consumer's is `${groupId}.moderation`. */
@@ -84,7 +90,10 @@ export function createNotificationApp(deps: NotificationDeps): NotificationApp {
 
   /** Every gateway with viewers in the room gets the message (one presence round trip per batch). */
   async function routeAccepted(batch: DecodedRecord<ChatAcceptedV1>[]): Promise<void> {
-    await deps.recent.append(batch.map(({ event }) => ({ roomId: event.roomId, seq: event.seq, data: JSON.stringify(event) })));
+    await Promise.all([
+      deps.recent.append(batch.map(({ event }) => ({ roomId: event.roomId, seq: event.seq, data: JSON.stringify(event) }))),
+      addQuestions(batch),
+    ]);
     cached.inc(batch.length);
     const roomGateways = await deps.presence.getRoomGateways([...new Set(batch.map((a) => a.event.roomId))]);
     const deliveries: RoutedDelivery[] = [];
@@ -101,6 +110,20 @@ export function createNotificationApp(deps: NotificationDeps): NotificationApp {
     }
     await publishDeliveries(deps.bus, deps.topics, deliveries);
     routed.inc(records);
+  }
+
+  /** The batch's questions onto their rooms' boards: one write per room. */
+  async function addQuestions(batch: DecodedRecord<ChatAcceptedV1>[]): Promise<void> {
+    const board = deps.questions;
+    if (board === undefined) return;
+    const byRoom = new Map<string, NewQuestion[]>();
+    for (const { event } of batch) {
+      if (event.kind !== 'question' || event.deleted === true) continue;
+      let list = byRoom.get(event.roomId);
+      if (list === undefined) byRoom.set(event.roomId, (list = []));
+      list.push({ seq: event.seq, userId: event.userId, text: event.text, at: event.acceptedAt });
+    }
+    await Promise.all([...byRoom].map(([roomId, questions]) => board.add(roomId, questions)));
   }
 
   /**

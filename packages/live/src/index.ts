@@ -5,3 +5,16 @@ export {
   type LiveFeatures,
   type LiveResult,
 } from './live-actions';
+export {
+  formatPrice,
+  ShowcaseFeature,
+  UNPIN_TEXT,
+  type BuyOutcome,
+  type PinnedValue,
+  type ProductCard,
+  type ProductValue,
+  type ShowcaseFeatureOptions,
+  type ShowcaseStore,
+} from './showcase';
+export { InMemoryShowcaseStore } from './showcase.memory';
+export { RedisShowcaseStore } from './showcase.redis';

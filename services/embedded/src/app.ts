@@ -11,7 +11,7 @@ import { createFilterApp, DEFAULT_DICTIONARY_FILE, loadBaseDictionary } from '@r
 import { createGatewayApp, gatewayOptionsFromConfig } from '@roomcast/gateway';
 import type { Logger } from '@roomcast/logger';
 import { createNotificationApp } from '@roomcast/notification';
-import { LiveActions } from '@roomcast/live';
+import { InMemoryShowcaseStore, LiveActions, ShowcaseFeature } from '@roomcast/live';
 import { InMemoryModerationStore } from '@roomcast/moderation';
 import { InMemoryRoomStateHub } from '@roomcast/room-state';
 import { createPersistenceApp } from '@roomcast/persistence';
@@ -52,8 +52,9 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
   const roleStore = new InMemoryRoomRoleStore();
   // The live rooms' rendered state (leaderboard, Q&A, poll, pinned, product), as the gateway reads it.
   const roomStateHub = new InMemoryRoomStateHub();
-  const live = new LiveActions([]);
   const topics = resolveTopics('');
+  const showcase = new ShowcaseFeature({ store: new InMemoryShowcaseStore(roomStateHub), bus, topics, gatewayId: config.GATEWAY_ID, logger: logger.child({ svc: 'showcase' }) });
+  const live = new LiveActions([showcase]);
   const metrics = new MetricsRegistry();
   const verifyToken = createTokenVerifier({ hs256Secret: config.JWT_SECRET });
 

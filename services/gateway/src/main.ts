@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { resolveTopics } from '@roomcast/contracts';
 import { runService } from '@roomcast/service-kit';
 import { createKafkaBus, createRedisPresence, createRedisRecentMessages, createTokenVerifierFromConfig } from '@roomcast/service-kit/infra';
-import { LiveActions } from '@roomcast/live';
+import { LiveActions, RedisShowcaseStore, ShowcaseFeature } from '@roomcast/live';
 import { RedisModerationStore } from '@roomcast/moderation';
 import { RedisRoomStateReader } from '@roomcast/room-state';
 import { MongoRoomRoleStore } from '@roomcast/store';
@@ -19,7 +19,9 @@ runService('gateway', configSchema, (config, rootLogger) => {
   const moderationStore = new RedisModerationStore({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
   const roles = new MongoRoomRoleStore({ uri: config.MONGO_URL, dbName: config.MONGO_DB, logger });
   const roomState = new RedisRoomStateReader({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
-  const live = new LiveActions([]);
+  const topics = resolveTopics(config.KAFKA_TOPIC_PREFIX);
+  const showcaseStore = new RedisShowcaseStore({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
+  const live = new LiveActions([new ShowcaseFeature({ store: showcaseStore, bus, topics, gatewayId, logger })]);
   const app = createGatewayApp({
     bus,
     presence,
@@ -30,7 +32,7 @@ runService('gateway', configSchema, (config, rootLogger) => {
     live,
     roomState,
     logger,
-    topics: resolveTopics(config.KAFKA_TOPIC_PREFIX),
+    topics,
     options: gatewayOptionsFromConfig(config, gatewayId),
   });
   return {
@@ -42,6 +44,7 @@ runService('gateway', configSchema, (config, rootLogger) => {
       await moderationStore.close();
       await roles.close();
       await roomState.close();
+      await showcaseStore.close();
     },
   };
 });

@@ -70,7 +70,7 @@ export function describeShowcaseStoreContract(name: string, factory: () => Promi
       expect(await store.buy('room-a', 'ann', 'mug-1', 1)).toEqual({
         ok: true,
         remaining: 0,
-        soldOut: { generation: expect.any(Number), by: 'h' },
+        soldOut: { generation: expect.any(Number), by: 'h', title: 'Blue mug' },
       });
       expect(await fixture.readState('room-a', 'product')).toEqual({ ...MUG, stock: 0, soldOut: true });
       expect(await store.buy('room-a', 'bob', 'mug-1', 1)).toEqual({ ok: false, reason: 'too-few', remaining: 0 });

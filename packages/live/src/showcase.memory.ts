@@ -58,10 +58,10 @@ export class InMemoryShowcaseStore implements ShowcaseStore {
     let users = this.bought.get(key);
     if (users === undefined) this.bought.set(key, (users = new Map()));
     users.set(userId, (users.get(userId) ?? 0) + quantity);
-    let soldOut: { generation: number; by: string } | null = null;
+    let soldOut: { generation: number; by: string; title: string } | null = null;
     if (sale.stock === 0 && sale.announced === undefined) {
       sale.announced = sale.generation;
-      soldOut = { generation: sale.generation, by: sale.by };
+      soldOut = { generation: sale.generation, by: sale.by, title: sale.card.title };
     }
     this.render(roomId, sale);
     return { ok: true, remaining: sale.stock, soldOut };

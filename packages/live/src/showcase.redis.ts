@@ -69,8 +69,8 @@ return json`);
  * ARGV[3] userId. All or nothing: takes the units only if the product is on show and enough are
  * left. The purchase that leaves 0 sets the sold-out flag (`announced` = generation, HSETNX), so
  * exactly one purchase per generation is told to announce it.
- * Returns {status, remaining, generation, host}: status 0 not on show, 1 too few, 2 bought,
- * 3 bought and sold out (announce).
+ * Returns {status, remaining, generation, host, card JSON}: status 0 not on show, 1 too few,
+ * 2 bought, 3 bought and sold out (announce).
  */
 const BUY = new LuaScript(`${RENDER_PRODUCT}
 local sale = redis.call('HMGET', KEYS[1], 'pid', 'stock', 'gen', 'by', 'card')
@@ -84,7 +84,7 @@ local status = 2
 if left == 0 and redis.call('HSETNX', KEYS[1], 'announced', sale[3]) == 1 then status = 3 end
 local json = render(sale[5], left)
 ${stateWriteLua('KEYS[3]', 'KEYS[4]', "'product'", 'json')}
-return {status, left, tonumber(sale[3]), sale[4]}`);
+return {status, left, tonumber(sale[3]), sale[4], sale[5]}`);
 
 /**
  * The showcase in Redis. Keys (under the prefix), besides the room state's:
@@ -166,14 +166,17 @@ export class RedisShowcaseStore implements ShowcaseStore {
         [k.sale, this.buyersKey(roomId, productId), k.state, k.version],
         [productId, quantity, userId],
       ),
-    )) as [number, number, number?, string?];
-    const [status, remaining, generation, by] = reply;
+    )) as [number, number, number?, string?, string?];
+    const [status, remaining, generation, by, card] = reply;
     if (status === 0) return { ok: false, reason: 'not-on-show', remaining: 0 };
     if (status === 1) return { ok: false, reason: 'too-few', remaining };
     return {
       ok: true,
       remaining,
-      soldOut: status === 3 ? { generation: generation ?? 0, by: by ?? '' } : null,
+      soldOut:
+        status === 3
+          ? { generation: generation ?? 0, by: by ?? '', title: (JSON.parse(card ?? '{}') as Partial<ProductCard>).title ?? '' }
+          : null,
     };
   }
 

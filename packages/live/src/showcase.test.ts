@@ -93,7 +93,7 @@ describe('ShowcaseFeature', () => {
     await expect(live.buy('show', VIEWER, 'lamp', 1)).rejects.toMatchObject({ code: 'SOLD_OUT', message: 'lamp is not on sale in this room' });
     const soldOut = bus.submitted.filter((m) => m.kind === 'sold-out');
     expect(soldOut).toEqual([
-      expect.objectContaining({ userId: 'h', clientMsgId: 'sold-out:mug:1', data: { productId: 'mug' }, priority: 'high' }),
+      expect.objectContaining({ userId: 'h', clientMsgId: 'sold-out:mug:1', text: 'Sold out: Blue mug', data: { productId: 'mug' }, priority: 'high' }),
     ]);
     expect(hub.get('show', 'product')).toMatchObject({ stock: 0, soldOut: true });
 

@@ -40,9 +40,9 @@ export type BuyOutcome =
       /**
        * Set for exactly one purchase per stock generation: the one that took the stock to 0.
        * `generation` counts the host's pushes and restocks of the room's product; `by` is the host
-       * who pushed it (the announcement's sender).
+       * who pushed it (the announcement's sender), `title` the product's.
        */
-      soldOut: { generation: number; by: string } | null;
+      soldOut: { generation: number; by: string; title: string } | null;
     }
   | {
       ok: false;
@@ -175,7 +175,7 @@ export class ShowcaseFeature implements LiveFeatures {
         roomId,
         outcome.soldOut.by,
         `sold-out:${productId}:${outcome.soldOut.generation}`,
-        `${productId} is sold out`,
+        `Sold out: ${outcome.soldOut.title}`,
         'sold-out',
         { productId },
       ).catch((err: unknown) => this.options.logger.error({ err, roomId, productId }, 'sold-out announcement failed'));

@@ -13,3 +13,16 @@ export { DEFAULT_POLL_TTL_MS, type ClosedPoll, type NewPoll, type PollBox, type 
 export { InMemoryPollBox } from './polls.memory';
 export { RedisPollBox, type RedisPollBoxOptions } from './polls.redis';
 export { newPollId, pollFeatures, type PollFeaturesDeps } from './polls-features';
+export {
+  formatPrice,
+  ShowcaseFeature,
+  UNPIN_TEXT,
+  type BuyOutcome,
+  type PinnedValue,
+  type ProductCard,
+  type ProductValue,
+  type ShowcaseFeatureOptions,
+  type ShowcaseStore,
+} from './showcase';
+export { InMemoryShowcaseStore } from './showcase.memory';
+export { RedisShowcaseStore } from './showcase.redis';

@@ -11,7 +11,7 @@ import { createFilterApp, DEFAULT_DICTIONARY_FILE, loadBaseDictionary } from '@r
 import { createGatewayApp, gatewayOptionsFromConfig } from '@roomcast/gateway';
 import type { Logger } from '@roomcast/logger';
 import { createNotificationApp } from '@roomcast/notification';
-import { InMemoryPollBox, InMemoryQuestionBoard, LiveActions, pollFeatures, questionFeatures } from '@roomcast/live';
+import { InMemoryPollBox, InMemoryQuestionBoard, InMemoryShowcaseStore, LiveActions, pollFeatures, questionFeatures, ShowcaseFeature } from '@roomcast/live';
 import { InMemoryModerationStore } from '@roomcast/moderation';
 import { InMemoryRoomStateHub } from '@roomcast/room-state';
 import { createPersistenceApp } from '@roomcast/persistence';
@@ -54,9 +54,11 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
   const roomStateHub = new InMemoryRoomStateHub();
   const topics = resolveTopics('');
   const questionBoard = new InMemoryQuestionBoard(roomStateHub);
+  const showcase = new ShowcaseFeature({ store: new InMemoryShowcaseStore(roomStateHub), bus, topics, gatewayId: config.GATEWAY_ID, logger: logger.child({ svc: 'showcase' }) });
   const live = new LiveActions([
     questionFeatures(questionBoard),
     pollFeatures({ box: new InMemoryPollBox(roomStateHub), bus, topics, gatewayId: config.GATEWAY_ID }),
+    showcase,
   ]);
   const metrics = new MetricsRegistry();
   const verifyToken = createTokenVerifier({ hs256Secret: config.JWT_SECRET });

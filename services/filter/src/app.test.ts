@@ -182,6 +182,18 @@ describe('filter app: policies', () => {
     expect(acceptedOf(c.id)).toEqual([expect.objectContaining({ seq: 1, text: 'fine' })]);
   });
 
+  it('keeps a room event\'s kind and data, and a chat\'s replyTo and mentions, on the accepted message', async () => {
+    await startInstance();
+    const now = Date.now();
+    const base = { roomId: 'room-1', userId: 'host', sentAt: now, gatewayId: 'gw-a', submittedAt: now, ingestedAt: now };
+    const pin: ChatIngestedV1 = { ...base, id: uniqueId('msg'), clientMsgId: 'pin:1', text: 'sale at 8', kind: 'pin', data: { cleared: false }, priority: 'high' };
+    const reply: ChatIngestedV1 = { ...base, id: uniqueId('msg'), clientMsgId: 'c-r', text: 'yes', replyTo: 1, mentions: ['ann'] };
+    await w.bus.publish(w.topics.chatIngested, [pin, reply].map((e) => ({ key: e.roomId, value: JSON.stringify(e) })));
+    await settled(reply);
+    expect(acceptedOf(pin.id)).toEqual([expect.objectContaining({ kind: 'pin', data: { cleared: false }, priority: 'high', seq: 1 })]);
+    expect(acceptedOf(reply.id)).toEqual([expect.objectContaining({ replyTo: 1, mentions: ['ann'], seq: 2 })]);
+  });
+
   it('refuses an oversized text before matching, with reason text-too-long', async () => {
     await startInstance();
     const long = await send('room-1', 'x'.repeat(2001));

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { resolveTopics } from '@roomcast/contracts';
 import { runService } from '@roomcast/service-kit';
 import { createKafkaBus, createRedisPresence, createRedisRecentMessages, createTokenVerifierFromConfig } from '@roomcast/service-kit/infra';
-import { LiveActions, pollFeatures, questionFeatures, RedisPollBox, RedisQuestionBoard } from '@roomcast/live';
+import { LiveActions, pollFeatures, questionFeatures, RedisPollBox, RedisQuestionBoard, RedisShowcaseStore, ShowcaseFeature } from '@roomcast/live';
 import { RedisModerationStore } from '@roomcast/moderation';
 import { RedisRoomStateReader } from '@roomcast/room-state';
 import { MongoRoomRoleStore } from '@roomcast/store';
@@ -22,7 +22,12 @@ runService('gateway', configSchema, (config, rootLogger) => {
   const topics = resolveTopics(config.KAFKA_TOPIC_PREFIX);
   const questions = new RedisQuestionBoard({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
   const polls = new RedisPollBox({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
-  const live = new LiveActions([questionFeatures(questions), pollFeatures({ box: polls, bus, topics, gatewayId })]);
+  const showcaseStore = new RedisShowcaseStore({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
+  const live = new LiveActions([
+    questionFeatures(questions),
+    pollFeatures({ box: polls, bus, topics, gatewayId }),
+    new ShowcaseFeature({ store: showcaseStore, bus, topics, gatewayId, logger }),
+  ]);
   const app = createGatewayApp({
     bus,
     presence,
@@ -47,6 +52,7 @@ runService('gateway', configSchema, (config, rootLogger) => {
       await roomState.close();
       await questions.close();
       await polls.close();
+      await showcaseStore.close();
     },
   };
 });

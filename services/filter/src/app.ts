@@ -248,6 +248,8 @@ export function createFilterApp(deps: FilterDeps): FilterApp {
             sentAt: event.sentAt,
             acceptedAt,
             ...(event.priority === 'high' ? { priority: 'high' as const } : {}),
+            ...(event.replyTo !== undefined ? { replyTo: event.replyTo } : {}),
+            ...(event.mentions !== undefined ? { mentions: event.mentions } : {}),
           },
           context: d.ingested.context,
         };

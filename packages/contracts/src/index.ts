@@ -8,3 +8,4 @@ export * from './json';
 export * from './filter';
 export * from './moderation';
 export * from './room-events';
+export * from './mentions';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODE_LIST } from '@roomcast/errors';
-import { MAX_CHAT_TEXT_CHARS, MAX_LIKES_PER_FRAME, ROOM_ID_PATTERN } from './limits';
+import { MAX_CHAT_TEXT_CHARS, MAX_LIKES_PER_FRAME, ROOM_ID_PATTERN, USER_ID_PATTERN } from './limits';
 import { ModerationAction, RoomRole } from './moderation';
 import {
   GiftId,
@@ -64,7 +64,8 @@ export const ChatFrame = z.object({
   /** The seq of the room's message this one replies to (its author gets a `mention`). */
   replyTo: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
   /** Users mentioned (`@name`): each gets a `mention`, or an inbox entry while offline. */
-  mentions: z.array(z.string().min(1).max(128)).max(MAX_MENTIONS).optional(),
+  // The user-id pattern of ChatSubmittedV1, so a frame that passes here cannot fail downstream.
+  mentions: z.array(z.string().regex(USER_ID_PATTERN, 'mentions: user ids, 1-128 of [A-Za-z0-9_.:@-]')).max(MAX_MENTIONS).optional(),
 });
 /** A gift: delivered at high priority, counted into combos and the room's leaderboard. Acked like chat. */
 export const GiftFrame = z.object({

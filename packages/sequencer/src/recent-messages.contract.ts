@@ -147,6 +147,26 @@ export function describeRecentMessagesContract(name: string, factory: () => Prom
       expect(parsed(again)[0]).toMatchObject({ seq: 1, text: '', deleted: true });
     });
 
+    it('get returns the cached entry of each {roomId, seq} in the order asked, undefined where none', async () => {
+      const one = message('r', 1);
+      const two = message('r', 2, { text: 'a 16-digit seq stays exact', sentAt: 1_764_000_000_000_123 });
+      const other = message('o', 2);
+      await f.recent.append([one, two, other]);
+      await expect(
+        f.recent.get([
+          { roomId: 'r', seq: 2 },
+          { roomId: 'o', seq: 2 },
+          { roomId: 'r', seq: 9 },
+          { roomId: 'nowhere', seq: 1 },
+          { roomId: 'r', seq: 1 },
+        ]),
+      ).resolves.toEqual([two.data, other.data, undefined, undefined, one.data]);
+      await expect(f.recent.get([])).resolves.toEqual([]);
+      // Evicted (the fixture keeps 5 per room): gone from get too.
+      await f.recent.append([3, 4, 5, 6].map((s) => message('r', s)));
+      await expect(f.recent.get([{ roomId: 'r', seq: 1 }, { roomId: 'r', seq: 6 }])).resolves.toEqual([undefined, message('r', 6).data]);
+    });
+
     it('markDeleted called twice at once answers true to both', async () => {
       await f.recent.append([message('r', 1)]);
       // On Redis both read the message before either swaps, so the second swap finds it gone

@@ -88,6 +88,11 @@ export class InMemoryRecentMessages implements RecentMessages {
     return kept !== undefined && kept.expiresAt > this.now() ? [...kept.data] : [];
   }
 
+  async get(refs: { roomId: string; seq: number }[]): Promise<(string | undefined)[]> {
+    const now = this.now();
+    return refs.map(({ roomId, seq }) => this.live(roomId, now)?.entries.find((e) => e.seq === seq)?.data);
+  }
+
   private live(roomId: string, now: number): RoomCache | undefined {
     const room = this.rooms.get(roomId);
     if (room !== undefined && room.expiresAt <= now) {

@@ -57,6 +57,14 @@ if ARGV[3] ~= ARGV[2] then
 end
 return 1`;
 
+// KEYS = the recent key of each ref; ARGV[i] = its seq. Returns, per ref, the member at that seq
+// or false (Redis nil in a table would end it): one round trip for a batch's lookups.
+const GET = `local out = {}
+for i = 1, #KEYS do
+  out[i] = redis.call('ZRANGEBYSCORE', KEYS[i], ARGV[i], ARGV[i])[1] or false
+end
+return out`;
+
 /**
  * Read-then-swap rounds markDeleted tries before giving up. A swap fails only when the entry
  * changed between its read and the swap (evicted by an append, or tombstoned by a concurrent
@@ -69,6 +77,7 @@ const SCRIPTS = {
   after: new LuaScript(AFTER),
   notice: new LuaScript(NOTICE),
   swap: new LuaScript(SWAP),
+  get: new LuaScript(GET),
 };
 
 export interface RedisRecentMessagesOptions extends RedisAdapterOptions, Partial<RecentMessagesOptions> {}
@@ -154,6 +163,14 @@ export class RedisRecentMessages implements RecentMessages {
 
   async userNotices(userId: string): Promise<string[]> {
     return this.client.call('userNotices', () => this.client.redis.lrange(this.keys.userNotices(userId), 0, -1));
+  }
+
+  async get(refs: { roomId: string; seq: number }[]): Promise<(string | undefined)[]> {
+    if (refs.length === 0) return [];
+    const reply = (await this.client.call('get', () =>
+      this.client.eval(SCRIPTS.get, refs.map((r) => this.keys.recent(r.roomId)), refs.map((r) => r.seq)),
+    )) as unknown[];
+    return refs.map((_, i) => (typeof reply[i] === 'string' ? reply[i] : undefined));
   }
 
   close(): Promise<void> {

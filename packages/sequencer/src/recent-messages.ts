@@ -34,6 +34,12 @@ export interface RecentMessages {
   appendUserNotices(entries: { userId: string; data: string }[]): Promise<void>;
   /** The user's kept notices, oldest first. */
   userNotices(userId: string): Promise<string[]>;
+  /**
+   * The cached entry (`data`) of each `{roomId, seq}`, in the order asked, undefined where the
+   * cache does not hold it (never cached, evicted, expired). One round trip for the whole list:
+   * notification resolves the authors of a batch's `replyTo`s with it.
+   */
+  get(refs: { roomId: string; seq: number }[]): Promise<(string | undefined)[]>;
 }
 
 /** Most notices kept per user. */

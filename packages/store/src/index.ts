@@ -56,3 +56,15 @@ export {
 } from './moderation-audit-store';
 export { InMemoryModerationAuditStore } from './moderation-audit-store.memory';
 export { MongoModerationAuditStore, MODERATION_AUDIT_COLLECTION } from './moderation-audit-store.mongo';
+export {
+  DEFAULT_INBOX_LIMIT,
+  MAX_INBOX_LIMIT,
+  inboxItemId,
+  inboxLimit,
+  type InboxPage,
+  type InboxQuery,
+  type InboxStore,
+  type NewInboxEntry,
+} from './inbox-store';
+export { InMemoryInboxStore } from './inbox-store.memory';
+export { MongoInboxStore, INBOX_COLLECTION } from './inbox-store.mongo';

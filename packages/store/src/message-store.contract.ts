@@ -110,6 +110,14 @@ export function describeMessageStoreContract(
       await expect(store.findMessage({ id: untraced.id })).resolves.toStrictEqual(untraced);
     });
 
+    it("keeps a chat's replyTo and mentions (issue #14); a message without them has neither", async () => {
+      const reply = makeStoredMessage('room-a', 1, { replyTo: 7, mentions: ['bob', 'carl.x@y'] });
+      const plain = makeStoredMessage('room-a', 2);
+      await store.insertMany([reply, plain]);
+      await expect(store.listByRoom('room-a')).resolves.toStrictEqual([reply, plain]);
+      await expect(store.findMessage({ roomId: 'room-a', seq: 1 })).resolves.toStrictEqual(reply);
+    });
+
     it('finds one message by id, by room and seq, or by sender and clientMsgId (the newest)', async () => {
       const m1 = makeStoredMessage('room-a', 1, {
         userId: 'ann',

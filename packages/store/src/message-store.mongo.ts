@@ -51,6 +51,9 @@ type MessageDoc = {
   traceSampled?: boolean;
   /** `true` on a tombstone (markDeleted); absent otherwise. */
   deleted?: boolean;
+  /** Chat's reply and mentions (issue #14): absent when the message has none. */
+  replyTo?: number;
+  mentions?: string[];
 };
 
 const messageSchema = new Schema<MessageDoc>(
@@ -67,6 +70,8 @@ const messageSchema = new Schema<MessageDoc>(
     traceId: { type: String },
     traceSampled: { type: Boolean },
     deleted: { type: Boolean },
+    replyTo: { type: Number },
+    mentions: { type: [String], default: undefined },
   },
   {
     collection: MESSAGES_COLLECTION,
@@ -213,6 +218,8 @@ function toDoc(m: StoredMessage): MessageDoc {
   if (m.traceId !== undefined) doc.traceId = m.traceId;
   if (m.traceSampled !== undefined) doc.traceSampled = m.traceSampled;
   if (m.deleted === true) doc.deleted = true;
+  if (m.replyTo !== undefined) doc.replyTo = m.replyTo;
+  if (m.mentions !== undefined) doc.mentions = [...m.mentions];
   return doc;
 }
 
@@ -231,5 +238,7 @@ function fromDoc(d: MessageDoc): StoredMessage {
   if (typeof d.traceId === 'string') m.traceId = d.traceId;
   if (typeof d.traceSampled === 'boolean') m.traceSampled = d.traceSampled;
   if (d.deleted === true) m.deleted = true;
+  if (typeof d.replyTo === 'number') m.replyTo = d.replyTo;
+  if (Array.isArray(d.mentions)) m.mentions = [...d.mentions];
   return m;
 }

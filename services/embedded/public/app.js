@@ -400,6 +400,7 @@
   const hooks = new Map();
   const decorators = new Map();
   const requests = new Map();
+  const chatFieldHooks = [];
   function safely(fn) {
     try {
       fn();
@@ -414,6 +415,8 @@
   window.roomcastPage = {
     on: (type, fn) => addTo(hooks, type, fn),
     decorate: (kind, fn) => addTo(decorators, kind, fn),
+    /** `fn(text, session)` returns fields to add to each chat the composer sends (e.g. mentions). */
+    chatFields: (fn) => chatFieldHooks.push(fn),
     send: (frame) => send(frame),
     session: () => s,
     notice: (text, kind, code) => notice(text, kind, code),
@@ -595,8 +598,10 @@
     if (text.length > MAX_CHAT_TEXT_CHARS)
       return notice(`messages are at most ${MAX_CHAT_TEXT_CHARS} characters`);
     const clientMsgId = nextId();
-    if (!send({ type: 'chat', roomId: s.roomId, clientMsgId, text, sentAt: Date.now() }))
-      return notice('not connected');
+    const frame = { type: 'chat', roomId: s.roomId, clientMsgId, text, sentAt: Date.now() };
+    // Fields the feature scripts add to a chat (live-mentions.js: mentions, replyTo).
+    for (const fn of chatFieldHooks) safely(() => Object.assign(frame, fn(text, s)));
+    if (!send(frame)) return notice('not connected');
     s.pending.set(clientMsgId, text);
     els.text.value = '';
     els.text.focus();

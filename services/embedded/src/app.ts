@@ -18,7 +18,7 @@ import { createPersistenceApp } from '@roomcast/persistence';
 import { InMemoryPresenceStore } from '@roomcast/presence';
 import { InMemoryRecentMessages, InMemorySequencerBackend, InMemorySequencerState } from '@roomcast/sequencer';
 import { createHttpApp, MetricsRegistry, readinessGauge } from '@roomcast/service-kit';
-import { InMemoryDictionaryStore, InMemoryMessageStore, InMemoryModerationAuditStore, InMemoryReviewStore, InMemoryRoomRoleStore } from '@roomcast/store';
+import { InMemoryDictionaryStore, InMemoryInboxStore, InMemoryMessageStore, InMemoryModerationAuditStore, InMemoryReviewStore, InMemoryRoomRoleStore } from '@roomcast/store';
 import { z } from 'zod';
 import type { EmbeddedConfig } from './config';
 
@@ -50,6 +50,8 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
   const store = new InMemoryMessageStore();
   const moderationStore = new InMemoryModerationStore();
   const roleStore = new InMemoryRoomRoleStore();
+  // Mentions and replies: persistence writes it, the gateway reads it at connect.
+  const inbox = new InMemoryInboxStore();
   // The live rooms' rendered state (leaderboard, Q&A, poll, pinned, product), as the gateway reads it.
   const roomStateHub = new InMemoryRoomStateHub();
   const topics = resolveTopics('');
@@ -85,9 +87,9 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
     roles: roleStore,
     metrics,
   });
-  const persistence = createPersistenceApp({ bus, store, moderationStore, audit: new InMemoryModerationAuditStore(), roles: roleStore, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', verifyToken, metrics });
+  const persistence = createPersistenceApp({ bus, store, moderationStore, audit: new InMemoryModerationAuditStore(), roles: roleStore, inbox, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', verifyToken, metrics });
   const notification = createNotificationApp({ bus, presence, recent, questions: questionBoard, logger: logger.child({ svc: 'notification' }), topics, groupId: 'notification', metrics });
-  const gateway = createGatewayApp({ bus, presence, recent, verifyToken, moderationStore, roles: roleStore, live, roomState: roomStateHub.reader(), logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
+  const gateway = createGatewayApp({ bus, presence, recent, verifyToken, moderationStore, roles: roleStore, live, roomState: roomStateHub.reader(), inbox, logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
 
   // Embedded mode only: mint tokens for whoever asks. Never part of the standalone gateway.
   const dev = Router();

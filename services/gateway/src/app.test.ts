@@ -26,7 +26,7 @@ import { InMemoryRoomStateHub } from '@roomcast/room-state';
 import { InMemoryPresenceStore, type ConnectionKind } from '@roomcast/presence';
 import { InMemoryRecentMessages, InMemorySequencerState, type RecentRange } from '@roomcast/sequencer';
 import { closeServer, createHttpApp, listen } from '@roomcast/service-kit';
-import { InMemoryRoomRoleStore } from '@roomcast/store';
+import { InMemoryInboxStore, InMemoryRoomRoleStore, type InboxStore } from '@roomcast/store';
 import { traceIdOf } from '@roomcast/telemetry';
 import { installInMemoryTracing } from '@roomcast/telemetry/sdk';
 import { sleep, uniqueId, waitFor } from '@roomcast/testing';
@@ -146,7 +146,7 @@ const peers: Peer[] = [];
 
 async function startGateway(
   overrides: Partial<GatewayOptions> = {},
-  shared: { presence?: ControllablePresence; logger?: Logger; live?: LiveActions; roomState?: InMemoryRoomStateHub } = {},
+  shared: { presence?: ControllablePresence; logger?: Logger; live?: LiveActions; roomState?: InMemoryRoomStateHub; inbox?: InboxStore } = {},
 ): Promise<Harness> {
   const logger = shared.logger ?? silentLogger();
   const gatewayId = uniqueId('gw');
@@ -199,6 +199,7 @@ async function startGateway(
     roles,
     live: shared.live ?? new LiveActions([]),
     roomState: roomState.reader(),
+    inbox: shared.inbox,
     verifyToken: createTokenVerifier({ hs256Secret: SECRET }),
     logger,
     topics,
@@ -1926,5 +1927,55 @@ describe('gateway: live room', () => {
     expect(v.all('room-state').filter((f) => f.key === 'poll').map((f) => f.value)).not.toContain(expect.anything());
     expect(v.all('room-state').filter((f) => f.key === 'poll').length).toBeLessThanOrEqual(1);
     expect(v.all('room-state').filter((f) => f.key === 'leaderboard')).toHaveLength(2);
+  });
+});
+
+describe('gateway: mentions and the inbox', () => {
+  it('sends the newest unread inbox items (at most 20) right after welcome (an empty one when nothing is unread)', async () => {
+    const inbox = new InMemoryInboxStore();
+    const entry = (n: number, userId = 'bob') => ({ userId, messageId: `m${String(n).padStart(3, '0')}`, reason: 'mention' as const, roomId: 'show', seq: n, fromUserId: 'ann', text: `hi @bob ${n}`, at: 1000 + n });
+    await inbox.add(Array.from({ length: 25 }, (_, i) => entry(i + 1)));
+    await inbox.add([{ ...entry(30), reason: 'reply', replyTo: 2 }]);
+    await inbox.markRead('bob', { ids: (await inbox.list('bob', { limit: 1 })).items.map((i) => i.id) });
+    const h = await startGateway({}, { inbox });
+    const bob = await connect(h, 'bob');
+    const frame = await bob.next('inbox');
+    expect(frame.unread).toBe(25);
+    expect(frame.items.map((i) => i.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 25 - i));
+    expect(frame.items[0]).toEqual({ id: expect.any(String), read: false, roomId: 'show', seq: 25, fromUserId: 'ann', text: 'hi @bob 25', reason: 'mention', at: 1025 });
+    expect(bob.frames.map((f) => f.type).slice(0, 2)).toEqual(['welcome', 'inbox']);
+    const carl = await connect(h, 'carl');
+    expect(await carl.next('inbox')).toEqual({ type: 'inbox', items: [], unread: 0 });
+    expect(bob.invalid).toEqual([]);
+  });
+
+  it('goes on without the frame when the inbox cannot answer, and without an inbox at all', async () => {
+    const inbox = new InMemoryInboxStore();
+    inbox.list = async () => {
+      throw new AppError('STORE_UNAVAILABLE', 'mongo down (test)');
+    };
+    const failing = await startGateway({}, { inbox });
+    const bob = await connect(failing, 'bob');
+    await bob.join('show');
+    await bob.barrier();
+    expect(bob.all('inbox')).toEqual([]);
+    const without = await startGateway();
+    const carl = await connect(without, 'carl');
+    await carl.barrier();
+    expect(carl.all('inbox')).toEqual([]);
+  });
+
+  it('turns a user.mention delivery into a mention frame on that user\'s sockets only', async () => {
+    const h = await startGateway();
+    const bob = await connect(h, 'bob');
+    const bob2 = await connect(h, 'bob');
+    const ann = await connect(h, 'ann');
+    const message = { ...roomMessageEvent('show', 7, 'hi @bob'), userId: 'ann', replyTo: 3, mentions: ['bob'] };
+    await deliver(h, { kind: 'user.mention', userId: 'bob', reason: 'reply', message });
+    const expected = { type: 'mention', roomId: 'show', seq: 7, fromUserId: 'ann', text: 'hi @bob', reason: 'reply', replyTo: 3, at: message.acceptedAt };
+    expect(await bob.next('mention')).toEqual(expected);
+    expect(await bob2.next('mention')).toEqual(expected);
+    await ann.barrier();
+    expect(ann.all('mention')).toEqual([]);
   });
 });

@@ -24,7 +24,7 @@ import { DEFAULT_MODERATION_VIEW, ModerationView, RoomModeration, type Moderatio
 import type { PresenceStore } from '@roomcast/presence';
 import type { RoomStateReader } from '@roomcast/room-state';
 import type { RecentMessages } from '@roomcast/sequencer';
-import type { RoomRoleStore } from '@roomcast/store';
+import type { InboxStore, RoomRoleStore } from '@roomcast/store';
 import { ConsumerMetrics, decodeBatch, MetricsRegistry, rateLimitedCounter, type ServiceApp } from '@roomcast/service-kit';
 import { ATTR } from '@roomcast/telemetry';
 import { Connection, expiryMs, sendBudget } from './connection';
@@ -90,6 +90,9 @@ export interface GatewayOptions {
   roomStateTickMs: number;
 }
 
+/** Most unread items in the `inbox` frame at connect (the rest: GET /inbox on persistence). */
+export const INBOX_FRAME_ITEMS = 20;
+
 export interface GatewayDeps {
   bus: MessageBus;
   presence: PresenceStore;
@@ -105,6 +108,11 @@ export interface GatewayDeps {
   live: LiveActions;
   /** The rooms' rendered live state (Redis), pushed as `room-state` frames. */
   roomState: RoomStateReader;
+  /**
+   * The inbox (MongoDB; written by persistence): read once per connect for the `inbox` frame (the
+   * user's newest unread mentions and replies, at most INBOX_FRAME_ITEMS). Absent: no frame.
+   */
+  inbox?: InboxStore | undefined;
   logger: Logger;
   topics: TopicNames;
   options: GatewayOptions;
@@ -366,6 +374,21 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       }
     } catch (err) {
       logger.warn({ err, userId }, 'could not read kept notices');
+    }
+    if (deps.inbox !== undefined) await sendInbox(conn, deps.inbox);
+  }
+
+  /**
+   * The user's newest unread notices, once per connect (one bounded read, off the message path).
+   * When the inbox cannot answer, the session goes on without the frame: the page's inbox panel
+   * can still ask over HTTP.
+   */
+  async function sendInbox(conn: Connection, inbox: InboxStore): Promise<void> {
+    try {
+      const { items, unread } = await inbox.list(conn.userId, { limit: INBOX_FRAME_ITEMS, unreadOnly: true });
+      conn.sendJson({ type: 'inbox', items, unread });
+    } catch (err) {
+      logger.warn({ err, userId: conn.userId }, 'could not read the inbox: no inbox frame');
     }
   }
 

@@ -5,7 +5,7 @@ import { createKafkaBus, createRedisPresence, createRedisRecentMessages, createT
 import { LiveActions, pollFeatures, questionFeatures, RedisPollBox, RedisQuestionBoard, RedisShowcaseStore, ShowcaseFeature } from '@roomcast/live';
 import { RedisModerationStore } from '@roomcast/moderation';
 import { RedisRoomStateReader } from '@roomcast/room-state';
-import { MongoRoomRoleStore } from '@roomcast/store';
+import { MongoInboxStore, MongoRoomRoleStore } from '@roomcast/store';
 import { createGatewayApp, gatewayOptionsFromConfig } from './app';
 import { configSchema } from './config';
 
@@ -18,6 +18,8 @@ runService('gateway', configSchema, (config, rootLogger) => {
   const verifyToken = createTokenVerifierFromConfig(config);
   const moderationStore = new RedisModerationStore({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
   const roles = new MongoRoomRoleStore({ uri: config.MONGO_URL, dbName: config.MONGO_DB, logger });
+  // Read once per connect (the `inbox` frame); persistence writes it and creates its indexes.
+  const inbox = new MongoInboxStore({ uri: config.MONGO_URL, dbName: config.MONGO_DB, logger });
   const roomState = new RedisRoomStateReader({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
   const topics = resolveTopics(config.KAFKA_TOPIC_PREFIX);
   const questions = new RedisQuestionBoard({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
@@ -37,6 +39,7 @@ runService('gateway', configSchema, (config, rootLogger) => {
     roles,
     live,
     roomState,
+    inbox,
     logger,
     topics,
     options: gatewayOptionsFromConfig(config, gatewayId),
@@ -49,6 +52,7 @@ runService('gateway', configSchema, (config, rootLogger) => {
       await recent.close();
       await moderationStore.close();
       await roles.close();
+      await inbox.close();
       await roomState.close();
       await questions.close();
       await polls.close();

@@ -76,6 +76,10 @@ beforeEach(async () => {
       await recent.appendUserNotices(entries);
     },
     userNotices: (userId: string) => recent.userNotices(userId),
+    get: async (refs: { roomId: string; seq: number }[]) => {
+      calls.push(`get:${refs.map((r) => `${r.roomId}/${r.seq}`).join(',')}`);
+      return recent.get(refs);
+    },
   };
   // Record every publish the app makes. This sees topics no test would think of subscribing to,
   // so "published nowhere else" can be asserted, not just "not on gw3's topic".
@@ -514,5 +518,84 @@ describe('createNotificationApp: deletes (room.moderation.applied.v1)', () => {
     expect(delivery(gw1[0]!)).toEqual({ kind: 'room.deleted', roomId: 'room-r', seq: 2 });
     expect(headerValue(dead[0]!.headers[HEADERS.errorCode])).toBe('BAD_EVENT');
     expect(headerValue(dead[0]!.headers[HEADERS.sourceTopic])).toBe(h.topics.moderation);
+  });
+});
+
+describe('createNotificationApp: mentions and replies (user.mention)', () => {
+  const mentionsOn = (records: BusRecord[]) =>
+    records.map(delivery).flatMap((d) => (d.kind === 'user.mention' ? [`${d.userId}:${d.reason}:${d.message.seq}`] : []));
+  const mentionCount = (): number => counter('roomcast_notification_mentions_total');
+
+  it("routes a mention only to each mentioned user's gateway, never the sender, nothing for one offline", async () => {
+    await h.presence.touchRoomGateways(['room-r'], 'gw1', PRESENCE_TTL_MS);
+    await h.presence.setUserGateway('ann', 'gw1', PRESENCE_TTL_MS);
+    await h.presence.setUserGateway('bob', 'gw2', PRESENCE_TTL_MS);
+    await h.presence.setUserGateway('dan', 'gw3', PRESENCE_TTL_MS);
+    const [gw1, gw2, gw3] = await Promise.all(['gw1', 'gw2', 'gw3'].map((g) => collect(h.topics.delivery(g))));
+    // ann mentions herself, bob (online on gw2) and carl (offline); dan is online but not mentioned.
+    const message = accepted('room-r', { userId: 'ann', mentions: ['ann', 'bob', 'carl'] });
+
+    await publish(h.topics.chatAccepted, [message]);
+
+    await waitFor(() => gw2!.length === 1 && gw1!.length === 1, 'the message on gw1, the mention on gw2');
+    expect(delivery(gw2![0]!)).toEqual({ kind: 'user.mention', userId: 'bob', reason: 'mention', message });
+    expect(gw2![0]!.key).toBe('room-r');
+    expect(mentionsOn(gw1!)).toEqual([]);
+    expect(gw3).toEqual([]);
+    // One publish for the batch: the room message and the mention in the same call.
+    expect(h.sent.map((s) => s.topic).sort()).toEqual([h.topics.delivery('gw1'), h.topics.delivery('gw2')]);
+    expect(h.calls.filter((c) => c.startsWith('get:'))).toEqual([]);
+    expect(mentionCount()).toBe(1);
+    expect(deliveries()).toBe(2);
+  });
+
+  it('resolves the author of replyTo from the recent cache in one lookup per batch (same batch included)', async () => {
+    await h.presence.setUserGateway('ann', 'gw1', PRESENCE_TTL_MS);
+    await h.presence.setUserGateway('bob', 'gw2', PRESENCE_TTL_MS);
+    const gw1 = await collect(h.topics.delivery('gw1'));
+    const gw2 = await collect(h.topics.delivery('gw2'));
+    const bobs = accepted('room-r', { userId: 'bob' });
+    await publish(h.topics.chatAccepted, [bobs]);
+    await waitFor(() => h.calls.includes(`cache:${bobs.seq}`), 'the first message cached');
+    const anns = accepted('room-r', { userId: 'ann' });
+    // In one batch: ann answers bob (cached by an earlier batch), bob answers ann's message of the
+    // same batch and mentions her too (one notice: the reply), and a reply to a seq never cached.
+    const replyToBob = accepted('room-r', { userId: 'ann', replyTo: bobs.seq });
+    const replyToAnn = accepted('room-r', { userId: 'bob', replyTo: anns.seq, mentions: ['ann'] });
+    const lost = accepted('room-r', { userId: 'ann', replyTo: 99_999 });
+    await publish(h.topics.chatAccepted, [anns, replyToBob, replyToAnn, lost]);
+
+    await waitFor(() => gw1.length === 1 && gw2.length === 1, 'a reply notice to each author');
+    expect(delivery(gw2[0]!)).toEqual({ kind: 'user.mention', userId: 'bob', reason: 'reply', message: replyToBob });
+    expect(delivery(gw1[0]!)).toEqual({ kind: 'user.mention', userId: 'ann', reason: 'reply', message: replyToAnn });
+    expect(h.calls.filter((c) => c.startsWith('get:'))).toEqual([`get:room-r/${bobs.seq},room-r/${anns.seq},room-r/99999`]);
+    expect(h.calls.indexOf(`get:room-r/${bobs.seq},room-r/${anns.seq},room-r/99999`)).toBeGreaterThan(h.calls.indexOf(`cache:${anns.seq},${replyToBob.seq},${replyToAnn.seq},${lost.seq}`));
+    expect(counter('roomcast_notification_reply_unresolved_total')).toBe(1);
+    expect(mentionCount()).toBe(2);
+  });
+
+  it('takes a replayed record harmlessly: the same notice again (clients drop it by room and seq), the cache unchanged', async () => {
+    await h.presence.setUserGateway('bob', 'gw2', PRESENCE_TTL_MS);
+    const gw2 = await collect(h.topics.delivery('gw2'));
+    const message = accepted('room-r', { userId: 'ann', mentions: ['bob'] });
+    await publish(h.topics.chatAccepted, [message]);
+    await waitFor(() => gw2.length === 1, 'the mention');
+    const cached = await h.recent.after('room-r', 0, 10);
+
+    await publish(h.topics.chatAccepted, [message]);
+
+    await waitFor(() => gw2.length === 2, 'the replayed mention');
+    expect(delivery(gw2[1]!)).toEqual(delivery(gw2[0]!));
+    await expect(h.recent.after('room-r', 0, 10)).resolves.toEqual(cached);
+  });
+
+  it('routes no notice for a tombstone, only for the live message beside it', async () => {
+    await h.presence.setUserGateway('bob', 'gw2', PRESENCE_TTL_MS);
+    const gw2 = await collect(h.topics.delivery('gw2'));
+    const tomb = accepted('room-r', { userId: 'ann', mentions: ['bob'], deleted: true, text: '' });
+    const live = accepted('room-r', { userId: 'ann', mentions: ['bob'] });
+    await publish(h.topics.chatAccepted, [tomb, live]);
+    await waitFor(() => gw2.length === 1, 'one mention');
+    expect(mentionsOn(gw2)).toEqual([`bob:mention:${live.seq}`]);
   });
 });

@@ -1,9 +1,10 @@
 import type { BusRecord, MessageBus } from '@roomcast/bus';
-import { ChatAcceptedV1, ChatRejectedV1, ModerationEventV1, type TopicNames } from '@roomcast/contracts';
+import { ChatAcceptedV1, ChatRejectedV1, ModerationEventV1, noticeTargets, parseJson, type TopicNames } from '@roomcast/contracts';
 import type { NewQuestion, QuestionBoard } from '@roomcast/live';
 import type { Logger } from '@roomcast/logger';
 import type { PresenceStore } from '@roomcast/presence';
 import type { RecentMessages } from '@roomcast/sequencer';
+import { z } from 'zod';
 import {
   ConsumerMetrics,
   consumerLifecycle,
@@ -37,6 +38,9 @@ export interface NotificationDeps {
 
 export type NotificationApp = ServiceApp;
 
+/** What notification reads of a cached message to find a reply's author. */
+const CachedAuthor = z.object({ userId: z.string().min(1) });
+
 /**
  * notification: routes each accepted message to the delivery topic of every gateway that has
  * viewers in its room (Redis room -> gateways), and each rejection only to the gateway that owns
@@ -66,6 +70,14 @@ export function createNotificationApp(deps: NotificationDeps): NotificationApp {
   const unrouted = metrics.counter(
     'roomcast_notification_unrouted_total',
     'messages (and deletes) with no gateway to deliver to',
+  );
+  const mentionNotices = metrics.counter(
+    'roomcast_notification_mentions_total',
+    'user.mention deliveries routed (mentions and replies, to the user\'s gateway)',
+  );
+  const unresolvedReplies = metrics.counter(
+    'roomcast_notification_reply_unresolved_total',
+    'replies whose replied-to message the recent cache did not hold (no live reply notice; the inbox still gets it)',
   );
   const uncachedDeletes = metrics.counter(
     'roomcast_notification_delete_uncached_total',
@@ -108,8 +120,51 @@ export function createNotificationApp(deps: NotificationDeps): NotificationApp {
       deliveries.push({ event: { kind: 'room.message', message: event }, context, gatewayIds });
       records += gatewayIds.length;
     }
-    await publishDeliveries(deps.bus, deps.topics, deliveries);
-    routed.inc(records);
+    const mentions = await mentionDeliveries(batch);
+    await publishDeliveries(deps.bus, deps.topics, mentions.length === 0 ? deliveries : [...deliveries, ...mentions]);
+    routed.inc(records + mentions.length);
+    mentionNotices.inc(mentions.length);
+  }
+
+  /**
+   * `user.mention` deliveries of a batch (docs/live-room.md): to the gateway of each user a message
+   * mentions or replies to (noticeTargets: never the sender), none for a user who is offline (the
+   * inbox, written by persistence, is the record). The authors of the batch's `replyTo`s come from
+   * the recent cache in one round trip — it already holds this batch (appended before), and a
+   * reply is to a message viewers see, i.e. a recent one; one presence lookup per distinct user.
+   */
+  async function mentionDeliveries(batch: DecodedRecord<ChatAcceptedV1>[]): Promise<RoutedDelivery[]> {
+    const noticing = batch.filter(({ event }) => event.deleted !== true && (event.replyTo !== undefined || (event.mentions?.length ?? 0) > 0));
+    if (noticing.length === 0) return [];
+    const replies = noticing.filter(({ event }) => event.replyTo !== undefined);
+    const cachedReplied = replies.length === 0 ? [] : await deps.recent.get(replies.map(({ event }) => ({ roomId: event.roomId, seq: event.replyTo ?? 0 })));
+    const authors = new Map<DecodedRecord<ChatAcceptedV1>, string>();
+    replies.forEach((r, i) => {
+      const author = authorOf(cachedReplied[i]);
+      if (author !== undefined) authors.set(r, author);
+      else unresolvedReplies.inc();
+    });
+    const targets = noticing.map((r) => ({ r, users: noticeTargets(r.event, authors.get(r)) }));
+    const userIds = [...new Set(targets.flatMap((t) => t.users.map((u) => u.userId)))];
+    const gateways = await Promise.all(userIds.map((userId) => deps.presence.getUserGateway(userId)));
+    const gatewayOf = new Map(userIds.map((userId, i) => [userId, gateways[i]]));
+    const out: RoutedDelivery[] = [];
+    for (const { r, users } of targets)
+      for (const { userId, reason } of users) {
+        const gatewayId = gatewayOf.get(userId);
+        if (gatewayId) out.push({ event: { kind: 'user.mention', userId, reason, message: r.event }, context: r.context, gatewayIds: [gatewayId] });
+      }
+    return out;
+  }
+
+  function authorOf(data: string | undefined): string | undefined {
+    if (data === undefined) return undefined;
+    try {
+      return parseJson(CachedAuthor, data, 'INTERNAL').userId;
+    } catch (err) {
+      deps.logger.warn({ err }, 'cached message without an author: no reply notice');
+      return undefined;
+    }
   }
 
   /** The batch's questions onto their rooms' boards: one write per room. */

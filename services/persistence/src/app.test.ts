@@ -15,11 +15,13 @@ import { silentLogger } from '@roomcast/logger';
 import { InMemoryModerationStore } from '@roomcast/moderation';
 import { closeServer, createHttpApp, listen } from '@roomcast/service-kit';
 import {
+  InMemoryInboxStore,
   InMemoryMessageStore,
   InMemoryModerationAuditStore,
   InMemoryRoomRoleStore,
   type MessageRef,
   type MessageStore,
+  type NewInboxEntry,
   type StoredMessage,
 } from '@roomcast/store';
 import { sleep, uniqueId, waitFor } from '@roomcast/testing';
@@ -61,11 +63,21 @@ class FlakyMessageStore implements MessageStore {
   }
 }
 
+/** InMemoryInboxStore that records the size of each add() (one per batch with notices). */
+class RecordingInboxStore extends InMemoryInboxStore {
+  readonly adds: number[] = [];
+  override add(entries: NewInboxEntry[]): Promise<number> {
+    this.adds.push(entries.length);
+    return super.add(entries);
+  }
+}
+
 interface Harness {
   bus: InMemoryMessageBus;
   store: FlakyMessageStore;
   audit: InMemoryModerationAuditStore;
   roles: InMemoryRoomRoleStore;
+  inbox: RecordingInboxStore;
   moderationStore: InMemoryModerationStore;
   topics: TopicNames;
   app: PersistenceApp;
@@ -82,6 +94,7 @@ async function start(storeFailures = 0): Promise<Harness> {
   const store = new FlakyMessageStore(storeFailures);
   const audit = new InMemoryModerationAuditStore();
   const roles = new InMemoryRoomRoleStore();
+  const inbox = new RecordingInboxStore();
   const moderationStore = new InMemoryModerationStore();
   const topics = resolveTopics(`${uniqueId('persist')}.`);
   const logger = silentLogger();
@@ -90,6 +103,7 @@ async function start(storeFailures = 0): Promise<Harness> {
     store,
     audit,
     roles,
+    inbox,
     moderationStore,
     logger,
     topics,
@@ -124,6 +138,7 @@ async function start(storeFailures = 0): Promise<Harness> {
     store,
     audit,
     roles,
+    inbox,
     moderationStore,
     topics,
     app,
@@ -574,5 +589,101 @@ describe('createPersistenceApp: audit and roles APIs', () => {
     const { status, body } = await getJson(path, await tokenFor('mod', { '*': 'moderator' }));
     expect(status).toBe(400);
     expect(body).toMatchObject({ code: 'BAD_REQUEST' });
+  });
+});
+
+/** A reply of the inbox API: a page, a mark-read result, or an error. */
+interface InboxReply {
+  items: { id: string; seq: number; read: boolean }[];
+  unread?: number;
+  marked?: number;
+  code?: string;
+}
+
+describe('createPersistenceApp: the inbox (mentions and replies)', () => {
+  async function call(method: 'GET' | 'POST', path: string, userId: string | null, body?: unknown): Promise<{ status: number; body: InboxReply }> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (userId !== null) headers.authorization = `Bearer ${await signUserToken(SECRET, userId)}`;
+    const res = await fetch(h.baseUrl + path, { method, headers, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
+    return { status: res.status, body: (await res.json()) as InboxReply };
+  }
+
+  beforeEach(async () => {
+    h = await start();
+  });
+
+  it('writes the inbox once per batch: mentions and replies (author from the store, same batch or before), never the sender', async () => {
+    await publish(accepted('room-r', 1, { userId: 'bob' }));
+    await waitFor(() => inserted() === 1, 'the first message stored');
+    expect(h.inbox.adds).toEqual([]);
+    // One batch: a reply to bob (stored by the batch before), a reply to carl's message of the same
+    // batch that also mentions carl (one entry: the reply), a self-mention, and a reply to no stored seq.
+    await publish(
+      accepted('room-r', 2, { userId: 'carl' }),
+      accepted('room-r', 3, { userId: 'ann', replyTo: 1, mentions: ['ann', 'dan'] }),
+      accepted('room-r', 4, { userId: 'ann', replyTo: 2, mentions: ['carl'] }),
+      accepted('room-r', 5, { userId: 'ann', replyTo: 999 }),
+    );
+    await waitFor(() => h.inbox.adds.length === 1, 'one inbox write');
+    expect(h.inbox.adds).toEqual([3]);
+    const seen = async (userId: string) => (await h.inbox.list(userId)).items.map((i) => `${i.reason}:${i.seq}:${i.fromUserId}:${i.replyTo ?? '-'}`);
+    await expect(seen('bob')).resolves.toEqual(['reply:3:ann:1']);
+    await expect(seen('dan')).resolves.toEqual(['mention:3:ann:1']);
+    await expect(seen('carl')).resolves.toEqual(['reply:4:ann:2']);
+    await expect(seen('ann')).resolves.toEqual([]);
+    expect(counter('roomcast_persistence_inbox_added_total')).toBe(3);
+    expect(counter('roomcast_persistence_reply_unresolved_total')).toBe(1);
+  });
+
+  it('takes a replayed batch harmlessly: nothing added, read items stay read', async () => {
+    const m = accepted('room-r', 1, { userId: 'ann', mentions: ['bob'] });
+    await publish(m);
+    await waitFor(() => h.inbox.adds.length === 1, 'the inbox write');
+    await h.inbox.markRead('bob', { all: true });
+    await publish(m);
+    await waitFor(() => h.inbox.adds.length === 2 && duplicates() === 1, 'the replay handled');
+    await expect(h.inbox.list('bob')).resolves.toMatchObject({ unread: 0, items: [{ seq: 1, read: true }] });
+    expect(counter('roomcast_persistence_inbox_added_total')).toBe(1);
+  });
+
+  it("serves the caller's own inbox over HTTP and marks items read by id or all", async () => {
+    await publish(
+      accepted('room-r', 1, { userId: 'ann', mentions: ['bob'], text: 'hi @bob' }),
+      accepted('room-r', 2, { userId: 'ann', mentions: ['bob', 'carl'] }),
+      accepted('room-r', 3, { userId: 'carl', mentions: ['bob'] }),
+    );
+    await waitFor(() => counter('roomcast_persistence_inbox_added_total') === 4, 'four entries');
+    const all = await call('GET', '/inbox', 'bob');
+    expect(all.status).toBe(200);
+    expect(all.body.unread).toBe(3);
+    expect(all.body.items.map((i: { seq: number }) => i.seq)).toEqual([3, 2, 1]);
+    expect(all.body.items[2]).toEqual({ id: expect.any(String), read: false, roomId: 'room-r', seq: 1, fromUserId: 'ann', text: 'hi @bob', reason: 'mention', at: 1_700_000_000_101 });
+    const page = await call('GET', `/inbox?limit=1&before=${encodeURIComponent(all.body.items[0]?.id ?? '')}`, 'bob');
+    expect(page.body.items.map((i: { seq: number }) => i.seq)).toEqual([2]);
+
+    // carl's id, sent by bob, marks nothing of carl's.
+    const carls = await call('GET', '/inbox', 'carl');
+    await expect(call('POST', '/inbox/read', 'bob', { ids: [all.body.items[1]?.id ?? '', 'nope'] })).resolves.toEqual({ status: 200, body: { marked: 1, unread: 2 } });
+    await expect(call('POST', '/inbox/read', 'carl', { ids: [carls.body.items[0]?.id ?? ''] })).resolves.toEqual({ status: 200, body: { marked: 1, unread: 0 } });
+    await expect(call('POST', '/inbox/read', 'bob', { all: true })).resolves.toEqual({ status: 200, body: { marked: 2, unread: 0 } });
+    expect((await call('GET', '/inbox', 'bob')).body.items.map((i: { read: boolean }) => i.read)).toEqual([true, true, true]);
+  });
+
+  it('answers 401 without a valid token and 400 BAD_REQUEST for a bad query or body', async () => {
+    for (const [method, path] of [['GET', '/inbox'], ['POST', '/inbox/read']] as const) {
+      const r = await call(method, path, null, method === 'POST' ? { all: true } : undefined);
+      expect(r.status).toBe(401);
+      expect(r.body.code).toBe('UNAUTHORIZED');
+    }
+    const forged = await fetch(`${h.baseUrl}/inbox`, { headers: { authorization: `Bearer ${await signUserToken('another-secret', 'bob')}` } });
+    expect(forged.status).toBe(401);
+    for (const path of ['/inbox?limit=0', '/inbox?limit=abc', '/inbox?limit=201', `/inbox?before=${'x'.repeat(200)}`]) {
+      const r = await call('GET', path, 'bob');
+      expect([path, r.status, r.body.code]).toEqual([path, 400, 'BAD_REQUEST']);
+    }
+    for (const body of [{}, { all: false }, { ids: [] }, { ids: 'x' }, { ids: ['a'], all: true }, '{not json', []]) {
+      const r = await call('POST', '/inbox/read', 'bob', body);
+      expect([body, r.status, r.body.code]).toEqual([body, 400, 'BAD_REQUEST']);
+    }
   });
 });

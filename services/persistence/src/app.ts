@@ -1,12 +1,13 @@
 import { Router } from 'express';
 import { headerValue, type BusRecord, type MessageBus } from '@roomcast/bus';
-import { ChatAcceptedV1, HEADERS, ModerationEventV1, type TopicNames } from '@roomcast/contracts';
+import { ChatAcceptedV1, HEADERS, ModerationEventV1, noticeTargets, type TopicNames } from '@roomcast/contracts';
 import type { Logger } from '@roomcast/logger';
 import { ConsumerMetrics, consumerLifecycle, decodeBatch, MetricsRegistry, type ServiceApp } from '@roomcast/service-kit';
-import type { MessageStore, ModerationAuditStore, RoomRoleStore, StoredMessage } from '@roomcast/store';
+import type { InboxStore, MessageStore, ModerationAuditStore, NewInboxEntry, RoomRoleStore, StoredMessage } from '@roomcast/store';
 import { parseTraceparent } from '@roomcast/telemetry';
 import type { ModerationStore } from '@roomcast/moderation';
 import { historyRouter, type VerifyUserToken } from './history';
+import { inboxRouter } from './inbox';
 import { roomAdminRouter } from './room-admin';
 
 export interface PersistenceDeps {
@@ -14,6 +15,11 @@ export interface PersistenceDeps {
   store: MessageStore;
   /** The moderation audit log: every `room.moderation.applied.v1` event, written here. */
   audit: ModerationAuditStore;
+  /**
+   * The inbox (MongoDB): an entry for every user an accepted message mentions or replies to,
+   * written once per batch after its messages; served by `GET /inbox`, `POST /inbox/read`.
+   */
+  inbox: InboxStore;
   /** The room-admin store, read to authorise the audit and roles APIs (written by whoever applies set-role). */
   roles: RoomRoleStore;
   /** Bans (Redis, as the gateways read them): a user banned from a room may not read its history. */
@@ -63,6 +69,11 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
   const stored = metrics.counter('roomcast_persistence_inserted_total', 'messages written');
   const dupes = metrics.counter('roomcast_persistence_duplicates_total', 'messages already stored (replays)');
   const audited = metrics.counter('roomcast_persistence_audited_total', 'moderation events newly written to the audit log');
+  const inboxed = metrics.counter('roomcast_persistence_inbox_added_total', 'inbox entries newly written (mentions and replies)');
+  const unresolvedReplies = metrics.counter(
+    'roomcast_persistence_reply_unresolved_total',
+    'replies to a seq with no stored message (no inbox entry for its author)',
+  );
   const tombstoned = metrics.counter('roomcast_persistence_tombstoned_total', 'messages marked deleted by a moderator');
   const unmatched = metrics.counter(
     'roomcast_persistence_delete_unmatched_total',
@@ -74,7 +85,33 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
       const r = await deps.store.insertMany(batch.map(({ event, record }) => withTrace(event, record)));
       stored.inc(r.inserted);
       dupes.inc(r.duplicates);
+      const entries = await inboxEntries(batch.map(({ event }) => event));
+      if (entries.length > 0) inboxed.inc(await deps.inbox.add(entries));
     });
+  }
+
+  /**
+   * The inbox entries of a batch (noticeTargets, as notification's live notices): after the
+   * batch's messages are stored, so a reply's author is found in MongoDB — the record, however
+   * old the message replied to — whether it came in this batch or before (one room's messages
+   * come in seq order). One lookup per distinct replied-to message, all at once.
+   */
+  async function inboxEntries(events: ChatAcceptedV1[]): Promise<NewInboxEntry[]> {
+    const noticing = events.filter((e) => e.deleted !== true && (e.replyTo !== undefined || (e.mentions?.length ?? 0) > 0));
+    if (noticing.length === 0) return [];
+    // A room id has no space: `roomId seq` names a message.
+    const refs = new Map<string, { roomId: string; seq: number }>();
+    for (const e of noticing) if (e.replyTo !== undefined) refs.set(`${e.roomId} ${e.replyTo}`, { roomId: e.roomId, seq: e.replyTo });
+    const found = await Promise.all([...refs.values()].map((ref) => deps.store.findMessage(ref)));
+    const authors = new Map([...refs.keys()].map((key, i) => [key, found[i]?.userId]));
+    const entries: NewInboxEntry[] = [];
+    for (const e of noticing) {
+      const author = e.replyTo !== undefined ? authors.get(`${e.roomId} ${e.replyTo}`) : undefined;
+      if (e.replyTo !== undefined && author === undefined) unresolvedReplies.inc();
+      for (const { userId, reason } of noticeTargets(e, author))
+        entries.push({ userId, reason, messageId: e.id, roomId: e.roomId, seq: e.seq, fromUserId: e.userId, text: e.text, replyTo: e.replyTo, at: e.acceptedAt });
+    }
+    return entries;
   }
 
   /**
@@ -136,7 +173,7 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
   );
   const router = Router();
   const banCheckFailed = (err: unknown): void => deps.logger.warn({ err }, 'moderation state unavailable; history read without the ban check');
-  router.use(historyRouter(deps.store, deps.verifyToken, deps.moderationStore, banCheckFailed), roomAdminRouter(deps.audit, deps.roles, deps.verifyToken));
+  router.use(historyRouter(deps.store, deps.verifyToken, deps.moderationStore, banCheckFailed), roomAdminRouter(deps.audit, deps.roles, deps.verifyToken), inboxRouter(deps.inbox, deps.verifyToken));
   return {
     metrics,
     router,
@@ -149,6 +186,7 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
       await deps.store.init();
       await deps.audit.init();
       await deps.roles.init();
+      await deps.inbox.init();
       await consumer.start();
       await moderation.start();
     },

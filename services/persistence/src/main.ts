@@ -2,7 +2,7 @@ import { resolveTopics } from '@roomcast/contracts';
 import { runService } from '@roomcast/service-kit';
 import { createKafkaBus, createMongoStore, createTokenVerifierFromConfig } from '@roomcast/service-kit/infra';
 import { RedisModerationStore } from '@roomcast/moderation';
-import { MongoModerationAuditStore, MongoRoomRoleStore } from '@roomcast/store';
+import { MongoInboxStore, MongoModerationAuditStore, MongoRoomRoleStore } from '@roomcast/store';
 import { createPersistenceApp } from './app';
 import { configSchema } from './config';
 
@@ -13,12 +13,14 @@ runService('persistence', configSchema, (config, logger) => {
   const mongo = { uri: config.MONGO_URL, dbName: config.MONGO_DB, logger };
   const audit = new MongoModerationAuditStore(mongo);
   const roles = new MongoRoomRoleStore(mongo);
+  const inbox = new MongoInboxStore(mongo);
   const moderationStore = new RedisModerationStore({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
   const app = createPersistenceApp({
     bus,
     store,
     audit,
     roles,
+    inbox,
     moderationStore,
     logger,
     topics: resolveTopics(config.KAFKA_TOPIC_PREFIX),
@@ -33,6 +35,7 @@ runService('persistence', configSchema, (config, logger) => {
       await store.close();
       await audit.close();
       await roles.close();
+      await inbox.close();
       await moderationStore.close();
     },
   };

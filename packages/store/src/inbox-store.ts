@@ -1,0 +1,73 @@
+import type { InboxItem, NoticeReason } from '@roomcast/contracts';
+
+/**
+ * The inbox (MongoDB collection `inbox`): one entry per (user, message, reason) for every user a
+ * message mentions or replies to — online or not, the inbox is the record; unread until the user
+ * marks it read. Written by persistence from accepted messages, read by persistence's HTTP API
+ * (`GET /inbox`, `POST /inbox/read`) and by the gateways at connect (`inbox` frame).
+ * `MongoInboxStore` in production, `InMemoryInboxStore` as the twin; both pass
+ * `describeInboxStoreContract`.
+ */
+export interface NewInboxEntry {
+  /** Whose inbox. */
+  userId: string;
+  /** The message's id (ChatAcceptedV1.id): with `userId` and `reason`, what makes an entry unique. */
+  messageId: string;
+  reason: NoticeReason;
+  roomId: string;
+  seq: number;
+  fromUserId: string;
+  text: string;
+  replyTo?: number | undefined;
+  /** When the message was accepted (epoch ms). */
+  at: number;
+}
+
+export interface InboxQuery {
+  /** 1..MAX_INBOX_LIMIT, default DEFAULT_INBOX_LIMIT. */
+  limit?: number | undefined;
+  /** Only items older than the item with this id (its `id`: ids sort as the items do), for paging back. */
+  before?: string | undefined;
+  /** Only unread items (the gateway's `inbox` frame at connect). */
+  unreadOnly?: boolean | undefined;
+}
+
+/** A page of the inbox, newest first, and how many items of the whole inbox are unread. */
+export interface InboxPage {
+  items: InboxItem[];
+  unread: number;
+}
+
+export const DEFAULT_INBOX_LIMIT = 50;
+export const MAX_INBOX_LIMIT = 200;
+
+/** Clamps a limit the same way in every store: default 50, truncated, 1..200. */
+export function inboxLimit(limit: number | undefined): number {
+  if (limit === undefined || Number.isNaN(limit)) return DEFAULT_INBOX_LIMIT;
+  return Math.min(MAX_INBOX_LIMIT, Math.max(1, Math.trunc(limit)));
+}
+
+/**
+ * An entry's id: its acceptance time (zero-padded, so ids sort by time as strings), the message id
+ * and the reason. Deterministic, so a replayed record makes the same id and adds nothing; a user's
+ * ids sort newest-last, so `before` pages by id alone, ties in `at` (one filter batch shares its
+ * acceptance time) included.
+ */
+export function inboxItemId(e: Pick<NewInboxEntry, 'at' | 'messageId' | 'reason'>): string {
+  return `${String(e.at).padStart(15, '0')}-${e.messageId}-${e.reason}`;
+}
+
+export interface InboxStore {
+  /** Creates indexes (idempotent). */
+  init(): Promise<void>;
+  /**
+   * Adds entries, unread; idempotent by (user, message, reason): a replayed entry adds nothing and
+   * keeps the first one's read state. Returns how many were new.
+   */
+  add(entries: NewInboxEntry[]): Promise<number>;
+  /** The user's items newest first (by id), and the user's unread count. */
+  list(userId: string, query?: InboxQuery): Promise<InboxPage>;
+  /** Marks the user's items read: those of `ids` (ids of other users' items change nothing), or all. Returns how many changed. */
+  markRead(userId: string, which: { ids: string[] } | { all: true }): Promise<number>;
+  healthy(): Promise<boolean>;
+}

@@ -248,6 +248,11 @@ export function createFilterApp(deps: FilterDeps): FilterApp {
             sentAt: event.sentAt,
             acceptedAt,
             ...(event.priority === 'high' ? { priority: 'high' as const } : {}),
+            // Room events beyond chat (docs/live-room.md) and chat's reply/mentions, when present.
+            ...(event.kind !== undefined ? { kind: event.kind } : {}),
+            ...(event.data !== undefined ? { data: event.data } : {}),
+            ...(event.replyTo !== undefined ? { replyTo: event.replyTo } : {}),
+            ...(event.mentions !== undefined ? { mentions: event.mentions } : {}),
           },
           context: d.ingested.context,
         };

@@ -389,6 +389,24 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     return this.request<AckFrame>(this.byMsg, clientMsgId, 'ack', roomId, frame);
   }
 
+  /**
+   * Sends a gift (`count` 1–999, default 1); resolves with `ack` like chat. It arrives as a message
+   * of kind `gift` (high priority) whose `data.combo` counts the sender's combo; the room's
+   * `leaderboard` arrives as `room-state`. docs/live-room.md "Gifts".
+   */
+  gift(roomId: string, giftId: string, options: ChatOptions & { count?: number } = {}): Promise<AckFrame> {
+    const clientMsgId = options.clientMsgId ?? this.nextId();
+    const frame: ClientFrameInput = {
+      type: 'gift',
+      roomId,
+      clientMsgId,
+      giftId,
+      count: options.count ?? 1,
+      sentAt: options.sentAt ?? Date.now(),
+    };
+    return this.request<AckFrame>(this.byMsg, clientMsgId, 'ack', roomId, frame);
+  }
+
   /** Sends likes (1–100, default 1). No reply; totals arrive as `likes` events. False if not sent. */
   like(roomId: string, count = 1): boolean {
     const err = this.send({ type: 'like', roomId, count });

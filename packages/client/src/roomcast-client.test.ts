@@ -225,6 +225,21 @@ describe('RoomcastClient requests', () => {
     await expect(first).resolves.toMatchObject({ clientMsgId: f0.clientMsgId });
   });
 
+  it('sends a gift frame (count 1 by default) acked by its clientMsgId', async () => {
+    const { client, socket } = await connected();
+    await joinRoom(client, socket, 'lobby');
+    const rose = client.gift('lobby', 'rose', { clientMsgId: 'g1', sentAt: 7 });
+    const rockets = client.gift('lobby', 'rocket', { clientMsgId: 'g2', sentAt: 8, count: 3 });
+    expect(socket.sentFrames().slice(1)).toEqual([
+      { type: 'gift', roomId: 'lobby', clientMsgId: 'g1', giftId: 'rose', count: 1, sentAt: 7 },
+      { type: 'gift', roomId: 'lobby', clientMsgId: 'g2', giftId: 'rocket', count: 3, sentAt: 8 },
+    ]);
+    socket.receive({ type: 'ack', roomId: 'lobby', clientMsgId: 'g2' });
+    socket.receive({ type: 'ack', roomId: 'lobby', clientMsgId: 'g1' });
+    await expect(rose).resolves.toMatchObject({ clientMsgId: 'g1' });
+    await expect(rockets).resolves.toMatchObject({ clientMsgId: 'g2' });
+  });
+
   it('rejects a chat with a typed RoomcastError on an error frame; other chats are unaffected', async () => {
     const { client, socket } = await connected();
     await joinRoom(client, socket, 'lobby');
@@ -750,7 +765,7 @@ describe('RoomcastClient moderation', () => {
   it('sends gift, ask and chat with reply/mentions acked by clientMsgId; vote, buy and host settle by reqId with done or the error', async () => {
     const { client, socket } = await connected();
     await joinRoom(client, socket, 'show');
-    const gift = client.gift('show', 'rose', 3, { clientMsgId: 'g-1' });
+    const gift = client.gift('show', 'rose', { count: 3, clientMsgId: 'g-1' });
     expect(lastSent(socket)).toMatchObject({ type: 'gift', roomId: 'show', clientMsgId: 'g-1', giftId: 'rose', count: 3 });
     const ask = client.ask('show', 'when?', { clientMsgId: 'q-1' });
     expect(lastSent(socket)).toMatchObject({ type: 'ask', text: 'when?', clientMsgId: 'q-1' });

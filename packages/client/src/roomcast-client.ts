@@ -411,13 +411,20 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
   }
 
   /**
-   * Sends a gift (`count` of `giftId`); resolves with `ack` like chat. Gifts arrive as `message`
-   * events of kind `gift` (high priority; `data.combo` counts a combo), and move the room's
-   * `leaderboard` (a `room-state` event).
+   * Sends a gift (`count` 1–999, default 1); resolves with `ack` like chat. It arrives as a message
+   * of kind `gift` (high priority) whose `data.combo` counts the sender's combo; the room's
+   * `leaderboard` arrives as `room-state`. docs/live-room.md "Gifts".
    */
-  gift(roomId: string, giftId: string, count = 1, options: Omit<ChatOptions, 'replyTo' | 'mentions'> = {}): Promise<AckFrame> {
+  gift(roomId: string, giftId: string, options: ChatOptions & { count?: number } = {}): Promise<AckFrame> {
     const clientMsgId = options.clientMsgId ?? this.nextId();
-    const frame: ClientFrameInput = { type: 'gift', roomId, clientMsgId, giftId, count, sentAt: options.sentAt ?? Date.now() };
+    const frame: ClientFrameInput = {
+      type: 'gift',
+      roomId,
+      clientMsgId,
+      giftId,
+      count: options.count ?? 1,
+      sentAt: options.sentAt ?? Date.now(),
+    };
     return this.request<AckFrame>(this.byMsg, clientMsgId, 'ack', roomId, frame);
   }
 

@@ -22,6 +22,8 @@ export const USAGE = `roomcast-load: simulate heavy live rooms and report what v
   --viewers N            viewers per room (default ${DEFAULT_OPTIONS.viewers})
   --senders N            senders per room (default ${DEFAULT_OPTIONS.senders})
   --rate R               chat messages per second per sender (default ${DEFAULT_OPTIONS.rate})
+  --gifts R              gifts per second per sender, beside the chats: high-priority messages,
+                         their latency reported apart (default ${DEFAULT_OPTIONS.giftsPerSec}; roomcast only)
   --duration S           seconds of sending once everyone joined (default ${DEFAULT_OPTIONS.durationSec})
   --ramp S               seconds to open all connections (default ${DEFAULT_OPTIONS.rampSec})
   --likes R              like frames per second per room (default ${DEFAULT_OPTIONS.likesPerSec})
@@ -102,6 +104,7 @@ export function parseCli(argv: readonly string[]): { help: true } | { help: fals
       viewers: { type: 'string' },
       senders: { type: 'string' },
       rate: { type: 'string' },
+      gifts: { type: 'string' },
       duration: { type: 'string' },
       ramp: { type: 'string' },
       likes: { type: 'string' },
@@ -141,6 +144,9 @@ export function parseCli(argv: readonly string[]): { help: true } | { help: fals
       '--resume is for --target roomcast (it resumes through @roomcast/client)',
     );
   }
+  const giftsPerSec = num('gifts', values.gifts) ?? file.gifts ?? DEFAULT_OPTIONS.giftsPerSec;
+  if (giftsPerSec > 0 && target !== 'roomcast')
+    throw new AppError('CONFIG_INVALID', '--gifts is for --target roomcast (Centrifugo has no gifts)');
   const rooms = int('rooms', values.rooms) ?? file.rooms ?? DEFAULT_OPTIONS.rooms;
   const viewers = int('viewers', values.viewers) ?? file.viewers ?? DEFAULT_OPTIONS.viewers;
   const senders = int('senders', values.senders) ?? file.senders ?? DEFAULT_OPTIONS.senders;
@@ -177,6 +183,7 @@ export function parseCli(argv: readonly string[]): { help: true } | { help: fals
       viewers,
       senders,
       rate: num('rate', values.rate) ?? file.rate ?? DEFAULT_OPTIONS.rate,
+      giftsPerSec,
       durationSec,
       rampSec: num('ramp', values.ramp) ?? file.ramp ?? DEFAULT_OPTIONS.rampSec,
       likesPerSec: num('likes', values.likes) ?? file.likes ?? DEFAULT_OPTIONS.likesPerSec,

@@ -250,11 +250,13 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
     const joinH = createHistogram();
     const ack = createHistogram();
     const recovered = createHistogram();
+    const gift = createHistogram();
     for (const r of results) {
       addEncoded(connect, r.connectUs);
       addEncoded(joinH, r.joinUs);
       addEncoded(ack, r.ackUs);
       addEncoded(recovered, r.recoveredUs);
+      addEncoded(gift, r.giftUs);
     }
     const timeline = [...seconds.entries()].sort((a, b) => a[0] - b[0]).map(([k, agg]) => toPoint(k, agg));
     return buildReport({
@@ -275,6 +277,7 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
       join: joinH,
       ack,
       recovered,
+      gift,
       timeline,
       accounting: consolidateRooms(results.flatMap((r) => r.rooms)),
     });

@@ -36,13 +36,13 @@ describe('frame scanning', () => {
     const buf = gatewayMessage(42, 'hello', 1_700_000_000_123);
     expect(isMessageFrame(buf)).toBe(true);
     expect(scanRoomcastMessage(buf, out)).toBe(true);
-    expect(out).toEqual({ seq: 42, sentAt: 1_700_000_000_123 });
+    expect(out).toEqual({ seq: 42, sentAt: 1_700_000_000_123, gift: false });
   });
 
   it('is not fooled by keys inside string values (they are escaped in JSON)', () => {
     const buf = gatewayMessage(9, 'x "seq":1 "sentAt":5 {"type":"message"', 77);
     expect(scanRoomcastMessage(buf, out)).toBe(true);
-    expect(out).toEqual({ seq: 9, sentAt: 77 });
+    expect(out).toEqual({ seq: 9, sentAt: 77, gift: false });
   });
 
   it('does not take other frames for message frames', () => {
@@ -70,7 +70,7 @@ describe('frame scanning', () => {
     );
     const frame = Buffer.concat([Buffer.from('{}\n'), line]);
     expect(scanCentrifugoPublication(frame, 3, frame.length, out)).toBe(true);
-    expect(out).toEqual({ seq: 17, sentAt: 123 });
+    expect(out).toEqual({ seq: 17, sentAt: 123, gift: false });
   });
 
   it('gives seq -1 for a Centrifugo publication without offset (channel without history)', () => {
@@ -87,13 +87,15 @@ interface Item {
   text?: string;
   sentAt?: number;
   priority?: 'high';
+  /** A gift's data (the item then has priority high, kind gift, data: as the gateway writes it). */
+  gift?: Record<string, unknown>;
 }
 
 /**
  * One batch item exactly as the gateway writes it (contracts ws.ts BatchedMessage; keys in this
  * order, `priority` last and only when high).
  */
-function itemJson({ seq, text = 'hello', sentAt = 1_733_212_345_000 + seq, priority }: Item): string {
+function itemJson({ seq, text = 'hello', sentAt = 1_733_212_345_000 + seq, priority, gift }: Item): string {
   const base = {
     seq,
     id: `m-${seq}`,
@@ -104,6 +106,7 @@ function itemJson({ seq, text = 'hello', sentAt = 1_733_212_345_000 + seq, prior
     sentAt,
     acceptedAt: sentAt + 12,
   };
+  if (gift !== undefined) return JSON.stringify({ ...base, priority: 'high', kind: 'gift', data: gift });
   return JSON.stringify(priority === 'high' ? { ...base, priority: 'high' } : base);
 }
 
@@ -148,6 +151,33 @@ describe('messages (v2) frame scanning', () => {
       [44, 1_733_212_345_044],
       [45, 1_733_212_399_999],
     ]);
+  });
+
+  it('flags gifts (high priority, kind gift) and skips their data, nested objects and braces in strings included', () => {
+    const text = batchFrame(1, 5, 0, [
+      { seq: 1 },
+      { seq: 2, gift: { giftId: 'rose', count: 1, combo: { id: 'm-2', count: 1 } } },
+      { seq: 3, priority: 'high' },
+      { seq: 4, gift: { giftId: 'rocket', count: 2, combo: { id: 'a}"{b\\', count: 7 } } },
+      { seq: 5, text: '"kind":"gift","data":{' },
+    ]);
+    expect(MessagesFrame.safeParse(JSON.parse(text)).success).toBe(true);
+    const b = scan(text) as ScannedBatch;
+    expect(b).not.toBeNull();
+    expect(itemsOf(b).map(([seq]) => seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(Array.from(b.gifts.subarray(0, b.count))).toEqual([0, 1, 0, 1, 0]);
+    // A gift as a later item is read by shape too, and the flags are reset frame after frame.
+    expect(scan(batchFrame(6, 6, 0, [{ seq: 6 }]), b)?.gifts[0]).toBe(0);
+  });
+
+  it.each([
+    ['a kind other than gift', batchFrame(1, 1, 0, [{ seq: 1, gift: {} }]).replace('"kind":"gift"', '"kind":"poll"')],
+    ['a gift without priority', batchFrame(1, 1, 0, [{ seq: 1, gift: {} }]).replace('"priority":"high",', '')],
+    ['gift data that is not an object', batchFrame(1, 1, 0, [{ seq: 1, gift: {} }]).replace('"data":{}', '"data":[]')],
+    ['a key after the data', batchFrame(1, 1, 0, [{ seq: 1, gift: {} }]).replace('"data":{}}', '"data":{},"replyTo":1}')],
+    ['unclosed gift data', batchFrame(1, 1, 0, [{ seq: 1, gift: {} }]).replace('"data":{}}]}', '"data":{"a":{}}]}')],
+  ])('does not scan a gift item with %s', (_what, text) => {
+    expect(scan(text)).toBeNull();
   });
 
   it('is not fooled by structure inside texts (escaped quotes, },{, keys, brackets, backslashes, UTF-8)', () => {
@@ -290,7 +320,14 @@ describe('message (v1) frame scanning is strict too', () => {
     const text = `${good.toString().slice(0, -1)},"priority":"high"}`;
     expect(MessageFrame.safeParse(JSON.parse(text)).success).toBe(true);
     expect(scanRoomcastMessage(Buffer.from(text), out)).toBe(true);
-    expect(out).toEqual({ seq: 5, sentAt: 100 });
+    expect(out).toEqual({ seq: 5, sentAt: 100, gift: false });
+  });
+
+  it('reads a gift message frame', () => {
+    const text = `${good.toString().slice(0, -1)},"priority":"high","kind":"gift","data":{"giftId":"rose","count":1,"combo":{"id":"m-1","count":4}}}`;
+    expect(MessageFrame.safeParse(JSON.parse(text)).success).toBe(true);
+    expect(scanRoomcastMessage(Buffer.from(text), out)).toBe(true);
+    expect(out).toEqual({ seq: 5, sentAt: 100, gift: true });
   });
 
   it.each([

@@ -39,6 +39,10 @@ export interface WorkerCounters {
   chatsUnacked: number;
   rejected: number;
   likesSent: number;
+  /** Gifts sent (`--gifts`); also counted in chatsSent/chatsAcked/chatsFailed (they are messages of the stream). */
+  giftsSent: number;
+  /** Gifts received; also counted in delivered. */
+  giftsDelivered: number;
   /** Messages received (duplicates included): one per v1 `message` frame, one per item of a v2 `messages` frame. */
   delivered: number;
   /** Frames that carried messages: v1 `message` frames plus v2 `messages` frames. */
@@ -155,6 +159,8 @@ export interface ResultMessage {
   ackUs: string;
   /** Latency of messages recovered by a resume's catch-up. */
   recoveredUs: string;
+  /** Delivery latency of gifts (kept out of `latency`, chat's), the whole run. */
+  giftUs: string;
 }
 export interface FatalMessage {
   type: 'fatal';

@@ -20,6 +20,11 @@ export interface LoadOptions {
   senders: number;
   /** Chat messages per second per sender. */
   rate: number;
+  /**
+   * Gifts per second per sender, sent beside the chats (`--gifts`): high-priority messages of the
+   * room's stream, their delivery latency reported apart from chat's. roomcast only. 0 = none.
+   */
+  giftsPerSec: number;
   /** Seconds of sending, after every connection joined. */
   durationSec: number;
   /** Seconds over which connections are opened, evenly spaced. */
@@ -62,6 +67,7 @@ export const DEFAULT_OPTIONS = {
   viewers: 10,
   senders: 1,
   rate: 1,
+  giftsPerSec: 0,
   durationSec: 10,
   rampSec: 2,
   likesPerSec: 0,
@@ -96,6 +102,7 @@ export const ScenarioFile = z
     viewers: count,
     senders: count,
     rate: z.number().nonnegative(),
+    gifts: z.number().nonnegative(),
     duration: positive,
     ramp: z.number().nonnegative(),
     likes: z.number().nonnegative(),

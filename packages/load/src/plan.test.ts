@@ -12,6 +12,7 @@ const base: LoadOptions = {
   viewers: 4,
   senders: 1,
   rate: 1,
+  giftsPerSec: 0,
   durationSec: 1,
   rampSec: 5,
   likesPerSec: 10,
@@ -146,6 +147,17 @@ describe('parseCli', () => {
       expect.objectContaining({ code: 'CONFIG_INVALID' }),
     );
     expect(() => parseCli(['--url', 'ws://x/ws', '--target', 'centrifugo'])).toThrow(/token-secret/);
+  });
+
+  it('takes --gifts R (gifts per second per sender, default 0), for roomcast only', () => {
+    const giftsOf = (args: string[]) => {
+      const r = parseCli(['--url', 'ws://127.0.0.1:1/ws', ...args]);
+      return r.help ? undefined : r.options.giftsPerSec;
+    };
+    expect(giftsOf([])).toBe(0);
+    expect(giftsOf(['--gifts', '2.5'])).toBe(2.5);
+    expect(() => giftsOf(['--gifts=-1'])).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => giftsOf(['--gifts', '1', '--target', 'centrifugo', '--token-secret', 's'])).toThrow(/--gifts is for --target roomcast/);
   });
 
   it('takes --resume (default off), also from a scenario file, for roomcast only', () => {

@@ -11,6 +11,7 @@ const options: LoadOptions = {
   viewers: 2,
   senders: 1,
   rate: 2,
+  giftsPerSec: 0,
   durationSec: 2,
   rampSec: 1,
   likesPerSec: 0,
@@ -40,6 +41,8 @@ const counters = (p: Partial<WorkerCounters> = {}): WorkerCounters => ({
   chatsUnacked: 0,
   rejected: 0,
   likesSent: 0,
+  giftsSent: 0,
+  giftsDelivered: 0,
   delivered: 12,
   deliveredFrames: 6,
   batchFrames: 6,
@@ -81,6 +84,7 @@ function input(p: Partial<ReportInput> = {}): ReportInput {
     join: createHistogram(),
     ack: createHistogram(),
     recovered: createHistogram(),
+    gift: createHistogram(),
     timeline: [
       {
         t: 1,
@@ -145,7 +149,7 @@ describe('report', () => {
     const r = buildReport(input());
     expect(r).toMatchObject({
       tool: 'roomcast-load',
-      reportVersion: 3,
+      reportVersion: 4,
       target: 'roomcast',
       delivered: 12,
       deliveredFrames: 6,
@@ -328,6 +332,26 @@ describe('report', () => {
       /resume\s+reconnects 2 \(failed attempts 1\) {2}resumes 2 \(incomplete 1, missing 3\)/,
     );
     expect(text).toMatch(/recovered ms\s+p50 9\d\d/);
+  });
+
+  it('reports --gifts: sent, delivered and their latency apart from chat\'s', () => {
+    const off = buildReport(input());
+    expect(off.gifts).toEqual({ sent: 0, delivered: 0, latencyMs: expect.objectContaining({ count: 0 }) });
+    expect(formatSummary(off)).not.toMatch(/^gift/m);
+    const gift = createHistogram();
+    for (const ms of [30, 40, 50]) recordMicros(gift, ms * 1000);
+    const r = buildReport(
+      input({ options: { ...options, giftsPerSec: 2 }, counters: counters({ giftsSent: 1, giftsDelivered: 3 }), gift }),
+    );
+    expect(r.scenario.giftsPerSecPerSender).toBe(2);
+    expect(r.gifts).toMatchObject({ sent: 1, delivered: 3, latencyMs: { count: 3 } });
+    expect(r.gifts.latencyMs.max).toBeCloseTo(50, -1);
+    // Chat latency is the 12 chat messages only.
+    expect(r.latencyMs.count).toBe(12);
+    expect(r.histograms.giftLatencyUs).not.toBe('');
+    const text = formatSummary(r);
+    expect(text).toMatch(/gifts\s+sent 1 {2}delivered 3/);
+    expect(text).toMatch(/gift ms\s+p50 4\d/);
   });
 
   it('sums worker counters and by-code maps', () => {

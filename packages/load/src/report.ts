@@ -7,9 +7,10 @@ import type { LoadOptions } from './options';
 /**
  * 2: protocol v2 — `delivered` and `deliveredPerSec` count messages (not frames), plus frames,
  * thinned, unscannedFrames. 3: `resume` (reconnects, resumes, recovered messages and their
- * latency); `latencyMs` and the timeline leave out messages recovered by a resume.
+ * latency); `latencyMs` and the timeline leave out messages recovered by a resume. 4: `gifts`
+ * (`--gifts`: sent, delivered, their latency); `latencyMs` and the timeline are chat's only.
  */
-export const REPORT_VERSION = 3;
+export const REPORT_VERSION = 4;
 
 /** One second of the run (the interval ((t-1) s, t s] after the start), summed over workers. */
 export interface TimelinePoint {
@@ -48,6 +49,8 @@ export interface LoadReport {
     viewersPerRoom: number;
     sendersPerRoom: number;
     ratePerSender: number;
+    /** `--gifts`: gifts per second per sender beside the chats. */
+    giftsPerSecPerSender: number;
     durationSec: number;
     rampSec: number;
     likesPerSecPerRoom: number;
@@ -74,6 +77,12 @@ export interface LoadReport {
   };
   chats: { sent: number; acked: number; failed: number; unacked: number; rejected: number; accepted: number };
   likesSent: number;
+  /**
+   * `--gifts`: gifts sent and received (both also in chats.sent and delivered: gifts are messages
+   * of the stream) and their delivery latency, sentAt to arrival — apart from `latencyMs`: gifts
+   * are high priority (never thinned, never held by the delivery window).
+   */
+  gifts: { sent: number; delivered: number; latencyMs: PercentilesMs };
   /** Messages received (one per v1 frame, one per item of a v2 frame), duplicates included. */
   delivered: number;
   /** Frames that carried them: v1 `message` frames + v2 `messages` frames. */
@@ -105,8 +114,8 @@ export interface LoadReport {
   /** Message frames without a seq (Centrifugo without history): delivered but not seq-checked. */
   unsequenced: number;
   /**
-   * Sender clock (sentAt) to arrival at a receiver, every delivered message but those recovered by
-   * a resume's catch-up (`resume.recoveredLatencyMs`).
+   * Sender clock (sentAt) to arrival at a receiver, every delivered chat message but those
+   * recovered by a resume's catch-up (`resume.recoveredLatencyMs`) and gifts (`gifts.latencyMs`).
    */
   latencyMs: PercentilesMs;
   /** Socket open -> welcome (roomcast) / connect reply (Centrifugo). */
@@ -164,6 +173,7 @@ export interface LoadReport {
     joinUs: string;
     ackUs: string;
     recoveredLatencyUs: string;
+    giftLatencyUs: string;
   };
   verdict: { ok: boolean; problems: string[] };
 }
@@ -188,6 +198,8 @@ export interface ReportInput {
   ack: Histogram;
   /** Latency of messages recovered by a resume's catch-up. */
   recovered: Histogram;
+  /** Latency of gifts (`--gifts`). */
+  gift: Histogram;
   timeline: TimelinePoint[];
   accounting: Accounting;
 }
@@ -269,6 +281,7 @@ export function buildReport(i: ReportInput): LoadReport {
       viewersPerRoom: o.viewers,
       sendersPerRoom: o.senders,
       ratePerSender: o.rate,
+      giftsPerSecPerSender: o.giftsPerSec,
       durationSec: o.durationSec,
       rampSec: o.rampSec,
       likesPerSecPerRoom: o.likesPerSec,
@@ -299,6 +312,7 @@ export function buildReport(i: ReportInput): LoadReport {
       accepted: Math.max(0, c.chatsAcked - c.rejected),
     },
     likesSent: c.likesSent,
+    gifts: { sent: c.giftsSent, delivered: c.giftsDelivered, latencyMs: percentilesMs(i.gift) },
     delivered: c.delivered,
     deliveredFrames: c.deliveredFrames,
     batchFrames: c.batchFrames,
@@ -346,6 +360,7 @@ export function buildReport(i: ReportInput): LoadReport {
       joinUs: encodeHistogram(i.join),
       ackUs: encodeHistogram(i.ack),
       recoveredLatencyUs: encodeHistogram(i.recovered),
+      giftLatencyUs: encodeHistogram(i.gift),
     },
     verdict: verdictOf(base),
   };
@@ -405,6 +420,12 @@ export function formatSummary(r: LoadReport): string {
       `sent ${fmt(r.chats.sent)}  acked ${fmt(r.chats.acked)}  rejected ${fmt(r.chats.rejected)}  failed ${fmt(r.chats.failed)}  unacked ${fmt(r.chats.unacked)}`,
     ],
     ['likes sent', fmt(r.likesSent)],
+    ...(r.scenario.giftsPerSecPerSender > 0
+      ? ([
+          ['gifts', `sent ${fmt(r.gifts.sent)}  delivered ${fmt(r.gifts.delivered)}  (${fmt(r.scenario.giftsPerSecPerSender)}/s per sender; in chats and delivered too)`],
+          ['gift ms', pct(r.gifts.latencyMs)],
+        ] as [string, string][])
+      : []),
     [
       'delivered',
       `${fmt(r.delivered)} of expected ${fmt(r.expected)}  thinned ${fmt(r.thinned)}  gaps ${fmt(r.gaps)}  undelivered ${fmt(r.undelivered)}  duplicates ${fmt(r.duplicates)}  out-of-order ${fmt(r.outOfOrder)}  lost to closes ${fmt(r.lostToCloses)}`,
@@ -431,7 +452,7 @@ export function formatSummary(r: LoadReport): string {
     ['errors', byCode(r.errorsByCode)],
     ['verdict', r.verdict.ok ? 'OK' : `FAIL: ${r.verdict.problems.join('; ')}`],
   ];
-  if (r.unsequenced > 0) rows.splice(6, 0, ['unsequenced', `${fmt(r.unsequenced)} frames had no seq/offset`]);
+  if (r.unsequenced > 0) rows.splice(rows.findIndex(([k]) => k === 'frames') + 1, 0, ['unsequenced', `${fmt(r.unsequenced)} frames had no seq/offset`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
 }

@@ -24,6 +24,8 @@ export class WorkerStats {
     chatsUnacked: 0,
     rejected: 0,
     likesSent: 0,
+    giftsSent: 0,
+    giftsDelivered: 0,
     delivered: 0,
     deliveredFrames: 0,
     batchFrames: 0,
@@ -60,6 +62,12 @@ export class WorkerStats {
    */
   readonly recoveredUs: Histogram = createHistogram();
   /**
+   * Delivery latency of gifts (`--gifts`), the whole run: high priority, they skip the delivery
+   * window and thinning, so they are measured apart from chat (whose per-second samples and run
+   * latency leave them out).
+   */
+  readonly giftUs: Histogram = createHistogram();
+  /**
    * Set when the worker takes its final snapshot: frames still arriving while connections close
    * are not counted, so `delivered` and the per-member seq ends describe the same instant.
    */
@@ -72,6 +80,13 @@ export class WorkerStats {
   recordDelivery(sentAtMs: number, arrivedMs: number): void {
     this.counters.delivered++;
     if (sentAtMs > 0) recordMicros(this.intervalLatency, (arrivedMs - sentAtMs) * 1000);
+  }
+
+  /** Like recordDelivery, for a gift: delivered, its latency in giftUs. */
+  recordGiftDelivery(sentAtMs: number, arrivedMs: number): void {
+    this.counters.delivered++;
+    this.counters.giftsDelivered++;
+    if (sentAtMs > 0) recordMicros(this.giftUs, (arrivedMs - sentAtMs) * 1000);
   }
 
   /** Like recordDelivery, for a message of a resume's catch-up: delivered, its latency apart. */

@@ -21,6 +21,7 @@ function optionsFor(url: string, protocol: LoadProtocol): LoadOptions {
     viewers: 3,
     senders: 1,
     rate: 40,
+    giftsPerSec: 0,
     durationSec: 0.5,
     rampSec: 0,
     likesPerSec: 10,

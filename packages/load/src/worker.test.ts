@@ -1,5 +1,6 @@
 import { consolidateRooms } from './accounting';
 import { ScannedBatch } from './frame-scan';
+import { decodeHistogram, mergeEncoded } from './histogram';
 import type { ResultMessage, WorkerMessage } from './ipc';
 import type { LoadOptions } from './options';
 import { buildPlan, type ConnectionSpec } from './plan';
@@ -18,7 +19,7 @@ class FakeServer {
   batchSeqs = 0;
   /** With batches: leave every seq divisible by this out of the frame for viewers (thinned). */
   thinEvery = 0;
-  readonly pending = new Map<string, { seq: number; sentAt: number }[]>();
+  readonly pending = new Map<string, { seq: number; sentAt: number; gift: boolean }[]>();
 
   /**
    * Sends the room's pending seqs as one batch frame per member; a seq dropped for a member ends
@@ -30,7 +31,7 @@ class FakeServer {
     const members = this.rooms.get(roomId) ?? [];
     members.forEach((m, i) => {
       let b: ScannedBatch | null = null;
-      for (const { seq, sentAt } of list) {
+      for (const { seq, sentAt, gift } of list) {
         if (seq === this.dropSeq && i === members.length - 1) {
           if (b !== null) m.deliverBatch(b);
           b = null;
@@ -42,7 +43,7 @@ class FakeServer {
         }
         b.toSeq = seq;
         if (this.thinEvery > 0 && seq % this.thinEvery === 0 && m.spec.role === 'viewer') b.thinned++;
-        else b.push(seq, sentAt);
+        else b.push(seq, sentAt, gift ? 1 : 0);
       }
       if (b !== null) m.deliverBatch(b);
     });
@@ -70,13 +71,20 @@ class FakeConnection extends LoadConnection {
     this.onJoined(Date.now(), 0);
   }
   chat(_id: string, sentAtMs: number): void {
+    this.send(sentAtMs, false);
+  }
+  gift(_id: string, sentAtMs: number): void {
+    this.ctx.stats.counters.giftsSent++;
+    this.send(sentAtMs, true);
+  }
+  private send(sentAtMs: number, gift: boolean): void {
     this.ctx.stats.counters.chatsSent++;
     const seq = (this.server.seq.get(this.spec.roomId) ?? 0) + 1;
     this.server.seq.set(this.spec.roomId, seq);
     this.onAcked(sentAtMs);
     if (this.server.batchSeqs > 0) {
       const list = this.server.pending.get(this.spec.roomId) ?? [];
-      list.push({ seq, sentAt: Math.round(sentAtMs) });
+      list.push({ seq, sentAt: Math.round(sentAtMs), gift });
       this.server.pending.set(this.spec.roomId, list);
       if (list.length >= this.server.batchSeqs) this.server.flush(this.spec.roomId);
       return;
@@ -84,13 +92,13 @@ class FakeConnection extends LoadConnection {
     const members = this.server.rooms.get(this.spec.roomId) ?? [];
     members.forEach((m, i) => {
       if (seq === this.server.dropSeq && i === members.length - 1) return;
-      m.deliver(seq, Math.round(sentAtMs));
+      m.deliver(seq, Math.round(sentAtMs), gift);
       if (this.server.duplicateEvery > 0 && seq % this.server.duplicateEvery === 0 && i === 0)
-        m.deliver(seq, Math.round(sentAtMs));
+        m.deliver(seq, Math.round(sentAtMs), gift);
     });
   }
-  deliver(seq: number, sentAt: number): void {
-    this.onMessage(seq, sentAt);
+  deliver(seq: number, sentAt: number, gift = false): void {
+    this.onMessage(seq, sentAt, gift);
   }
   deliverBatch(b: ScannedBatch): void {
     this.onBatch(b);
@@ -111,6 +119,7 @@ const options: LoadOptions = {
   viewers: 3,
   senders: 1,
   rate: 20,
+  giftsPerSec: 0,
   durationSec: 0.5,
   rampSec: 0,
   likesPerSec: 40,
@@ -128,14 +137,17 @@ const options: LoadOptions = {
   label: undefined,
 };
 
-async function run(server: FakeServer): Promise<{ result: ResultMessage; messages: WorkerMessage[] }> {
+async function run(
+  server: FakeServer,
+  opts: LoadOptions = options,
+): Promise<{ result: ResultMessage; messages: WorkerMessage[] }> {
   const messages: WorkerMessage[] = [];
   const worker = new LoadWorker(
     (m) => messages.push(m),
     (spec, ctx, room) => new FakeConnection(spec, ctx, room, server),
   );
-  const plan = buildPlan(options, 'w');
-  worker.init({ type: 'init', options, plan: plan.workers[0]!, t0: Date.now() });
+  const plan = buildPlan(opts, 'w');
+  worker.init({ type: 'init', options: opts, plan: plan.workers[0]!, t0: Date.now() });
   const until = async (type: WorkerMessage['type']) => {
     const deadline = Date.now() + 5000;
     while (!messages.some((m) => m.type === type)) {
@@ -164,6 +176,29 @@ describe('LoadWorker', () => {
     expect(result.counters.delivered).toBe(acc.expected);
     expect(acc.gaps).toBe(0);
     expect(result.counters.duplicates).toBe(0);
+  });
+
+  it('mixes --gifts into the senders\' stream and times gifts apart from chat', async () => {
+    for (const batchSeqs of [0, 3]) {
+      const server = new FakeServer();
+      server.batchSeqs = batchSeqs;
+      // 8 gifts/s per sender for 0.5 s beside 20 chats/s: 4 gifts and 10 chats per sender.
+      const { result, messages } = await run(server, { ...options, giftsPerSec: 8 });
+      expect([batchSeqs, result.counters.giftsSent, result.counters.chatsSent]).toEqual([batchSeqs, 2 * 4, 2 * 14]);
+      expect(result.counters.chatsAcked).toBe(2 * 14);
+      const acc = consolidateRooms(result.rooms);
+      // Gifts are messages of the stream: every member gets them, and they count as delivered.
+      expect(acc.expected).toBe(2 * 14 * 4);
+      expect(result.counters.delivered).toBe(acc.expected);
+      expect(result.counters.giftsDelivered).toBe(2 * 4 * 4);
+      // Their latency is in giftUs; chat's (the samples) leaves them out.
+      expect(decodeHistogram(result.giftUs).totalCount).toBe(2 * 4 * 4);
+      const samples = [
+        ...messages.flatMap((m) => (m.type === 'sample' ? [m.sample.latency] : [])),
+        result.finalSample.latency,
+      ];
+      expect(mergeEncoded(samples).totalCount).toBe(2 * 10 * 4);
+    }
   });
 
   it('counts duplicates and gaps the fake server injects', async () => {

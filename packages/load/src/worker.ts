@@ -57,7 +57,7 @@ export class LoadWorker {
   private rampIndex = 0;
   private timers = new Set<ReturnType<typeof setTimeout>>();
   private sampleK = 1;
-  private senders: { conn: LoadConnection; sent: number; total: number }[] = [];
+  private senders: { conn: LoadConnection; sent: number; total: number; giftsSent: number; giftsTotal: number }[] = [];
   private sendLoop: ReturnType<typeof setInterval> | null = null;
   private finished = false;
 
@@ -180,12 +180,14 @@ export class LoadWorker {
   startSending(startAt: number): void {
     const o = this.options;
     const perSender = Math.round(o.rate * o.durationSec);
+    const giftsPerSender = Math.round(o.giftsPerSec * o.durationSec);
     for (const conn of this.connections) {
       if (conn.state !== 'joined') continue;
       conn.counted = true;
       const slot = this.rooms.get(conn.spec.room) as RoomSlot;
       slot.members++;
-      if (conn.spec.role === 'sender') this.senders.push({ conn, sent: 0, total: perSender });
+      if (conn.spec.role === 'sender')
+        this.senders.push({ conn, sent: 0, total: perSender, giftsSent: 0, giftsTotal: giftsPerSender });
       else slot.likers.push(conn);
     }
     this.later(() => {
@@ -206,7 +208,13 @@ export class LoadWorker {
         s.sent++;
         s.conn.chat(`${s.conn.spec.index.toString(36)}-${s.sent.toString(36)}`, nowMsForSend());
       }
-      if (s.sent < s.total) pending = true;
+      // Gifts on their own schedule, the first at 0 like chat (clientMsgIds apart: `g` prefix).
+      const giftsDue = Math.min(s.giftsTotal, Math.floor((elapsed * o.giftsPerSec) / 1000) + 1);
+      while (s.giftsSent < giftsDue) {
+        s.giftsSent++;
+        s.conn.gift(`g${s.conn.spec.index.toString(36)}-${s.giftsSent.toString(36)}`, nowMsForSend());
+      }
+      if (s.sent < s.total || s.giftsSent < s.giftsTotal) pending = true;
     }
     for (const slot of this.rooms.values()) {
       if (slot.likesPerSec <= 0 || slot.likers.length === 0) continue;
@@ -301,6 +309,7 @@ export class LoadWorker {
       joinUs: encodeHistogram(this.stats.joinUs),
       ackUs: encodeHistogram(this.stats.ackUs),
       recoveredUs: encodeHistogram(this.stats.recoveredUs),
+      giftUs: encodeHistogram(this.stats.giftUs),
     };
   }
 }

@@ -96,6 +96,21 @@ export function describeMessageStoreContract(
       expect(Object.keys(listed ?? {}).sort()).toEqual(MESSAGE_KEYS);
     });
 
+    it('keeps priority, kind, data, replyTo and mentions; a plain chat has none of them', async () => {
+      const gift = makeStoredMessage('room-a', 1, {
+        priority: 'high',
+        kind: 'gift',
+        data: { giftId: 'rose', count: 3, combo: { id: 'm-first', count: 7 } },
+      });
+      const reply = makeStoredMessage('room-a', 2, { replyTo: 1, mentions: ['u:2', 'u@3'] });
+      const plain = makeStoredMessage('room-a', 3);
+      await store.insertMany([gift, reply, plain]);
+      const listed = await store.listByRoom('room-a');
+      expect(listed).toStrictEqual([gift, reply, plain]);
+      expect(Object.keys(listed[2] ?? {}).sort()).toEqual(MESSAGE_KEYS);
+      expect(await store.findMessage({ id: gift.id })).toStrictEqual(gift);
+    });
+
     it("keeps a message's trace id and sampled flag; a message stored without them has neither", async () => {
       const traced = makeStoredMessage('room-a', 1, {
         traceId: '4bf92f3577b34da6a3ce929d0e0e4736',

@@ -51,7 +51,10 @@ type MessageDoc = {
   traceSampled?: boolean;
   /** `true` on a tombstone (markDeleted); absent otherwise. */
   deleted?: boolean;
-  /** Chat's reply and mentions (issue #14): absent when the message has none. */
+  /** The fields of ChatAcceptedV1 beyond chat (docs/live-room.md), each only when present. */
+  priority?: StoredMessage['priority'];
+  kind?: StoredMessage['kind'];
+  data?: StoredMessage['data'];
   replyTo?: number;
   mentions?: string[];
 };
@@ -70,7 +73,12 @@ const messageSchema = new Schema<MessageDoc>(
     traceId: { type: String },
     traceSampled: { type: Boolean },
     deleted: { type: Boolean },
+    priority: { type: String },
+    kind: { type: String },
+    // The kind's data as the event carried it (validated by ChatAcceptedV1 upstream).
+    data: { type: Schema.Types.Mixed },
     replyTo: { type: Number },
+    // No default: mongoose would store [] on every message without mentions.
     mentions: { type: [String], default: undefined },
   },
   {
@@ -218,6 +226,9 @@ function toDoc(m: StoredMessage): MessageDoc {
   if (m.traceId !== undefined) doc.traceId = m.traceId;
   if (m.traceSampled !== undefined) doc.traceSampled = m.traceSampled;
   if (m.deleted === true) doc.deleted = true;
+  if (m.priority !== undefined) doc.priority = m.priority;
+  if (m.kind !== undefined) doc.kind = m.kind;
+  if (m.data !== undefined) doc.data = m.data;
   if (m.replyTo !== undefined) doc.replyTo = m.replyTo;
   if (m.mentions !== undefined) doc.mentions = [...m.mentions];
   return doc;
@@ -238,6 +249,9 @@ function fromDoc(d: MessageDoc): StoredMessage {
   if (typeof d.traceId === 'string') m.traceId = d.traceId;
   if (typeof d.traceSampled === 'boolean') m.traceSampled = d.traceSampled;
   if (d.deleted === true) m.deleted = true;
+  if (d.priority !== undefined && d.priority !== null) m.priority = d.priority;
+  if (d.kind !== undefined && d.kind !== null) m.kind = d.kind;
+  if (d.data !== undefined && d.data !== null) m.data = d.data;
   if (typeof d.replyTo === 'number') m.replyTo = d.replyTo;
   if (Array.isArray(d.mentions)) m.mentions = [...d.mentions];
   return m;

@@ -12,7 +12,9 @@ import {
 } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
 import { createLogger, silentLogger, type Logger } from '@roomcast/logger';
+import { InMemoryGiftLedger } from '@roomcast/live';
 import { InMemoryModerationStore } from '@roomcast/moderation';
+import { InMemoryRoomStateHub } from '@roomcast/room-state';
 import { InMemorySequencerBackend } from '@roomcast/sequencer';
 import { getTracer, SpanKind, traceIdOf, withSpan } from '@roomcast/telemetry';
 import { installInMemoryTracing } from '@roomcast/telemetry/sdk';
@@ -44,13 +46,22 @@ interface Harness {
   dead: BusRecord[];
   rejected: BusRecord[];
   moderationStore: InMemoryModerationStore;
+  /** Where the gift ledger renders the leaderboards. */
+  roomState: InMemoryRoomStateHub;
 }
+
+/** The gift catalog of these tests. */
+const GIFT_VALUES = new Map([
+  ['rose', 1],
+  ['rocket', 100],
+]);
 
 let h: Harness;
 
 async function start(
-  options: { bus?: (inner: MessageBus, topics: TopicNames) => MessageBus; logger?: Logger } = {},
+  options: { bus?: (inner: MessageBus, topics: TopicNames) => MessageBus; logger?: Logger; comboWindowMs?: number } = {},
 ): Promise<Harness> {
+  const roomState = new InMemoryRoomStateHub();
   const bus = new InMemoryMessageBus();
   const backend = new InMemorySequencerBackend();
   const topics = resolveTopics(`${uniqueId('ingest')}.`);
@@ -64,12 +75,14 @@ async function start(
     groupId: uniqueId('chat-ingest'),
     dedupTtlMs: DEDUP_TTL_MS,
     maxTextChars: MAX_TEXT_CHARS,
+    giftLedger: new InMemoryGiftLedger(roomState, { comboWindowMs: options.comboWindowMs ?? 60_000 }),
+    giftValues: GIFT_VALUES,
   });
   await app.start();
   const ingested = await collect(bus, topics.chatIngested);
   const dead = await collect(bus, dlqTopic(topics.chatSubmitted));
   const rejected = await collect(bus, topics.chatRejected);
-  return { bus, backend, topics, app, ingested, dead, rejected, moderationStore };
+  return { bus, backend, topics, app, ingested, dead, rejected, moderationStore, roomState };
 }
 
 async function collect(bus: MessageBus, topic: string): Promise<BusRecord[]> {
@@ -373,5 +386,108 @@ describe('createChatIngestApp', () => {
     expect(await h.app.readiness.bus!()).toBe(true);
     await h.app.stop();
     expect(await h.app.readiness.consuming!()).toBe(false);
+  });
+});
+
+describe('createChatIngestApp: gifts', () => {
+  // Short texts: these tests cap text at MAX_TEXT_CHARS.
+  function giftOf(giftId: string, count: number, overrides: Partial<ChatSubmittedV1> = {}): ChatSubmittedV1 {
+    return submission({ text: `${count}×${giftId}`, kind: 'gift', data: { giftId, count }, priority: 'high', ...overrides });
+  }
+  const byClientMsgId = (id: string): ChatIngestedV1 => {
+    const m = parsed(h.ingested).find((x) => x.clientMsgId === id);
+    if (m === undefined) throw new Error(`${id} not ingested`);
+    return m;
+  };
+
+  it('gives each gift its running combo and renders the room leaderboard by value', async () => {
+    h = await start();
+    const a = giftOf('rose', 2);
+    const b = giftOf('rose', 3);
+    const other = giftOf('rocket', 1, { userId: 'user-2' });
+    const heart = giftOf('heart', 4);
+    await submit(a);
+    await submit(b, other, heart);
+    await submitSentinel();
+
+    const first = byClientMsgId(a.clientMsgId);
+    expect(first.data).toEqual({ giftId: 'rose', count: 2, combo: { id: first.id, count: 2 } });
+    expect(first.priority).toBe('high');
+    expect(byClientMsgId(b.clientMsgId).data).toEqual({ giftId: 'rose', count: 3, combo: { id: first.id, count: 5 } });
+    const o = byClientMsgId(other.clientMsgId);
+    expect(o.data).toEqual({ giftId: 'rocket', count: 1, combo: { id: o.id, count: 1 } });
+    // Another gift from the same sender is another combo.
+    const hz = byClientMsgId(heart.clientMsgId);
+    expect(hz.data).toEqual({ giftId: 'heart', count: 4, combo: { id: hz.id, count: 4 } });
+    // Chat carries no gift data.
+    expect(parsed(h.ingested).find((m) => m.text === 'sentinel')?.data).toBeUndefined();
+    // rose 1 each, rocket 100, heart not in the catalog: 1 each.
+    expect(h.roomState.get('room-1', 'leaderboard')).toEqual({
+      top: [
+        { userId: 'user-2', total: 100 },
+        { userId: 'user-1', total: 9 },
+      ],
+    });
+    expect(counter('roomcast_ingest_gifts_total')).toBe(4);
+  });
+
+  it('starts a new combo once the window passed since the previous gift', async () => {
+    const windowMs = 300;
+    h = await start({ comboWindowMs: windowMs });
+    const a = giftOf('rose', 1);
+    const b = giftOf('rose', 1);
+    const c = giftOf('rose', 1);
+    await submit(a);
+    await submit(b);
+    await waitFor(() => parsed(h.ingested).length === 2, 'the first two gifts');
+    // The window is a span of time: nothing to wait for but the clock.
+    await sleep(windowMs + 100);
+    await submit(c);
+    await submitSentinel();
+    const first = byClientMsgId(a.clientMsgId);
+    expect(byClientMsgId(b.clientMsgId).data).toMatchObject({ combo: { id: first.id, count: 2 } });
+    const third = byClientMsgId(c.clientMsgId);
+    expect(third.data).toMatchObject({ combo: { id: third.id, count: 1 } });
+    expect(h.roomState.get('room-1', 'leaderboard')).toEqual({ top: [{ userId: 'user-1', total: 3 }] });
+  });
+
+  it('counts a replayed gift once, and a resent one not at all', async () => {
+    // As in the replay test above: the first publish to the ingested topic fails after the claim
+    // and the ledger's record, so the same record comes back with the id claimed the first time.
+    let failuresLeft = 1;
+    h = await start({
+      bus: (inner, topics) => ({
+        ensureTopics: (t) => inner.ensureTopics(t),
+        deleteTopics: (n) => inner.deleteTopics(n),
+        subscribe: (o) => inner.subscribe(o),
+        consumerLag: (g, t) => inner.consumerLag(g, t),
+        stats: () => inner.stats(),
+        healthy: () => inner.healthy(),
+        close: () => inner.close(),
+        publish: async (topic, records) => {
+          if (topic === topics.chatIngested && failuresLeft > 0) {
+            failuresLeft -= 1;
+            throw new AppError('PUBLISH_FAILED', 'broker unavailable (test)');
+          }
+          await inner.publish(topic, records);
+        },
+      }),
+    });
+    const a = giftOf('rocket', 2);
+    await submit(a);
+    await waitFor(() => h.ingested.length > 0, 'the replayed gift on the ingested topic');
+    expect(failuresLeft).toBe(0);
+    expect(h.bus.stats().retried).toBe(1);
+    // A resend of the same gift (another record, same clientMsgId) is a duplicate: not counted.
+    await submit({ ...a, submittedAt: a.submittedAt + 1 });
+    await submitSentinel();
+
+    const gifts = parsed(h.ingested).filter((m) => m.kind === 'gift');
+    expect(gifts).toHaveLength(1);
+    expect(gifts[0]!.data).toEqual({ giftId: 'rocket', count: 2, combo: { id: gifts[0]!.id, count: 2 } });
+    expect(h.roomState.get('room-1', 'leaderboard')).toEqual({ top: [{ userId: 'user-1', total: 200 }] });
+    // Recorded twice (the first attempt and the replay), counted once.
+    expect(counter('roomcast_ingest_gifts_total')).toBe(2);
+    expect(counter('roomcast_ingest_duplicates_total')).toBe(1);
   });
 });

@@ -8,6 +8,7 @@ import {
   type ChatRejectedV1,
   type TopicNames,
 } from '@roomcast/contracts';
+import { giftValue, type GiftEntry, type GiftLedger } from '@roomcast/live';
 import type { Logger } from '@roomcast/logger';
 import {
   DEFAULT_MODERATION_VIEW,
@@ -48,6 +49,10 @@ export interface ChatIngestDeps {
   /** Bearer token of the notice API (`POST /rooms/:roomId/notices`); undefined = off. */
   adminToken?: string | undefined;
   metrics?: MetricsRegistry;
+  /** Gifts' combos and the room leaderboards (Redis; a twin in the embedded start): docs/live-room.md "Gifts". */
+  giftLedger: GiftLedger;
+  /** Price of each gift id for the leaderboard (`GIFT_VALUES`); gifts not listed are worth 1 each. */
+  giftValues: ReadonlyMap<string, number>;
 }
 
 export type ChatIngestApp = ServiceApp & { router: Router };
@@ -71,6 +76,8 @@ export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
     'roomcast_ingest_refused_total',
     'messages refused by the authoritative checks (each sender is told with a rejected frame)',
   );
+
+  const gifts = metrics.counter('roomcast_ingest_gifts_total', 'gifts counted into combos and leaderboards (replays included)');
 
   const moderation = new ModerationView(deps.moderationStore, DEFAULT_MODERATION_VIEW);
 
@@ -99,6 +106,29 @@ export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
     if (isBanned(rules, event.userId, now)) return 'banned';
     if (mutedUntil(rules, event.userId, now) > 0) return 'muted';
     return undefined;
+  }
+
+  /**
+   * Gifts passed on (new or replayed, never duplicates) go into the ledger in one script per batch;
+   * each gets its `data.combo`. A replay carries the id claimed the first time, so the ledger counts
+   * it once. A ledger failure fails the batch (retried like a failed publish: nothing counts twice).
+   */
+  async function countGifts(out: OutgoingEvent<ChatIngestedV1>[], at: number): Promise<void> {
+    const entries: GiftEntry[] = [];
+    const events: ChatIngestedV1[] = [];
+    for (const { event } of out) {
+      if (event.kind !== 'gift' || event.data === undefined || !('giftId' in event.data)) continue;
+      const { giftId, count } = event.data;
+      entries.push({ messageId: event.id, roomId: event.roomId, userId: event.userId, giftId, count, value: giftValue(deps.giftValues, giftId, count), at });
+      events.push(event);
+    }
+    if (entries.length === 0) return;
+    const combos = await deps.giftLedger.record(entries);
+    events.forEach((event, i) => {
+      const combo = combos[i];
+      if (combo !== undefined && event.data !== undefined && 'giftId' in event.data) event.data = { ...event.data, combo };
+    });
+    gifts.inc(entries.length);
   }
 
   // One parse and one span per record; one Redis round trip claims the batch; one publish.
@@ -158,6 +188,7 @@ export function createChatIngestApp(deps: ChatIngestDeps): ChatIngestApp {
         }
         out.push({ event: { ...submitted.event, id: claim.id, ingestedAt }, context: submitted.context });
       });
+      await countGifts(out, ingestedAt);
       await publishEvents(deps.bus, deps.topics, 'chatIngested', out);
       ingested.inc(out.length);
     });

@@ -11,7 +11,7 @@ import { createFilterApp, DEFAULT_DICTIONARY_FILE, loadBaseDictionary } from '@r
 import { createGatewayApp, gatewayOptionsFromConfig } from '@roomcast/gateway';
 import type { Logger } from '@roomcast/logger';
 import { createNotificationApp } from '@roomcast/notification';
-import { InMemoryPollBox, InMemoryQuestionBoard, InMemoryShowcaseStore, LiveActions, pollFeatures, questionFeatures, ShowcaseFeature } from '@roomcast/live';
+import { InMemoryGiftLedger, InMemoryPollBox, InMemoryQuestionBoard, InMemoryShowcaseStore, LiveActions, pollFeatures, questionFeatures, ShowcaseFeature } from '@roomcast/live';
 import { InMemoryModerationStore } from '@roomcast/moderation';
 import { InMemoryRoomStateHub } from '@roomcast/room-state';
 import { createPersistenceApp } from '@roomcast/persistence';
@@ -65,7 +65,9 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
   const metrics = new MetricsRegistry();
   const verifyToken = createTokenVerifier({ hs256Secret: config.JWT_SECRET });
 
-  const ingest = createChatIngestApp({ bus, deduper: seq.deduper, moderationStore, logger: logger.child({ svc: 'chat-ingest' }), topics, groupId: 'chat-ingest', dedupTtlMs: DAY_MS, maxTextChars: 500, adminToken: config.FILTER_ADMIN_TOKEN, metrics });
+  // Gifts' combos and leaderboards, rendered into the room state the gateway pushes.
+  const giftLedger = new InMemoryGiftLedger(roomStateHub, { comboWindowMs: config.GIFT_COMBO_WINDOW_MS });
+  const ingest = createChatIngestApp({ bus, deduper: seq.deduper, moderationStore, logger: logger.child({ svc: 'chat-ingest' }), topics, groupId: 'chat-ingest', dedupTtlMs: DAY_MS, maxTextChars: 500, adminToken: config.FILTER_ADMIN_TOKEN, metrics, giftLedger, giftValues: config.GIFT_VALUES });
   const base = loadBaseDictionary({
     blockedWords: config.FILTER_BLOCKED_WORDS,
     maskedWords: config.FILTER_MASKED_WORDS,

@@ -1,4 +1,5 @@
 import { envList, secret, z } from '@roomcast/config';
+import { giftEnv } from '@roomcast/chat-ingest/config';
 import { gatewayTuningEnv } from '@roomcast/gateway/config';
 import { commonEnv, recentMessagesEnv } from '@roomcast/service-kit';
 
@@ -10,6 +11,7 @@ export const configSchema = z.object({
   ...commonEnv,
   ...gatewayTuningEnv,
   ...recentMessagesEnv,
+  ...giftEnv,
   PORT: commonEnv.PORT.default(8080),
   HOST: z.string().default('127.0.0.1').describe('Bind address; the dev token endpoint makes this unsafe to expose'),
   JWT_SECRET: secret(z.string().min(8)).default('roomcast-embedded-dev-secret').describe('HS256 secret; the embedded start mints tokens at POST /dev/token'),

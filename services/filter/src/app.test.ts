@@ -133,9 +133,9 @@ afterEach(async () => {
 });
 
 let n = 0;
-async function send(roomId: string, text: string, clientMsgId = `c-${++n}`): Promise<ChatIngestedV1> {
+async function send(roomId: string, text: string, clientMsgId = `c-${++n}`, extra: Partial<ChatIngestedV1> = {}): Promise<ChatIngestedV1> {
   const now = Date.now();
-  const event: ChatIngestedV1 = { id: uniqueId('msg'), roomId, userId: 'sender', clientMsgId, text, sentAt: now, gatewayId: 'gw-a', submittedAt: now, ingestedAt: now };
+  const event: ChatIngestedV1 = { id: uniqueId('msg'), roomId, userId: 'sender', clientMsgId, text, sentAt: now, gatewayId: 'gw-a', submittedAt: now, ingestedAt: now, ...extra };
   await w.bus.publish(w.topics.chatIngested, [{ key: roomId, value: JSON.stringify(event) }]);
   return event;
 }
@@ -166,6 +166,17 @@ describe('filter app: policies', () => {
       ['well **** it', true, 2],
       ['well ******* it', true, 3],
     ]);
+  });
+
+  it('passes on the kind, data, priority, replyTo and mentions of what it accepts', async () => {
+    await startInstance();
+    const gift = await send('room-1', 'sent 2 × rose', undefined, { kind: 'gift', priority: 'high', data: { giftId: 'rose', count: 2, combo: { id: 'm0', count: 5 } } });
+    const reply = await send('room-1', 'hi @ann', undefined, { replyTo: 1, mentions: ['ann'] });
+    await settled(gift);
+    await settled(reply);
+    expect(acceptedOf(gift.id)[0]).toMatchObject({ kind: 'gift', priority: 'high', data: { giftId: 'rose', count: 2, combo: { id: 'm0', count: 5 } } });
+    expect(acceptedOf(reply.id)[0]).toMatchObject({ replyTo: 1, mentions: ['ann'] });
+    expect(acceptedOf(reply.id)[0]?.kind).toBeUndefined();
   });
 
   it('rejects with the category, never the word, and spends no seq', async () => {

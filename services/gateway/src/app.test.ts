@@ -1857,6 +1857,45 @@ describe('gateway: live room', () => {
     expect(events[2]?.kind).toBeUndefined();
   });
 
+  it('delivers gifts at high priority: never thinned over the budget, never held by the delivery window', async () => {
+    // A room over its thinning budget, and a window of a minute with one write a second.
+    const h = await startGateway({ thinRooms: [{ room: 'hot', budgetPerSec: 1 }], deliveryWindowMs: 60_000, deliveryRoomWritesPerSec: 1 });
+    const v = await connect(h, 'viewer', {}, '2');
+    await v.join('hot');
+    const gift = (seq: number, count: number): GatewayDeliveryV1 => ({
+      kind: 'room.message',
+      message: {
+        ...roomMessageEvent('hot', seq, `sent 1 × rose`),
+        userId: 'fan',
+        priority: 'high',
+        kind: 'gift',
+        data: { giftId: 'rose', count: 1, combo: { id: 'id-hot-2', count } },
+      },
+    });
+    const other = (seq: number): GatewayDeliveryV1 => ({ kind: 'room.message', message: { ...roomMessageEvent('hot', seq), userId: 'someone' } });
+    await deliver(h, other(1));
+    await v.next('messages');
+    // Chats 3..6 are held by the window (and over the budget); each gift goes out at once.
+    await deliver(h, gift(2, 1), other(3), other(4), gift(5, 2), other(6), gift(7, 3));
+    const gifts = await waitFor(
+      () => {
+        const got = v.all('messages').flatMap((f) => f.messages.filter((m) => m.kind === 'gift'));
+        return got.length === 3 ? got : undefined;
+      },
+      'the three gifts, well before the window ends',
+      WAIT_MS,
+      POLL_MS,
+    );
+    expect(gifts.map((m) => [m.seq, m.priority, m.data])).toEqual(
+      [2, 5, 7].map((seq, i) => [seq, 'high', { giftId: 'rose', count: 1, combo: { id: 'id-hot-2', count: i + 1 } }]),
+    );
+    // The chats in between were thinned (budget 1/s: the first one spent it), the gifts never.
+    const frames = v.all('messages');
+    expect(frames.flatMap((f) => f.messages.filter((m) => m.kind !== 'gift').map((m) => m.seq))).toEqual([1]);
+    expect(frames.reduce((n, f) => n + f.thinned, 0)).toBe(3);
+    expect(v.invalid).toEqual([]);
+  });
+
   it('dispatches vote, buy and host frames to the live features with the role from join; done or the error', async () => {
     const calls: string[] = [];
     const live = new LiveActions([

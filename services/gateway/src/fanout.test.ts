@@ -421,30 +421,35 @@ describe('RoomFanout: thinning', () => {
 describe('the frames the fan-out writes, as roomcast-load reads them', () => {
   // roomcast-load counts deliveries straight from the bytes and falls back to a slower, loudly
   // counted path for any other shape: a change of the gateway's encoding must fail here first.
-  it('scans every v2 batch frame and v1 message frame without falling back, thinned and high-priority ones included', () => {
+  it('scans every v2 batch frame and v1 message frame without falling back, thinned, high-priority and gift ones included', () => {
     const { fanout, join } = setup({ thinning: new ThinningPolicy(0, [{ room: 'thin', budgetPerSec: 2 }]) });
     const v2 = join('r');
     const v1 = join('r', 'old', 1);
     const thinned = join('thin');
     const texts = ['plain', 'quote " and \\ backslash', '"seq":99,"sentAt":1', '},{"seq":5}', '弹幕 🎉', ''];
     texts.forEach((text, i) => {
-      fanout.enqueue(msg('r', i + 1, { text, masked: i % 2 === 0, priority: i === 3 ? 'high' : undefined }));
+      // seq 5 is a gift (priority high, kind gift, data with its combo), as chat-ingest sends it on.
+      const gift = i === 4 ? { kind: 'gift' as const, data: { giftId: 'rose', count: 2, combo: { id: 'm-4', count: 5 } } } : {};
+      fanout.enqueue(msg('r', i + 1, { text, masked: i % 2 === 0, priority: i === 3 || i === 4 ? 'high' : undefined, ...gift }));
       fanout.enqueue(msg('thin', i + 1, { text }));
     });
     jest.advanceTimersByTime(0);
 
     const scanned = new ScannedBatch();
     const seen: number[] = [];
+    const gifts: number[] = [];
     for (const raw of v2.tcp.raw) {
       expect(scanMessagesFrame(Buffer.from(unframe(raw)), scanned)).toBe(true);
       for (let i = 0; i < scanned.count; i++) seen.push(scanned.seqs[i] as number);
+      for (let i = 0; i < scanned.count; i++) if (scanned.gifts[i] === 1) gifts.push(scanned.seqs[i] as number);
       expect(Array.from(scanned.sentAts.subarray(0, scanned.count))).toEqual(Array.from(scanned.seqs.subarray(0, scanned.count)).map((s) => 1000 + s));
     }
     expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(gifts).toEqual([5]);
 
-    const one = { seq: 0, sentAt: 0 };
-    expect(v1.tcp.raw.map((raw) => (scanRoomcastMessage(Buffer.from(unframe(raw)), one) ? [one.seq, one.sentAt] : null))).toEqual(
-      [1, 2, 3, 4, 5, 6].map((s) => [s, 1000 + s]),
+    const one: { seq: number; sentAt: number; gift?: boolean } = { seq: 0, sentAt: 0 };
+    expect(v1.tcp.raw.map((raw) => (scanRoomcastMessage(Buffer.from(unframe(raw)), one) ? [one.seq, one.sentAt, one.gift] : null))).toEqual(
+      [1, 2, 3, 4, 5, 6].map((s) => [s, 1000 + s, s === 5]),
     );
 
     expect(scanMessagesFrame(Buffer.from(unframe(thinned.tcp.raw[0] as Buffer)), scanned)).toBe(true);

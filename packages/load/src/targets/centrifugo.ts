@@ -143,6 +143,11 @@ export class CentrifugoLoadConnection extends LoadConnection {
     else this.onAcked(sentAt);
   }
 
+  /** Centrifugo has no gifts (args refuse `--gifts` with `--target centrifugo`). */
+  gift(): void {
+    throw new Error('gifts are for --target roomcast');
+  }
+
   chat(clientMsgId: string, sentAtMs: number): void {
     const ws = this.ws;
     if (ws === null || this.state !== 'joined') return;

@@ -71,6 +71,8 @@ export abstract class LoadConnection {
   abstract start(token: string): Promise<void>;
   /** Sends one chat message stamped `sentAtMs`; the outcome is counted, never thrown. */
   abstract chat(clientMsgId: string, sentAtMs: number): void;
+  /** Sends one gift (`--gifts`, roomcast only) stamped `sentAtMs`; counted like a chat, never thrown. */
+  abstract gift(clientMsgId: string, sentAtMs: number): void;
   /** Sends one like; false if the connection could not send. */
   abstract like(): boolean;
   /** Closes for good (the tool's own close: not counted as a server close). */
@@ -81,11 +83,12 @@ export abstract class LoadConnection {
   }
 
   /** Hot path: one message frame arrived. `seq` <= 0 means the frame had no usable seq. */
-  protected onMessage(seq: number, sentAtMs: number): void {
+  protected onMessage(seq: number, sentAtMs: number, gift = false): void {
     const stats = this.ctx.stats;
     if (stats.frozen) return;
     stats.counters.deliveredFrames++;
     if (this.catchingUp) stats.recordRecoveredDelivery(sentAtMs, nowMs());
+    else if (gift) stats.recordGiftDelivery(sentAtMs, nowMs());
     else stats.recordDelivery(sentAtMs, nowMs());
     if (seq <= 0) {
       stats.counters.unsequenced++;
@@ -121,11 +124,13 @@ export abstract class LoadConnection {
     const gapEvents = t.gapEvents;
     const seqs = batch.seqs;
     const sentAts = batch.sentAts;
+    const gifts = batch.gifts;
     const recovered = this.catchingUp;
     let next = batch.fromSeq;
     for (let i = 0; i < batch.count; i++) {
       const seq = seqs[i] as number;
       if (recovered) stats.recordRecoveredDelivery(sentAts[i] as number, arrived);
+      else if (gifts[i] === 1) stats.recordGiftDelivery(sentAts[i] as number, arrived);
       else stats.recordDelivery(sentAts[i] as number, arrived);
       if (seq > next) t.thin(next, seq - 1);
       t.observe(seq);

@@ -20,7 +20,9 @@ import { ConnectFailure, LoadConnection } from './load-connection';
 const HANDSHAKE_TIMEOUT_MS = 15_000;
 // Scratch space of the hot path, shared by every connection of the worker (frames are handled one
 // at a time): nothing is allocated per frame or per message.
-const scanned: ScannedMessage = { seq: 0, sentAt: 0 };
+const scanned: ScannedMessage = { seq: 0, sentAt: 0, gift: false };
+/** The gift the load tool sends (unknown to a catalog it is worth 1; any id works). */
+const LOAD_GIFT_ID = 'rose';
 const batch = new ScannedBatch();
 const fallbackBatch = new ScannedBatch();
 /** Any frame containing this may be a message(s) frame in another shape: checked through JSON. */
@@ -84,7 +86,7 @@ class TappedWebSocket implements WebSocketLike {
         return;
       }
       if (kind === FrameKind.Message) {
-        if (scanRoomcastMessage(buf, scanned)) this.owner.onRawMessage(scanned.seq, scanned.sentAt);
+        if (scanRoomcastMessage(buf, scanned)) this.owner.onRawMessage(scanned.seq, scanned.sentAt, scanned.gift === true);
         else this.owner.onUnscannedFrame(buf, true);
         return;
       }
@@ -201,8 +203,8 @@ export class RoomcastLoadConnection extends LoadConnection {
   }
 
   /** Called by the tap for every scanned `message` frame. */
-  onRawMessage(seq: number, sentAt: number): void {
-    this.onMessage(seq, sentAt);
+  onRawMessage(seq: number, sentAt: number, gift = false): void {
+    this.onMessage(seq, sentAt, gift);
     this.client?.advance(this.spec.roomId, seq);
   }
 
@@ -239,7 +241,7 @@ export class RoomcastLoadConnection extends LoadConnection {
     if (!stats.frozen) stats.counters.unscannedFrames++;
     if (type === 'message') {
       const frame = MessageFrame.safeParse(raw);
-      if (frame.success) this.onRawMessage(frame.data.seq, frame.data.sentAt);
+      if (frame.success) this.onRawMessage(frame.data.seq, frame.data.sentAt, frame.data.kind === 'gift');
       else stats.recordError('BAD_FRAME');
       return true;
     }
@@ -252,7 +254,7 @@ export class RoomcastLoadConnection extends LoadConnection {
     fallbackBatch.toSeq = frame.data.toSeq;
     fallbackBatch.thinned = frame.data.thinned;
     fallbackBatch.count = 0;
-    for (const m of frame.data.messages) fallbackBatch.push(m.seq, m.sentAt);
+    for (const m of frame.data.messages) fallbackBatch.push(m.seq, m.sentAt, m.kind === 'gift' ? 1 : 0);
     this.onRawBatch(fallbackBatch);
     return true;
   }
@@ -261,6 +263,22 @@ export class RoomcastLoadConnection extends LoadConnection {
     if (this.client === null) return;
     this.ctx.stats.counters.chatsSent++;
     this.sendChat(clientMsgId, sentAtMs);
+  }
+
+  /**
+   * A gift (`--gifts`): acked like a chat (into chatsAcked and the room's acked count: it is a
+   * message of the stream every member must receive). Not resent after a close: a gift the close
+   * rejected counts as failed.
+   */
+  gift(clientMsgId: string, sentAtMs: number): void {
+    const client = this.client;
+    if (client === null) return;
+    this.ctx.stats.counters.chatsSent++;
+    this.ctx.stats.counters.giftsSent++;
+    client.gift(this.spec.roomId, LOAD_GIFT_ID, { clientMsgId, sentAt: Math.round(sentAtMs) }).then(
+      () => this.onAcked(sentAtMs),
+      (err: unknown) => this.onChatFailed(chatFailureKey(err)),
+    );
   }
 
   /** ackMs of a resent chat runs from its first send: what its sender waited. */

@@ -339,7 +339,8 @@ async function pingOnce(url: string): Promise<string> {
       ws.on('message', (data) => {
         const f = JSON.parse(data.toString()) as { type: string };
         if (f.type === 'welcome') ws.send(JSON.stringify({ type: 'ping', reqId: 'after' }));
-        else resolve(f.type);
+        // The reply to the ping (or what came instead); the inbox sent at connect is not it.
+        else if (f.type !== 'inbox') resolve(f.type);
       });
       ws.once('close', (code) => reject(new Error(`closed with ${code}`)));
       ws.once('error', reject);

@@ -102,8 +102,11 @@ export function describeCase(c: FuzzCase): string {
 }
 
 const REPLY_TYPES = new Set(['error', 'pong', 'joined', 'left', 'ack', 'refreshed']);
-/** Frames a socket in rooms gets without asking: counters, messages, rejections of its chats. */
-const UNSOLICITED_TYPES = new Set(['likes', 'online', 'message', 'messages', 'rejected']);
+/**
+ * Frames a socket gets without asking: counters, messages, rejections of its chats; the live room's
+ * state and notices (room-state, mention), the inbox sent at connect, moderation notices.
+ */
+const UNSOLICITED_TYPES = new Set(['likes', 'online', 'message', 'messages', 'rejected', 'room-state', 'mention', 'inbox', 'room-mode', 'deleted']);
 
 type Raw = Record<string, unknown>;
 

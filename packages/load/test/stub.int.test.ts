@@ -42,7 +42,7 @@ describe('roomcast-load against roomcast-load-stub', () => {
       expect({ code: res.code, stderr: res.stderr }).toEqual({ code: 0, stderr: '' });
       expect(res.stdout).toMatch(/verdict\s+OK/);
       const r = JSON.parse(readFileSync(json, 'utf8')) as LoadReport;
-      expect(r.reportVersion).toBe(3);
+      expect(r.reportVersion).toBe(4);
       expect(r.scenario.protocol).toBe(2);
       expect(r.connections.welcomeProtocols).toEqual({ '2': 10 });
       // 2 rooms x 40 messages x 5 members; seqs 4, 8, ..., 40 (10 per room) thinned for all 5.

@@ -34,6 +34,7 @@ import { ModerationEffects } from './moderation';
 import { moderationRouter } from './moderation-api';
 import { handleFrame, type ProtocolContext } from './protocol';
 import { RoomCounters } from './room-counters';
+import { RoleDirectory } from './role-directory';
 import { RoomRegistry } from './room-registry';
 import { RoomStatePush } from './room-state-push';
 import { ThinningPolicy, type RoomThinningRule } from './thinning';
@@ -193,6 +194,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     roomHead: async (roomId) => (await deps.recent.after(roomId, Number.MAX_SAFE_INTEGER, 1)).headSeq,
   });
   const moderationView = new ModerationView(deps.moderationStore, DEFAULT_MODERATION_VIEW);
+  const roleDirectory = new RoleDirectory(deps.roles);
   const effects = new ModerationEffects(registry, moderationView);
   const statePush = new RoomStatePush(registry, deps.roomState, logger);
   const moderationRefused = metrics.counterFamily(
@@ -203,6 +205,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   const moderationActions = metrics.counterFamily('roomcast_gateway_moderation_actions_total', 'moderation actions applied on this gateway, by kind', ['kind']);
   const onModerated = (event: ModerationEventV1): void => {
     moderationActions.labels({ kind: event.action.kind }).inc();
+    roleDirectory.apply(event);
     effects.apply(event);
   };
 
@@ -240,6 +243,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       perUser: capRefusals.labels({ limit: 'rooms-per-user' }),
     },
     moderation,
+    roles: roleDirectory,
     moderationView,
     moderationStore: deps.moderationStore,
     onModerated,

@@ -21,6 +21,7 @@ import { publishEvent, type Counter } from '@roomcast/service-kit';
 import { ATTR, getTracer, SpanKind, traceFields, withSpan, type Span } from '@roomcast/telemetry';
 import { catchUp, dropHold, hold, releaseHold, type CatchupOptions } from './catchup';
 import { expiryMs, type Connection } from './connection';
+import type { RoleDirectory } from './role-directory';
 import type { RoomCounters } from './room-counters';
 import type { RoomRegistry, RoomState } from './room-registry';
 
@@ -45,8 +46,10 @@ export interface ProtocolContext {
   recent: RecentMessages;
   /** Verifies a `refresh` token (the handshake's rules). */
   verifyToken: (token: string) => Promise<{ userId: string; exp: number; roles?: RolesClaim }>;
-  /** Performs `moderate` frames; resolves roles at join. */
+  /** Performs `moderate` frames. */
   moderation: RoomModeration;
+  /** Resolves roles at join (one read of a room's grants, not one per viewer). */
+  roles: RoleDirectory;
   /** This gateway's view of the rooms' mutes, bans and slow mode. */
   moderationView: ModerationView;
   /** Slow-mode slots (shared by every gateway). */
@@ -474,7 +477,7 @@ async function slowModeSlot(ctx: ProtocolContext, roomId: string, userId: string
  */
 async function roleOf(ctx: ProtocolContext, conn: Connection, roomId: string): Promise<RoomRole> {
   try {
-    return await ctx.moderation.roleOf(roomId, conn.userId, conn.rolesClaim);
+    return await ctx.roles.roleOf(roomId, conn.userId, conn.rolesClaim);
   } catch (err) {
     ctx.logger.warn({ err, roomId, userId: conn.userId }, 'room-admin store unavailable; role from the token only');
     return claimedRole(conn.rolesClaim, roomId);

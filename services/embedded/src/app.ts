@@ -93,7 +93,7 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
   });
   const persistence = createPersistenceApp({ bus, store, moderationStore, audit: new InMemoryModerationAuditStore(), roles: roleStore, inbox, inboxCounters, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', verifyToken, metrics });
   const notification = createNotificationApp({ bus, presence, recent, questions: questionBoard, logger: logger.child({ svc: 'notification' }), topics, groupId: 'notification', metrics });
-  const gateway = createGatewayApp({ bus, presence, recent, verifyToken, moderationStore, roles: roleStore, live, roomState: roomStateHub.reader(), inbox, logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
+  const gateway = createGatewayApp({ bus, presence, recent, verifyToken, moderationStore, roles: roleStore, live, roomState: roomStateHub.reader(), inbox, inboxCounters, logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
 
   // Embedded mode only: mint tokens for whoever asks. Never part of the standalone gateway.
   const dev = Router();

@@ -8,3 +8,6 @@ export {
   LIKES_TTL_MS,
   type RedisPresenceStoreOptions,
 } from './presence-store.redis';
+export type { InboxCounters } from './inbox-counters';
+export { InMemoryInboxCounters } from './inbox-counters.memory';
+export { RedisInboxCounters, INBOX_COUNTER_TTL_MS, INBOX_COUNTERS_COMMAND_TIMEOUT_MS, type RedisInboxCountersOptions } from './inbox-counters.redis';

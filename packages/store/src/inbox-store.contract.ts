@@ -48,7 +48,7 @@ export function describeInboxStoreContract(name: string, factory: () => Promise<
 
     it('lists the items added, newest first, unread, exactly as the inbox frame carries them', async () => {
       const reply = makeInboxEntry(2, { reason: 'reply', replyTo: 1, text: 'ünïcode ✓ 弹幕' });
-      await expect(store.add([makeInboxEntry(1), reply])).resolves.toBe(2);
+      await expect(store.add([makeInboxEntry(1), reply])).resolves.toEqual({ added: 2, byUser: new Map([['bob', 2]]) });
       await expect(store.list('bob')).resolves.toStrictEqual({
         items: [
           { id: inboxItemId(reply), read: false, roomId: 'room-a', seq: 2, fromUserId: 'ann', text: 'ünïcode ✓ 弹幕', reason: 'reply', replyTo: 1, at: reply.at },
@@ -57,15 +57,19 @@ export function describeInboxStoreContract(name: string, factory: () => Promise<
         unread: 2,
       });
       await expect(store.list('nobody')).resolves.toStrictEqual({ items: [], unread: 0 });
-      await expect(store.add([])).resolves.toBe(0);
+      await expect(store.add([])).resolves.toEqual({ added: 0, byUser: new Map() });
     });
 
     it('keeps one entry per (user, message, reason): a replay adds nothing and leaves read items read', async () => {
-      await expect(store.add([makeInboxEntry(1), makeInboxEntry(1, { reason: 'reply' }), makeInboxEntry(1, { userId: 'carl' })])).resolves.toBe(3);
+      await expect(store.add([makeInboxEntry(1), makeInboxEntry(1, { reason: 'reply' }), makeInboxEntry(1, { userId: 'carl' })])).resolves.toEqual({
+        added: 3,
+        byUser: new Map([['bob', 2], ['carl', 1]]),
+      });
       await store.markRead('bob', { all: true });
       // Duplicates first, in the middle, last and within the batch; a changed text does not win.
       const batch = [makeInboxEntry(1, { text: 'replayed' }), makeInboxEntry(2), makeInboxEntry(1, { reason: 'reply' }), makeInboxEntry(2)];
-      await expect(store.add(batch)).resolves.toBe(1);
+      // Only bob's message 2 is new (once): carl's replayed entry and the duplicates count for no one.
+      await expect(store.add([...batch, makeInboxEntry(1, { userId: 'carl' })])).resolves.toEqual({ added: 1, byUser: new Map([['bob', 1]]) });
       const page = await store.list('bob');
       expect(page.unread).toBe(1);
       expect(page.items.map((i) => [i.seq, i.reason, i.read, i.text])).toEqual([
@@ -132,7 +136,8 @@ export function describeInboxStoreContract(name: string, factory: () => Promise<
       const other = fixture?.sibling ? await fixture.sibling() : store;
       const all = Array.from({ length: 60 }, (_, i) => makeInboxEntry(i + 1));
       const [x, y] = await Promise.all([store.add(all.slice(0, 40)), other.add(all.slice(20))]);
-      expect(x + y).toBe(60);
+      expect(x.added + y.added).toBe(60);
+      expect((x.byUser.get('bob') ?? 0) + (y.byUser.get('bob') ?? 0)).toBe(60);
       await expect(store.list('bob', { limit: 200 })).resolves.toMatchObject({ unread: 60 });
     });
 

@@ -1,5 +1,5 @@
 import type { InboxItem } from '@roomcast/contracts';
-import { inboxItemId, inboxLimit, type InboxPage, type InboxQuery, type InboxStore, type NewInboxEntry } from './inbox-store';
+import { inboxAdded, inboxItemId, inboxLimit, type InboxAdded, type InboxPage, type InboxQuery, type InboxStore, type NewInboxEntry } from './inbox-store';
 
 /** The in-memory twin of MongoInboxStore (embedded start, unit tests). */
 export class InMemoryInboxStore implements InboxStore {
@@ -8,8 +8,8 @@ export class InMemoryInboxStore implements InboxStore {
 
   async init(): Promise<void> {}
 
-  async add(entries: NewInboxEntry[]): Promise<number> {
-    let added = 0;
+  async add(entries: NewInboxEntry[]): Promise<InboxAdded> {
+    const added: NewInboxEntry[] = [];
     for (const e of entries) {
       let items = this.byUser.get(e.userId);
       if (items === undefined) this.byUser.set(e.userId, (items = new Map()));
@@ -18,9 +18,9 @@ export class InMemoryInboxStore implements InboxStore {
       const item: InboxItem = { id, read: false, roomId: e.roomId, seq: e.seq, fromUserId: e.fromUserId, text: e.text, reason: e.reason, at: e.at };
       if (e.replyTo !== undefined) item.replyTo = e.replyTo;
       items.set(id, item);
-      added++;
+      added.push(e);
     }
-    return added;
+    return inboxAdded(added);
   }
 
   async list(userId: string, query: InboxQuery = {}): Promise<InboxPage> {

@@ -1,7 +1,7 @@
 import type { InboxItem } from '@roomcast/contracts';
 import { Schema, mongo, type Model } from 'mongoose';
 import { MongoConnection, type MongoStoreOptions } from './connection.mongo';
-import { inboxItemId, inboxLimit, type InboxPage, type InboxQuery, type InboxStore, type NewInboxEntry } from './inbox-store';
+import { inboxAdded, inboxItemId, inboxLimit, type InboxAdded, type InboxPage, type InboxQuery, type InboxStore, type NewInboxEntry } from './inbox-store';
 
 /** One document per (user, message, reason). */
 export const INBOX_COLLECTION = 'inbox';
@@ -60,17 +60,17 @@ export class MongoInboxStore implements InboxStore {
     });
   }
 
-  async add(entries: NewInboxEntry[]): Promise<number> {
-    if (entries.length === 0) return 0;
+  async add(entries: NewInboxEntry[]): Promise<InboxAdded> {
+    if (entries.length === 0) return inboxAdded([]);
     const docs = entries.map(toDoc);
     return this.db.run('add inbox entries', async () => {
       try {
         // The driver's insertMany, not Model.insertMany: mongoose loses the write errors' `code`.
-        const result = await this.db.conn.collection<InboxDoc>(INBOX_COLLECTION).insertMany(docs, { ordered: false });
-        return result.insertedCount;
+        await this.db.conn.collection<InboxDoc>(INBOX_COLLECTION).insertMany(docs, { ordered: false });
+        return inboxAdded(docs);
       } catch (err) {
-        const inserted = insertedDespiteDuplicates(err);
-        if (inserted !== undefined) return inserted;
+        const failed = duplicateIndexes(err);
+        if (failed !== undefined) return inboxAdded(docs.filter((_, i) => !failed.has(i)));
         throw err;
       }
     });
@@ -108,12 +108,16 @@ export class MongoInboxStore implements InboxStore {
   }
 }
 
-/** For an unordered insert that failed only on duplicate ids, how many went in; else undefined. */
-function insertedDespiteDuplicates(err: unknown): number | undefined {
+/**
+ * For an unordered insert that failed only on duplicate ids, the indexes (in the batch) of the
+ * duplicates — every other document went in; else undefined.
+ */
+function duplicateIndexes(err: unknown): Set<number> | undefined {
   if (!(err instanceof mongo.MongoBulkWriteError)) return undefined;
   if (err.result.getWriteConcernError()) return undefined;
-  if (!err.result.getWriteErrors().every((w) => w.code === DUPLICATE_KEY)) return undefined;
-  return err.result.insertedCount;
+  const writeErrors = err.result.getWriteErrors();
+  if (!writeErrors.every((w) => w.code === DUPLICATE_KEY)) return undefined;
+  return new Set(writeErrors.map((w) => w.index));
 }
 
 function toDoc(e: NewInboxEntry): InboxDoc {

@@ -57,14 +57,32 @@ export function inboxItemId(e: Pick<NewInboxEntry, 'at' | 'messageId' | 'reason'
   return `${String(e.at).padStart(15, '0')}-${e.messageId}-${e.reason}`;
 }
 
+/** What an `add` wrote: how many entries were new, and how many of them per user. */
+export interface InboxAdded {
+  added: number;
+  /** userId -> new entries of that user (users with none are absent): the unread counters' deltas. */
+  byUser: Map<string, number>;
+}
+
+/** Tallies the new entries of an add per user. */
+export function inboxAdded(newEntries: Iterable<Pick<NewInboxEntry, 'userId'>>): InboxAdded {
+  const byUser = new Map<string, number>();
+  let added = 0;
+  for (const e of newEntries) {
+    byUser.set(e.userId, (byUser.get(e.userId) ?? 0) + 1);
+    added++;
+  }
+  return { added, byUser };
+}
+
 export interface InboxStore {
   /** Creates indexes (idempotent). */
   init(): Promise<void>;
   /**
    * Adds entries, unread; idempotent by (user, message, reason): a replayed entry adds nothing and
-   * keeps the first one's read state. Returns how many were new.
+   * keeps the first one's read state. Returns how many were new, in all and per user.
    */
-  add(entries: NewInboxEntry[]): Promise<number>;
+  add(entries: NewInboxEntry[]): Promise<InboxAdded>;
   /** The user's items newest first (by id), and the user's unread count. */
   list(userId: string, query?: InboxQuery): Promise<InboxPage>;
   /** Marks the user's items read: those of `ids` (ids of other users' items change nothing), or all. Returns how many changed. */

@@ -59,8 +59,10 @@ export { MongoModerationAuditStore, MODERATION_AUDIT_COLLECTION } from './modera
 export {
   DEFAULT_INBOX_LIMIT,
   MAX_INBOX_LIMIT,
+  inboxAdded,
   inboxItemId,
   inboxLimit,
+  type InboxAdded,
   type InboxPage,
   type InboxQuery,
   type InboxStore,

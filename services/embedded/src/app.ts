@@ -15,7 +15,7 @@ import { InMemoryGiftLedger, InMemoryPollBox, InMemoryQuestionBoard, InMemorySho
 import { InMemoryModerationStore } from '@roomcast/moderation';
 import { InMemoryRoomStateHub } from '@roomcast/room-state';
 import { createPersistenceApp } from '@roomcast/persistence';
-import { InMemoryPresenceStore } from '@roomcast/presence';
+import { InMemoryInboxCounters, InMemoryPresenceStore } from '@roomcast/presence';
 import { InMemoryRecentMessages, InMemorySequencerBackend, InMemorySequencerState } from '@roomcast/sequencer';
 import { createHttpApp, MetricsRegistry, readinessGauge } from '@roomcast/service-kit';
 import { InMemoryDictionaryStore, InMemoryInboxStore, InMemoryMessageStore, InMemoryModerationAuditStore, InMemoryReviewStore, InMemoryRoomRoleStore } from '@roomcast/store';
@@ -52,6 +52,8 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
   const roleStore = new InMemoryRoomRoleStore();
   // Mentions and replies: persistence writes it, the gateway reads it at connect.
   const inbox = new InMemoryInboxStore();
+  // Kept by persistence, read by the gateway at connect (one twin for both, as Redis in production).
+  const inboxCounters = new InMemoryInboxCounters();
   // The live rooms' rendered state (leaderboard, Q&A, poll, pinned, product), as the gateway reads it.
   const roomStateHub = new InMemoryRoomStateHub();
   const topics = resolveTopics('');
@@ -89,9 +91,9 @@ export function createEmbeddedApp(config: EmbeddedConfig, logger: Logger): Embed
     roles: roleStore,
     metrics,
   });
-  const persistence = createPersistenceApp({ bus, store, moderationStore, audit: new InMemoryModerationAuditStore(), roles: roleStore, inbox, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', verifyToken, metrics });
+  const persistence = createPersistenceApp({ bus, store, moderationStore, audit: new InMemoryModerationAuditStore(), roles: roleStore, inbox, inboxCounters, logger: logger.child({ svc: 'persistence' }), topics, groupId: 'persistence', verifyToken, metrics });
   const notification = createNotificationApp({ bus, presence, recent, questions: questionBoard, logger: logger.child({ svc: 'notification' }), topics, groupId: 'notification', metrics });
-  const gateway = createGatewayApp({ bus, presence, recent, verifyToken, moderationStore, roles: roleStore, live, roomState: roomStateHub.reader(), inbox, logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
+  const gateway = createGatewayApp({ bus, presence, recent, verifyToken, moderationStore, roles: roleStore, live, roomState: roomStateHub.reader(), inbox, inboxCounters, logger: logger.child({ svc: 'gateway' }), topics, options: gatewayOptionsFromConfig(config, config.GATEWAY_ID), metrics });
 
   // Embedded mode only: mint tokens for whoever asks. Never part of the standalone gateway.
   const dev = Router();

@@ -23,7 +23,7 @@ import { createLogger, silentLogger, type Logger } from '@roomcast/logger';
 import { InMemoryQuestionBoard, LiveActions, questionFeatures } from '@roomcast/live';
 import { InMemoryModerationStore } from '@roomcast/moderation';
 import { InMemoryRoomStateHub } from '@roomcast/room-state';
-import { InMemoryPresenceStore, type ConnectionKind } from '@roomcast/presence';
+import { InMemoryInboxCounters, InMemoryPresenceStore, type ConnectionKind, type InboxCounters } from '@roomcast/presence';
 import { InMemoryRecentMessages, InMemorySequencerState, type RecentRange } from '@roomcast/sequencer';
 import { closeServer, createHttpApp, listen } from '@roomcast/service-kit';
 import { InMemoryInboxStore, InMemoryRoomRoleStore, type InboxStore } from '@roomcast/store';
@@ -146,7 +146,7 @@ const peers: Peer[] = [];
 
 async function startGateway(
   overrides: Partial<GatewayOptions> = {},
-  shared: { presence?: ControllablePresence; logger?: Logger; live?: LiveActions; roomState?: InMemoryRoomStateHub; inbox?: InboxStore } = {},
+  shared: { presence?: ControllablePresence; logger?: Logger; live?: LiveActions; roomState?: InMemoryRoomStateHub; inbox?: InboxStore; inboxCounters?: InboxCounters } = {},
 ): Promise<Harness> {
   const logger = shared.logger ?? silentLogger();
   const gatewayId = uniqueId('gw');
@@ -200,6 +200,7 @@ async function startGateway(
     live: shared.live ?? new LiveActions([]),
     roomState: roomState.reader(),
     inbox: shared.inbox,
+    inboxCounters: shared.inboxCounters,
     verifyToken: createTokenVerifier({ hs256Secret: SECRET }),
     logger,
     topics,
@@ -1986,6 +1987,41 @@ describe('gateway: mentions and the inbox', () => {
     const carl = await connect(h, 'carl');
     expect(await carl.next('inbox')).toEqual({ type: 'inbox', items: [], unread: 0 });
     expect(bob.invalid).toEqual([]);
+  });
+
+  it('reads MongoDB only for users whose unread counter is above 0, and when the counters cannot answer', async () => {
+    const inbox = new InMemoryInboxStore();
+    let lists = 0;
+    const list = inbox.list.bind(inbox);
+    inbox.list = async (...args) => {
+      lists++;
+      return list(...args);
+    };
+    await inbox.add([{ userId: 'bob', messageId: 'm1', reason: 'mention', roomId: 'show', seq: 1, fromUserId: 'ann', text: 'hi @bob', at: 1001 }]);
+    const counters = new InMemoryInboxCounters();
+    await counters.add(new Map([['bob', 1]]));
+    const gets: string[][] = [];
+    const get = counters.get.bind(counters);
+    counters.get = async (userIds) => {
+      gets.push([...userIds]);
+      return get(userIds);
+    };
+    const h = await startGateway({}, { inbox, inboxCounters: counters });
+    const [carl, dan] = await Promise.all([connect(h, 'carl'), connect(h, 'dan')]);
+    expect(await carl.next('inbox')).toEqual({ type: 'inbox', items: [], unread: 0 });
+    expect(await dan.next('inbox')).toEqual({ type: 'inbox', items: [], unread: 0 });
+    expect(lists).toBe(0);
+    expect(gets.flat().sort()).toEqual(['carl', 'dan']);
+    const bob = await connect(h, 'bob');
+    expect(await bob.next('inbox')).toMatchObject({ unread: 1, items: [{ seq: 1, text: 'hi @bob' }] });
+    expect(lists).toBe(1);
+    // Counters down: the inbox is read.
+    counters.get = async () => {
+      throw new AppError('PRESENCE_UNAVAILABLE', 'redis down (test)');
+    };
+    const eve = await connect(h, 'eve');
+    expect(await eve.next('inbox')).toEqual({ type: 'inbox', items: [], unread: 0 });
+    expect(lists).toBe(2);
   });
 
   it('goes on without the frame when the inbox cannot answer, and without an inbox at all', async () => {

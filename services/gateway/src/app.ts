@@ -21,7 +21,7 @@ import { AppError, toAppError } from '@roomcast/errors';
 import type { Logger } from '@roomcast/logger';
 import type { LiveActions } from '@roomcast/live';
 import { DEFAULT_MODERATION_VIEW, ModerationView, RoomModeration, type ModerationStore } from '@roomcast/moderation';
-import type { PresenceStore } from '@roomcast/presence';
+import type { InboxCounters, PresenceStore } from '@roomcast/presence';
 import type { RoomStateReader } from '@roomcast/room-state';
 import type { RecentMessages } from '@roomcast/sequencer';
 import type { InboxStore, RoomRoleStore } from '@roomcast/store';
@@ -93,6 +93,8 @@ export interface GatewayOptions {
 
 /** Most unread items in the `inbox` frame at connect (the rest: GET /inbox on persistence). */
 export const INBOX_FRAME_ITEMS = 20;
+/** The `inbox` frame of a user whose unread counter is 0 (sent so a client can clear its badge). */
+const EMPTY_INBOX_FRAME = { type: 'inbox', items: [], unread: 0 } as const;
 
 export interface GatewayDeps {
   bus: MessageBus;
@@ -114,6 +116,11 @@ export interface GatewayDeps {
    * user's newest unread mentions and replies, at most INBOX_FRAME_ITEMS). Absent: no frame.
    */
   inbox?: InboxStore | undefined;
+  /**
+   * Unread counters per user (Redis; kept by persistence), read first at connect: a user at 0 gets
+   * an empty `inbox` frame without a MongoDB read. Absent: the inbox is read at every connect.
+   */
+  inboxCounters?: InboxCounters | undefined;
   logger: Logger;
   topics: TopicNames;
   options: GatewayOptions;
@@ -384,16 +391,50 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
 
   /**
    * The user's newest unread notices, once per connect (one bounded read, off the message path).
-   * When the inbox cannot answer, the session goes on without the frame: the page's inbox panel
-   * can still ask over HTTP.
+   * The unread counter comes first: most users have nothing unread, and a find plus a count on
+   * MongoDB per socket was a suspect of the joins timing out at 1 000 connects/s. When the counter
+   * cannot answer, the inbox is read; when the inbox cannot answer, the session goes on without
+   * the frame: the page's inbox panel can still ask over HTTP.
    */
   async function sendInbox(conn: Connection, inbox: InboxStore): Promise<void> {
+    if (deps.inboxCounters !== undefined) {
+      try {
+        if ((await unreadCount(deps.inboxCounters, conn.userId)) === 0) {
+          conn.sendJson(EMPTY_INBOX_FRAME);
+          return;
+        }
+      } catch (err) {
+        logger.debug({ err, userId: conn.userId }, 'unread counter unavailable: reading the inbox');
+      }
+    }
     try {
       const { items, unread } = await inbox.list(conn.userId, { limit: INBOX_FRAME_ITEMS, unreadOnly: true });
       conn.sendJson({ type: 'inbox', items, unread });
     } catch (err) {
       logger.warn({ err, userId: conn.userId }, 'could not read the inbox: no inbox frame');
     }
+  }
+
+  /** Counter reads of the connects of one tick, answered by one MGET. */
+  let counterReads: { userId: string; resolve: (unread: number) => void; reject: (err: unknown) => void }[] = [];
+
+  function unreadCount(counters: InboxCounters, userId: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      if (counterReads.push({ userId, resolve, reject }) === 1) setImmediate(flushCounterReads, counters);
+    });
+  }
+
+  function flushCounterReads(counters: InboxCounters): void {
+    const batch = counterReads;
+    counterReads = [];
+    counters.get(batch.map((r) => r.userId)).then(
+      (counts) => {
+        for (const [i, r] of batch.entries()) r.resolve(counts[i] ?? 0);
+      },
+      (err: unknown) => {
+        for (const r of batch) r.reject(err);
+      },
+    );
   }
 
   // ------------------------------------------------------------------ deliveries

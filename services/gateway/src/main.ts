@@ -4,6 +4,7 @@ import { runService } from '@roomcast/service-kit';
 import { createKafkaBus, createRedisPresence, createRedisRecentMessages, createTokenVerifierFromConfig } from '@roomcast/service-kit/infra';
 import { LiveActions, pollFeatures, questionFeatures, RedisPollBox, RedisQuestionBoard, RedisShowcaseStore, ShowcaseFeature } from '@roomcast/live';
 import { RedisModerationStore } from '@roomcast/moderation';
+import { RedisInboxCounters } from '@roomcast/presence';
 import { RedisRoomStateReader } from '@roomcast/room-state';
 import { MongoInboxStore, MongoRoomRoleStore } from '@roomcast/store';
 import { createGatewayApp, gatewayOptionsFromConfig } from './app';
@@ -20,6 +21,8 @@ runService('gateway', configSchema, (config, rootLogger) => {
   const roles = new MongoRoomRoleStore({ uri: config.MONGO_URL, dbName: config.MONGO_DB, logger });
   // Read once per connect (the `inbox` frame); persistence writes it and creates its indexes.
   const inbox = new MongoInboxStore({ uri: config.MONGO_URL, dbName: config.MONGO_DB, logger });
+  // Read first, so users with nothing unread cost no MongoDB read; persistence keeps them.
+  const inboxCounters = new RedisInboxCounters({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
   const roomState = new RedisRoomStateReader({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
   const topics = resolveTopics(config.KAFKA_TOPIC_PREFIX);
   const questions = new RedisQuestionBoard({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
@@ -40,6 +43,7 @@ runService('gateway', configSchema, (config, rootLogger) => {
     live,
     roomState,
     inbox,
+    inboxCounters,
     logger,
     topics,
     options: gatewayOptionsFromConfig(config, gatewayId),
@@ -53,6 +57,7 @@ runService('gateway', configSchema, (config, rootLogger) => {
       await moderationStore.close();
       await roles.close();
       await inbox.close();
+      await inboxCounters.close();
       await roomState.close();
       await questions.close();
       await polls.close();

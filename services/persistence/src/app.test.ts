@@ -13,6 +13,7 @@ import { AppError } from '@roomcast/errors';
 import { signUserToken, verifyUserToken } from '@roomcast/auth';
 import { silentLogger } from '@roomcast/logger';
 import { InMemoryModerationStore } from '@roomcast/moderation';
+import { InMemoryInboxCounters } from '@roomcast/presence';
 import { closeServer, createHttpApp, listen } from '@roomcast/service-kit';
 import {
   InMemoryInboxStore,
@@ -21,6 +22,7 @@ import {
   InMemoryRoomRoleStore,
   type MessageRef,
   type MessageStore,
+  type InboxAdded,
   type NewInboxEntry,
   type StoredMessage,
 } from '@roomcast/store';
@@ -66,7 +68,7 @@ class FlakyMessageStore implements MessageStore {
 /** InMemoryInboxStore that records the size of each add() (one per batch with notices). */
 class RecordingInboxStore extends InMemoryInboxStore {
   readonly adds: number[] = [];
-  override add(entries: NewInboxEntry[]): Promise<number> {
+  override add(entries: NewInboxEntry[]): Promise<InboxAdded> {
     this.adds.push(entries.length);
     return super.add(entries);
   }
@@ -78,6 +80,7 @@ interface Harness {
   audit: InMemoryModerationAuditStore;
   roles: InMemoryRoomRoleStore;
   inbox: RecordingInboxStore;
+  inboxCounters: InMemoryInboxCounters;
   moderationStore: InMemoryModerationStore;
   topics: TopicNames;
   app: PersistenceApp;
@@ -95,6 +98,7 @@ async function start(storeFailures = 0): Promise<Harness> {
   const audit = new InMemoryModerationAuditStore();
   const roles = new InMemoryRoomRoleStore();
   const inbox = new RecordingInboxStore();
+  const inboxCounters = new InMemoryInboxCounters();
   const moderationStore = new InMemoryModerationStore();
   const topics = resolveTopics(`${uniqueId('persist')}.`);
   const logger = silentLogger();
@@ -104,6 +108,7 @@ async function start(storeFailures = 0): Promise<Harness> {
     audit,
     roles,
     inbox,
+    inboxCounters,
     moderationStore,
     logger,
     topics,
@@ -139,6 +144,7 @@ async function start(storeFailures = 0): Promise<Harness> {
     audit,
     roles,
     inbox,
+    inboxCounters,
     moderationStore,
     topics,
     app,
@@ -633,6 +639,28 @@ describe('createPersistenceApp: the inbox (mentions and replies)', () => {
     await expect(seen('ann')).resolves.toEqual([]);
     expect(counter('roomcast_persistence_inbox_added_total')).toBe(3);
     expect(counter('roomcast_persistence_reply_unresolved_total')).toBe(1);
+    await expect(h.inboxCounters.get(['bob', 'dan', 'carl', 'ann'])).resolves.toEqual([1, 1, 1, 0]);
+  });
+
+  it('counts new entries only in the unread counters: a replayed batch adds nothing', async () => {
+    const batch = [accepted('room-r', 1, { userId: 'ann', mentions: ['bob', 'carl'] }), accepted('room-r', 2, { userId: 'ann', mentions: ['bob'] })];
+    await publish(...batch);
+    await waitFor(() => h.inbox.adds.length === 1, 'the inbox write');
+    await expect(h.inboxCounters.get(['bob', 'carl'])).resolves.toEqual([2, 1]);
+    await publish(...batch, accepted('room-r', 3, { userId: 'carl', mentions: ['bob'] }));
+    await waitFor(() => h.inbox.adds.length === 2, 'the replay and one new message');
+    await expect(h.inboxCounters.get(['bob', 'carl'])).resolves.toEqual([3, 1]);
+    expect(counter('roomcast_persistence_inbox_counter_failures_total')).toBe(0);
+  });
+
+  it('keeps the batch when the counters fail (counted and logged; the inbox is the record)', async () => {
+    h.inboxCounters.add = async () => {
+      throw new AppError('PRESENCE_UNAVAILABLE', 'redis down (test)');
+    };
+    await publish(accepted('room-r', 1, { userId: 'ann', mentions: ['bob'] }));
+    await waitFor(() => counter('roomcast_persistence_inbox_counter_failures_total') === 1, 'the failed counter write');
+    await expect(h.inbox.list('bob')).resolves.toMatchObject({ unread: 1 });
+    expect(h.dead).toEqual([]);
   });
 
   it('takes a replayed batch harmlessly: nothing added, read items stay read', async () => {
@@ -653,6 +681,9 @@ describe('createPersistenceApp: the inbox (mentions and replies)', () => {
       accepted('room-r', 3, { userId: 'carl', mentions: ['bob'] }),
     );
     await waitFor(() => counter('roomcast_persistence_inbox_added_total') === 4, 'four entries');
+    await expect(h.inboxCounters.get(['bob', 'carl'])).resolves.toEqual([3, 1]);
+    // A counter gone wrong (short, or expired) is put right by the next mark-read.
+    await h.inboxCounters.set('bob', 9);
     const all = await call('GET', '/inbox', 'bob');
     expect(all.status).toBe(200);
     expect(all.body.unread).toBe(3);
@@ -665,7 +696,9 @@ describe('createPersistenceApp: the inbox (mentions and replies)', () => {
     const carls = await call('GET', '/inbox', 'carl');
     await expect(call('POST', '/inbox/read', 'bob', { ids: [all.body.items[1]?.id ?? '', 'nope'] })).resolves.toEqual({ status: 200, body: { marked: 1, unread: 2 } });
     await expect(call('POST', '/inbox/read', 'carl', { ids: [carls.body.items[0]?.id ?? ''] })).resolves.toEqual({ status: 200, body: { marked: 1, unread: 0 } });
+    await expect(h.inboxCounters.get(['bob', 'carl'])).resolves.toEqual([2, 0]);
     await expect(call('POST', '/inbox/read', 'bob', { all: true })).resolves.toEqual({ status: 200, body: { marked: 2, unread: 0 } });
+    await expect(h.inboxCounters.get(['bob'])).resolves.toEqual([0]);
     expect((await call('GET', '/inbox', 'bob')).body.items.map((i: { read: boolean }) => i.read)).toEqual([true, true, true]);
   });
 

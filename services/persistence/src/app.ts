@@ -6,6 +6,7 @@ import { ConsumerMetrics, consumerLifecycle, decodeBatch, MetricsRegistry, type 
 import type { InboxStore, MessageStore, ModerationAuditStore, NewInboxEntry, RoomRoleStore, StoredMessage } from '@roomcast/store';
 import { parseTraceparent } from '@roomcast/telemetry';
 import type { ModerationStore } from '@roomcast/moderation';
+import type { InboxCounters } from '@roomcast/presence';
 import { historyRouter, type VerifyUserToken } from './history';
 import { inboxRouter } from './inbox';
 import { roomAdminRouter } from './room-admin';
@@ -20,6 +21,12 @@ export interface PersistenceDeps {
    * written once per batch after its messages; served by `GET /inbox`, `POST /inbox/read`.
    */
   inbox: InboxStore;
+  /**
+   * Unread counters per user (Redis; read by the gateways at connect, so users with nothing unread
+   * cost no MongoDB read): incremented by each batch's NEW inbox entries, set to the store's unread
+   * count after a mark-read.
+   */
+  inboxCounters: InboxCounters;
   /** The room-admin store, read to authorise the audit and roles APIs (written by whoever applies set-role). */
   roles: RoomRoleStore;
   /** Bans (Redis, as the gateways read them): a user banned from a room may not read its history. */
@@ -70,6 +77,10 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
   const dupes = metrics.counter('roomcast_persistence_duplicates_total', 'messages already stored (replays)');
   const audited = metrics.counter('roomcast_persistence_audited_total', 'moderation events newly written to the audit log');
   const inboxed = metrics.counter('roomcast_persistence_inbox_added_total', 'inbox entries newly written (mentions and replies)');
+  const counterFailures = metrics.counter(
+    'roomcast_persistence_inbox_counter_failures_total',
+    'unread counter writes that failed (the counter stays short until the user marks read)',
+  );
   const unresolvedReplies = metrics.counter(
     'roomcast_persistence_reply_unresolved_total',
     'replies to a seq with no stored message (no inbox entry for its author)',
@@ -86,8 +97,18 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
       stored.inc(r.inserted);
       dupes.inc(r.duplicates);
       const entries = await inboxEntries(batch.map(({ event }) => event));
-      if (entries.length > 0) inboxed.inc(await deps.inbox.add(entries));
+      if (entries.length === 0) return;
+      const { added, byUser } = await deps.inbox.add(entries);
+      inboxed.inc(added);
+      // Only the new entries: a replayed batch adds nothing. Not retried by replaying the batch (the
+      // replay would find nothing new): the inbox is the record, the counter a hint.
+      if (byUser.size > 0) await deps.inboxCounters.add(byUser).catch(counterFailed);
     });
+  }
+
+  function counterFailed(err: unknown): void {
+    counterFailures.inc();
+    deps.logger.warn({ err }, 'could not update the unread inbox counters');
   }
 
   /**
@@ -173,7 +194,7 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
   );
   const router = Router();
   const banCheckFailed = (err: unknown): void => deps.logger.warn({ err }, 'moderation state unavailable; history read without the ban check');
-  router.use(historyRouter(deps.store, deps.verifyToken, deps.moderationStore, banCheckFailed), roomAdminRouter(deps.audit, deps.roles, deps.verifyToken), inboxRouter(deps.inbox, deps.verifyToken));
+  router.use(historyRouter(deps.store, deps.verifyToken, deps.moderationStore, banCheckFailed), roomAdminRouter(deps.audit, deps.roles, deps.verifyToken), inboxRouter(deps.inbox, deps.verifyToken, (userId, unread) => deps.inboxCounters.set(userId, unread).catch(counterFailed)));
   return {
     metrics,
     router,

@@ -33,8 +33,11 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
  * - `POST /inbox/read` `{ids: string[]}` (1..200) or `{all: true}` → `{marked, unread}`: the
  *   caller's items of `ids` (others' ids and unknown ones change nothing) or all, marked read;
  *   idempotent. 400 BAD_REQUEST for any other body.
+ *
+ * After a mark-read, `readDone(userId, unread)` is told the user's unread count (the gateways'
+ * counter, which must not fail the request).
  */
-export function inboxRouter(inbox: InboxStore, verify: VerifyUserToken): Router {
+export function inboxRouter(inbox: InboxStore, verify: VerifyUserToken, readDone: (userId: string, unread: number) => Promise<void>): Router {
   const router = Router();
   router.get('/inbox', async (req, res) => {
     const { userId } = await verify(bearerToken(req));
@@ -46,6 +49,7 @@ export function inboxRouter(inbox: InboxStore, verify: VerifyUserToken): Router 
     const body = parse(MarkRead, req.body, 'body must be {"ids": [...]} or {"all": true}');
     const marked = await inbox.markRead(userId, 'all' in body ? { all: true } : { ids: body.ids });
     const { unread } = await inbox.list(userId, { limit: 1, unreadOnly: true });
+    await readDone(userId, unread);
     res.json({ marked, unread });
   });
   return router;

@@ -2,6 +2,7 @@ import { resolveTopics } from '@roomcast/contracts';
 import { runService } from '@roomcast/service-kit';
 import { createKafkaBus, createMongoStore, createTokenVerifierFromConfig } from '@roomcast/service-kit/infra';
 import { RedisModerationStore } from '@roomcast/moderation';
+import { RedisInboxCounters } from '@roomcast/presence';
 import { MongoInboxStore, MongoModerationAuditStore, MongoRoomRoleStore } from '@roomcast/store';
 import { createPersistenceApp } from './app';
 import { configSchema } from './config';
@@ -15,12 +16,15 @@ runService('persistence', configSchema, (config, logger) => {
   const roles = new MongoRoomRoleStore(mongo);
   const inbox = new MongoInboxStore(mongo);
   const moderationStore = new RedisModerationStore({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
+  // The gateways read these at connect (the same REDIS_URL and REDIS_KEY_PREFIX).
+  const inboxCounters = new RedisInboxCounters({ redis: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
   const app = createPersistenceApp({
     bus,
     store,
     audit,
     roles,
     inbox,
+    inboxCounters,
     moderationStore,
     logger,
     topics: resolveTopics(config.KAFKA_TOPIC_PREFIX),
@@ -37,6 +41,7 @@ runService('persistence', configSchema, (config, logger) => {
       await roles.close();
       await inbox.close();
       await moderationStore.close();
+      await inboxCounters.close();
     },
   };
 });

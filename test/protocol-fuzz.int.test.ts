@@ -55,7 +55,7 @@ const MAX_DELIVERY_LAG_MS = 5000;
  */
 const LIVE_GROWTH_BASE_MIB = 12;
 const LIVE_GROWTH_PER_MESSAGE_KIB = 8;
-const RSS_GROWTH_LIMIT_MIB = 64;
+const RSS_GROWTH_LIMIT_MIB = 128;
 
 describe('protocol fuzz: malformed frames against the embedded gateway process', () => {
   let stack: Stack | undefined;
@@ -244,7 +244,10 @@ describe('protocol fuzz: malformed frames against the embedded gateway process',
       // allowance, 12 MiB + 8 KiB per message, leaves 12-25 MiB of headroom. Checked by hand: a
       // gateway keeping a 100-character string per frame (~200 B) grew 35.5 MiB against 27.2 over
       // 100 000 frames and failed; one keeping each bad frame's Buffer grew 60.6 against 36.2. RSS after the GC moved
-      // 3-30 MiB (pages V8 and malloc keep; more with more reconnects): 64 MiB bounds it.
+      // 3-30 MiB on an idle box (pages V8 and malloc keep; more with more reconnects), and 91 MiB in
+      // one CI run where the fuzz took 52 s instead of 22 beside the browser and real-stack suites
+      // (heap + external grew 24.3 MiB there, within its limit): 128 MiB bounds it. The leak check
+      // is heap + external; RSS catches only a gross native leak.
       const accepted = sender.acked.length + (tally.totals().ack ?? 0);
       const liveLimit = LIVE_GROWTH_BASE_MIB + (accepted * LIVE_GROWTH_PER_MESSAGE_KIB) / 1024;
       const liveGrowth = memAfter

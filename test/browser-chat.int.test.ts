@@ -1,36 +1,16 @@
 import { uniqueId } from '@roomcast/testing';
 import {
   PAGE_WAIT_MS,
-  chromiumExecutable,
   joinRoom,
-  openSession,
   sendChat,
   shownMessages,
-  type BrowserSession,
+  usePageStack,
 } from './harness/browser';
-import { startEmbeddedStack, type Stack } from './harness/stacks';
 
 // Two people on the room page (services/embedded/public), each in their own Debian Chromium, against
 // the embedded start as its own process: what one sends, likes and is counted as, the other sees.
 describe('two browser sessions in one room', () => {
-  let stack: Stack | undefined;
-  const sessions: BrowserSession[] = [];
-
-  beforeAll(async () => {
-    [stack] = await Promise.all([startEmbeddedStack(), chromiumExecutable()]);
-  }, 660_000);
-
-  afterAll(async () => {
-    await Promise.all(sessions.splice(0).map((s) => s.close()));
-    await stack?.stop();
-  }, 60_000);
-
-  async function open(name: string): Promise<BrowserSession> {
-    if (!stack) throw new Error('the embedded stack did not start');
-    const session = await openSession(name, `${stack.historyUrl}/`, 'browser-chat');
-    sessions.push(session);
-    return session;
-  }
+  const { open } = usePageStack('browser-chat');
 
   it("alice's chat, bob's likes and both as online show on both pages", async () => {
     const roomId = uniqueId('page2');

@@ -1,31 +1,13 @@
 import { uniqueId } from '@roomcast/testing';
-import { PAGE_WAIT_MS, chromiumExecutable, joinRoom, openSession, type BrowserSession } from './harness/browser';
-import { startEmbeddedStack, type Stack } from './harness/stacks';
+import { PAGE_WAIT_MS, joinRoom, usePageStack } from './harness/browser';
 
 // Gifts on the room page (issue #14): a fan sends gifts with the gift buttons in one Debian
 // Chromium; a viewer in another sees the gift pop on the stage with its combo counter growing, the
 // top-gifters panel from the `leaderboard` room state, and the gifts decorated in the chat list.
 // The embedded start counts combos and the leaderboard in chat-ingest (the ledger's memory twin).
 describe('gifts on the room page, between two browsers', () => {
-  let stack: Stack | undefined;
-  const sessions: BrowserSession[] = [];
-
-  beforeAll(async () => {
-    // A wide combo window, so clicks on a loaded machine stay one combo.
-    [stack] = await Promise.all([startEmbeddedStack({ GIFT_COMBO_WINDOW_MS: '10000' }), chromiumExecutable()]);
-  }, 660_000);
-
-  afterAll(async () => {
-    await Promise.all(sessions.splice(0).map((s) => s.close()));
-    await stack?.stop();
-  }, 60_000);
-
-  async function open(name: string): Promise<BrowserSession> {
-    if (!stack) throw new Error('the embedded stack did not start');
-    const session = await openSession(name, `${stack.historyUrl}/`, 'browser-gifts');
-    sessions.push(session);
-    return session;
-  }
+  // A wide combo window, so clicks on a loaded machine stay one combo.
+  const { open } = usePageStack('browser-gifts', { GIFT_COMBO_WINDOW_MS: '10000' });
 
   it('a fan sends roses and a rocket; the viewer sees the pop with its combo counter and the leaderboard', async () => {
     const roomId = uniqueId('gifts');

@@ -1,30 +1,12 @@
 import { uniqueId, waitFor } from '@roomcast/testing';
-import { PAGE_WAIT_MS, chromiumExecutable, joinRoom, openSession, sendChat, type BrowserSession } from './harness/browser';
-import { startEmbeddedStack, type Stack } from './harness/stacks';
+import { PAGE_WAIT_MS, joinRoom, sendChat, type BrowserSession, usePageStack } from './harness/browser';
 
 // @mentions, replies and the inbox on the room page (live-mentions.js), each user in their own
 // Debian Chromium against the embedded start: ann mentions bob with `@bob` in the composer and
 // replies to his message with the ↩ button; bob sees the highlight, the notices and his inbox
 // badge, and marks all read. carl, mentioned while offline, finds it in his inbox when he joins.
 describe('mentions, replies and the inbox on the room page', () => {
-  let stack: Stack | undefined;
-  const sessions: BrowserSession[] = [];
-
-  beforeAll(async () => {
-    [stack] = await Promise.all([startEmbeddedStack(), chromiumExecutable()]);
-  }, 660_000);
-
-  afterAll(async () => {
-    await Promise.all(sessions.splice(0).map((s) => s.close()));
-    await stack?.stop();
-  }, 60_000);
-
-  async function open(name: string): Promise<BrowserSession> {
-    if (!stack) throw new Error('the embedded stack did not start');
-    const session = await openSession(name, `${stack.historyUrl}/`, 'browser-mentions');
-    sessions.push(session);
-    return session;
-  }
+  const { open, stack } = usePageStack('browser-mentions');
   const badge = (s: BrowserSession) => s.page.textContent('#inbox-unread');
 
   it('ann mentions and replies to bob (highlight, notices, inbox badge, mark all read); offline carl finds it in his inbox', async () => {
@@ -63,9 +45,9 @@ describe('mentions, replies and the inbox on the room page', () => {
     await bob.screenshot('bob-read-all');
 
     // carl was offline: his inbox has the mention (persistence wrote it); the page shows it at join.
-    const token = await stack!.token('carl');
+    const token = await stack().token('carl');
     await waitFor(async () => {
-      const res = await fetch(`${stack!.historyUrl}/inbox`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`${stack().historyUrl}/inbox`, { headers: { authorization: `Bearer ${token}` } });
       return ((await res.json()) as { unread: number }).unread === 1 ? true : undefined;
     }, "carl's inbox entry", PAGE_WAIT_MS);
     const carl = await open('carl');

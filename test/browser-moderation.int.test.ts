@@ -1,37 +1,17 @@
 import { uniqueId } from '@roomcast/testing';
 import {
   PAGE_WAIT_MS,
-  chromiumExecutable,
   joinRoom,
-  openSession,
   sendChat,
   shownMessages,
-  type BrowserSession,
+  usePageStack,
 } from './harness/browser';
-import { startEmbeddedStack, type Stack } from './harness/stacks';
 
 // Moderation end to end on the room page: a host (a token with the host role, asked for by "join as
 // host") and a viewer, each in their own Debian Chromium, against the embedded start's real gateway.
 // The page's reaction to each frame alone is pinned by test/room-page.moderation.int.
 describe('a host moderating a viewer, both on the room page', () => {
-  let stack: Stack | undefined;
-  const sessions: BrowserSession[] = [];
-
-  beforeAll(async () => {
-    [stack] = await Promise.all([startEmbeddedStack(), chromiumExecutable()]);
-  }, 660_000);
-
-  afterAll(async () => {
-    await Promise.all(sessions.splice(0).map((s) => s.close()));
-    await stack?.stop();
-  }, 60_000);
-
-  async function open(name: string): Promise<BrowserSession> {
-    if (!stack) throw new Error('the embedded stack did not start');
-    const session = await openSession(name, `${stack.historyUrl}/`, 'browser-moderation');
-    sessions.push(session);
-    return session;
-  }
+  const { open } = usePageStack('browser-moderation');
 
   it("the host deletes the viewer's message and mutes the viewer, whose next chat is refused", async () => {
     const roomId = uniqueId('mod');

@@ -1,28 +1,10 @@
 import { uniqueId } from '@roomcast/testing';
-import { PAGE_WAIT_MS, chromiumExecutable, joinRoom, openSession, type BrowserSession } from './harness/browser';
-import { startEmbeddedStack, type Stack } from './harness/stacks';
+import { PAGE_WAIT_MS, joinRoom, usePageStack } from './harness/browser';
 
 // Q&A and polls end to end on the room page (live-qa.js, live-polls.js): a host and a viewer, each
 // in their own Debian Chromium, against the embedded start (memory twins of the board and the box).
 describe('Q&A and a poll on the room page, host and viewer', () => {
-  let stack: Stack | undefined;
-  const sessions: BrowserSession[] = [];
-
-  beforeAll(async () => {
-    [stack] = await Promise.all([startEmbeddedStack(), chromiumExecutable()]);
-  }, 660_000);
-
-  afterAll(async () => {
-    await Promise.all(sessions.splice(0).map((s) => s.close()));
-    await stack?.stop();
-  }, 60_000);
-
-  async function open(name: string): Promise<BrowserSession> {
-    if (!stack) throw new Error('the embedded stack did not start');
-    const session = await openSession(name, `${stack.historyUrl}/`, 'browser-qa-polls');
-    sessions.push(session);
-    return session;
-  }
+  const { open } = usePageStack('browser-qa-polls');
 
   it('a question is asked, upvoted and marked answered; a poll is opened, voted and closed', async () => {
     const roomId = uniqueId('qa');

@@ -1,28 +1,10 @@
 import { uniqueId } from '@roomcast/testing';
-import { PAGE_WAIT_MS, chromiumExecutable, joinRoom, openSession, type BrowserSession } from './harness/browser';
-import { startEmbeddedStack, type Stack } from './harness/stacks';
+import { PAGE_WAIT_MS, joinRoom, type BrowserSession, usePageStack } from './harness/browser';
 
 // The pinned message and the flash sale on the room page (issue #14): a host and a viewer, each in
 // their own Debian Chromium, against the embedded start (memory twins behind the real gateway).
 describe('a host pinning a message and selling a product to a viewer, both on the room page', () => {
-  let stack: Stack | undefined;
-  const sessions: BrowserSession[] = [];
-
-  beforeAll(async () => {
-    [stack] = await Promise.all([startEmbeddedStack(), chromiumExecutable()]);
-  }, 660_000);
-
-  afterAll(async () => {
-    await Promise.all(sessions.splice(0).map((s) => s.close()));
-    await stack?.stop();
-  }, 60_000);
-
-  async function open(name: string): Promise<BrowserSession> {
-    if (!stack) throw new Error('the embedded stack did not start');
-    const session = await openSession(name, `${stack.historyUrl}/`, 'browser-showcase');
-    sessions.push(session);
-    return session;
-  }
+  const { open } = usePageStack('browser-showcase');
   const text = (s: BrowserSession, selector: string): Promise<string | null> => s.page.textContent(selector);
 
   it('the viewer sees the pinned bar and the product card, buys until it is sold out, and the unpin', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, ensureChromium } from '@roomcast/testing';
 import { ROOT } from './processes';
+import { startEmbeddedStack, type Stack } from './stacks';
 
 /**
  * Where browser tests write their artefacts (screenshots/ below it): `test-artifacts/` at the repo
@@ -112,4 +113,34 @@ export async function shownMessages(
       text: li.querySelector('.body')?.textContent ?? '',
     })),
   );
+}
+
+/**
+ * The setup every room-page browser test shares: before the describe's tests, the embedded start as
+ * its own process (with `env`) and Chromium; after them, every session closed and the process
+ * stopped. `open(name)` opens a session on the page (screenshots prefixed `prefix`); `stack()` is
+ * the running stack (tokens, HTTP).
+ */
+export function usePageStack(prefix: string, env: Record<string, string> = {}): { open(name: string): Promise<BrowserSession>; stack(): Stack } {
+  let stack: Stack | undefined;
+  const sessions: BrowserSession[] = [];
+  beforeAll(async () => {
+    [stack] = await Promise.all([startEmbeddedStack(env), chromiumExecutable()]);
+  }, 660_000);
+  afterAll(async () => {
+    await Promise.all(sessions.splice(0).map((s) => s.close()));
+    await stack?.stop();
+  }, 60_000);
+  const running = (): Stack => {
+    if (!stack) throw new Error('the embedded stack did not start');
+    return stack;
+  };
+  return {
+    stack: running,
+    async open(name) {
+      const session = await openSession(name, `${running().historyUrl}/`, prefix);
+      sessions.push(session);
+      return session;
+    },
+  };
 }

@@ -1,15 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import express, { Router, type RequestHandler } from 'express';
+import express, { Router } from 'express';
 import { ModerationAction, RoomId, type ModerationEventV1, type RolesClaim } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
 import type { ModerationStore, RoomModeration } from '@roomcast/moderation';
-import { TokenBucket, type Counter } from '@roomcast/service-kit';
+import { rateLimitPerClient, type Counter } from '@roomcast/service-kit';
 import type { TokenVerifier } from '@roomcast/auth';
 
 /** Requests per second one client address may make to the moderation API, and the burst. */
 export const MODERATION_API_RATE_PER_SEC = 10;
 export const MODERATION_API_BURST = 30;
-const MAX_TRACKED_CLIENTS = 10_000;
 
 export interface ModerationApiDeps {
   moderation: RoomModeration;
@@ -37,21 +36,11 @@ type Caller = { admin: true } | { userId: string; roles?: RolesClaim | undefined
 export function moderationRouter(deps: ModerationApiDeps): Router {
   const router = Router();
   const adminDigest = deps.adminToken === undefined ? undefined : digest(deps.adminToken);
-  const buckets = new Map<string, TokenBucket>();
-
-  const limit: RequestHandler = (req, _res, next) => {
-    const client = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-    let bucket = buckets.get(client);
-    if (bucket === undefined) {
-      if (buckets.size >= MAX_TRACKED_CLIENTS) buckets.clear();
-      buckets.set(client, (bucket = new TokenBucket(MODERATION_API_RATE_PER_SEC, MODERATION_API_BURST)));
-    }
-    if (bucket.take()) next();
-    else {
-      deps.rateLimited.inc();
-      next(new AppError('RATE_LIMITED', 'too many moderation requests; slow down'));
-    }
-  };
+  const limit = rateLimitPerClient(
+    { perSec: MODERATION_API_RATE_PER_SEC, burst: MODERATION_API_BURST },
+    deps.rateLimited,
+    'moderation',
+  );
 
   async function caller(authorization: string | undefined): Promise<Caller> {
     const presented = /^Bearer +(\S+)$/i.exec(authorization ?? '')?.[1];

@@ -14,6 +14,7 @@ import {
   type logCreator,
 } from 'kafkajs';
 import { BackgroundCommitter } from './background-committer';
+import { HandledOffsets } from './handled-offsets';
 import {
   DEFAULT_MAX_RETRIES,
   DEFAULT_RETRY_BASE_MS,
@@ -268,17 +269,33 @@ export class KafkaMessageBus implements MessageBus {
       (err) => REBALANCE_ERROR_TYPES.has(kafkaErrorType(err) ?? ''),
     );
     const batches = new InFlightCount();
+    const handled = new HandledOffsets();
     const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
       const { batch } = payload;
       if (batch.messages.length === 0) return;
       batches.enter();
       try {
-        const records = batch.messages.map((m) => toBusRecord(batch.topic, batch.partition, m));
+        const { repeats, fresh } = handled.split(batch.topic, batch.partition, batch.messages);
+        for (const m of repeats) payload.resolveOffset(m.offset);
+        if (repeats.length > 0)
+          this.logger.debug(
+            {
+              groupId: options.groupId,
+              topic: batch.topic,
+              partition: batch.partition,
+              repeats: repeats.length,
+            },
+            'skipped records this member already handled (refetched after a rebalance)',
+          );
+        const records = fresh.map((m) => toBusRecord(batch.topic, batch.partition, m));
         await runBatch(records, {
           handler: options.handler,
           policy,
           publish: (topic, letters) => this.publish(topic, letters),
-          markDone: (record) => payload.resolveOffset(record.offset),
+          markDone: (record) => {
+            handled.done(record.topic, record.partition, record.offset);
+            payload.resolveOffset(record.offset);
+          },
           heartbeat: () => payload.heartbeat(),
           signal: abort.signal,
           isActive: () => payload.isRunning() && !payload.isStale(),
@@ -370,15 +387,30 @@ export class KafkaMessageBus implements MessageBus {
       ]);
       const out: PartitionLag[] = [];
       names.forEach((topic, i) => {
-        const offsets = new Map((committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+        const offsets = new Map(
+          (committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [
+            p.partition,
+            Number(p.offset),
+          ]),
+        );
         for (const end of [...(ends[i] ?? [])].sort((a, b) => a.partition - b.partition)) {
           const offset = offsets.get(end.partition) ?? -1;
-          out.push(partitionLag(topic, end.partition, offset >= 0 ? offset : null, Number(end.high), Number(end.low)));
+          out.push(
+            partitionLag(
+              topic,
+              end.partition,
+              offset >= 0 ? offset : null,
+              Number(end.high),
+              Number(end.low),
+            ),
+          );
         }
       });
       return out;
     } catch (err) {
-      throw new AppError('BUS_UNAVAILABLE', `reading the lag of ${groupId} failed: ${errorMessage(err)}`, { cause: err });
+      throw new AppError('BUS_UNAVAILABLE', `reading the lag of ${groupId} failed: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
   }
 

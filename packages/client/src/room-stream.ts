@@ -47,6 +47,8 @@ export class RoomStream {
   mode: RoomMode = { role: 'viewer', slowModeMs: 0, mutedUntil: 0 };
   /** Frames held while recovering; null when live. */
   private buffer: SeqFrame[] | null = null;
+  /** Counts finishRecovery calls: an older one still paging stops when a newer one started. */
+  private recoveries = 0;
 
   constructor(
     readonly roomId: string,
@@ -90,32 +92,61 @@ export class RoomStream {
   /**
    * The `joined` answering the recovery: pages `missing` from history (or gives it up as lost),
    * then plays the buffered frames. Messages up to `joined.lastSeq` count as recovered.
+   *
+   * History can lag the gateway (persistence stores after the room's topic delivered, and may be
+   * restarting), so a page that stops short of `missing.toSeq`, or a failed request, is tried
+   * again after each of `retryDelaysMs`; only what the last attempt still lacks is given up.
+   * Each attempt keeps the in-order prefix it got and asks for the rest; live frames stay
+   * buffered meanwhile.
    */
-  async finishRecovery(joined: JoinedFrame, history: HistoryPager | undefined): Promise<void> {
+  async finishRecovery(
+    joined: JoinedFrame,
+    history: HistoryPager | undefined,
+    retryDelaysMs: readonly number[] = [],
+  ): Promise<void> {
     this.joined = true;
+    // A later `joined` (another reconnect while this one pages) takes over the recovery.
+    const recovery = ++this.recoveries;
     const missing = joined.missing;
     if (missing !== undefined && missing.toSeq > this.lastSeq) {
       const from = Math.max(missing.fromSeq, this.lastSeq + 1);
-      let got: MessageFrame[] = [];
       if (history !== undefined) {
-        try {
-          got = await history(this.roomId, from, missing.toSeq);
-        } catch {
-          // Unreachable history: the range is reported lost below, and live delivery goes on.
-          got = [];
+        for (let attempt = 0; ; attempt++) {
+          const final = attempt >= retryDelaysMs.length;
+          let got: MessageFrame[] = [];
+          try {
+            got = await history(this.roomId, Math.max(from, this.lastSeq + 1), missing.toSeq);
+          } catch {
+            // Unreachable history: tried again, or the range is reported lost below.
+            got = [];
+          }
+          if (recovery !== this.recoveries) return;
+          this.playHistory(got, from, missing.toSeq, final);
+          if (final || this.lastSeq >= missing.toSeq) break;
+          await new Promise((resolve) => setTimeout(resolve, retryDelaysMs[attempt]));
+          if (recovery !== this.recoveries) return;
         }
-      }
-      for (const m of got) {
-        if (m.seq < from || m.seq > missing.toSeq) continue;
-        if (m.seq > this.lastSeq + 1) this.giveUp(this.lastSeq + 1, m.seq - 1);
-        if (m.seq <= this.lastSeq) continue;
-        this.lastSeq = m.seq;
-        this.sink.counters.recovered++;
-        this.sink.message(m);
       }
       if (this.lastSeq < missing.toSeq) this.giveUp(this.lastSeq + 1, missing.toSeq);
     }
     this.playBuffer(joined.lastSeq);
+  }
+
+  /**
+   * Emits a history page's messages in fromSeq..toSeq past lastSeq. Before the last attempt it
+   * stops at the first hole (a later attempt may fill it); on the last, holes are given up.
+   */
+  private playHistory(got: readonly MessageFrame[], fromSeq: number, toSeq: number, final: boolean): void {
+    for (const m of got) {
+      if (m.seq < fromSeq || m.seq > toSeq || m.seq <= this.lastSeq) continue;
+      if (m.seq > this.lastSeq + 1) {
+        if (!final) return;
+        this.giveUp(this.lastSeq + 1, m.seq - 1);
+      }
+      this.lastSeq = m.seq;
+      this.sink.counters.recovered++;
+      this.sink.message(m);
+    }
   }
 
   /** The recovery failed for good (the rejoin was refused): play what was buffered, gaps and all. */

@@ -375,7 +375,14 @@ describe('RoomcastClient events and seq tracking', () => {
     // The gateway's catch-up (4..6), then joined; live 7 already arrived and waits.
     for (const seq of [4, 5, 6]) socket.receive(message('lobby', seq));
     expect(seqs).toEqual([1, 2, 3]);
-    socket.receive({ type: 'joined', roomId: 'lobby', reqId: fill.reqId, lastSeq: 6, recovered: true, recoveredCount: 3 });
+    socket.receive({
+      type: 'joined',
+      roomId: 'lobby',
+      reqId: fill.reqId,
+      lastSeq: 6,
+      recovered: true,
+      recoveredCount: 3,
+    });
     await waitFor(() => seqs.length === 7);
     socket.receive(message('lobby', 8));
     expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
@@ -406,14 +413,79 @@ describe('RoomcastClient events and seq tracking', () => {
     expect(rejoin).toMatchObject({ type: 'join', roomId: 'lobby', afterSeq: 2 });
     // The cache had only 7..8: 3..6 are missing, to be paged.
     second.receive(batch('lobby', 7, 8, [7, 8]));
-    second.receive({ type: 'joined', roomId: 'lobby', reqId: rejoin.reqId, lastSeq: 8, recovered: false, recoveredCount: 2, missing: { fromSeq: 3, toSeq: 6 } });
+    second.receive({
+      type: 'joined',
+      roomId: 'lobby',
+      reqId: rejoin.reqId,
+      lastSeq: 8,
+      recovered: false,
+      recoveredCount: 2,
+      missing: { fromSeq: 3, toSeq: 6 },
+    });
     second.receive(message('lobby', 9));
     await waitFor(() => seqs.length === 7);
     expect(seqs).toEqual([3, 4, 5, 6, 7, 8, 9]);
     expect(lost).toEqual([]);
     expect(client.stats()).toMatchObject({ recovered: 6, lost: 0, gaps: 0 });
-    expect(requested[0]).toBe('http://history.test/rooms/lobby/messages?afterSeq=2&limit=4 {"authorization":"Bearer tok en"}');
+    expect(requested[0]).toBe(
+      'http://history.test/rooms/lobby/messages?afterSeq=2&limit=4 {"authorization":"Bearer tok en"}',
+    );
     expect(requested).toHaveLength(2);
+  });
+
+  it('pages history again while it lags the gateway, and reports lost only what the last attempt lacks', async () => {
+    // History has 3..4 at first, 3..6 from the third request on; 7 never (not stored in time).
+    let requests = 0;
+    const requested: string[] = [];
+    const fetchFn = (async (url: string | URL | Request) => {
+      requests++;
+      requested.push(new URL(String(url)).search);
+      if (requests === 2) return new Response('busy', { status: 503 });
+      const afterSeq = Number(new URL(String(url)).searchParams.get('afterSeq'));
+      const stored = requests === 1 ? 4 : 6;
+      const page = [];
+      for (let seq = afterSeq + 1; seq <= stored; seq++) {
+        const { type: _t, ...rest } = message('lobby', seq) as Extract<ServerFrame, { type: 'message' }>;
+        page.push(rest);
+      }
+      return new Response(JSON.stringify({ roomId: 'lobby', messages: page }), { status: 200 });
+    }) as typeof fetch;
+    const { client, socket, fake } = await connected({
+      historyUrl: 'http://history.test',
+      fetch: fetchFn,
+      historyRetryDelaysMs: [5, 5, 5],
+    });
+    await joinRoom(client, socket, 'lobby', 2);
+    const seqs: number[] = [];
+    const lost: unknown[] = [];
+    client.on('message', (m) => seqs.push(m.seq));
+    client.on('lost', (l) => lost.push(l));
+    const { second, join: rejoin } = await dropAndRejoin(socket, fake);
+    second.receive(message('lobby', 8));
+    second.receive({
+      type: 'joined',
+      roomId: 'lobby',
+      reqId: rejoin.reqId,
+      lastSeq: 8,
+      recovered: false,
+      recoveredCount: 1,
+      missing: { fromSeq: 3, toSeq: 7 },
+    });
+    second.receive(message('lobby', 9));
+    await waitFor(() => seqs.length === 6);
+    expect(seqs).toEqual([3, 4, 5, 6, 8, 9]);
+    expect(lost).toEqual([{ roomId: 'lobby', fromSeq: 7, toSeq: 7 }]);
+    // Attempt 1 pages 3..4 then fails (503); attempt 2 gets 3..6 and finds nothing past it;
+    // attempts 3 and 4 ask only for 7.
+    expect(requested).toEqual([
+      '?afterSeq=2&limit=5',
+      '?afterSeq=4&limit=3',
+      '?afterSeq=2&limit=5',
+      '?afterSeq=6&limit=1',
+      '?afterSeq=6&limit=1',
+      '?afterSeq=6&limit=1',
+    ]);
+    expect(client.stats()).toMatchObject({ recovered: 5, lost: 1 });
   });
 
   it('reports a missing range it cannot page as lost, and goes on live', async () => {
@@ -425,7 +497,15 @@ describe('RoomcastClient events and seq tracking', () => {
     client.on('lost', (l) => lost.push(l));
     const { second, join: rejoin } = await dropAndRejoin(socket, fake);
     second.receive(message('lobby', 7));
-    second.receive({ type: 'joined', roomId: 'lobby', reqId: rejoin.reqId, lastSeq: 7, recovered: false, recoveredCount: 1, missing: { fromSeq: 3, toSeq: 6 } });
+    second.receive({
+      type: 'joined',
+      roomId: 'lobby',
+      reqId: rejoin.reqId,
+      lastSeq: 7,
+      recovered: false,
+      recoveredCount: 1,
+      missing: { fromSeq: 3, toSeq: 6 },
+    });
     await waitFor(() => seqs.length === 1);
     expect(lost).toEqual([{ roomId: 'lobby', fromSeq: 3, toSeq: 6 }]);
     expect(client.stats()).toMatchObject({ recovered: 1, lost: 4 });
@@ -438,13 +518,26 @@ describe('RoomcastClient events and seq tracking', () => {
     const seqs: number[] = [];
     client.on('message', (m) => seqs.push(m.seq));
     const { second, join: first } = await dropAndRejoin(socket, fake);
-    second.receive({ type: 'error', code: 'RATE_LIMITED', message: 'slow down', temporary: true, reqId: first.reqId });
+    second.receive({
+      type: 'error',
+      code: 'RATE_LIMITED',
+      message: 'slow down',
+      temporary: true,
+      reqId: first.reqId,
+    });
     await waitFor(() => second.sentFrames().length === 2);
     const retry = lastSent(second);
     expect(retry).toMatchObject({ type: 'join', roomId: 'lobby', afterSeq: 2 });
     if (retry.type !== 'join') throw new Error('expected join');
     second.receive(message('lobby', 3));
-    second.receive({ type: 'joined', roomId: 'lobby', reqId: retry.reqId, lastSeq: 3, recovered: true, recoveredCount: 1 });
+    second.receive({
+      type: 'joined',
+      roomId: 'lobby',
+      reqId: retry.reqId,
+      lastSeq: 3,
+      recovered: true,
+      recoveredCount: 1,
+    });
     await waitFor(() => seqs.length === 1);
     expect(client.joinedRooms()).toEqual(['lobby']);
   });
@@ -465,7 +558,10 @@ describe('RoomcastClient events and seq tracking', () => {
 
   it('with getToken, refreshes the session before welcome.expiresAt, with a fresh token', async () => {
     let n = 0;
-    const s = setup({ token: undefined, getToken: async () => `token-${++n}` } as Partial<RoomcastClientOptions>);
+    const s = setup({
+      token: undefined,
+      getToken: async () => `token-${++n}`,
+    } as Partial<RoomcastClientOptions>);
     const welcome = s.client.connect();
     await waitFor(() => s.fake.sockets.length === 1);
     const socket = s.fake.last();
@@ -656,13 +752,26 @@ describe('RoomcastClient reconnect', () => {
     const seqs: number[] = [];
     client.on('message', (m) => seqs.push(m.seq));
     for (const seq of [7, 8, 9]) second.receive(message('lobby', seq));
-    second.receive({ type: 'joined', roomId: 'lobby', reqId: rejoin.reqId, lastSeq: 9, recovered: true, recoveredCount: 3 });
+    second.receive({
+      type: 'joined',
+      roomId: 'lobby',
+      reqId: rejoin.reqId,
+      lastSeq: 9,
+      recovered: true,
+      recoveredCount: 3,
+    });
     await waitFor(() => seqs.length === 3);
     second.receive(message('lobby', 9));
     second.receive(message('lobby', 10));
     expect(seqs).toEqual([7, 8, 9, 10]);
     expect(client.lastSeq('lobby')).toBe(10);
-    expect(client.stats()).toMatchObject({ gaps: 0, recovered: 3, lost: 0, duplicatesDropped: 1, reconnects: 1 });
+    expect(client.stats()).toMatchObject({
+      gaps: 0,
+      recovered: 3,
+      lost: 0,
+      duplicatesDropped: 1,
+      reconnects: 1,
+    });
   });
 
   it('advance: seqs consumed outside the client move lastSeq, and the resume asks only for what came after', async () => {
@@ -687,7 +796,14 @@ describe('RoomcastClient reconnect', () => {
     const rejoin = rejoins[0];
     if (rejoin?.type !== 'join') throw new Error('expected join');
     for (const seq of [10, 11]) second.receive(message('lobby', seq));
-    second.receive({ type: 'joined', roomId: 'lobby', reqId: rejoin.reqId, lastSeq: 11, recovered: true, recoveredCount: 2 });
+    second.receive({
+      type: 'joined',
+      roomId: 'lobby',
+      reqId: rejoin.reqId,
+      lastSeq: 11,
+      recovered: true,
+      recoveredCount: 2,
+    });
     await waitFor(() => seqs.length === 2);
     second.receive(message('lobby', 9));
     expect(seqs).toEqual([10, 11]);
@@ -745,8 +861,13 @@ describe('RoomcastClient moderation', () => {
     await joinRoom(client, socket, 'show');
     const done = client.moderate('show', { kind: 'mute', userId: 'bob', durationMs: 60_000 });
     const frame = lastSent(socket);
-    expect(frame).toMatchObject({ type: 'moderate', roomId: 'show', action: { kind: 'mute', userId: 'bob', durationMs: 60_000 } });
-    if (frame.type !== 'moderate' || frame.reqId === undefined) throw new Error('expected a moderate frame with a reqId');
+    expect(frame).toMatchObject({
+      type: 'moderate',
+      roomId: 'show',
+      action: { kind: 'mute', userId: 'bob', durationMs: 60_000 },
+    });
+    if (frame.type !== 'moderate' || frame.reqId === undefined)
+      throw new Error('expected a moderate frame with a reqId');
     socket.receive({ type: 'moderated', roomId: 'show', reqId: frame.reqId, actionId: 'act-1' });
     await expect(done).resolves.toMatchObject({ type: 'moderated', actionId: 'act-1' });
   });
@@ -756,7 +877,13 @@ describe('RoomcastClient moderation', () => {
     const done = client.moderate('show', { kind: 'delete', seq: 4 });
     const frame = lastSent(socket);
     if (frame.type !== 'moderate') throw new Error('expected a moderate frame');
-    socket.receive({ type: 'error', code: 'FORBIDDEN', message: 'viewers cannot moderate', temporary: false, reqId: frame.reqId });
+    socket.receive({
+      type: 'error',
+      code: 'FORBIDDEN',
+      message: 'viewers cannot moderate',
+      temporary: false,
+      reqId: frame.reqId,
+    });
     const err: unknown = await done.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RoomcastError);
     expect(err).toMatchObject({ code: 'FORBIDDEN', kind: 'server', temporary: false, reqId: frame.reqId });
@@ -766,7 +893,13 @@ describe('RoomcastClient moderation', () => {
     const { client, socket } = await connected();
     await joinRoom(client, socket, 'show');
     const gift = client.gift('show', 'rose', { count: 3, clientMsgId: 'g-1' });
-    expect(lastSent(socket)).toMatchObject({ type: 'gift', roomId: 'show', clientMsgId: 'g-1', giftId: 'rose', count: 3 });
+    expect(lastSent(socket)).toMatchObject({
+      type: 'gift',
+      roomId: 'show',
+      clientMsgId: 'g-1',
+      giftId: 'rose',
+      count: 3,
+    });
     const ask = client.ask('show', 'when?', { clientMsgId: 'q-1' });
     expect(lastSent(socket)).toMatchObject({ type: 'ask', text: 'when?', clientMsgId: 'q-1' });
     const chat = client.chat('show', 'hi @ann', { clientMsgId: 'c-1', replyTo: 4, mentions: ['ann'] });
@@ -785,8 +918,20 @@ describe('RoomcastClient moderation', () => {
     const h = lastSent(socket);
     if (h.type !== 'host') throw new Error('expected a host frame');
     socket.receive({ type: 'done', roomId: 'show', reqId: v.reqId, result: { counted: true } });
-    socket.receive({ type: 'error', code: 'SOLD_OUT', message: 'none left', temporary: false, reqId: b.reqId });
-    socket.receive({ type: 'error', code: 'FORBIDDEN', message: 'host only', temporary: false, reqId: h.reqId });
+    socket.receive({
+      type: 'error',
+      code: 'SOLD_OUT',
+      message: 'none left',
+      temporary: false,
+      reqId: b.reqId,
+    });
+    socket.receive({
+      type: 'error',
+      code: 'FORBIDDEN',
+      message: 'host only',
+      temporary: false,
+      reqId: h.reqId,
+    });
     await expect(vote).resolves.toMatchObject({ type: 'done', result: { counted: true } });
     await expect(buy).rejects.toMatchObject({ code: 'SOLD_OUT' });
     await expect(host).rejects.toMatchObject({ code: 'FORBIDDEN' });
@@ -798,15 +943,30 @@ describe('RoomcastClient moderation', () => {
     client.on('room-state', (f) => got.push(`state ${f.key}`));
     client.on('mention', (f) => got.push(`mention ${f.fromUserId} ${f.reason}`));
     client.on('inbox', (f) => got.push(`inbox ${f.unread}`));
-    socket.receive({ type: 'room-state', roomId: 'show', key: 'leaderboard', value: { top: [{ userId: 'ann', total: 5 }] } });
-    socket.receive({ type: 'mention', roomId: 'show', seq: 3, fromUserId: 'ann', text: 'hi @bob', reason: 'mention', at: 1 });
+    socket.receive({
+      type: 'room-state',
+      roomId: 'show',
+      key: 'leaderboard',
+      value: { top: [{ userId: 'ann', total: 5 }] },
+    });
+    socket.receive({
+      type: 'mention',
+      roomId: 'show',
+      seq: 3,
+      fromUserId: 'ann',
+      text: 'hi @bob',
+      reason: 'mention',
+      at: 1,
+    });
     socket.receive({ type: 'inbox', items: [], unread: 0 });
     expect(got).toEqual(['state leaderboard', 'mention ann mention', 'inbox 0']);
   });
 
   it('refuses an action that fails the schema locally, without sending it', async () => {
     const { client, socket } = await connected();
-    await expect(client.moderate('show', { kind: 'mute', userId: 'bob', durationMs: 5 })).rejects.toMatchObject({
+    await expect(
+      client.moderate('show', { kind: 'mute', userId: 'bob', durationMs: 5 }),
+    ).rejects.toMatchObject({
       code: 'BAD_FRAME',
       kind: 'local',
     });
@@ -818,7 +978,13 @@ describe('RoomcastClient moderation', () => {
     const muted = client.chat('show', 'hi', { clientMsgId: 'c-1' });
     const slow = client.chat('show', 'hi again', { clientMsgId: 'c-2' });
     socket.receive({ type: 'error', code: 'MUTED', message: 'muted', temporary: true, clientMsgId: 'c-1' });
-    socket.receive({ type: 'error', code: 'SLOW_MODE', message: 'slow mode', temporary: true, clientMsgId: 'c-2' });
+    socket.receive({
+      type: 'error',
+      code: 'SLOW_MODE',
+      message: 'slow mode',
+      temporary: true,
+      clientMsgId: 'c-2',
+    });
     await expect(muted).rejects.toMatchObject({ code: 'MUTED', clientMsgId: 'c-1', temporary: true });
     await expect(slow).rejects.toMatchObject({ code: 'SLOW_MODE', clientMsgId: 'c-2', temporary: true });
   });
@@ -831,7 +997,14 @@ describe('RoomcastClient moderation', () => {
     const joined = client.join('show');
     const join = lastSent(socket);
     if (join.type !== 'join') throw new Error('expected join');
-    socket.receive({ type: 'joined', roomId: 'show', reqId: join.reqId, lastSeq: 0, role: 'moderator', slowModeMs: 5000 });
+    socket.receive({
+      type: 'joined',
+      roomId: 'show',
+      reqId: join.reqId,
+      lastSeq: 0,
+      role: 'moderator',
+      slowModeMs: 5000,
+    });
     await joined;
     await joinRoom(client, socket, 'plain');
     expect(client.roomMode('show')).toEqual({ role: 'moderator', slowModeMs: 5000, mutedUntil: 0 });
@@ -839,7 +1012,11 @@ describe('RoomcastClient moderation', () => {
 
     socket.receive({ type: 'room-mode', roomId: 'show', mutedUntil: 1_900_000_000_000 });
     socket.receive({ type: 'room-mode', roomId: 'show', slowModeMs: 0 });
-    expect(client.roomMode('show')).toEqual({ role: 'moderator', slowModeMs: 0, mutedUntil: 1_900_000_000_000 });
+    expect(client.roomMode('show')).toEqual({
+      role: 'moderator',
+      slowModeMs: 0,
+      mutedUntil: 1_900_000_000_000,
+    });
     socket.receive({ type: 'room-mode', roomId: 'show', role: 'viewer', mutedUntil: 0 });
     expect(client.roomMode('show')).toEqual({ role: 'viewer', slowModeMs: 0, mutedUntil: 0 });
     expect(client.roomMode('plain')).toEqual({ role: 'viewer', slowModeMs: 0, mutedUntil: 0 });
@@ -852,7 +1029,14 @@ describe('RoomcastClient moderation', () => {
     const joined = client.join('show');
     const join = lastSent(socket);
     if (join.type !== 'join') throw new Error('expected join');
-    socket.receive({ type: 'joined', roomId: 'show', reqId: join.reqId, lastSeq: 0, role: 'host', slowModeMs: 3000 });
+    socket.receive({
+      type: 'joined',
+      roomId: 'show',
+      reqId: join.reqId,
+      lastSeq: 0,
+      role: 'host',
+      slowModeMs: 3000,
+    });
     await joined;
     const { second, join: rejoin } = await dropAndRejoin(socket, fake);
     second.receive({ type: 'joined', roomId: 'show', reqId: rejoin.reqId, lastSeq: 0, role: 'host' });
@@ -884,12 +1068,21 @@ describe('RoomcastClient moderation', () => {
     client.on('state', (s) => states.push(s.to));
     const pending = client.chat('show', 'hi', { clientMsgId: 'c-9' });
     socket.serverClose(CLOSE_CODES.BANNED, 'banned');
-    await expect(pending).rejects.toMatchObject({ code: 'BANNED', kind: 'closed', closeCode: 4503, clientMsgId: 'c-9' });
+    await expect(pending).rejects.toMatchObject({
+      code: 'BANNED',
+      kind: 'closed',
+      closeCode: 4503,
+      clientMsgId: 'c-9',
+    });
     await tick(40);
     expect(fake.sockets).toHaveLength(1);
     expect(states).toEqual(['closed']);
     expect(client.state).toBe('closed');
-    expect(client.ended).toMatchObject({ code: 4503, reason: 'banned', error: { code: 'BANNED', closeCode: 4503 } });
+    expect(client.ended).toMatchObject({
+      code: 4503,
+      reason: 'banned',
+      error: { code: 'BANNED', closeCode: 4503 },
+    });
   });
 
   it.each([4500, 4504, 4999])('does not reconnect after %i either, and says so in ended', async (code) => {

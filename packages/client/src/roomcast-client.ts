@@ -171,6 +171,13 @@ interface BaseOptions {
    * before the room's live messages. Without it they are reported as `lost`.
    */
   historyUrl?: string;
+  /**
+   * History can lag the gateway by a moment (persistence stores after delivery, or is
+   * restarting): a page short of `joined.missing`, or a failed request, is tried again after each
+   * of these delays before the rest is reported `lost`. Default [250, 500, 1000, 2000] (3.75 s in
+   * all); [] = one attempt.
+   */
+  historyRetryDelaysMs?: readonly number[];
   /** `fetch` for history pages; default `globalThis.fetch`. */
   fetch?: typeof globalThis.fetch;
 }
@@ -218,9 +225,24 @@ interface Session {
 /** The connection, as one value: every state carries what exists in it and nothing else. */
 type Phase =
   | { readonly name: 'idle' }
-  | { readonly name: 'connecting'; readonly session: Session; readonly attempt: number; ws: WebSocketLike | null }
-  | { readonly name: 'open'; readonly session: Session; readonly ws: WebSocketLike; readonly welcome: WelcomeFrame }
-  | { readonly name: 'reconnecting'; readonly session: Session; readonly attempt: number; readonly timer: ReturnType<typeof setTimeout> }
+  | {
+      readonly name: 'connecting';
+      readonly session: Session;
+      readonly attempt: number;
+      ws: WebSocketLike | null;
+    }
+  | {
+      readonly name: 'open';
+      readonly session: Session;
+      readonly ws: WebSocketLike;
+      readonly welcome: WelcomeFrame;
+    }
+  | {
+      readonly name: 'reconnecting';
+      readonly session: Session;
+      readonly attempt: number;
+      readonly timer: ReturnType<typeof setTimeout>;
+    }
   /** `ws`: a socket closed by close() whose close event is still to be reported. `end`: why it closed. */
   | { readonly name: 'closed'; readonly ws: WebSocketLike | null; readonly end: ClientEnd };
 
@@ -230,6 +252,7 @@ const PING_FRAME = '{"type":"ping"}';
 const REFRESH_MARGIN_MS = 30_000;
 /** Rejections remembered to drop repeats (the gateway keeps at most 100 per user). */
 const REJECTED_REMEMBERED = 1000;
+const DEFAULT_HISTORY_RETRY_DELAYS_MS = [250, 500, 1000, 2000];
 /** Largest history page the API serves. */
 const HISTORY_PAGE = 500;
 
@@ -267,6 +290,7 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
   private readonly heartbeat: boolean;
   private readonly protocol: number;
   private readonly history: HistoryPager | undefined;
+  private readonly historyRetryDelaysMs: readonly number[];
 
   /** The connection state machine; changed only by `transition`. */
   private phase: Phase = { name: 'idle' };
@@ -323,6 +347,7 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     if (options.historyUrl !== undefined && fetchFn !== undefined) {
       this.history = historyPager(options.historyUrl, fetchFn, () => this.token, this.validate);
     }
+    this.historyRetryDelaysMs = options.historyRetryDelaysMs ?? DEFAULT_HISTORY_RETRY_DELAYS_MS;
   }
 
   /** Connection state. */
@@ -429,28 +454,54 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
   }
 
   /** Asks a question in the room's Q&A; resolves with `ack` like chat (it arrives as a `message` of kind `question`). */
-  ask(roomId: string, text: string, options: Omit<ChatOptions, 'replyTo' | 'mentions'> = {}): Promise<AckFrame> {
+  ask(
+    roomId: string,
+    text: string,
+    options: Omit<ChatOptions, 'replyTo' | 'mentions'> = {},
+  ): Promise<AckFrame> {
     const clientMsgId = options.clientMsgId ?? this.nextId();
-    const frame: ClientFrameInput = { type: 'ask', roomId, clientMsgId, text, sentAt: options.sentAt ?? Date.now() };
+    const frame: ClientFrameInput = {
+      type: 'ask',
+      roomId,
+      clientMsgId,
+      text,
+      sentAt: options.sentAt ?? Date.now(),
+    };
     return this.request<AckFrame>(this.byMsg, clientMsgId, 'ack', roomId, frame);
   }
 
   /** Upvotes a question or votes in a poll (once per user: a repeat resolves with `{counted: false}`). */
   vote(roomId: string, target: VoteTarget): Promise<DoneFrame> {
     const reqId = this.nextId();
-    return this.request<DoneFrame>(this.byReq, reqId, 'done', roomId, { type: 'vote', roomId, reqId, target });
+    return this.request<DoneFrame>(this.byReq, reqId, 'done', roomId, {
+      type: 'vote',
+      roomId,
+      reqId,
+      target,
+    });
   }
 
   /** Buys from the flash sale of the product on show; resolves `{remaining}` or rejects SOLD_OUT. */
   buy(roomId: string, productId: string, quantity = 1): Promise<DoneFrame> {
     const reqId = this.nextId();
-    return this.request<DoneFrame>(this.byReq, reqId, 'done', roomId, { type: 'buy', roomId, reqId, productId, quantity });
+    return this.request<DoneFrame>(this.byReq, reqId, 'done', roomId, {
+      type: 'buy',
+      roomId,
+      reqId,
+      productId,
+      quantity,
+    });
   }
 
   /** A host action (poll, pinned message, product, stock, Q&A marks); rejects FORBIDDEN below the role it needs. */
   host(roomId: string, action: HostAction): Promise<DoneFrame> {
     const reqId = this.nextId();
-    return this.request<DoneFrame>(this.byReq, reqId, 'done', roomId, { type: 'host', roomId, reqId, action });
+    return this.request<DoneFrame>(this.byReq, reqId, 'done', roomId, {
+      type: 'host',
+      roomId,
+      reqId,
+      action,
+    });
   }
 
   /** Sends likes (1–100, default 1). No reply; totals arrive as `likes` events. False if not sent. */
@@ -468,7 +519,12 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
    */
   moderate(roomId: string, action: ModerationAction): Promise<ModeratedFrame> {
     const reqId = this.nextId();
-    return this.request<ModeratedFrame>(this.byReq, reqId, 'moderated', roomId, { type: 'moderate', roomId, reqId, action });
+    return this.request<ModeratedFrame>(this.byReq, reqId, 'moderated', roomId, {
+      type: 'moderate',
+      roomId,
+      reqId,
+      action,
+    });
   }
 
   /**
@@ -494,10 +550,18 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
    */
   async refresh(token?: string): Promise<RefreshedFrame> {
     const fresh = token ?? (this.getToken !== undefined ? await this.getToken() : this.tokenOption);
-    if (fresh === undefined) throw new RoomcastError('CONFIG_INVALID', 'refresh needs a token or getToken', { kind: 'local', retriable: false });
+    if (fresh === undefined)
+      throw new RoomcastError('CONFIG_INVALID', 'refresh needs a token or getToken', {
+        kind: 'local',
+        retriable: false,
+      });
     this.token = fresh;
     const reqId = this.nextId();
-    return this.request<RefreshedFrame>(this.byReq, reqId, 'refreshed', undefined, { type: 'refresh', token: fresh, reqId });
+    return this.request<RefreshedFrame>(this.byReq, reqId, 'refreshed', undefined, {
+      type: 'refresh',
+      token: fresh,
+      reqId,
+    });
   }
 
   /** Closes for good (no reconnect), rejecting pending calls. Default code 1000. */
@@ -590,7 +654,9 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     const sep = url.includes('?') ? '&' : '?';
     let ws: WebSocketLike;
     try {
-      ws = new Ctor(`${url}${sep}token=${encodeURIComponent(token)}&${PROTOCOL_QUERY_PARAM}=${this.protocol}`);
+      ws = new Ctor(
+        `${url}${sep}token=${encodeURIComponent(token)}&${PROTOCOL_QUERY_PARAM}=${this.protocol}`,
+      );
     } catch (err) {
       // Bad URL or scheme: not something a retry fixes.
       this.onOpenFailed(
@@ -665,12 +731,15 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
   private scheduleReconnect(session: Session, attempt: number): void {
     const { baseMs, maxMs } = this.reconnectOptions;
     this.urlIndex++;
-    const timer = setTimeout(() => {
-      const p = this.phase;
-      if (p.name !== 'reconnecting' || p.session !== session) return;
-      this.transition({ name: 'connecting', session, attempt: attempt + 1, ws: null });
-      void this.openSocket(session);
-    }, backoffDelayMs(attempt, baseMs, maxMs));
+    const timer = setTimeout(
+      () => {
+        const p = this.phase;
+        if (p.name !== 'reconnecting' || p.session !== session) return;
+        this.transition({ name: 'connecting', session, attempt: attempt + 1, ws: null });
+        void this.openSocket(session);
+      },
+      backoffDelayMs(attempt, baseMs, maxMs),
+    );
     this.transition({ name: 'reconnecting', session, attempt, timer });
   }
 
@@ -699,9 +768,12 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
       if (err.kind === 'closed' || this.rooms.get(room.roomId) !== room) return; // the next reconnect resumes
       if (err.temporary || err.kind === 'timeout') {
         const { baseMs, maxMs } = this.reconnectOptions;
-        setTimeout(() => {
-          if (this.rooms.get(room.roomId) === room && this.phase.name === 'open') this.resume(room);
-        }, backoffDelayMs(1, baseMs, maxMs));
+        setTimeout(
+          () => {
+            if (this.rooms.get(room.roomId) === room && this.phase.name === 'open') this.resume(room);
+          },
+          backoffDelayMs(1, baseMs, maxMs),
+        );
         return;
       }
       this.rooms.delete(room.roomId);
@@ -712,7 +784,12 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
 
   private requestJoin(roomId: string, afterSeq: number | undefined): Promise<JoinedFrame> {
     const reqId = this.nextId();
-    const frame: ClientFrameInput = { type: 'join', roomId, reqId, ...(afterSeq !== undefined ? { afterSeq } : {}) };
+    const frame: ClientFrameInput = {
+      type: 'join',
+      roomId,
+      reqId,
+      ...(afterSeq !== undefined ? { afterSeq } : {}),
+    };
     return this.request<JoinedFrame>(this.byReq, reqId, 'joined', roomId, frame);
   }
 
@@ -859,7 +936,8 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
     if (room === undefined) {
       // Not joined here (e.g. a frame still in flight after leave): pass it through as is.
       if (frame.type === 'message') this.emit('message', frame);
-      else for (const m of frame.messages) this.emit('message', { type: 'message', roomId: frame.roomId, ...m });
+      else
+        for (const m of frame.messages) this.emit('message', { type: 'message', roomId: frame.roomId, ...m });
       return;
     }
     if (room.onFrame(frame) === 'gap') this.resume(room);
@@ -890,7 +968,7 @@ export class RoomcastClient extends TypedEmitter<RoomcastEvents> {
         mutedUntil: frame.mutedUntil ?? 0,
       };
       if (room.recovering) {
-        void room.finishRecovery(frame, this.history).then(() => {
+        void room.finishRecovery(frame, this.history, this.historyRetryDelaysMs).then(() => {
           this.settle(this.byReq, key, frame);
           this.emit('joined', frame);
         });
@@ -1073,7 +1151,11 @@ function historyPager(
         `${base}/rooms/${encodeURIComponent(roomId)}/messages?afterSeq=${afterSeq}&limit=${limit}`,
         t === undefined ? {} : { headers: { authorization: `Bearer ${t}` } },
       );
-      if (!res.ok) throw new RoomcastError('STORE_UNAVAILABLE', `history answered ${res.status}`, { kind: 'server', retriable: true });
+      if (!res.ok)
+        throw new RoomcastError('STORE_UNAVAILABLE', `history answered ${res.status}`, {
+          kind: 'server',
+          retriable: true,
+        });
       const body = (await res.json()) as { messages?: unknown };
       const page = Array.isArray(body.messages) ? body.messages : [];
       for (const raw of page) {

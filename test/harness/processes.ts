@@ -73,7 +73,7 @@ export async function startService(
   const launch = (): Run => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'services', dir, 'src', 'main.ts')],
+      [...(process.env.PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PROF_DIR] : []), '--import', 'tsx', join(ROOT, 'services', dir, 'src', 'main.ts')],
       {
         cwd: ROOT,
         env: {

@@ -74,6 +74,28 @@ export function describeQuestionBoardContract(name: string, factory: () => Promi
       await expect(board.mark('r1', 5, { answered: true })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     });
 
+    it('removes a deleted question for good: off the rendered board, not re-added by a replay, no votes or marks', async () => {
+      await board.add('r1', [q(1), q(2), q(3)]);
+      await board.upvote('r1', 2, 'ann');
+      await board.mark('r1', 2, { highlighted: true });
+      const before = await fixture.version('r1');
+      await expect(board.remove('r1', 2)).resolves.toBe(true);
+      expect(await fixture.version('r1')).toBeGreaterThan(before);
+      expect((await fixture.rendered('r1'))?.items.map((i) => i.seq)).toEqual([1, 3]);
+      // the chat batch that added it, replayed
+      await board.add('r1', [q(2)]);
+      expect((await fixture.rendered('r1'))?.items.map((i) => i.seq)).toEqual([1, 3]);
+      await expect(board.upvote('r1', 2, 'bob')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(board.mark('r1', 2, { answered: true })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      // removed already, never a question, another room: nothing happens
+      const after = await fixture.version('r1');
+      await expect(board.remove('r1', 2)).resolves.toBe(false);
+      await expect(board.remove('r1', 9)).resolves.toBe(false);
+      await expect(board.remove('r2', 1)).resolves.toBe(false);
+      expect(await fixture.version('r1')).toBe(after);
+      expect(await fixture.rendered('r2')).toBeUndefined();
+    });
+
     it('renders the top 20 only, keeps long seqs and any text exact, and keeps rooms apart', async () => {
       const many = Array.from({ length: 25 }, (_, i) => q(i + 1));
       await board.add('r1', many);

@@ -6,7 +6,8 @@ type Item = QuestionsValue['items'][number];
 
 /** QuestionBoard in memory (embedded start, unit tests), rendering into an InMemoryRoomStateHub. */
 export class InMemoryQuestionBoard implements QuestionBoard {
-  private readonly rooms = new Map<string, Map<number, { item: Item; voters: Set<string> }>>();
+  /** Per room, per seq: the question, or null once removed (a replayed add skips it). */
+  private readonly rooms = new Map<string, Map<number, { item: Item; voters: Set<string> } | null>>();
 
   constructor(private readonly hub: InMemoryRoomStateHub) {}
 
@@ -38,16 +39,24 @@ export class InMemoryQuestionBoard implements QuestionBoard {
     this.render(roomId);
   }
 
+  async remove(roomId: string, seq: number): Promise<boolean> {
+    const room = this.rooms.get(roomId);
+    if (room?.get(seq) == null) return false;
+    room.set(seq, null);
+    this.render(roomId);
+    return true;
+  }
+
   async close(): Promise<void> {}
 
   private find(roomId: string, seq: number): { item: Item; voters: Set<string> } {
     const q = this.rooms.get(roomId)?.get(seq);
-    if (q === undefined) throw new AppError('NOT_FOUND', `no question ${seq} in ${roomId}`);
+    if (q == null) throw new AppError('NOT_FOUND', `no question ${seq} in ${roomId}`);
     return q;
   }
 
   private render(roomId: string): void {
-    const items = [...(this.rooms.get(roomId)?.values() ?? [])].map((q) => q.item).sort(compareQuestions);
+    const items = [...(this.rooms.get(roomId)?.values() ?? [])].flatMap((q) => (q === null ? [] : [q.item])).sort(compareQuestions);
     const value: QuestionsValue = { items: items.slice(0, QUESTIONS_SHOWN).map((i) => ({ ...i })) };
     this.hub.put(roomId, 'questions', value);
   }

@@ -40,8 +40,13 @@ ${RENDER}
 end
 return added`;
 
+// A removed question keeps its id in the hash with an empty head (so a replayed ADD's HSETNX
+// skips it) and leaves the rank zset; to UPVOTE and MARK it is no question.
+const MISSING = `local head = redis.call('HGET', KEYS[1], ARGV[2])
+if not head or head == '' then return -1 end`;
+
 // ARGV[2] = id, ARGV[3] = userId. Returns -1 (no such question), 0 (this user voted already), 1.
-const UPVOTE = `if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then return -1 end
+const UPVOTE = `${MISSING}
 if redis.call('SADD', KEYS[3], ARGV[2] .. ':' .. ARGV[3]) == 0 then return 0 end
 redis.call('ZINCRBY', KEYS[2], -1, ARGV[2])
 ${RENDER}
@@ -49,13 +54,21 @@ return 1`;
 
 // ARGV[2] = id, ARGV[3] = answered, ARGV[4] = highlighted ('1', '0', or '' = unchanged).
 // Returns -1 (no such question) or 1.
-const MARK = `if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then return -1 end
+const MARK = `${MISSING}
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], ARGV[2] .. ':a', ARGV[3]) end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], ARGV[2] .. ':h', ARGV[4]) end
 ${RENDER}
 return 1`;
 
-const SCRIPTS = { add: new LuaScript(ADD), upvote: new LuaScript(UPVOTE), mark: new LuaScript(MARK) };
+// ARGV[2] = id. Returns -1 (not on the board, or removed already) or 1.
+const REMOVE = `${MISSING}
+redis.call('HSET', KEYS[1], ARGV[2], '')
+redis.call('HDEL', KEYS[1], ARGV[2] .. ':a', ARGV[2] .. ':h')
+redis.call('ZREM', KEYS[2], ARGV[2])
+${RENDER}
+return 1`;
+
+const SCRIPTS = { add: new LuaScript(ADD), upvote: new LuaScript(UPVOTE), mark: new LuaScript(MARK), remove: new LuaScript(REMOVE) };
 
 export interface RedisQuestionBoardOptions extends RedisAdapterOptions {
   /** How long a room's questions are kept after its last Q&A write, ms. Default DEFAULT_QUESTIONS_TTL_MS. */
@@ -112,6 +125,11 @@ export class RedisQuestionBoard implements QuestionBoard {
       this.client.eval(SCRIPTS.mark, this.keys(roomId), [this.ttlMs, idOf(seq), flag(marks.answered), flag(marks.highlighted)]),
     );
     if (r === -1) throw new AppError('NOT_FOUND', `no question ${seq} in ${roomId}`);
+  }
+
+  async remove(roomId: string, seq: number): Promise<boolean> {
+    const r = await this.client.call('questions.remove', () => this.client.eval(SCRIPTS.remove, this.keys(roomId), [this.ttlMs, idOf(seq)]));
+    return r === 1;
   }
 
   async close(): Promise<void> {

@@ -35,6 +35,12 @@ export interface QuestionBoard {
   upvote(roomId: string, seq: number, userId: string): Promise<{ counted: boolean }>;
   /** Sets the flags given. NOT_FOUND for an unknown seq. */
   mark(roomId: string, seq: number, marks: QuestionMarks): Promise<void>;
+  /**
+   * A moderator deleted message `seq`: if it is a question on the board, it leaves the board (and
+   * the room state) for good — a replayed `add` does not bring it back, votes and marks of it are
+   * NOT_FOUND. Answers whether it was on the board; a seq that was not is left alone.
+   */
+  remove(roomId: string, seq: number): Promise<boolean>;
   close(): Promise<void>;
 }
 

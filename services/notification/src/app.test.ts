@@ -403,6 +403,23 @@ describe('createNotificationApp: deletes (room.moderation.applied.v1)', () => {
     expect(cachedR.entries.map((e) => JSON.parse(e.data) as unknown)).toEqual([tombstoneOf(message)]);
   });
 
+  it('takes a deleted question off its room\'s Q&A board, and a replayed batch does not bring it back', async () => {
+    await h.presence.touchRoomGateways(['room-q'], 'gw1', PRESENCE_TTL_MS);
+    const gw1 = await collect(h.topics.delivery('gw1'));
+    const seqs = () => (h.roomState.get('room-q', 'questions') as { items: { seq: number }[] }).items.map((i) => i.seq);
+    const kept = accepted('room-q', { kind: 'question', text: 'kept?' });
+    const gone = accepted('room-q', { kind: 'question', text: 'rude?' });
+    await publish(h.topics.chatAccepted, [kept, gone]);
+    await waitFor(() => gw1.length === 2, 'both questions routed');
+    expect(seqs()).toEqual([kept.seq, gone.seq]);
+    await publish(h.topics.moderation, [deletion('room-q', gone.seq)]);
+    await waitFor(() => gw1.length === 3, 'the delete routed');
+    expect(seqs()).toEqual([kept.seq]);
+    await publish(h.topics.chatAccepted, [gone]);
+    await waitFor(() => gw1.length === 4, 'the replay routed');
+    expect(seqs()).toEqual([kept.seq]);
+  });
+
   it('acts on delete only: other moderation actions route nothing and leave the cache alone', async () => {
     await h.presence.touchRoomGateways(['room-r'], 'gw1', PRESENCE_TTL_MS);
     const gw1 = await collect(h.topics.delivery('gw1'));

@@ -26,7 +26,8 @@ export interface NotificationDeps {
   recent: RecentMessages;
   /**
    * The rooms' Q&A boards: each accepted question (kind `question`) is added here beside the
-   * recent-message cache, before it is routed (idempotent by seq, so a replayed batch adds nothing).
+   * recent-message cache, before it is routed (idempotent by seq, so a replayed batch adds nothing);
+   * a deleted one is removed beside its tombstone.
    */
   questions?: QuestionBoard;
   logger: Logger;
@@ -53,8 +54,8 @@ const CachedAuthor = z.object({ userId: z.string().min(1) });
  *
  * A second consumer (group `${groupId}.moderation`) reads room.moderation.applied.v1 and acts on
  * `delete` only (gateways and chat-ingest read the other kinds themselves): the cached message
- * becomes its tombstone, THEN a `room.deleted` goes to every gateway with viewers in the room, on
- * the same delivery topics and key (roomId) as the room's messages, so each gateway gets it after
+ * becomes its tombstone and a question leaves the Q&A board, THEN a `room.deleted` goes to every
+ * gateway with viewers in the room, on the same delivery topics and key (roomId) as the room's messages, so each gateway gets it after
  * the message it deletes. Same batching: one presence round trip, one publish.
  */
 export function createNotificationApp(deps: NotificationDeps): NotificationApp {
@@ -205,6 +206,13 @@ export function createNotificationApp(deps: NotificationDeps): NotificationApp {
     routed.inc(deliveries.length);
   }
 
+  /** Deleted messages leave their rooms' Q&A boards (a no-op for a seq that is no question there). */
+  async function removeQuestions(deleted: { roomId: string; seq: number }[]): Promise<void> {
+    const board = deps.questions;
+    if (board === undefined) return;
+    await Promise.all(deleted.map(({ roomId, seq }) => board.remove(roomId, seq)));
+  }
+
   /** Moderation events other than `delete` are for the gateways and chat-ingest: skipped here. */
   function handleModeration(records: BusRecord[]): Promise<void> {
     return decodeBatch('notification.route', ModerationEventV1, records, routeDeleted);
@@ -219,7 +227,10 @@ export function createNotificationApp(deps: NotificationDeps): NotificationApp {
     const deletes: { record: DecodedRecord<ModerationEventV1>; seq: number }[] = [];
     for (const record of batch) if (record.event.action.kind === 'delete') deletes.push({ record, seq: record.event.action.seq });
     if (deletes.length === 0) return;
-    const found = await Promise.all(deletes.map(({ record, seq }) => deps.recent.markDeleted(record.event.roomId, seq)));
+    const [found] = await Promise.all([
+      Promise.all(deletes.map(({ record, seq }) => deps.recent.markDeleted(record.event.roomId, seq))),
+      removeQuestions(deletes.map(({ record, seq }) => ({ roomId: record.event.roomId, seq }))),
+    ]);
     uncachedDeletes.inc(found.filter((f) => !f).length);
     const roomGateways = await deps.presence.getRoomGateways([...new Set(deletes.map((d) => d.record.event.roomId))]);
     const deliveries: RoutedDelivery[] = [];

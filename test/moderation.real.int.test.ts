@@ -133,12 +133,12 @@ describe('moderation, limits and auth across two gateways on real infrastructure
     await v.next('room-mode', (f) => f.slowModeMs === 0);
   });
 
-  it('delete: the viewer on gateway B gets `deleted`, history and a later catch-up hold a tombstone', async () => {
+  it('delete: the viewer on gateway B gets `deleted`, history, a later catch-up and the inbox of a mentioned user hold a tombstone', async () => {
     const host = await connect(A, 'host1', { [room]: 'host' });
     const v = await connect(B, 'watcher1');
     const sender = await connect(B, 'sender1');
     for (const p of [host, v, sender]) await joined(p);
-    expect(await sender.chat(room, 'to-delete', 'delete me')).toMatchObject({ type: 'ack' });
+    expect(await sender.chat(room, 'to-delete', 'delete me', { mentions: ['away1'] })).toMatchObject({ type: 'ack' });
     const msg = await waitFor(() => host.messages(room).find((m) => m.text === 'delete me'), 'the message on gateway A', 15_000);
     await waitFor(() => v.messages(room).find((m) => m.seq === msg.seq), 'the message on gateway B', 15_000);
     const t0 = Date.now();
@@ -154,6 +154,13 @@ describe('moderation, limits and auth across two gateways on real infrastructure
     const catchup = await late.request({ type: 'join', roomId: room, afterSeq: msg.seq - 1 }, 'joined');
     expect(catchup).toMatchObject({ type: 'joined', recovered: true });
     expect(late.messages(room).find((m) => m.seq === msg.seq)).toMatchObject({ deleted: true, text: '' });
+    // away1 was mentioned while offline: the inbox entry stays, without the text.
+    const awayToken = await stack.token('away1');
+    const entry = await waitFor(async () => {
+      const inbox = (await (await fetch(`${stack.historyUrl}/inbox`, { headers: bearer(awayToken) })).json()) as { items: { seq: number; deleted?: boolean; text: string }[] };
+      return inbox.items.find((i) => i.seq === msg.seq && i.deleted === true);
+    }, "the deleted entry in away1's inbox", 15_000);
+    expect(entry).toMatchObject({ text: '', fromUserId: 'sender1', reason: 'mention' });
   });
 
   it('ban: taken on gateway A, the user\'s socket on gateway B closes with 4503; joins refused on both until unbanned', async () => {

@@ -68,9 +68,9 @@ export class WsPeer {
     );
   }
 
-  /** Sends a chat and waits for its ack or error. */
-  async chat(roomId: string, clientMsgId: string, text = 'hi'): Promise<ServerFrame> {
-    this.send({ type: 'chat', roomId, clientMsgId, text });
+  /** Sends a chat (with `extra` fields such as `mentions`) and waits for its ack or error. */
+  async chat(roomId: string, clientMsgId: string, text = 'hi', extra: object = {}): Promise<ServerFrame> {
+    this.send({ ...extra, type: 'chat', roomId, clientMsgId, text });
     return waitFor(
       () => this.frames.find((f) => (f.type === 'ack' || f.type === 'error') && f.clientMsgId === clientMsgId),
       `the reply to chat ${clientMsgId}`,

@@ -306,7 +306,12 @@ export const MentionFrame = z.object({
   replyTo: z.number().int().positive().optional(),
   at: z.number().int(),
 });
-export const InboxItem = MentionFrame.omit({ type: true }).extend({ id: z.string(), read: z.boolean() });
+export const InboxItem = MentionFrame.omit({ type: true }).extend({
+  id: z.string(),
+  read: z.boolean(),
+  /** A moderator deleted the message: `text` is empty; show it as deleted. */
+  deleted: z.literal(true).optional(),
+});
 /** At connect: the user's unread notices (mentions and replies while away), newest first; mark read over HTTP. */
 export const InboxFrame = z.object({ type: z.literal('inbox'), items: z.array(InboxItem), unread: z.number().int().nonnegative() });
 

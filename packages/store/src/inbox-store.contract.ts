@@ -122,6 +122,29 @@ export function describeInboxStoreContract(name: string, factory: () => Promise<
       await expect(store.markRead('nobody', { all: true })).resolves.toBe(0);
     });
 
+    it("clears a deleted message's text from every user's entry of it, keeping place and read state; a replay does not bring it back", async () => {
+      await store.add([
+        makeInboxEntry(1),
+        makeInboxEntry(2),
+        makeInboxEntry(2, { userId: 'carl', reason: 'reply', replyTo: 1 }),
+        makeInboxEntry(2, { roomId: 'room-b', messageId: 'other-room' }),
+      ]);
+      await store.markRead('carl', { all: true });
+      await expect(store.markDeleted('room-a', 2)).resolves.toBe(2);
+      const bob = await store.list('bob');
+      expect(bob.items.map((i) => [i.seq, i.roomId, i.text, i.deleted])).toEqual([
+        [2, 'room-b', 'hi @bob 2', undefined],
+        [2, 'room-a', '', true],
+        [1, 'room-a', 'hi @bob 1', undefined],
+      ]);
+      expect(bob.unread).toBe(3);
+      await expect(store.list('carl')).resolves.toMatchObject({ unread: 0, items: [{ seq: 2, text: '', deleted: true, read: true, reason: 'reply', replyTo: 1 }] });
+      await expect(store.markDeleted('room-a', 2)).resolves.toBe(0);
+      await expect(store.markDeleted('room-a', 99)).resolves.toBe(0);
+      await store.add([makeInboxEntry(2)]);
+      expect((await store.list('bob')).items[1]).toMatchObject({ seq: 2, text: '', deleted: true });
+    });
+
     it('does not share objects with the caller', async () => {
       const entry = makeInboxEntry(1);
       await store.add([entry]);

@@ -47,6 +47,18 @@ export class InMemoryInboxStore implements InboxStore {
     return changed;
   }
 
+  async markDeleted(roomId: string, seq: number): Promise<number> {
+    let changed = 0;
+    for (const items of this.byUser.values())
+      for (const item of items.values()) {
+        if (item.roomId !== roomId || item.seq !== seq || item.deleted) continue;
+        item.text = '';
+        item.deleted = true;
+        changed++;
+      }
+    return changed;
+  }
+
   async healthy(): Promise<boolean> {
     return true;
   }

@@ -29,6 +29,7 @@ const inboxSchema = new Schema<InboxDoc>(
     reason: { type: String, required: true },
     replyTo: { type: Number },
     at: { type: Number, required: true },
+    deleted: { type: Boolean },
   },
   { collection: INBOX_COLLECTION, versionKey: false, autoIndex: false, autoCreate: false, bufferCommands: false },
 );
@@ -39,6 +40,8 @@ inboxSchema.index({ userId: 1, id: -1 }, { name: 'userId_1_id_-1' });
 // find({ userId, read: false }).sort({ id: -1 }).limit(n) (the gateway's `inbox` frame at connect)
 // and markRead({all}): updateMany({ userId, read: false }).
 inboxSchema.index({ userId: 1, read: 1, id: -1 }, { name: 'userId_1_read_1_id_-1' });
+// Serves markDeleted(): updateMany({ roomId, seq, deleted: { $ne: true } }) (a moderator's delete).
+inboxSchema.index({ roomId: 1, seq: 1 }, { name: 'roomId_1_seq_1' });
 
 /**
  * The production InboxStore on MongoDB through mongoose (tested against FerretDB). Inserts are
@@ -99,6 +102,13 @@ export class MongoInboxStore implements InboxStore {
     });
   }
 
+  async markDeleted(roomId: string, seq: number): Promise<number> {
+    return this.db.run('mark inbox entries deleted', async () => {
+      const result = await this.model.updateMany({ roomId, seq, deleted: { $ne: true } }, { $set: { text: '', deleted: true } }).exec();
+      return result.modifiedCount;
+    });
+  }
+
   healthy(): Promise<boolean> {
     return this.db.healthy();
   }
@@ -143,5 +153,6 @@ function toDoc(e: NewInboxEntry): InboxDoc {
 function fromDoc(d: InboxDoc): InboxItem {
   const item: InboxItem = { id: d.id, read: d.read, roomId: d.roomId, seq: d.seq, fromUserId: d.fromUserId, text: d.text, reason: d.reason, at: d.at };
   if (typeof d.replyTo === 'number') item.replyTo = d.replyTo;
+  if (d.deleted === true) item.deleted = true;
   return item;
 }

@@ -87,5 +87,11 @@ export interface InboxStore {
   list(userId: string, query?: InboxQuery): Promise<InboxPage>;
   /** Marks the user's items read: those of `ids` (ids of other users' items change nothing), or all. Returns how many changed. */
   markRead(userId: string, which: { ids: string[] } | { all: true }): Promise<number>;
+  /**
+   * A moderator deleted message `seq` of the room: every user's entries of it keep their place and
+   * read state but lose the text (`text: ''`, `deleted: true`). Idempotent; returns how many
+   * entries changed.
+   */
+  markDeleted(roomId: string, seq: number): Promise<number>;
   healthy(): Promise<boolean>;
 }

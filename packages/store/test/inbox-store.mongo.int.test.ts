@@ -52,7 +52,8 @@ describe('MongoInboxStore on the real server', () => {
   it('creates the indexes its queries use and stores one document per entry, without __v', async () => {
     const db = (await adminClient()).db(dbName);
     const indexes = await db.collection(INBOX_COLLECTION).listIndexes().toArray();
-    expect(indexes.map((i) => i.name).sort()).toEqual(['_id_', 'userId_1_id_-1', 'userId_1_read_1_id_-1']);
+    expect(indexes.map((i) => i.name).sort()).toEqual(['_id_', 'roomId_1_seq_1', 'userId_1_id_-1', 'userId_1_read_1_id_-1']);
+    expect(indexes.find((i) => i.name === 'roomId_1_seq_1')).toMatchObject({ key: { roomId: 1, seq: 1 } });
     expect(indexes.find((i) => i.name === 'userId_1_read_1_id_-1')).toMatchObject({ key: { userId: 1, read: 1, id: -1 } });
     await inbox.add([makeInboxEntry(1)]);
     const [item] = (await inbox.list('bob')).items;

@@ -79,7 +79,7 @@
         const li = document.createElement('li');
         li.dataset.seq = String(i.seq);
         if (!i.read) li.className = 'unread';
-        li.textContent = `${i.reason === 'reply' ? '↩' : '@'} ${i.fromUserId} in #${i.roomId}: ${i.text}`;
+        li.textContent = `${i.reason === 'reply' ? '↩' : '@'} ${i.fromUserId} in #${i.roomId}: ${i.deleted ? '(deleted by a moderator)' : i.text}`;
         return li;
       }),
     );

@@ -642,6 +642,23 @@ describe('createPersistenceApp: the inbox (mentions and replies)', () => {
     await expect(h.inboxCounters.get(['bob', 'dan', 'carl', 'ann'])).resolves.toEqual([1, 1, 1, 0]);
   });
 
+  it("clears a deleted message's text from its inbox entries, also when the delete is a replay", async () => {
+    await publish(accepted('room-r', 1, { userId: 'ann', mentions: ['bob', 'carl'] }), accepted('room-r', 2, { userId: 'ann', mentions: ['bob'] }));
+    await waitFor(() => h.inbox.adds.length === 1, 'the inbox write');
+    const texts = async (userId: string) => (await h.inbox.list(userId)).items.map((i) => `${i.seq}:${i.text}:${i.deleted ?? '-'}`);
+    await publishModeration(moderationEvent('room-r', { kind: 'delete', seq: 1 }));
+    await waitFor(() => tombstoned() === 1, 'the tombstone');
+    await waitFor(async () => (await texts('carl'))[0] === '1::true', "carl's entry cleared");
+    await expect(texts('bob')).resolves.toEqual(['2:message 2:-', '1::true']);
+    // The inbox write of the first attempt failed after the tombstone: the retry still clears it.
+    await publish(accepted('room-r', 3, { userId: 'ann', mentions: ['dan'] }));
+    await waitFor(() => h.inbox.adds.length === 2, 'the second inbox write');
+    await h.store.markDeleted('room-r', 3);
+    await publishModeration(moderationEvent('room-r', { kind: 'delete', seq: 3 }));
+    await waitFor(() => unmatched() === 1, 'the delete of a tombstone');
+    await expect(texts('dan')).resolves.toEqual(['3::true']);
+  });
+
   it('counts new entries only in the unread counters: a replayed batch adds nothing', async () => {
     const batch = [accepted('room-r', 1, { userId: 'ann', mentions: ['bob', 'carl'] }), accepted('room-r', 2, { userId: 'ann', mentions: ['bob'] })];
     await publish(...batch);

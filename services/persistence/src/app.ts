@@ -63,7 +63,7 @@ function withTrace(event: ChatAcceptedV1, record: BusRecord): StoredMessage {
  * persistence: batch-inserts accepted messages (one insertMany per Kafka batch; duplicates are
  * skipped, not errors) and serves history. A second consumer (group `${groupId}.moderation`) takes
  * `room.moderation.applied.v1`: per batch, one idempotent append of every event to the audit log,
- * then a tombstone (markDeleted) for each `delete`. Both are at-least-once: the bus commits a batch
+ * then a tombstone (markDeleted) for each `delete`, in history and in the inbox entries of it. Both are at-least-once: the bus commits a batch
  * only after its handler resolved, so a crash replays into idempotent writes (the message id and
  * the event id are the `_id`s; a tombstone marked again is no change). It also serves the
  * room-admin reads: the audit log and the granted roles (moderators and hosts only).
@@ -142,13 +142,13 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
    * of seqs the room has not reached, so the wait is for a message on its way. Only the moderation
    * subscription waits; messages keep being stored meanwhile.
    */
-  async function markDeletedWhenStored(roomId: string, seq: number): Promise<boolean> {
+  async function markDeletedWhenStored(roomId: string, seq: number): Promise<'marked' | 'tombstone' | 'absent'> {
     const deadline = Date.now() + (deps.deleteWaitMs ?? DELETE_WAIT_MS);
     for (let pause = 50; ; pause = Math.min(pause * 2, 1000)) {
-      if (await deps.store.markDeleted(roomId, seq)) return true;
+      if (await deps.store.markDeleted(roomId, seq)) return 'marked';
       // Already a tombstone (a replay): nothing to wait for.
-      const found = await deps.store.findMessage({ roomId, seq });
-      if (found !== undefined || Date.now() + pause > deadline) return false;
+      if ((await deps.store.findMessage({ roomId, seq })) !== undefined) return 'tombstone';
+      if (Date.now() + pause > deadline) return 'absent';
       await new Promise((r) => setTimeout(r, pause));
     }
   }
@@ -159,13 +159,16 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
       audited.inc(await deps.audit.append(events));
       for (const event of events) {
         if (event.action.kind !== 'delete') continue;
-        if (await markDeletedWhenStored(event.roomId, event.action.seq)) {
+        const outcome = await markDeletedWhenStored(event.roomId, event.action.seq);
+        // The inbox entries of the message lose the text too — on a replay as well, in case the
+        // first attempt failed between the two writes.
+        if (outcome !== 'absent') await deps.inbox.markDeleted(event.roomId, event.action.seq);
+        if (outcome === 'marked') {
           tombstoned.inc();
           continue;
         }
         unmatched.inc();
-        // A replay finds its tombstone; only a delete whose message never came leaves nothing to mark.
-        if (!(await deps.store.findMessage({ roomId: event.roomId, seq: event.action.seq })))
+        if (outcome === 'absent')
           deps.logger.warn({ roomId: event.roomId, seq: event.action.seq, eventId: event.id }, 'deleted message is not stored: no tombstone');
       }
     });

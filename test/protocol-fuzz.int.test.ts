@@ -55,8 +55,6 @@ const MAX_DELIVERY_LAG_MS = 5000;
  */
 const LIVE_GROWTH_BASE_MIB = 12;
 const LIVE_GROWTH_PER_MESSAGE_KIB = 8;
-/** RSS may grow by this much over the last quarter of the frames (a plateau), and by RSS_GROWTH_LIMIT_MIB in all. */
-const RSS_LAST_QUARTER_LIMIT_MIB = 48;
 const RSS_GROWTH_LIMIT_MIB = 256;
 
 describe('protocol fuzz: malformed frames against the embedded gateway process', () => {
@@ -248,12 +246,13 @@ describe('protocol fuzz: malformed frames against the embedded gateway process',
       // 100 000 frames and failed; one keeping each bad frame's Buffer grew 60.6 against 36.2. RSS after the GC moved
       // 3-30 MiB on an idle box (pages V8 and malloc keep; more with more reconnects), and 91 MiB in
       // one CI run where the fuzz took 52 s instead of 22 beside the browser and real-stack suites
-      // (heap + external grew 24.3 MiB there, within its limit), 128.5 in another that took 75 s
-      // (24.5 MiB of heap + external) — and there RSS rose for the first 56 s, then stayed within
-      // 5 MiB for the last 47 000 frames. Pages kept plateau; a leak grows with the frames. So the
-      // RSS check is that plateau: at most RSS_LAST_QUARTER_LIMIT_MIB of growth over the last
-      // quarter of the frames (a native leak of ~1.5 KiB per frame fails it), with a backstop of
-      // RSS_GROWTH_LIMIT_MIB over the run. The leak check proper is heap + external.
+      // (heap + external grew 24.3 MiB there, within its limit), 128.5 and 142 MiB in two later
+      // ones of 75-77 s (heap + external 24.5 and 27.2 of 46.9) — in one RSS levelled off for the
+      // last quarter of the frames, in the other it grew 77 MiB there: it follows how V8 and malloc
+      // keep pages on a loaded box, not what the process holds. So the leak check is heap +
+      // external (a leak of 1.5 KiB per frame grew it 252 MiB against a limit of 37.5), and RSS only
+      // a backstop against a gross native leak: RSS_GROWTH_LIMIT_MIB over the run (~1.9 KiB per
+      // frame at 140 000 frames).
       const accepted = sender.acked.length + (tally.totals().ack ?? 0);
       const liveLimit = LIVE_GROWTH_BASE_MIB + (accepted * LIVE_GROWTH_PER_MESSAGE_KIB) / 1024;
       const liveGrowth = memAfter
@@ -262,13 +261,6 @@ describe('protocol fuzz: malformed frames against the embedded gateway process',
       if (memAfter && liveGrowth > liveLimit)
         problems.push(
           `heap + external grew ${round(liveGrowth)} MiB, limit ${round(liveLimit)} for ${accepted} accepted messages: ${JSON.stringify({ memBefore, memAfter })}`,
-        );
-      const quarter = samples.find((x) => x.sent >= FRAMES * 0.75 && Number.isFinite(x.rssMiB));
-      const lastSample = samples.filter((x) => Number.isFinite(x.rssMiB)).at(-1);
-      if (!quarter || !lastSample) problems.push(`no RSS sample in the last quarter of the frames: ${JSON.stringify(samples.slice(-3))}`);
-      else if (lastSample.rssMiB - quarter.rssMiB > RSS_LAST_QUARTER_LIMIT_MIB)
-        problems.push(
-          `RSS grew ${round(lastSample.rssMiB - quarter.rssMiB)} MiB over the last quarter of the frames (limit ${RSS_LAST_QUARTER_LIMIT_MIB}): ${quarter.rssMiB} MiB at ${quarter.sent} frames -> ${lastSample.rssMiB} at ${lastSample.sent}`,
         );
       if (memAfter && memAfter.rssMiB - memBefore.rssMiB > RSS_GROWTH_LIMIT_MIB)
         problems.push(

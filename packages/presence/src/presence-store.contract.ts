@@ -6,10 +6,13 @@ export interface PresenceStoreFixture {
   cleanup(): Promise<void>;
 }
 
-/** Short TTL that the suite waits out; long enough that a loaded CI machine does not expire it early. */
-const SHORT_TTL_MS = 150;
+/**
+ * Short TTL that the suite waits out; long enough that a loaded CI machine does not expire it
+ * before the checks that expect it alive (150 ms did: six Redis round trips took longer in a CI run).
+ */
+const SHORT_TTL_MS = 1000;
 /** How long the suite sleeps to see a SHORT_TTL_MS entry gone. */
-const EXPIRE_WAIT_MS = 300;
+const EXPIRE_WAIT_MS = 1300;
 const LONG_TTL_MS = 30_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -12,5 +12,6 @@ export {
   MODERATION_COMMAND_TIMEOUT_MS,
 } from './moderation-store.redis';
 export { ModerationView, DEFAULT_MODERATION_VIEW, type ModerationViewOptions } from './moderation-view';
+export { RoomEventCache, type RoomEventCacheOptions } from './room-event-cache';
 export { authorize, REQUIRED_ROLE } from './authorize';
 export { RoomModeration, type Actor, type RoomModerationDeps } from './room-moderation';

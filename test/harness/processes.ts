@@ -50,6 +50,15 @@ interface Run {
 }
 
 /**
+ * `SERVICE_CPU_PROF_DIR=<dir>` in the environment of a bench or test: every service started here
+ * writes a V8 CPU profile there when it exits (`node --cpu-prof`; NODE_OPTIONS refuses the flag).
+ */
+function cpuProfileArgs(): string[] {
+  const dir = process.env.SERVICE_CPU_PROF_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
+/**
  * Starts `services/<dir>/src/main.ts` as its own process and waits for `/readyz` = 200. The
  * process is node itself with tsx as a loader (`node --import tsx`), not the tsx CLI: the CLI
  * runs the service in a child process, so a SIGKILL of it would leave the service running.
@@ -73,7 +82,7 @@ export async function startService(
   const launch = (): Run => {
     const child = spawn(
       process.execPath,
-      [...(process.env.PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PROF_DIR] : []), '--import', 'tsx', join(ROOT, 'services', dir, 'src', 'main.ts')],
+      [...cpuProfileArgs(), '--import', 'tsx', join(ROOT, 'services', dir, 'src', 'main.ts')],
       {
         cwd: ROOT,
         env: {

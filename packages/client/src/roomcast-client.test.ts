@@ -488,6 +488,53 @@ describe('RoomcastClient events and seq tracking', () => {
     expect(client.stats()).toMatchObject({ recovered: 5, lost: 1 });
   });
 
+  it('lets a newer resume take over a history recovery still waiting to retry: the older one neither pages nor plays', async () => {
+    // History has 3..4 for the first attempt's two requests (short of 6), all of it after that;
+    // the newer recovery's request is answered only when the test releases it.
+    const requested: string[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const fetchFn = (async (url: string | URL | Request) => {
+      requested.push(new URL(String(url)).search);
+      if (requested.length === 3) await held;
+      const afterSeq = Number(new URL(String(url)).searchParams.get('afterSeq'));
+      const stored = requested.length <= 2 ? 4 : 6;
+      const page = [];
+      for (let seq = afterSeq + 1; seq <= stored; seq++) {
+        const { type: _t, ...rest } = message('lobby', seq) as Extract<ServerFrame, { type: 'message' }>;
+        page.push(rest);
+      }
+      return new Response(JSON.stringify({ roomId: 'lobby', messages: page }), { status: 200 });
+    }) as typeof fetch;
+    const { client, socket, fake } = await connected({ historyUrl: 'http://history.test', fetch: fetchFn, historyRetryDelaysMs: [100] });
+    await joinRoom(client, socket, 'lobby', 2);
+    const seqs: number[] = [];
+    client.on('message', (m) => seqs.push(m.seq));
+    const { second, join: rejoin } = await dropAndRejoin(socket, fake);
+    second.receive({ type: 'joined', roomId: 'lobby', reqId: rejoin.reqId, lastSeq: 6, recovered: false, recoveredCount: 0, missing: { fromSeq: 3, toSeq: 6 } });
+    await waitFor(() => seqs.length === 2);
+    // While the first recovery waits to retry, the socket drops again: the rejoin asks from 4.
+    second.serverClose(1006);
+    await waitFor(() => fake.sockets.length === 3);
+    const third = fake.last();
+    third.accept(WELCOME);
+    const again = lastSent(third);
+    expect(again).toMatchObject({ type: 'join', roomId: 'lobby', afterSeq: 4 });
+    if (again.type !== 'join') throw new Error('expected join');
+    third.receive({ type: 'joined', roomId: 'lobby', reqId: again.reqId, lastSeq: 6, recovered: false, recoveredCount: 0, missing: { fromSeq: 5, toSeq: 6 } });
+    third.receive(message('lobby', 7));
+    // The first recovery's retry time passes while the newer one's page is held: superseded, it
+    // asks for nothing and plays nothing (7 waits behind 5..6).
+    await new Promise((r) => setTimeout(r, 250));
+    expect(seqs).toEqual([3, 4]);
+    expect(requested).toEqual(['?afterSeq=2&limit=4', '?afterSeq=4&limit=2', '?afterSeq=4&limit=2']);
+    release();
+    await waitFor(() => seqs.length === 5);
+    expect(seqs).toEqual([3, 4, 5, 6, 7]);
+    expect(requested).toHaveLength(3);
+    expect(client.stats()).toMatchObject({ recovered: 4, lost: 0 });
+  });
+
   it('reports a missing range it cannot page as lost, and goes on live', async () => {
     const { client, socket, fake } = await connected();
     await joinRoom(client, socket, 'lobby', 2);

@@ -14,6 +14,7 @@ import {
   type logCreator,
 } from 'kafkajs';
 import { BackgroundCommitter } from './background-committer';
+import { ConsumerRevival } from './consumer-revival';
 import { HandledOffsets } from './handled-offsets';
 import {
   DEFAULT_MAX_RETRIES,
@@ -252,11 +253,14 @@ export class KafkaMessageBus implements MessageBus {
     ready.catch((err: unknown) =>
       this.logger.debug({ err, groupId: options.groupId }, 'subscription never became ready'),
     );
+    // Set once run() is configured below; a crash kafkajs will not restart is revived with it.
+    let revival: ConsumerRevival | undefined;
     consumer.on(consumer.events.CRASH, (event) => {
       this.logger.error(
         { err: event.payload.error, groupId: options.groupId, restart: event.payload.restart },
         'kafka consumer crashed',
       );
+      revival?.crashed(event.payload.restart);
     });
     const policy = {
       maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
@@ -325,7 +329,7 @@ export class KafkaMessageBus implements MessageBus {
           await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
         }
       }
-      await consumer.run({
+      const runConfig = {
         // Commits are ours (BackgroundCommitter); autoCommitThreshold 1 makes
         // commitOffsetsIfNecessary() commit whatever has been resolved.
         autoCommit: false,
@@ -333,7 +337,12 @@ export class KafkaMessageBus implements MessageBus {
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.tuning.partitionsConsumedConcurrently,
         eachBatch,
-      });
+      };
+      revival = new ConsumerRevival(
+        { connect: () => consumer.connect(), run: () => consumer.run(runConfig) },
+        { signal: abort.signal, logger: this.logger, groupId: options.groupId },
+      );
+      await consumer.run(runConfig);
     } catch (err) {
       abort.abort();
       await consumer
@@ -354,6 +363,8 @@ export class KafkaMessageBus implements MessageBus {
         stopped ??= (async () => {
           abort.abort();
           try {
+            // A revival in flight ends (aborted) or finishes running before the disconnect.
+            await revival?.idle();
             pauseAll(consumer, options.topics, this.logger);
             await batches.idle();
             await committer.flush();

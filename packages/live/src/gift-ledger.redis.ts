@@ -139,13 +139,8 @@ export class RedisGiftLedger implements GiftLedger {
     return gifts.map((_, i) => ({ id: String(flat[2 * i]), count: Number(flat[2 * i + 1]) }));
   }
 
-  async healthy(): Promise<boolean> {
-    try {
-      return (await this.client.redis.ping()) === 'PONG';
-    } catch (err) {
-      this.client.recordError(err);
-      return false;
-    }
+  healthy(): Promise<boolean> {
+    return this.client.healthy();
   }
 
   async close(): Promise<void> {

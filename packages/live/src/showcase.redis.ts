@@ -187,13 +187,8 @@ export class RedisShowcaseStore implements ShowcaseStore {
     return Object.fromEntries(Object.entries(all).map(([u, n]) => [u, Number(n)]));
   }
 
-  async healthy(): Promise<boolean> {
-    try {
-      return (await this.redis.ping()) === 'PONG';
-    } catch (err) {
-      this.client.recordError(err);
-      return false;
-    }
+  healthy(): Promise<boolean> {
+    return this.client.healthy();
   }
 
   async close(): Promise<void> {

@@ -109,13 +109,8 @@ export class RedisModerationStore implements ModerationStore {
     return reply === 'OK';
   }
 
-  async healthy(): Promise<boolean> {
-    try {
-      return (await this.redis.ping()) === 'PONG';
-    } catch (err) {
-      this.client.recordError(err);
-      return false;
-    }
+  healthy(): Promise<boolean> {
+    return this.client.healthy();
   }
 
   async close(): Promise<void> {

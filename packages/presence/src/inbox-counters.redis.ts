@@ -71,13 +71,8 @@ export class RedisInboxCounters implements InboxCounters {
     return values.map((v) => Math.max(0, Number(v ?? 0) || 0));
   }
 
-  async healthy(): Promise<boolean> {
-    try {
-      return (await this.redis.ping()) === 'PONG';
-    } catch (err) {
-      this.client.recordError(err);
-      return false;
-    }
+  healthy(): Promise<boolean> {
+    return this.client.healthy();
   }
 
   async close(): Promise<void> {

@@ -390,13 +390,8 @@ export class RedisPresenceStore implements PresenceStore {
     });
   }
 
-  async healthy(): Promise<boolean> {
-    try {
-      return (await this.redis.ping()) === 'PONG';
-    } catch (err) {
-      this.client.recordError(err);
-      return false;
-    }
+  healthy(): Promise<boolean> {
+    return this.client.healthy();
   }
 
   close(): Promise<void> {

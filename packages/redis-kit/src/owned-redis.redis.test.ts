@@ -82,6 +82,9 @@ describe('createOwnedRedis', () => {
       const [fields, message] = warnings[0] as [{ err: Error }, string];
       expect(fields.err.message).toMatch(/ECONNREFUSED/);
       expect(message).toBe('thing redis connection error');
+      // healthy(): false, and its failure kept as the connection error of the next report
+      await expect(owned.healthy()).resolves.toBe(false);
+      expect(owned.lastError()?.message).toMatch(/max retries per request/);
     } finally {
       await owned.close();
     }

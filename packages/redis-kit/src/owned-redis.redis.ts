@@ -51,6 +51,8 @@ export interface OwnedRedis {
    * last connection error in `details.connectionError`.
    */
   toAppError(err: unknown, op: string): AppError;
+  /** PING answered PONG; a failure is kept as the connection error (recordError) and answers false. */
+  healthy(): Promise<boolean>;
   /** Quits an owned client (disconnects it when not connected); leaves an injected one open. */
   close(): Promise<void>;
 }
@@ -137,6 +139,15 @@ class OwnedRedisClient implements OwnedRedis {
       cause: err,
       details: this.lastConnectionError ? { connectionError: this.lastConnectionError.message } : undefined,
     });
+  }
+
+  async healthy(): Promise<boolean> {
+    try {
+      return (await this.redis.ping()) === 'PONG';
+    } catch (err) {
+      this.recordError(err);
+      return false;
+    }
   }
 
   async close(): Promise<void> {

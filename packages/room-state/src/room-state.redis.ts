@@ -44,13 +44,8 @@ export class RedisRoomStateReader implements RoomStateReader {
     return all as Partial<Record<RoomStateKey, string>>;
   }
 
-  async healthy(): Promise<boolean> {
-    try {
-      return (await this.redis.ping()) === 'PONG';
-    } catch (err) {
-      this.client.recordError(err);
-      return false;
-    }
+  healthy(): Promise<boolean> {
+    return this.client.healthy();
   }
 
   async close(): Promise<void> {

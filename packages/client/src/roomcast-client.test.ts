@@ -111,6 +111,17 @@ async function dropAndRejoin(socket: FakeWebSocket, fake: ReturnType<typeof crea
   return { second, join };
 }
 
+/** A history API page of room `lobby` answering `url` (its afterSeq), with the stored seqs up to `storedThrough`. */
+function historyPage(url: string | URL | Request, storedThrough: number): Response {
+  const afterSeq = Number(new URL(String(url)).searchParams.get('afterSeq'));
+  const messages = [];
+  for (let seq = afterSeq + 1; seq <= storedThrough; seq++) {
+    const { type: _t, ...rest } = message('lobby', seq) as Extract<ServerFrame, { type: 'message' }>;
+    messages.push(rest);
+  }
+  return new Response(JSON.stringify({ roomId: 'lobby', messages }), { status: 200 });
+}
+
 async function joinRoom(client: RoomcastClient, socket: FakeWebSocket, roomId: string, lastSeq = 0) {
   const joined = client.join(roomId);
   const frame = lastSent(socket);
@@ -441,14 +452,7 @@ describe('RoomcastClient events and seq tracking', () => {
       requests++;
       requested.push(new URL(String(url)).search);
       if (requests === 2) return new Response('busy', { status: 503 });
-      const afterSeq = Number(new URL(String(url)).searchParams.get('afterSeq'));
-      const stored = requests === 1 ? 4 : 6;
-      const page = [];
-      for (let seq = afterSeq + 1; seq <= stored; seq++) {
-        const { type: _t, ...rest } = message('lobby', seq) as Extract<ServerFrame, { type: 'message' }>;
-        page.push(rest);
-      }
-      return new Response(JSON.stringify({ roomId: 'lobby', messages: page }), { status: 200 });
+      return historyPage(url, requests === 1 ? 4 : 6);
     }) as typeof fetch;
     const { client, socket, fake } = await connected({
       historyUrl: 'http://history.test',
@@ -497,14 +501,7 @@ describe('RoomcastClient events and seq tracking', () => {
     const fetchFn = (async (url: string | URL | Request) => {
       requested.push(new URL(String(url)).search);
       if (requested.length === 3) await held;
-      const afterSeq = Number(new URL(String(url)).searchParams.get('afterSeq'));
-      const stored = requested.length <= 2 ? 4 : 6;
-      const page = [];
-      for (let seq = afterSeq + 1; seq <= stored; seq++) {
-        const { type: _t, ...rest } = message('lobby', seq) as Extract<ServerFrame, { type: 'message' }>;
-        page.push(rest);
-      }
-      return new Response(JSON.stringify({ roomId: 'lobby', messages: page }), { status: 200 });
+      return historyPage(url, requested.length <= 2 ? 4 : 6);
     }) as typeof fetch;
     const { client, socket, fake } = await connected({ historyUrl: 'http://history.test', fetch: fetchFn, historyRetryDelaysMs: [100] });
     await joinRoom(client, socket, 'lobby', 2);

@@ -203,12 +203,16 @@ describe('moderation, limits and auth across two gateways on real infrastructure
     const v = await connect(B, 'wordy1');
     await joined(v);
     await joined(v, `${room}-other`);
-    // the filter applies it once its instances reloaded the room's dictionary
+    // The filter applies it once its instances reloaded the room's dictionary. A chat is acked
+    // before the filter sees it and its `rejected` frame comes later, so every chat sent is
+    // watched, not only the newest; one every 250 ms stays inside the user's chat limit.
+    const sent = new Set<string>();
     await waitFor(async () => {
       const id = uniqueId('w');
+      sent.add(id);
       await v.chat(room, id, 'a spoilerword here');
-      return v.frames.find((f) => f.type === 'rejected' && f.clientMsgId === id);
-    }, 'a chat with the room word rejected', 15_000);
+      return v.frames.find((f) => f.type === 'rejected' && sent.has(f.clientMsgId));
+    }, 'a chat with the room word rejected', 15_000, 250);
     const id = uniqueId('o');
     expect(await v.chat(`${room}-other`, id, 'a spoilerword there')).toMatchObject({ type: 'ack' });
     await waitFor(() => v.messages(`${room}-other`).find((m) => m.text === 'a spoilerword there'), 'the same text delivered in another room', 15_000);

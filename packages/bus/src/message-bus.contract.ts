@@ -253,7 +253,7 @@ export function describeMessageBusContract(
     );
 
     it(
-      'commits the batch in flight when stopped during it, before leaving the group',
+      'commits the batch in flight when stopped during it, before leaving the group; not live from stop()',
       async () => {
         const topic = await freshTopic();
         const groupId = uniqueId('group');
@@ -272,11 +272,14 @@ export function describeMessageBusContract(
             },
           })
         ).sub;
+        expect(first.sub.live()).toBe(true);
         await bus.publish(
           topic,
           values.map((value) => ({ key: 'room-1', value })),
         );
         await until('the stop during the last batch', () => stopping !== undefined);
+        // Not live from the moment stop() is called (readiness drops before the group is left).
+        expect(first.sub.live()).toBe(false);
         await stopping;
         expect(seen).toEqual(values);
         await bus.publish(topic, [{ key: 'room-1', value: 'after' }]);

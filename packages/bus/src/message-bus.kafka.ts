@@ -255,12 +255,19 @@ export class KafkaMessageBus implements MessageBus {
     );
     // Set once run() is configured below; a crash kafkajs will not restart is revived with it.
     let revival: ConsumerRevival | undefined;
+    // Down from a crash until the consumer joins its group again (restarted or revived).
+    let down = false;
+    let stopped: Promise<void> | undefined;
     consumer.on(consumer.events.CRASH, (event) => {
+      down = true;
       this.logger.error(
         { err: event.payload.error, groupId: options.groupId, restart: event.payload.restart },
         'kafka consumer crashed',
       );
       revival?.crashed(event.payload.restart);
+    });
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      down = false;
     });
     const policy = {
       maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
@@ -353,9 +360,9 @@ export class KafkaMessageBus implements MessageBus {
       });
     }
 
-    let stopped: Promise<void> | undefined;
     const subscription: Subscription = {
       ready,
+      live: () => !down && stopped === undefined,
       stop: () => {
         // Abort first so a retry backoff ends and no new batch starts work; pause so no new
         // batch is fetched; let the batch in flight finish; commit what it resolved while this

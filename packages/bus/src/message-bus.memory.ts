@@ -198,7 +198,7 @@ export class InMemoryMessageBus implements MessageBus {
     // Subscribing creates missing topics, as a Kafka metadata request does with auto-create on.
     for (const name of member.topics) this.topicState(name, undefined);
     this.rebalance(group);
-    return { ready: Promise.resolve(), stop: () => this.stopMember(member) };
+    return { ready: Promise.resolve(), stop: () => this.stopMember(member), live: () => member.stopped === undefined };
   }
 
   async consumerLag(groupId: string, topics: string[]): Promise<PartitionLag[]> {

@@ -120,6 +120,12 @@ export interface Subscription {
   stop(): Promise<void>;
   /** Resolves when the consumer has joined its group and has partitions assigned. */
   ready: Promise<void>;
+  /**
+   * Whether the consumer is in its group and fetching: false from a crash until it has joined its
+   * group again (kafkajs's own restart or a ConsumerRevival), and false once stop() was called.
+   * What /readyz reports as `consuming`.
+   */
+  live(): boolean;
 }
 
 /** Counters a bus exposes for /metrics. */

@@ -145,6 +145,7 @@ export class ConsumerMetrics {
     const stopSampling = this.sampleLag(bus, options.groupId, options.topics);
     return {
       ready: sub.ready,
+      live: () => sub.live(),
       stop: async () => {
         stopSampling();
         await sub.stop();

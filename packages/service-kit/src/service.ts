@@ -26,7 +26,8 @@ export interface ServiceApp {
 /**
  * The subscription half of a consumer service: creates its topics, joins the group (measured by
  * `metrics`: batch sizes, hop latency, retries, dead letters, lag) and reports `consuming` for
- * /readyz; stop() finishes the batch in flight and commits.
+ * /readyz (false before start, after stop and while the consumer is down after a crash); stop()
+ * finishes the batch in flight and commits.
  */
 export function consumerLifecycle(
   bus: MessageBus,
@@ -47,7 +48,7 @@ export function consumerLifecycle(
       subscription = undefined;
       await sub?.stop();
     },
-    consuming: () => subscription !== undefined,
+    consuming: () => subscription?.live() ?? false,
   };
 }
 

@@ -345,7 +345,7 @@ export function createFilterApp(deps: FilterDeps): FilterApp {
       reviewStore: () => deps.reviewStore.healthy(),
       roles: () => deps.roles.healthy(),
       dictionary: () => dictionary.loaded,
-      consuming: () => subscription !== undefined && dictSubscription !== undefined,
+      consuming: () => (subscription?.live() ?? false) && (dictSubscription?.live() ?? false),
     },
     async start() {
       await Promise.all([deps.dictionaryStore.init(), deps.reviewStore.init(), deps.roles.init()]);

@@ -547,8 +547,8 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     readiness: {
       bus: () => bus.healthy(),
       presence: () => presence.healthy(),
-      delivering: () => subscription !== undefined,
-      moderation: () => moderationSubscription !== undefined,
+      delivering: () => subscription?.live() ?? false,
+      moderation: () => moderationSubscription?.live() ?? false,
     },
     attach(server) {
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

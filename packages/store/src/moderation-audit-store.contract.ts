@@ -124,6 +124,30 @@ export function describeModerationAuditStoreContract(
       expect(ids(await store.list('room-a', { before: 35 }))).toEqual(['e3', 'e2', 'e1']);
     });
 
+    it('pages through entries that share a millisecond with before + beforeId, none skipped or repeated', async () => {
+      // Five entries in one millisecond (a burst of actions), two older, one newer.
+      await store.append([
+        makeModerationEvent('e1', { at: 10 }),
+        makeModerationEvent('e2', { at: 20 }),
+        ...['m1', 'm2', 'm3', 'm4', 'm5'].map((id) => makeModerationEvent(id, { at: 30 })),
+        makeModerationEvent('e9', { at: 40 }),
+      ]);
+      const seen: string[] = [];
+      let cursor: { before?: number; beforeId?: string } = {};
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await store.list('room-a', { limit: 2, ...cursor });
+        const last = page.at(-1);
+        if (!last) break;
+        seen.push(...ids(page));
+        cursor = { before: last.at, beforeId: last.id };
+      }
+      expect(seen).toEqual(['e9', 'm5', 'm4', 'm3', 'm2', 'm1', 'e2', 'e1']);
+      // before alone still means strictly older (the same-millisecond ones are left out)
+      expect(ids(await store.list('room-a', { before: 30 }))).toEqual(['e2', 'e1']);
+      // beforeId without before is ignored
+      expect(ids(await store.list('room-a', { beforeId: 'm3' }))).toHaveLength(8);
+    });
+
     it('returns the default 100 and at most 500', async () => {
       await store.append(Array.from({ length: 510 }, (_, i) => makeModerationEvent(`e${i + 1}`)));
       expect(await store.list('room-a')).toHaveLength(100);

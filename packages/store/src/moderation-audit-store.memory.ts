@@ -20,7 +20,7 @@ export class InMemoryModerationAuditStore implements ModerationAuditStore {
   async list(roomId: string, query: AuditQuery = {}): Promise<ModerationEventV1[]> {
     const limit = auditLimit(query.limit);
     return [...this.byId.values()]
-      .filter((e) => e.roomId === roomId && (query.before === undefined || e.at < query.before))
+      .filter((e) => e.roomId === roomId && olderThan(e, query))
       .sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
       .slice(0, limit)
       .map(copy);
@@ -29,6 +29,12 @@ export class InMemoryModerationAuditStore implements ModerationAuditStore {
   async healthy(): Promise<boolean> {
     return true;
   }
+}
+
+/** Whether `e` comes after the cursor (before, beforeId) in the list's order (at desc, id desc). */
+function olderThan(e: ModerationEventV1, { before, beforeId }: AuditQuery): boolean {
+  if (before === undefined) return true;
+  return e.at < before || (beforeId !== undefined && e.at === before && e.id < beforeId);
 }
 
 /**

@@ -32,8 +32,9 @@ const auditSchema = new Schema<AuditDoc>(
     bufferCommands: false,
   },
 );
-// Serves list(): find({ roomId, at: { $lt: before } }).sort({ at: -1, _id: -1 }).limit(n), i.e.
-// GET /rooms/:roomId/audit, newest first.
+// Serves list(): find({ roomId, at: { $lt: before } } or, with beforeId, { roomId, $or: [{ at:
+// { $lt: before } }, { at: before, _id: { $lt: beforeId } }] }).sort({ at: -1, _id: -1 }).limit(n),
+// i.e. GET /rooms/:roomId/audit, newest first.
 auditSchema.index({ roomId: 1, at: -1 }, { name: 'roomId_1_at_-1' });
 
 /**
@@ -76,8 +77,13 @@ export class MongoModerationAuditStore implements ModerationAuditStore {
   async list(roomId: string, query: AuditQuery = {}): Promise<ModerationEventV1[]> {
     const limit = auditLimit(query.limit);
     return this.db.run('list audit entries', async () => {
-      const filter: { roomId: string; at?: { $lt: number } } = { roomId };
-      if (query.before !== undefined) filter.at = { $lt: query.before };
+      const { before, beforeId } = query;
+      const filter =
+        before === undefined
+          ? { roomId }
+          : beforeId === undefined
+            ? { roomId, at: { $lt: before } }
+            : { roomId, $or: [{ at: { $lt: before } }, { at: before, _id: { $lt: beforeId } }] };
       const docs = await this.model
         .find(filter)
         .sort({ at: -1, _id: -1 })

@@ -9,6 +9,12 @@ import type { ModerationEventV1 } from '@roomcast/contracts';
 export interface AuditQuery {
   /** Only entries with `at` before this (epoch ms), for paging back. */
   before?: number | undefined;
+  /**
+   * With `before`: also the entries AT `before` whose id sorts before this one, i.e. the entries
+   * after the (at, id) of the previous page's last entry in the list's order. Without it, entries
+   * sharing that millisecond would be skipped by the next page.
+   */
+  beforeId?: string | undefined;
   /** 1..500, default 100. */
   limit?: number | undefined;
 }

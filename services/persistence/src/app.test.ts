@@ -544,7 +544,12 @@ describe('createPersistenceApp: audit and roles APIs', () => {
 
   it('serves the audit log, newest first and paged, to a moderator by token claim or by granted role', async () => {
     h = await start();
-    const events = [1, 2, 3].map(() => moderationEvent('room-a', { kind: 'delete', seq: 9 }));
+    // Three actions in one millisecond: the cursor (nextBefore, nextBeforeId) pages through them
+    // without skipping any; the list's order within the millisecond is by id, descending.
+    const at = 1_700_000_005_000;
+    const events = [1, 2, 3]
+      .map(() => moderationEvent('room-a', { kind: 'delete', seq: 9 }, { at }))
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
     await publishModeration(...events, moderationEvent('room-b', { kind: 'slow-mode', intervalMs: 0 }));
     await waitFor(() => audited() === 4, 'four audited');
     await h.roles.set('room-a', 'granted', 'moderator', 'admin', 1);
@@ -557,15 +562,17 @@ describe('createPersistenceApp: audit and roles APIs', () => {
       const page1 = await getJson('/rooms/room-a/audit?limit=2', auth);
       expect(page1).toEqual({
         status: 200,
-        body: { roomId: 'room-a', entries: [events[2], events[1]], nextBefore: events[1]!.at },
+        body: { roomId: 'room-a', entries: [events[2], events[1]], nextBefore: at, nextBeforeId: events[1]!.id },
       });
-      const page2 = await getJson(`/rooms/room-a/audit?limit=2&before=${events[1]!.at}`, auth);
+      const page2 = await getJson(`/rooms/room-a/audit?limit=2&before=${at}&beforeId=${events[1]!.id}`, auth);
       expect(page2).toEqual({
         status: 200,
-        body: { roomId: 'room-a', entries: [events[0]], nextBefore: events[0]!.at },
+        body: { roomId: 'room-a', entries: [events[0]], nextBefore: at, nextBeforeId: events[0]!.id },
       });
-      const end = await getJson(`/rooms/room-a/audit?before=${events[0]!.at}`, auth);
+      const end = await getJson(`/rooms/room-a/audit?before=${at}&beforeId=${events[0]!.id}`, auth);
       expect(end).toEqual({ status: 200, body: { roomId: 'room-a', entries: [] } });
+      // beforeId alone is a typed 400, not a silently unpaged list
+      expect(await getJson(`/rooms/room-a/audit?beforeId=${events[0]!.id}`, auth)).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST' } });
     }
   });
 

@@ -8,6 +8,8 @@ import { bearerToken, type VerifyUserToken } from './history';
 const AuditQuery = z.object({
   /** Epoch ms: only entries older than this (the `nextBefore` of the previous page). */
   before: z.coerce.number().int().min(0).optional(),
+  /** With `before`: also the entries at `before` listed after this id (the previous page's `nextBeforeId`). */
+  beforeId: z.string().min(1).max(200).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
@@ -38,9 +40,11 @@ async function requireRole(
  * The room-admin reads, for a user whose role in the room is moderator or host
  * (`Authorization: Bearer <user token>`; 401 without a valid token, 403 FORBIDDEN below moderator):
  *
- * - `GET /rooms/:roomId/audit?before=&limit=` — the room's moderation audit log, newest first:
- *   `{ roomId, entries: ModerationEventV1[], nextBefore? }`; `limit` 1..500 (default 100); pass
- *   `nextBefore` as `before` for the next page (absent when the page is empty).
+ * - `GET /rooms/:roomId/audit?before=&beforeId=&limit=` — the room's moderation audit log, newest
+ *   first: `{ roomId, entries: ModerationEventV1[], nextBefore?, nextBeforeId? }`; `limit` 1..500
+ *   (default 100); pass `nextBefore` as `before` and `nextBeforeId` as `beforeId` for the next page
+ *   (both absent when the page is empty), so entries sharing a millisecond are neither skipped nor
+ *   repeated.
  * - `GET /rooms/:roomId/roles` — the room's granted roles (room-admin store, not token claims):
  *   `{ roomId, grants: RoomRoleGrant[] }`, hosts first.
  */
@@ -58,9 +62,11 @@ export function roomAdminRouter(
         'BAD_REQUEST',
         q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
       );
+    if (q.data.beforeId !== undefined && q.data.before === undefined)
+      throw new AppError('BAD_REQUEST', 'beforeId: only with before (pass nextBefore and nextBeforeId together)');
     const entries = await audit.list(roomId, q.data);
     const last = entries[entries.length - 1];
-    res.json(last ? { roomId, entries, nextBefore: last.at } : { roomId, entries });
+    res.json(last ? { roomId, entries, nextBefore: last.at, nextBeforeId: last.id } : { roomId, entries });
   });
   router.get('/rooms/:roomId/roles', async (req, res) => {
     const { roomId } = await requireRole(req, verify, roles, 'moderator');

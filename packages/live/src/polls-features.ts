@@ -28,7 +28,10 @@ export function newPollId(): string {
  * announce the results. The announcements are messages of kind `poll` (high priority) published
  * like chat in the opener's name with clientMsgId `poll-open:<pollId>` / `poll-close:<pollId>`,
  * so a retried publish yields one message; the box closes a poll for exactly one caller, so
- * several gateways ticking the same room announce its close once. Tallies are room state.
+ * several gateways ticking the same room announce its close once. A close announcement stays owed
+ * in the box until it was published: if the closer fails to publish it (Kafka down) or dies first,
+ * a later tick of a gateway with the room takes it over once the closer's lease ran out (at least
+ * once; chat-ingest's dedup makes a repeat one message). Tallies are room state.
  */
 export function pollFeatures(deps: PollFeaturesDeps): LiveFeatures {
   const clock = deps.clock ?? Date.now;
@@ -59,7 +62,10 @@ export function pollFeatures(deps: PollFeaturesDeps): LiveFeatures {
     });
   }
 
-  const announceClosed = (c: ClosedPoll): Promise<void> => announce(c.roomId, c.by, `poll-close:${c.poll.pollId}`, c.poll, 'closed');
+  async function announceClosed(c: ClosedPoll): Promise<void> {
+    await announce(c.roomId, c.by, `poll-close:${c.poll.pollId}`, c.poll, 'closed');
+    await deps.box.announced(c.roomId, c.poll.pollId);
+  }
 
   return {
     votePoll: (roomId, userId, pollId, option) => deps.box.vote(roomId, pollId, userId, option, clock()),
@@ -68,7 +74,7 @@ export function pollFeatures(deps: PollFeaturesDeps): LiveFeatures {
         const pollId = newPollId();
         const quiz = action.quiz !== undefined ? { correct: action.quiz.correct, deadline: clock() + action.quiz.durationMs } : undefined;
         const poll = { pollId, question: action.question, options: action.options, by: actor.userId, ...(quiz !== undefined ? { quiz } : {}) };
-        const previous = await deps.box.open(roomId, poll);
+        const previous = await deps.box.open(roomId, poll, clock());
         if (previous !== null) await announceClosed(previous);
         await announce(roomId, actor.userId, `poll-open:${pollId}`, {
           pollId,
@@ -81,12 +87,13 @@ export function pollFeatures(deps: PollFeaturesDeps): LiveFeatures {
         return { pollId, ...(quiz !== undefined ? { deadline: quiz.deadline } : {}) };
       },
       'poll-close': async (roomId, _actor, action) => {
-        const closed = await deps.box.closePoll(roomId, action.pollId);
+        const closed = await deps.box.closePoll(roomId, action.pollId, clock());
         if (closed !== null) await announceClosed(closed);
         return { closed: closed !== null, ...(closed !== null ? { tallies: closed.poll.tallies } : {}) };
       },
     },
     async tick(roomIds) {
+      // Closed quizzes, and owed announcements taken over from a closer that did not publish them.
       const closed = await deps.box.closeDue(roomIds, clock());
       await Promise.all(closed.map(announceClosed));
     },

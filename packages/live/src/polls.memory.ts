@@ -1,24 +1,34 @@
 import { AppError } from '@roomcast/errors';
 import type { InMemoryRoomStateHub } from '@roomcast/room-state';
-import type { ClosedPoll, NewPoll, PollBox, PollValue } from './polls';
+import { DEFAULT_ANNOUNCE_LEASE_MS, type ClosedPoll, type NewPoll, type PollBox, type PollValue } from './polls';
 
 interface Current {
   poll: NewPoll;
   tallies: number[];
   open: boolean;
   voters: Set<string>;
+  /** Closed, announcement owed: the lease of whoever is publishing it ends here (ms). */
+  announceUntil: number | undefined;
 }
 
 /** PollBox in memory (embedded start, unit tests), rendering into an InMemoryRoomStateHub. */
 export class InMemoryPollBox implements PollBox {
   private readonly rooms = new Map<string, Current>();
 
-  constructor(private readonly hub: InMemoryRoomStateHub) {}
+  constructor(
+    private readonly hub: InMemoryRoomStateHub,
+    private readonly announceLeaseMs = DEFAULT_ANNOUNCE_LEASE_MS,
+  ) {}
 
-  async open(roomId: string, poll: NewPoll): Promise<ClosedPoll | null> {
+  async open(roomId: string, poll: NewPoll, now: number): Promise<ClosedPoll | null> {
     const previous = this.rooms.get(roomId);
-    const closed = previous?.open === true ? this.shut(roomId, previous) : null;
-    this.rooms.set(roomId, { poll, tallies: poll.options.map(() => 0), open: true, voters: new Set() });
+    const closed =
+      previous?.open === true
+        ? this.shut(roomId, previous, now)
+        : previous?.announceUntil !== undefined
+          ? { roomId, by: previous.poll.by, poll: valueOf(previous) }
+          : null;
+    this.rooms.set(roomId, { poll, tallies: poll.options.map(() => 0), open: true, voters: new Set(), announceUntil: undefined });
     this.render(roomId);
     return closed;
   }
@@ -35,10 +45,10 @@ export class InMemoryPollBox implements PollBox {
     return { counted: true };
   }
 
-  async closePoll(roomId: string, pollId: string): Promise<ClosedPoll | null> {
+  async closePoll(roomId: string, pollId: string, now: number): Promise<ClosedPoll | null> {
     const c = this.rooms.get(roomId);
     if (c === undefined || !c.open || c.poll.pollId !== pollId) return null;
-    const closed = this.shut(roomId, c);
+    const closed = this.shut(roomId, c, now);
     this.render(roomId);
     return closed;
   }
@@ -47,18 +57,29 @@ export class InMemoryPollBox implements PollBox {
     const out: ClosedPoll[] = [];
     for (const roomId of roomIds) {
       const c = this.rooms.get(roomId);
-      const deadline = c?.poll.quiz?.deadline;
-      if (c === undefined || !c.open || deadline === undefined || deadline > now) continue;
-      out.push(this.shut(roomId, c));
-      this.render(roomId);
+      if (c === undefined) continue;
+      const deadline = c.poll.quiz?.deadline;
+      if (c.open && deadline !== undefined && deadline <= now) {
+        out.push(this.shut(roomId, c, now));
+        this.render(roomId);
+      } else if (!c.open && c.announceUntil !== undefined && c.announceUntil <= now) {
+        c.announceUntil = now + this.announceLeaseMs;
+        out.push({ roomId, by: c.poll.by, poll: valueOf(c) });
+      }
     }
     return out;
   }
 
+  async announced(roomId: string, pollId: string): Promise<void> {
+    const c = this.rooms.get(roomId);
+    if (c?.poll.pollId === pollId) c.announceUntil = undefined;
+  }
+
   async close(): Promise<void> {}
 
-  private shut(roomId: string, c: Current): ClosedPoll {
+  private shut(roomId: string, c: Current, now: number): ClosedPoll {
     c.open = false;
+    c.announceUntil = now + this.announceLeaseMs;
     return { roomId, by: c.poll.by, poll: valueOf(c) };
   }
 

@@ -1,10 +1,11 @@
-import { InMemoryMessageBus, type BusRecord } from '@roomcast/bus';
+import { InMemoryMessageBus, type BusRecord, type MessageBus } from '@roomcast/bus';
 import { ChatSubmittedV1, resolveTopics } from '@roomcast/contracts';
 import { AppError } from '@roomcast/errors';
 import { silentLogger } from '@roomcast/logger';
 import { InMemoryRoomStateHub } from '@roomcast/room-state';
 import { uniqueId, waitFor } from '@roomcast/testing';
 import { LiveActions, type LiveActor } from './live-actions';
+import { DEFAULT_ANNOUNCE_LEASE_MS } from './polls';
 import { InMemoryPollBox } from './polls.memory';
 import { pollFeatures } from './polls-features';
 import { InMemoryQuestionBoard } from './questions.memory';
@@ -102,6 +103,40 @@ describe('pollFeatures', () => {
     expect(closes).toHaveLength(1);
     expect(closes[0]).toMatchObject({ userId: 'h', data: { phase: 'closed', quiz: { deadline: 15_000, correct: 1 }, tallies: [0, 1] } });
     expect(submitted[0]?.data).toEqual({ pollId, phase: 'open', question: '2 + 2?', options: ['3', '4'], quiz: { deadline: 15_000 } });
+  });
+
+  it('announces a close whose publish failed at a later tick of another gateway, once the closer\'s lease ran out', async () => {
+    const hub = new InMemoryRoomStateHub();
+    const box = new InMemoryPollBox(hub);
+    let now = 10_000;
+    const clock = () => now;
+    // gateway A's Kafka is down: its publishes fail
+    const down = new Proxy(bus, {
+      get(target, key, receiver) {
+        if (key === 'publish') return async () => Promise.reject(new AppError('BUS_UNAVAILABLE', 'kafka is down'));
+        const v: unknown = Reflect.get(target, key, receiver);
+        return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v;
+      },
+    }) as MessageBus;
+    const a = new LiveActions([pollFeatures({ box, bus: down, topics, gatewayId: 'gw-a', clock })]);
+    const b = new LiveActions([pollFeatures({ box, bus, topics, gatewayId: 'gw-b', clock })]);
+    const pollId = String((await b.host('show', host, { kind: 'poll-open', question: 'tea?', options: ['yes', 'no'] })).pollId);
+    await b.vote('show', viewer('v1'), { kind: 'poll', pollId, option: 0 });
+    // the host closes it on A: the poll is closed, the announcement fails there
+    await expect(a.host('show', host, { kind: 'poll-close', pollId })).rejects.toMatchObject({ code: 'BUS_UNAVAILABLE' });
+    expect(hub.get('show', 'poll')).toMatchObject({ pollId, open: false, tallies: [1, 0] });
+    // B's ticks leave it to A while A's lease runs, then announce it — once
+    await b.tick(['show']);
+    now += DEFAULT_ANNOUNCE_LEASE_MS;
+    await b.tick(['show']);
+    await b.tick(['show']);
+    now += 10 * DEFAULT_ANNOUNCE_LEASE_MS;
+    await b.tick(['show']);
+    await waitFor(() => submitted.some((s) => s.clientMsgId === `poll-close:${pollId}`), 'the close announcement', 5000);
+    await new Promise((r) => setTimeout(r, 50));
+    const closes = submitted.filter((s) => s.clientMsgId === `poll-close:${pollId}`);
+    expect(closes).toHaveLength(1);
+    expect(closes[0]).toMatchObject({ userId: 'h', gatewayId: 'gw-b', data: { pollId, phase: 'closed', tallies: [1, 0] } });
   });
 
   it('announces the close of the open poll when the host opens another', async () => {

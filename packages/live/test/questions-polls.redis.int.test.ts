@@ -63,7 +63,7 @@ describe('Q&A and polls on real Redis', () => {
     const box = new RedisPollBox({ redis: admin, keyPrefix, ttlMs: 60_000 });
     await board.add('r', [{ seq: 1, userId: 'u', text: 'hi?', at: 1 }]);
     await board.upvote('r', 1, 'v');
-    await box.open('r', { pollId: 'p', question: 'q', options: ['a', 'b'], by: 'h' });
+    await box.open('r', { pollId: 'p', question: 'q', options: ['a', 'b'], by: 'h' }, Date.now());
     await box.vote('r', 'p', 'v', 0, Date.now());
     for (const key of ['qa:r', 'qa-rank:r', 'qa-voters:r', 'poll:r', 'poll-voters:r']) {
       const ttl = await admin.pttl(`${keyPrefix}${key}`);

@@ -1,5 +1,6 @@
+import { decodeHistogram, type PercentilesMs } from './histogram';
 import type { LoadReport } from './report';
-import { formatSummary } from './report';
+import { fmt, formatSummary, spectrumMs } from './report';
 
 const escapeHtml = (s: string): string =>
   s.replace(
@@ -102,12 +103,48 @@ const CHART_SCRIPT = `
   var spec = data.latencySpectrum || [];
   // x = log10(1 / (1 - p)): 90 -> 1, 99 -> 2, 99.9 -> 3 ...; the max is drawn at 5.
   function px(p) { return p >= 100 ? 5 : Math.log10(100 / (100 - p)); }
+  var pTicks = [[0, '0'], [1, '90'], [2, '99'], [3, '99.9'], [4, '99.99'], [5, 'max']];
   chart('chart-spectrum', 'Latency by percentile, whole run (ms)', 'percentile', 'ms', [
     { name: 'latency', color: '#c92a2a', values: spec.map(function (s) { return s[1]; }) }
-  ], spec.map(function (s) { return px(s[0]); }),
-  [[0, '0'], [1, '90'], [2, '99'], [3, '99.9'], [4, '99.99'], [5, 'max']]);
+  ], spec.map(function (s) { return px(s[0]); }), pTicks);
+  // With --gifts only (no host element otherwise): gifts by percentile, chat's line beside them.
+  var gspec = data.giftLatencySpectrum || [];
+  if (gspec.length && document.getElementById('chart-gift-spectrum')) {
+    var gseries = [{ name: 'gifts', color: '#ae3ec9', values: gspec.map(function (s) { return s[1]; }) }];
+    if (spec.length) gseries.push({ name: 'chat', color: '#c92a2a', values: spec.map(function (s) { return s[1]; }) });
+    chart('chart-gift-spectrum', 'Gift latency by percentile beside chat, whole run (ms)', 'percentile', 'ms', gseries,
+      gspec.map(function (s) { return px(s[0]); }), pTicks);
+  }
 })();
 `;
+
+/** `--gifts` ran: the report shows its gifts section (as the summary shows its gift rows). */
+const hasGifts = (r: LoadReport): boolean => r.scenario.giftsPerSecPerSender > 0 || r.gifts.sent > 0;
+
+/** One latency table row: p50, p90, p99, p99.9, max and n, dashes when nothing was measured. */
+function latencyRow(name: string, p: PercentilesMs): string {
+  const values = p.count === 0 ? ['-', '-', '-', '-', '-', '0'] : [p.p50, p.p90, p.p99, p.p999, p.max, p.count].map(fmt);
+  return `<tr><td>${escapeHtml(name)}</td>${values.map((v) => `<td>${escapeHtml(v)}</td>`).join('')}</tr>`;
+}
+
+/**
+ * With --gifts: gifts sent and delivered, their latency beside chat's, and a chart of both by
+ * percentile (when a gift arrived); '' without gifts.
+ */
+function giftsSection(r: LoadReport): string {
+  if (!hasGifts(r)) return '';
+  const g = r.gifts;
+  return `<h2 id="gifts">Gifts</h2>
+<p>sent ${escapeHtml(fmt(g.sent))} · delivered ${escapeHtml(fmt(g.delivered))} · ${escapeHtml(fmt(r.scenario.giftsPerSecPerSender))}/s per sender (also counted in chats sent and delivered)</p>
+<table><tr><th>latency ms</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>n</th></tr>${latencyRow('gifts', g.latencyMs)}${latencyRow('chat', r.latencyMs)}</table>
+${g.latencyMs.count > 0 ? '<div class="chart" id="chart-gift-spectrum"></div>\n' : ''}`;
+}
+
+/** The data the charts are drawn from: the report without its histograms, plus the gifts' spectrum. */
+function chartData(r: LoadReport): unknown {
+  const giftLatencySpectrum = hasGifts(r) ? spectrumMs(decodeHistogram(r.histograms.giftLatencyUs)) : undefined;
+  return { ...r, histograms: undefined, giftLatencySpectrum };
+}
 
 /** One self-contained HTML file: summary table, embedded data, SVG charts drawn by inline JS. */
 export function renderHtmlReport(r: LoadReport): string {
@@ -143,14 +180,14 @@ table { border-collapse: collapse; font-size: 12px; } td, th { border: 1px solid
 <h2>Latency</h2>
 <div class="chart" id="chart-latency"></div>
 <div class="chart" id="chart-spectrum"></div>
-<h2>Throughput</h2>
+${giftsSection(r)}<h2>Throughput</h2>
 <div class="chart" id="chart-throughput-in"></div>
 <div class="chart" id="chart-throughput-out"></div>
 <h2>Connections</h2>
 <div class="chart" id="chart-connections"></div>
 <h2>Rooms${r.rooms.length > 200 ? ' (first 200)' : ''}</h2>
 <table><tr><th>room</th><th>members</th><th>accepted</th><th>expected</th><th>thinned</th><th>gaps</th><th>undelivered</th><th>lost to closes</th></tr>${rooms}</table>
-<script type="application/json" id="report-data">${scriptJson({ ...r, histograms: undefined })}</script>
+<script type="application/json" id="report-data">${scriptJson(chartData(r))}</script>
 <script>${CHART_SCRIPT}</script>
 </body>
 </html>

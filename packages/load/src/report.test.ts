@@ -407,4 +407,35 @@ describe('HTML report', () => {
     expect(html).not.toContain('</script><script>alert(1)');
     expect(html).toContain('a &lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; label');
   });
+
+  it('shows a gifts section with --gifts: sent, delivered, their latency beside chat\'s and its chart', () => {
+    const gift = createHistogram();
+    for (const ms of [30, 40, 50]) recordMicros(gift, ms * 1000);
+    const withGifts = renderHtmlReport(
+      buildReport(
+        input({ options: { ...options, giftsPerSec: 2 }, counters: counters({ giftsSent: 1, giftsDelivered: 3 }), gift }),
+      ),
+    );
+    expect(withGifts).toContain('<h2 id="gifts">Gifts</h2>');
+    expect(withGifts).toContain('sent 1 · delivered 3 · 2/s per sender');
+    // Gifts: p50 ≈ 40, max ≈ 50 ms of 3; chat beside them: p50 ≈ 6, max ≈ 12 ms of 12.
+    expect(withGifts).toMatch(
+      /<tr><td>gifts<\/td><td>40(\.\d+)?<\/td><td>5\d(\.\d+)?<\/td><td>5\d(\.\d+)?<\/td><td>5\d(\.\d+)?<\/td><td>5\d(\.\d+)?<\/td><td>3<\/td><\/tr>/,
+    );
+    expect(withGifts).toMatch(/<tr><td>chat<\/td><td>6(\.\d+)?<\/td>(<td>[\d.]+<\/td>){3}<td>12(\.\d+)?<\/td><td>12<\/td><\/tr>/);
+    expect(withGifts).toContain('id="chart-gift-spectrum"');
+    const m = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(withGifts);
+    const data = JSON.parse(m?.[1] ?? '{}') as { giftLatencySpectrum?: [number, number][] };
+    expect(data.giftLatencySpectrum?.at(-1)?.[0]).toBe(100);
+    expect(data.giftLatencySpectrum?.at(-1)?.[1]).toBeCloseTo(50, -1);
+  });
+
+  it('has no gifts section without --gifts', () => {
+    expect(html).not.toContain('id="gifts"');
+    expect(html).not.toContain('<h2 id="gifts">');
+    expect(html).not.toContain('id="chart-gift-spectrum"');
+    expect(html).not.toMatch(/<td>gifts<\/td>/);
+    const m = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html);
+    expect(JSON.parse(m?.[1] ?? '{}')).not.toHaveProperty('giftLatencySpectrum');
+  });
 });

@@ -247,6 +247,11 @@ export function verdictOf(
   return { ok: problems.length === 0, problems };
 }
 
+/** Latency by percentile of a µs histogram, whole run: [percentile, ms]; [] when it is empty. */
+export function spectrumMs(h: Histogram): [number, number][] {
+  return h.totalCount === 0 ? [] : SPECTRUM.map((p): [number, number] => [p, Math.round(h.getValueAtPercentile(p)) / 1000]);
+}
+
 export function buildReport(i: ReportInput): LoadReport {
   const o = i.options;
   const c = i.counters;
@@ -349,10 +354,7 @@ export function buildReport(i: ReportInput): LoadReport {
       peakDeliveredFramesPerSec: i.timeline.reduce((m, p) => Math.max(m, p.deliveredFramesPerSec), 0),
     },
     timeline: i.timeline,
-    latencySpectrum:
-      i.latency.totalCount === 0
-        ? []
-        : SPECTRUM.map((p): [number, number] => [p, Math.round(i.latency.getValueAtPercentile(p)) / 1000]),
+    latencySpectrum: spectrumMs(i.latency),
     rooms: i.accounting.rooms,
     histograms: {
       latencyUs: encodeHistogram(i.latency),
@@ -368,7 +370,8 @@ export function buildReport(i: ReportInput): LoadReport {
 
 // ------------------------------------------------------------------ text summary
 
-const fmt = (n: number): string =>
+/** A number as the summary prints it: thousands separated, at most 2 decimals. */
+export const fmt = (n: number): string =>
   Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: 2 });
 
 const pct = (p: PercentilesMs): string =>

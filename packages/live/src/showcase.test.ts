@@ -4,7 +4,7 @@ import { AppError } from '@roomcast/errors';
 import { silentLogger } from '@roomcast/logger';
 import { InMemoryRoomStateHub } from '@roomcast/room-state';
 import { LiveActions, type LiveActor } from './live-actions';
-import { formatPrice, ShowcaseFeature, UNPIN_TEXT } from './showcase';
+import { DEFAULT_SOLD_OUT_LEASE_MS, formatPrice, ShowcaseFeature, UNPIN_TEXT } from './showcase';
 import { InMemoryShowcaseStore } from './showcase.memory';
 
 /** Keeps what is published on chat.message.submitted.v1; `failing` makes publish throw. */
@@ -22,8 +22,9 @@ const HOST: LiveActor = { userId: 'h', role: 'host' };
 const VIEWER: LiveActor = { userId: 'v', role: 'viewer' };
 const MUG = { productId: 'mug', title: 'Blue mug', priceCents: 1299, currency: 'EUR' };
 
-function setup(): { hub: InMemoryRoomStateHub; bus: RecordingBus; live: LiveActions; errors: unknown[] } {
+function setup(): { hub: InMemoryRoomStateHub; bus: RecordingBus; live: LiveActions; errors: unknown[]; advance(ms: number): void } {
   const hub = new InMemoryRoomStateHub();
+  let now = 5000;
   const bus = new RecordingBus();
   const logger = silentLogger();
   const errors: unknown[] = [];
@@ -34,9 +35,9 @@ function setup(): { hub: InMemoryRoomStateHub; bus: RecordingBus; live: LiveActi
     topics: resolveTopics('t.'),
     gatewayId: 'gw-1',
     logger,
-    clock: () => 5000,
+    clock: () => now,
   });
-  return { hub, bus, live: new LiveActions([feature]), errors };
+  return { hub, bus, live: new LiveActions([feature]), errors, advance: (ms) => void (now += ms) };
 }
 
 const host = (live: LiveActions, action: HostAction, actor = HOST): Promise<Record<string, unknown>> =>
@@ -104,13 +105,25 @@ describe('ShowcaseFeature', () => {
     await expect(host(live, { kind: 'stock', productId: 'lamp', stock: 1 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
-  it('keeps a purchase that sold out when the announcement cannot be published (and logs it)', async () => {
-    const { hub, bus, live, errors } = setup();
+  it('keeps a purchase that sold out when the announcement cannot be published (and logs it); a tick after the lease announces it once', async () => {
+    const { hub, bus, live, errors, advance } = setup();
     await host(live, { kind: 'product', ...MUG, stock: 1 });
     bus.failing = true;
     expect(await live.buy('show', VIEWER, 'mug', 1)).toEqual({ productId: 'mug', remaining: 0 });
     expect(hub.get('show', 'product')).toMatchObject({ soldOut: true });
     expect(errors).toHaveLength(1);
+    const soldOut = () => bus.submitted.filter((m) => m.kind === 'sold-out');
+    // the broker is back; within the buyer gateway's lease the tick leaves it alone
+    bus.failing = false;
+    await live.tick(['show']);
+    expect(soldOut()).toEqual([]);
+    advance(DEFAULT_SOLD_OUT_LEASE_MS);
+    await live.tick(['show', 'elsewhere']);
+    await live.tick(['show']);
+    advance(10 * DEFAULT_SOLD_OUT_LEASE_MS);
+    await live.tick(['show']);
+    expect(soldOut()).toEqual([expect.objectContaining({ userId: 'h', clientMsgId: 'sold-out:mug:1', text: 'Sold out: Blue mug', data: { productId: 'mug' } })]);
+    bus.failing = true;
     // the host's own action does fail: they can retry it
     await expect(host(live, { kind: 'pin', text: 'x' })).rejects.toMatchObject({ code: 'PUBLISH_FAILED' });
   });

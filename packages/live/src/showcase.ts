@@ -52,11 +52,33 @@ export type BuyOutcome =
       remaining: number;
     };
 
+/** A sell-out whose announcement is owed (`ShowcaseStore.owedSoldOut`). */
+export interface OwedSoldOut {
+  roomId: string;
+  productId: string;
+  generation: number;
+  /** The host who pushed the product: the announcement's sender. */
+  by: string;
+  title: string;
+}
+
+/**
+ * How long the buyer's gateway has to publish a sold-out announcement (and call
+ * `soldOutAnnounced`) before a tick hands it to another caller, ms.
+ */
+export const DEFAULT_SOLD_OUT_LEASE_MS = 10_000;
+
 /**
  * The pinned message and the flash sale of a room (issue #14): the port behind `ShowcaseFeature`,
  * with a Redis adapter (`RedisShowcaseStore`, one Lua script per operation) and an in-memory twin
  * (`InMemoryShowcaseStore`). Every operation that changes what viewers see also writes the room's
  * rendered state (`pinned`, `product`) in the same atomic step.
+ *
+ * A sell-out's announcement is owed from the purchase that sold out until `soldOutAnnounced`: the
+ * buyer's gateway holds a lease on it (`now` + the store's lease), and `owedSoldOut` hands one whose
+ * lease ran out to its caller (renewing the lease), so a failed publish or a dead gateway does not
+ * lose it. A new push or restock (a new generation) drops what is still owed: "sold out" would be
+ * stale.
  */
 export interface ShowcaseStore {
   /** Pins `pinned` (replacing what was pinned). */
@@ -73,8 +95,15 @@ export interface ShowcaseStore {
    * is announced again); NOT_FOUND when `productId` is not on show.
    */
   setStock(roomId: string, productId: string, stock: number): Promise<ProductValue>;
-  /** Takes `quantity` units of the product on show for `userId`, atomically, or none. */
-  buy(roomId: string, userId: string, productId: string, quantity: number): Promise<BuyOutcome>;
+  /**
+   * Takes `quantity` units of the product on show for `userId`, atomically, or none. The purchase
+   * that sells out owes the announcement, leased to the caller until `now` + the lease.
+   */
+  buy(roomId: string, userId: string, productId: string, quantity: number, now: number): Promise<BuyOutcome>;
+  /** The owed sell-out announcements of these rooms whose lease ran out by `now`, each leased anew to this caller. */
+  owedSoldOut(roomIds: readonly string[], now: number): Promise<OwedSoldOut[]>;
+  /** The sell-out of `productId`'s `generation` was announced: nothing is owed any more (no-op if another is). */
+  soldOutAnnounced(roomId: string, productId: string, generation: number): Promise<void>;
   /** Units bought per user of `productId` in the room (all generations). */
   purchases(roomId: string, productId: string): Promise<Record<string, number>>;
   healthy(): Promise<boolean>;
@@ -159,7 +188,7 @@ export class ShowcaseFeature implements LiveFeatures {
   }
 
   async buy(roomId: string, userId: string, productId: string, quantity: number): Promise<LiveResult> {
-    const outcome = await this.store.buy(roomId, userId, productId, quantity);
+    const outcome = await this.store.buy(roomId, userId, productId, quantity, this.clock());
     if (!outcome.ok)
       throw new AppError(
         'SOLD_OUT',
@@ -170,17 +199,25 @@ export class ShowcaseFeature implements LiveFeatures {
       );
     if (outcome.soldOut !== null) {
       // The purchase went through; a failed announcement must not turn it into an error for the
-      // buyer. The room state (`product.soldOut`) still says it; the failure is logged.
-      await this.announce(
-        roomId,
-        outcome.soldOut.by,
-        `sold-out:${productId}:${outcome.soldOut.generation}`,
-        `Sold out: ${outcome.soldOut.title}`,
-        'sold-out',
-        { productId },
-      ).catch((err: unknown) => this.options.logger.error({ err, roomId, productId }, 'sold-out announcement failed'));
+      // buyer. The room state (`product.soldOut`) says it at once, and the announcement stays
+      // owed: a tick publishes it once this gateway's lease ran out.
+      await this.announceSoldOut({ roomId, productId, ...outcome.soldOut }).catch((err: unknown) =>
+        this.options.logger.error({ err, roomId, productId }, 'sold-out announcement failed; a later tick retries it'),
+      );
     }
     return { productId, remaining: outcome.remaining };
+  }
+
+  /** Every room-state tick: publishes the owed sell-outs of these rooms whose lease ran out. */
+  async tick(roomIds: string[]): Promise<void> {
+    const owed = await this.store.owedSoldOut(roomIds, this.clock());
+    await Promise.all(owed.map((o) => this.announceSoldOut(o)));
+  }
+
+  /** Publishes a sell-out (its clientMsgId makes a repeat one message) and clears what is owed. */
+  private async announceSoldOut(o: OwedSoldOut): Promise<void> {
+    await this.announce(o.roomId, o.by, `sold-out:${o.productId}:${o.generation}`, `Sold out: ${o.title}`, 'sold-out', { productId: o.productId });
+    await this.store.soldOutAnnounced(o.roomId, o.productId, o.generation);
   }
 
   private announce(

@@ -68,9 +68,19 @@ class FlakyMessageStore implements MessageStore {
 /** InMemoryInboxStore that records the size of each add() (one per batch with notices). */
 class RecordingInboxStore extends InMemoryInboxStore {
   readonly adds: number[] = [];
-  override add(entries: NewInboxEntry[]): Promise<InboxAdded> {
+  readonly deletes: string[] = [];
+  /** Runs before each add (then cleared): lets a test put a delete between the message and inbox writes. */
+  beforeAdd: (() => Promise<void>) | undefined;
+  override async add(entries: NewInboxEntry[]): Promise<InboxAdded> {
+    const hook = this.beforeAdd;
+    this.beforeAdd = undefined;
+    await hook?.();
     this.adds.push(entries.length);
     return super.add(entries);
+  }
+  override markDeleted(roomId: string, seq: number): Promise<number> {
+    this.deletes.push(`${roomId}:${seq}`);
+    return super.markDeleted(roomId, seq);
   }
 }
 
@@ -664,6 +674,19 @@ describe('createPersistenceApp: the inbox (mentions and replies)', () => {
     await publishModeration(moderationEvent('room-r', { kind: 'delete', seq: 3 }));
     await waitFor(() => unmatched() === 1, 'the delete of a tombstone');
     await expect(texts('dan')).resolves.toEqual(['3::true']);
+  });
+
+  it('clears the inbox entries of a message deleted between its message write and its inbox write', async () => {
+    // The delete runs to its end (tombstone, then the inbox clearing, which finds no entry yet)
+    // after the message is stored and before the inbox write of its batch.
+    h.inbox.beforeAdd = async () => {
+      await publishModeration(moderationEvent('room-r', { kind: 'delete', seq: 1 }));
+      await waitFor(() => tombstoned() === 1 && h.inbox.deletes.includes('room-r:1'), 'the delete handled before the inbox write');
+    };
+    await publish(accepted('room-r', 1, { userId: 'ann', mentions: ['bob'] }), accepted('room-r', 2, { userId: 'ann', mentions: ['bob'] }));
+    await waitFor(() => h.inbox.adds.length === 1, 'the inbox write');
+    await waitFor(async () => (await h.inbox.list('bob')).items.find((i) => i.seq === 1)?.deleted === true, "bob's entry of the deleted message cleared");
+    expect((await h.inbox.list('bob')).items.map((i) => `${i.seq}:${i.text}:${i.deleted ?? '-'}`)).toEqual(['2:message 2:-', '1::true']);
   });
 
   it('counts new entries only in the unread counters: a replayed batch adds nothing', async () => {

@@ -63,7 +63,8 @@ function withTrace(event: ChatAcceptedV1, record: BusRecord): StoredMessage {
  * persistence: batch-inserts accepted messages (one insertMany per Kafka batch; duplicates are
  * skipped, not errors) and serves history. A second consumer (group `${groupId}.moderation`) takes
  * `room.moderation.applied.v1`: per batch, one idempotent append of every event to the audit log,
- * then a tombstone (markDeleted) for each `delete`, in history and in the inbox entries of it. Both are at-least-once: the bus commits a batch
+ * then a tombstone (markDeleted) for each `delete`, in history and in the inbox entries of it (and
+ * an inbox write re-reads its messages, for a delete that came between). Both are at-least-once: the bus commits a batch
  * only after its handler resolved, so a crash replays into idempotent writes (the message id and
  * the event id are the `_id`s; a tombstone marked again is no change). It also serves the
  * room-admin reads: the audit log and the granted roles (moderators and hosts only).
@@ -100,10 +101,23 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
       if (entries.length === 0) return;
       const { added, byUser } = await deps.inbox.add(entries);
       inboxed.inc(added);
+      await clearDeletedEntries(entries);
       // Only the new entries: a replayed batch adds nothing. Not retried by replaying the batch (the
       // replay would find nothing new): the inbox is the record, the counter a hint.
       if (byUser.size > 0) await deps.inboxCounters.add(byUser).catch(counterFailed);
     });
+  }
+
+  /**
+   * A delete handled between this batch's message write and its inbox write cleared no inbox
+   * entry (there was none yet): after the inbox write, each message with entries is read again and
+   * a tombstone found clears its entries. The delete clears the inbox after its tombstone, so
+   * either that read sees the tombstone or the delete's clearing comes after the inbox write.
+   */
+  async function clearDeletedEntries(entries: NewInboxEntry[]): Promise<void> {
+    const refs = new Map(entries.map((e) => [`${e.roomId} ${e.seq}`, { roomId: e.roomId, seq: e.seq }]));
+    const now = await Promise.all([...refs.values()].map((ref) => deps.store.findMessage(ref)));
+    for (const m of now) if (m?.deleted === true) await deps.inbox.markDeleted(m.roomId, m.seq);
   }
 
   function counterFailed(err: unknown): void {

@@ -174,8 +174,9 @@ interface BaseOptions {
   /**
    * History can lag the gateway by a moment (persistence stores after delivery, or is
    * restarting): a page short of `joined.missing`, or a failed request, is tried again after each
-   * of these delays before the rest is reported `lost`. Default [250, 500, 1000, 2000] (3.75 s in
-   * all); [] = one attempt.
+   * of these delays before the rest is reported `lost`. Default [250, 500, 1000, 2000, 4000, 4000]
+   * (11.75 s in all: a restarted persistence serves history again after its boot, a few seconds);
+   * [] = one attempt. The room's live messages wait meanwhile (they are played in order after it).
    */
   historyRetryDelaysMs?: readonly number[];
   /** `fetch` for history pages; default `globalThis.fetch`. */
@@ -252,7 +253,7 @@ const PING_FRAME = '{"type":"ping"}';
 const REFRESH_MARGIN_MS = 30_000;
 /** Rejections remembered to drop repeats (the gateway keeps at most 100 per user). */
 const REJECTED_REMEMBERED = 1000;
-const DEFAULT_HISTORY_RETRY_DELAYS_MS = [250, 500, 1000, 2000];
+const DEFAULT_HISTORY_RETRY_DELAYS_MS = [250, 500, 1000, 2000, 4000, 4000];
 /** Largest history page the API serves. */
 const HISTORY_PAGE = 500;
 

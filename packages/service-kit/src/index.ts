@@ -33,6 +33,7 @@ export {
 } from './metrics';
 export {
   runService,
+  startAndServe,
   consumerLifecycle,
   telemetryOptions,
   type ServiceApp,

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { Router } from 'express';
+import type { Express, Router } from 'express';
 import type { MessageBus, SubscribeOptions, Subscription, TopicConfig } from '@roomcast/bus';
 import { describeConfig, loadConfig, type z } from '@roomcast/config';
 import { createLogger, type Logger } from '@roomcast/logger';
@@ -21,6 +21,35 @@ export interface ServiceApp {
   info?: () => Record<string, unknown>;
   /** Takes over the HTTP server after listen (the gateway's WebSocket upgrades). */
   attach?(server: Server): void;
+  /**
+   * Serve HTTP while start() runs instead of after it: for routes that need no consumer (the
+   * history API of persistence, whose restarted consumers can take ~10–20 s to rejoin their
+   * groups). /readyz answers 503 until start() is done and its checks pass.
+   */
+  serveBeforeStart?: boolean;
+}
+
+/**
+ * Starts `app` and serves `http` on port/host: after start() by default (nothing answers before
+ * the service works), or while start() runs with `app.serveBeforeStart`. Rejects with start()'s
+ * error (closing the server it opened first).
+ */
+export async function startAndServe(app: ServiceApp, http: Express, port: number, host: string): Promise<{ server: Server; port: number }> {
+  if (!app.serveBeforeStart) {
+    await app.start();
+    const served = await listen(http, port, host);
+    app.attach?.(served.server);
+    return served;
+  }
+  const served = await listen(http, port, host);
+  app.attach?.(served.server);
+  try {
+    await app.start();
+  } catch (err) {
+    await closeServer(served.server);
+    throw err;
+  }
+  return served;
 }
 
 /**
@@ -111,9 +140,7 @@ export function runService<S extends z.ZodObject>(
     app.metrics.collectProcessMetrics();
     readinessGauge(app.metrics, name, app.readiness);
     const http = createHttpApp({ readiness: app.readiness, logger, metrics: app.metrics, routers: app.router ? [app.router] : [], info: app.info });
-    await app.start();
-    const { server, port } = await listen(http, c.PORT, c.HOST);
-    app.attach?.(server);
+    const { server, port } = await startAndServe(app, http, c.PORT, c.HOST);
     logger.info({ port }, `${name} ready`);
     handleSignals(
       {

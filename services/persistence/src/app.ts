@@ -215,6 +215,9 @@ export function createPersistenceApp(deps: PersistenceDeps): PersistenceApp {
   return {
     metrics,
     router,
+    // History, inbox and audit read MongoDB only: served while the consumers (re)join their groups,
+    // so a restarted persistence answers resumes within its boot, not its rebalance.
+    serveBeforeStart: true,
     readiness: {
       bus: () => deps.bus.healthy(),
       store: () => deps.store.healthy(),

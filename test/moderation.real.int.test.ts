@@ -43,6 +43,10 @@ describe('moderation, limits and auth across two gateways on real infrastructure
     return v;
   }
   const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+  // Persistence's writes (tombstones, inbox, audit) are eventually there; the polls of its HTTP API
+  // go every 200 ms (not 25: 40 reads a second compete with the very writes on FerretDB's SQLite)
+  // and wait long enough for a loaded CI box. Propagation to the gateways is what is timed.
+  const HTTP_WAIT_MS = 30_000;
 
   it('auth: refuses tokens without exp, of another algorithm, expired, or with a malformed roles claim', async () => {
     const inAnHour = Math.floor(Date.now() / 1000) + 3600;
@@ -148,7 +152,7 @@ describe('moderation, limits and auth across two gateways on real infrastructure
     const tombstone = await waitFor(async () => {
       const page = (await (await fetch(`${stack.historyUrl}/rooms/${room}/messages?afterSeq=${msg.seq - 1}&limit=1`, { headers: bearer(hostToken) })).json()) as { messages: { seq: number; deleted?: boolean; text: string }[] };
       return page.messages.find((m) => m.seq === msg.seq && m.deleted === true);
-    }, 'the tombstone in history', 15_000);
+    }, 'the tombstone in history', HTTP_WAIT_MS, 200);
     expect(tombstone.text).toBe('');
     const late = await connect(A, 'late1');
     const catchup = await late.request({ type: 'join', roomId: room, afterSeq: msg.seq - 1 }, 'joined');
@@ -159,7 +163,7 @@ describe('moderation, limits and auth across two gateways on real infrastructure
     const entry = await waitFor(async () => {
       const inbox = (await (await fetch(`${stack.historyUrl}/inbox`, { headers: bearer(awayToken) })).json()) as { items: { seq: number; deleted?: boolean; text: string }[] };
       return inbox.items.find((i) => i.seq === msg.seq && i.deleted === true);
-    }, "the deleted entry in away1's inbox", 15_000);
+    }, "the deleted entry in away1's inbox", HTTP_WAIT_MS, 200);
     expect(entry).toMatchObject({ text: '', fromUserId: 'sender1', reason: 'mention' });
   });
 
@@ -224,7 +228,7 @@ describe('moderation, limits and auth across two gateways on real infrastructure
       const res = (await (await fetch(`${stack.historyUrl}/rooms/${room}/audit?limit=100`, { headers: bearer(hostToken) })).json()) as { entries?: { action: { kind: string }; actorId: string; actorRole: string; at: number }[] };
       const list = res.entries ?? [];
       return list.length >= 12 ? list : undefined;
-    }, 'the audit entries', 15_000);
+    }, 'the audit entries', HTTP_WAIT_MS, 200);
     const kinds = entries.map((e) => e.action.kind);
     for (const kind of ['set-role', 'mute', 'unmute', 'slow-mode', 'delete', 'ban', 'unban', 'room-words']) expect(kinds).toContain(kind);
     expect(entries.find((e) => e.actorId === 'admin')).toMatchObject({ actorRole: 'admin', action: { kind: 'set-role' } });

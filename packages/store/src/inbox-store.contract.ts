@@ -102,6 +102,29 @@ export function describeInboxStoreContract(name: string, factory: () => Promise<
       expect((await store.list('bob', { limit: 10_000 })).items).toHaveLength(200);
     });
 
+    it('counts the unread entries per user, in pages by userId (users with none left out)', async () => {
+      await store.add([
+        makeInboxEntry(1),
+        makeInboxEntry(2),
+        makeInboxEntry(3),
+        makeInboxEntry(4, { userId: 'carl' }),
+        makeInboxEntry(5, { userId: 'ann' }),
+        makeInboxEntry(6, { userId: 'dora' }),
+      ]);
+      await store.markRead('dora', { all: true });
+      const [first] = (await store.list('bob')).items;
+      await store.markRead('bob', { ids: [first?.id ?? ''] });
+      await expect(store.unreadCounts(undefined, 100)).resolves.toEqual([
+        { userId: 'ann', unread: 1 },
+        { userId: 'bob', unread: 2 },
+        { userId: 'carl', unread: 1 },
+      ]);
+      const page1 = await store.unreadCounts(undefined, 2);
+      expect(page1.map((r) => r.userId)).toEqual(['ann', 'bob']);
+      await expect(store.unreadCounts(page1.at(-1)?.userId, 2)).resolves.toEqual([{ userId: 'carl', unread: 1 }]);
+      await expect(store.unreadCounts('carl', 2)).resolves.toEqual([]);
+    });
+
     it("marks read by id (only the user's own; unknown ids and read items change nothing) or all", async () => {
       // Ids are per user (carl's entry of message 1 has bob's id of it): carl's message 9 is not bob's.
       await store.add([makeInboxEntry(1), makeInboxEntry(2), makeInboxEntry(3), makeInboxEntry(9, { userId: 'carl' })]);

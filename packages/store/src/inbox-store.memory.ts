@@ -1,5 +1,5 @@
 import type { InboxItem } from '@roomcast/contracts';
-import { inboxAdded, inboxItemId, inboxLimit, type InboxAdded, type InboxPage, type InboxQuery, type InboxStore, type NewInboxEntry } from './inbox-store';
+import { inboxAdded, inboxItemId, inboxLimit, MAX_UNREAD_COUNTS_PAGE, type InboxAdded, type InboxPage, type InboxQuery, type InboxStore, type NewInboxEntry } from './inbox-store';
 
 /** The in-memory twin of MongoInboxStore (embedded start, unit tests). */
 export class InMemoryInboxStore implements InboxStore {
@@ -57,6 +57,18 @@ export class InMemoryInboxStore implements InboxStore {
         changed++;
       }
     return changed;
+  }
+
+  async unreadCounts(afterUserId: string | undefined, limit: number): Promise<{ userId: string; unread: number }[]> {
+    const out: { userId: string; unread: number }[] = [];
+    for (const [userId, items] of this.byUser) {
+      if (afterUserId !== undefined && userId <= afterUserId) continue;
+      let unread = 0;
+      for (const item of items.values()) if (!item.read) unread++;
+      if (unread > 0) out.push({ userId, unread });
+    }
+    out.sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+    return out.slice(0, Math.min(MAX_UNREAD_COUNTS_PAGE, Math.max(1, Math.trunc(limit))));
   }
 
   async healthy(): Promise<boolean> {

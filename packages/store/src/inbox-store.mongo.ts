@@ -1,7 +1,7 @@
 import type { InboxItem } from '@roomcast/contracts';
 import { Schema, mongo, type Model } from 'mongoose';
 import { MongoConnection, type MongoStoreOptions } from './connection.mongo';
-import { inboxAdded, inboxItemId, inboxLimit, type InboxAdded, type InboxPage, type InboxQuery, type InboxStore, type NewInboxEntry } from './inbox-store';
+import { inboxAdded, inboxItemId, inboxLimit, MAX_UNREAD_COUNTS_PAGE, type InboxAdded, type InboxPage, type InboxQuery, type InboxStore, type NewInboxEntry } from './inbox-store';
 
 /** One document per (user, message, reason). */
 export const INBOX_COLLECTION = 'inbox';
@@ -106,6 +106,22 @@ export class MongoInboxStore implements InboxStore {
     return this.db.run('mark inbox entries deleted', async () => {
       const result = await this.model.updateMany({ roomId, seq, deleted: { $ne: true } }, { $set: { text: '', deleted: true } }).exec();
       return result.modifiedCount;
+    });
+  }
+
+  async unreadCounts(afterUserId: string | undefined, limit: number): Promise<{ userId: string; unread: number }[]> {
+    const n = Math.min(MAX_UNREAD_COUNTS_PAGE, Math.max(1, Math.trunc(limit)));
+    return this.db.run('count unread inbox entries per user', async () => {
+      // A maintenance scan (the counters' rebuild), not a request path: one group per page.
+      const rows = await this.model
+        .aggregate<{ _id: string; unread: number }>([
+          { $match: afterUserId === undefined ? { read: false } : { read: false, userId: { $gt: afterUserId } } },
+          { $group: { _id: '$userId', unread: { $sum: 1 } } },
+          { $sort: { _id: 1 } },
+          { $limit: n },
+        ])
+        .exec();
+      return rows.map((r) => ({ userId: r._id, unread: r.unread }));
     });
   }
 

@@ -93,5 +93,13 @@ export interface InboxStore {
    * entries changed.
    */
   markDeleted(roomId: string, seq: number): Promise<number>;
+  /**
+   * The users with unread entries and how many, by userId ascending, from after `afterUserId`,
+   * at most `limit` (1..1000) — a page of the scan that rebuilds the unread counters.
+   */
+  unreadCounts(afterUserId: string | undefined, limit: number): Promise<{ userId: string; unread: number }[]>;
   healthy(): Promise<boolean>;
 }
+
+/** The most users one `unreadCounts` page returns. */
+export const MAX_UNREAD_COUNTS_PAGE = 1000;
